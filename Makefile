@@ -1,0 +1,109 @@
+# cattop build. `make` builds build/cattop; `make test` builds an ASan/UBSan
+# variant under build/san and runs the unit and integration tests against it.
+# V=1 shows the commands.
+
+SAN ?= 0
+ifeq ($(SAN),1)
+OUTPUT  ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPTFLAGS := -O1 -g
+else
+OUTPUT  ?= build
+SANFLAGS :=
+OPTFLAGS := -O2 -g
+endif
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+
+CFLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) \
+	    -Isrc -I$(OUTPUT) $(shell pkg-config --cflags libbpf)
+LDLIBS   := $(shell pkg-config --libs libbpf) -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm
+LDFLAGS  := $(SANFLAGS)
+
+BPF_SRC  := src/bpf/poll_trace.bpf.c
+SKEL     := $(OUTPUT)/poll_trace.skel.h
+LIB_SRCS := $(filter-out src/cattop.c %.bpf.c,$(wildcard src/*.c src/*/*.c))
+LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
+APP_OBJ  := $(OUTPUT)/obj/cattop.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all clean test unit-test integration-test workloads format format-check demo bench
+.DELETE_ON_ERROR:
+
+all: $(OUTPUT)/cattop
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUTPUT)/poll_trace.bpf.o: $(BPF_SRC) src/bpf/poll_trace.h $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-I$(OUTPUT) -Isrc/bpf -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
+	$(Q)llvm-strip -g $@
+
+$(SKEL): $(OUTPUT)/poll_trace.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name poll_trace_bpf > $@
+
+$(OUTPUT)/obj/%.o: src/%.c $(SKEL) $(OUTPUT)/default_config.h $(wildcard src/*.h src/*/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/cattop: $(APP_OBJ) $(LIB_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/check.h | $(OUTPUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) -o $@
+
+# The Rust workloads the integration tests attach to (offline, Debian's crates).
+workloads:
+	$(call msg,CARGO,tests/workloads)
+	$(Q)cd tests/workloads && cargo build -q && cargo build -q --release
+
+unit-test: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(OUTPUT)
+
+integration-test: all workloads
+	$(Q)python3 tests/integration/run.py --cattop $(OUTPUT)/cattop
+
+# The one command CI and the README run.
+test:
+	$(Q)$(MAKE) --no-print-directory SAN=1 unit-test integration-test
+
+demo: all
+	$(Q)scripts/demo.sh $(OUTPUT)/cattop
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf build
+
+# The default config is compiled in, so cattop needs no installed data file.
+$(OUTPUT)/default_config.h: config/cattop.ini | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q){ echo 'static const char default_config_text[] ='; \
+	      sed 's/\\/\\\\/g; s/"/\\"/g; s/^/\t"/; s/$$/\\n"/' $<; echo ';'; } > $@

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything cattop needs to build, test and run its demo on Debian 12.
+# libbpf >= 1.3 (uprobe_multi links) and bpftool come from bookworm-backports,
+# since bookworm's own libbpf is 1.1.2.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup-deps: run as root (apt-get install)" >&2
+	exit 1
+fi
+
+backports=/etc/apt/sources.list.d/bookworm-backports.list
+if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	echo 'deb http://deb.debian.org/debian bookworm-backports main' >"$backports"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || true   # a third-party source failing must not stop us
+apt-get install -y -qq -t bookworm-backports libbpf-dev bpftool libelf-dev libdw-dev >/dev/null
+apt-get install -y -qq \
+	clang llvm make pkg-config gcc libc6-dev linux-libc-dev \
+	libiberty-dev libncurses-dev libinih-dev libjansson-dev \
+	cargo rustc tmux jq \
+	librust-tokio-dev librust-async-std-dev librust-smol-dev librust-futures-dev \
+	>/dev/null
+echo "setup-deps: done"

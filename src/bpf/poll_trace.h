@@ -1,0 +1,31 @@
+/* Event format shared by the BPF programs and user space. */
+#ifndef CATTOP_POLL_TRACE_H
+#define CATTOP_POLL_TRACE_H
+
+/* What one probe hit means. The BPF cookie of each attach point carries its
+ * site id in the low 32 bits and its role in the next bits, so the programs
+ * need no map lookup to know what they hit. */
+enum poll_event_type {
+	EV_ENTER = 0,    /* a poll (task or future) began */
+	EV_EXIT = 1,     /* a poll returned */
+	EV_TASK_END = 2, /* the runtime freed a task: its id may be reused */
+};
+
+#define COOKIE_SITE_MASK  0xffffffffULL
+#define COOKIE_ROLE_SHIFT 32
+#define ROLE_POLL         0ULL /* entry+return probes: polls */
+#define ROLE_TASK_END     1ULL /* entry probe only: task deallocation */
+
+/* 32 bytes: small enough that an event costs ~0.15 us to emit. */
+struct poll_event {
+	__u64 ts;   /* bpf_ktime_get_ns() */
+	__u64 sp;   /* stack pointer at the hit: entry sp + 8 == return sp */
+	__u64 arg;  /* first argument at entry (task header / future self) */
+	__u32 tid;  /* kernel thread id */
+	__u32 site; /* site id; type in the top 2 bits */
+};
+
+#define EVENT_TYPE_SHIFT 30
+#define EVENT_SITE_MASK  ((1U << EVENT_TYPE_SHIFT) - 1)
+
+#endif

@@ -1,0 +1,275 @@
+#include "config/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/duration.h"
+#include "default_config.h" /* generated: default_config_text */
+
+struct parse_ctx {
+	struct config *cfg;
+	const char *source;
+	char *err;
+	size_t errlen;
+	bool failed;
+	char last_key[96]; /* "section/key" of the previous value */
+	char why[160];     /* what the first refused value got wrong */
+};
+
+static void pattern_list_clear(struct pattern_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->count; i++)
+		free(list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* "a, b ,c" replaces the list (an empty value empties it), or extends it
+ * when the value continues the previous line (inih multi-line values). */
+static int pattern_list_set(struct pattern_list *list, const char *value, bool append)
+{
+	char *copy = strdup(value), *save = NULL, *tok;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	if (!append)
+		pattern_list_clear(list);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char **grown, *item = trim(tok);
+
+		if (!*item)
+			continue;
+		grown = realloc(list->items, (list->count + 1) * sizeof(*grown));
+		if (!grown || !(grown[list->count] = strdup(item))) {
+			if (grown)
+				list->items = grown;
+			err = -ENOMEM;
+			break;
+		}
+		list->items = grown;
+		list->count++;
+	}
+	free(copy);
+	return err;
+}
+
+bool pattern_list_matches(const struct pattern_list *list, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < list->count; i++)
+		if (fnmatch(list->items[i], text, 0) == 0)
+			return true;
+	return false;
+}
+
+bool pattern_list_contains(const struct pattern_list *list, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < list->count; i++)
+		if (strcmp(list->items[i], text) == 0)
+			return true;
+	return false;
+}
+
+const struct runtime_profile *config_find_runtime(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->runtime_count; i++)
+		if (strcmp(cfg->runtimes[i].name, name) == 0)
+			return &cfg->runtimes[i];
+	return NULL;
+}
+
+static int set_duration(uint64_t *field, const char *value)
+{
+	return duration_parse(value, 0, field);
+}
+
+static int set_count(size_t *field, const char *value, size_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno || end == value || *end || v > max || value[0] == '-')
+		return -EINVAL;
+	*field = v;
+	return 0;
+}
+
+static int set_general(struct config *cfg, const char *key, const char *value, bool append)
+{
+	size_t mb;
+	int err;
+
+	if (strcmp(key, "threshold") == 0)
+		return set_duration(&cfg->threshold_ns, value);
+	if (strcmp(key, "interval") == 0) {
+		err = set_duration(&cfg->interval_ns, value);
+		return err ? err : cfg->interval_ns < 10 * NSEC_PER_MSEC ? -EINVAL : 0;
+	}
+	if (strcmp(key, "retain_done") == 0)
+		return set_duration(&cfg->retain_done_ns, value);
+	if (strcmp(key, "max_done_tasks") == 0)
+		return set_count(&cfg->max_done_tasks, value, 1000000);
+	if (strcmp(key, "ringbuf_mb") == 0) {
+		err = set_count(&mb, value, 1024);
+		/* The ring buffer size must be a power of two pages. */
+		if (err || mb == 0 || (mb & (mb - 1)))
+			return -EINVAL;
+		cfg->ringbuf_bytes = mb << 20;
+		return 0;
+	}
+	if (strcmp(key, "scope") == 0) {
+		if (strcmp(value, "app") == 0)
+			cfg->scope = SCOPE_APP;
+		else if (strcmp(value, "all") == 0)
+			cfg->scope = SCOPE_ALL;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (strcmp(key, "library_crates") == 0)
+		return pattern_list_set(&cfg->library_crates, value, append);
+	if (strcmp(key, "app_crates") == 0)
+		return pattern_list_set(&cfg->app_crates, value, append);
+	return -ENOENT;
+}
+
+static struct runtime_profile *runtime_section(struct config *cfg, const char *name)
+{
+	struct runtime_profile *rt = (struct runtime_profile *)config_find_runtime(cfg, name);
+
+	if (rt || cfg->runtime_count == MAX_RUNTIMES || strlen(name) >= sizeof(rt->name))
+		return rt;
+	rt = &cfg->runtimes[cfg->runtime_count++];
+	memset(rt, 0, sizeof(*rt));
+	snprintf(rt->name, sizeof(rt->name), "%s", name);
+	return rt;
+}
+
+static int set_runtime(struct config *cfg, const char *name, const char *key, const char *value,
+		       bool append)
+{
+	struct runtime_profile *rt = runtime_section(cfg, name);
+
+	if (!rt)
+		return -E2BIG;
+	if (strcmp(key, "detect") == 0)
+		return pattern_list_set(&rt->detect, value, append);
+	if (strcmp(key, "task_poll") == 0)
+		return pattern_list_set(&rt->task_poll, value, append);
+	if (strcmp(key, "task_end") == 0)
+		return pattern_list_set(&rt->task_end, value, append);
+	return -ENOENT;
+}
+
+/* Debian's inih passes no line number to the handler; ini_parse returns
+ * the line of the first value the handler refused, so the handler only says
+ * what was wrong and finish_parse() says where. */
+static int on_ini_value(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse_ctx *ctx = user;
+	char this_key[sizeof(ctx->last_key)];
+	bool append;
+	int err;
+
+	snprintf(this_key, sizeof(this_key), "%s/%s", section, key);
+	append = strcmp(this_key, ctx->last_key) == 0;
+	memcpy(ctx->last_key, this_key, sizeof(this_key));
+	if (strcmp(section, "cattop") == 0)
+		err = set_general(ctx->cfg, key, value, append);
+	else if (strncmp(section, "runtime ", 8) == 0 && section[8])
+		err = set_runtime(ctx->cfg, section + 8, key, value, append);
+	else
+		err = -ESRCH;
+	if (!err)
+		return 1;
+	if (ctx->failed)
+		return 0;
+	ctx->failed = true;
+	if (err == -ESRCH)
+		snprintf(ctx->why, sizeof(ctx->why), "unknown section [%s]", section);
+	else if (err == -E2BIG)
+		snprintf(ctx->why, sizeof(ctx->why), "too many runtimes (at [%s])", section);
+	else if (err == -ENOENT)
+		snprintf(ctx->why, sizeof(ctx->why), "unknown key '%s' in [%s]", key, section);
+	else
+		snprintf(ctx->why, sizeof(ctx->why), "bad value '%s' for '%s' in [%s]", value, key,
+			 section);
+	return 0;
+}
+
+static int finish_parse(struct parse_ctx *ctx, int rc)
+{
+	if (rc == 0 && !ctx->failed)
+		return 0;
+	if (rc == -1)
+		snprintf(ctx->err, ctx->errlen, "%s: cannot open: %s", ctx->source, strerror(errno));
+	else if (rc == -2)
+		snprintf(ctx->err, ctx->errlen, "%s: out of memory", ctx->source);
+	else
+		snprintf(ctx->err, ctx->errlen, "%s:%d: %s", ctx->source, rc,
+			 ctx->failed ? ctx->why : "malformed line");
+	return -EINVAL;
+}
+
+int config_init(struct config *cfg)
+{
+	char err[256];
+	struct parse_ctx ctx = {cfg, "built-in config", err, sizeof(err), false, "", ""};
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (finish_parse(&ctx, ini_parse_string(default_config_text, on_ini_value, &ctx))) {
+		fprintf(stderr, "cattop: %s\n", err);
+		config_free(cfg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct parse_ctx ctx = {cfg, path, err, errlen, false, "", ""};
+
+	return finish_parse(&ctx, ini_parse(path, on_ini_value, &ctx));
+}
+
+void config_free(struct config *cfg)
+{
+	size_t i;
+
+	pattern_list_clear(&cfg->library_crates);
+	pattern_list_clear(&cfg->app_crates);
+	for (i = 0; i < cfg->runtime_count; i++) {
+		pattern_list_clear(&cfg->runtimes[i].detect);
+		pattern_list_clear(&cfg->runtimes[i].task_poll);
+		pattern_list_clear(&cfg->runtimes[i].task_end);
+	}
+	cfg->runtime_count = 0;
+}

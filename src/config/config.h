@@ -1,0 +1,52 @@
+/* cattop's settings and runtime profiles: built-in defaults (config/cattop.ini,
+ * embedded at build time), then an optional file, then command-line options. */
+#ifndef CATTOP_CONFIG_H
+#define CATTOP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pattern_list {
+	char **items;
+	size_t count;
+};
+
+struct runtime_profile {
+	char name[32];
+	struct pattern_list detect;
+	struct pattern_list task_poll;
+	struct pattern_list task_end;
+};
+
+#define MAX_RUNTIMES 16
+
+enum probe_scope { SCOPE_APP = 0, SCOPE_ALL };
+
+struct config {
+	uint64_t threshold_ns;
+	uint64_t interval_ns;
+	uint64_t retain_done_ns;
+	size_t max_done_tasks;
+	size_t ringbuf_bytes;
+	enum probe_scope scope;
+	struct pattern_list library_crates;
+	struct pattern_list app_crates;
+	struct runtime_profile runtimes[MAX_RUNTIMES];
+	size_t runtime_count;
+};
+
+/* Fills cfg from the built-in defaults. Returns 0 or -errno. */
+int config_init(struct config *cfg);
+
+/* Reads a file on top of cfg. On a bad line returns -EINVAL and writes
+ * "FILE:LINE: what is wrong" to err. */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
+void config_free(struct config *cfg);
+
+bool pattern_list_matches(const struct pattern_list *list, const char *text);
+bool pattern_list_contains(const struct pattern_list *list, const char *text);
+const struct runtime_profile *config_find_runtime(const struct config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,215 @@
+#include "model/poll_tracker.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+
+#include "bpf/poll_trace.h"
+#include "probe/site_table.h"
+
+void poll_tracker_init(struct poll_tracker *t, const struct site_table *sites,
+		       struct task_model *model)
+{
+	memset(t, 0, sizeof(*t));
+	t->sites = sites;
+	t->model = model;
+}
+
+void poll_tracker_free(struct poll_tracker *t)
+{
+	size_t i;
+
+	for (i = 0; t->threads.slots && i <= t->threads.mask; i++)
+		free(t->threads.slots[i].value);
+	u64_map_free(&t->threads);
+}
+
+static struct thread_stack *stack_of(struct poll_tracker *t, uint32_t tid, bool create)
+{
+	struct thread_stack *st = u64_map_get(&t->threads, tid);
+
+	if (st || !create)
+		return st;
+	st = calloc(1, sizeof(*st));
+	if (!st || u64_map_put(&t->threads, tid, st)) {
+		free(st);
+		t->counters.oom++;
+		return NULL;
+	}
+	st->tid = tid;
+	return st;
+}
+
+static void release_if_empty(struct poll_tracker *t, struct thread_stack *st)
+{
+	if (st->depth == 0)
+		free(u64_map_remove(&t->threads, st->tid));
+}
+
+static void leave_task(struct open_frame *f)
+{
+	f->task->open_frames--;
+	if (f->task_frame)
+		f->task->running_tid = 0;
+}
+
+/* Pops the top frame; ts == 0 means its return was never seen. */
+static void pop_frame(struct poll_tracker *t, struct thread_stack *st, uint64_t ts)
+{
+	struct open_frame *f = &st->frames[--st->depth];
+	uint64_t threshold = t->model->threshold_ns;
+
+	if (ts) {
+		if (f->node)
+			poll_stats_end(&f->node->stats, ts, threshold);
+		if (f->task_frame)
+			poll_stats_end(&f->task->stats, ts, threshold);
+	} else {
+		t->counters.abandoned_frames++;
+		if (f->node)
+			poll_stats_abandon(&f->node->stats);
+		if (f->task_frame)
+			poll_stats_abandon(&f->task->stats);
+	}
+	leave_task(f);
+}
+
+/* A callee's entry sp is below its caller's, so a frame whose sp is below
+ * sp is gone. */
+static void drop_frames_below(struct poll_tracker *t, struct thread_stack *st, uint64_t sp)
+{
+	while (st->depth && st->frames[st->depth - 1].sp < sp)
+		pop_frame(t, st, 0);
+}
+
+/* An entry at the top frame's own sp is either a tail call (jmp) from it,
+ * which stays nested and returns at the same sp, or the same function called
+ * again after its return was lost. A function does not tail-call itself in
+ * poll code, so the same site at the same sp means the old frame is gone. */
+static void drop_stale_for_entry(struct poll_tracker *t, struct thread_stack *st,
+				 uint64_t sp, uint32_t site)
+{
+	drop_frames_below(t, st, sp);
+	if (st->depth && st->frames[st->depth - 1].sp == sp &&
+	    st->frames[st->depth - 1].site == site)
+		pop_frame(t, st, 0);
+}
+
+static bool open_task_poll(struct poll_tracker *t, const struct poll_event *ev,
+			   struct open_frame *f)
+{
+	f->task = task_model_task(t->model, ev->arg, false, ev->ts);
+	if (!f->task)
+		return false;
+	f->task_frame = true;
+	poll_stats_begin(&f->task->stats, ev->ts);
+	return true;
+}
+
+static bool open_future_poll(struct poll_tracker *t, const struct thread_stack *st,
+			     const struct poll_event *ev, uint32_t site, struct open_frame *f)
+{
+	const struct open_frame *parent = st->depth ? &st->frames[st->depth - 1] : NULL;
+
+	if (parent) {
+		f->task = parent->task;
+	} else {
+		f->task = task_model_task(t->model, block_on_task_key(ev->tid, site), true, ev->ts);
+		if (!f->task)
+			return false;
+		f->task_frame = true;
+		poll_stats_begin(&f->task->stats, ev->ts);
+	}
+	f->node = task_model_child(f->task, parent ? parent->node : NULL, site);
+	if (!f->node)
+		return false;
+	poll_stats_begin(&f->node->stats, ev->ts);
+	return true;
+}
+
+static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, uint32_t site)
+{
+	struct thread_stack *st = stack_of(t, ev->tid, true);
+	const struct site *s = &t->sites->sites[site];
+	struct open_frame f = {.sp = ev->sp, .site = site};
+	bool ok;
+
+	if (!st)
+		return;
+	drop_stale_for_entry(t, st, ev->sp, site);
+	if (st->depth == MAX_OPEN_FRAMES) {
+		t->counters.too_deep++;
+		return;
+	}
+	ok = s->role == SITE_TASK_POLL ? open_task_poll(t, ev, &f)
+				       : open_future_poll(t, st, ev, site, &f);
+	if (!ok) {
+		t->counters.oom++;
+		release_if_empty(t, st);
+		return;
+	}
+	f.task->open_frames++;
+	if (f.task_frame)
+		f.task->running_tid = ev->tid;
+	st->frames[st->depth++] = f;
+	st->last_event = ev->ts;
+}
+
+static void handle_exit(struct poll_tracker *t, const struct poll_event *ev)
+{
+	struct thread_stack *st = stack_of(t, ev->tid, false);
+	/* At entry sp points at the return address; ret pops it. */
+	uint64_t entry_sp = ev->sp - 8;
+
+	if (!st) {
+		t->counters.unmatched_returns++;
+		return;
+	}
+	drop_frames_below(t, st, entry_sp);
+	if (st->depth && st->frames[st->depth - 1].sp == entry_sp)
+		pop_frame(t, st, ev->ts);
+	else
+		t->counters.unmatched_returns++;
+	st->last_event = ev->ts;
+	release_if_empty(t, st);
+}
+
+void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
+{
+	uint32_t type = ev->site >> EVENT_TYPE_SHIFT;
+	uint32_t site = ev->site & EVENT_SITE_MASK;
+
+	t->counters.events++;
+	if (type != EV_EXIT && site >= t->sites->count)
+		return;
+	switch (type) {
+	case EV_ENTER:
+		handle_enter(t, ev, site);
+		break;
+	case EV_EXIT:
+		handle_exit(t, ev);
+		break;
+	case EV_TASK_END:
+		task_model_task_ended(t->model, ev->arg, ev->ts);
+		break;
+	}
+}
+
+void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx),
+			       void *ctx)
+{
+	size_t i = 0;
+
+	while (t->threads.slots && i <= t->threads.mask) {
+		struct thread_stack *st = t->threads.slots[i].value;
+
+		if (!st || exists(st->tid, ctx)) {
+			i++;
+			continue;
+		}
+		while (st->depth)
+			pop_frame(t, st, 0);
+		/* Removal shifts a later slot into i: look at i again. */
+		free(u64_map_remove(&t->threads, st->tid));
+	}
+}

@@ -1,0 +1,68 @@
+/* Turns the probes' entry/return events into model updates. It keeps a stack
+ * of open frames per thread and pairs returns with entries by stack pointer
+ * (return sp == entry sp + 8 on x86-64), which makes nesting exact per thread
+ * and lets it resynchronise when a return never comes: a panic unwinding
+ * through a probed function, more than 64 nested return probes, or an event
+ * lost in a full ring buffer. Such frames are counted but get no time. */
+#ifndef CATTOP_POLL_TRACKER_H
+#define CATTOP_POLL_TRACKER_H
+
+#include <stdint.h>
+
+#include "model/task_model.h"
+#include "util/u64_map.h"
+
+struct site_table;
+struct poll_event;
+
+#define MAX_OPEN_FRAMES 512
+
+struct open_frame {
+	uint64_t sp;
+	uint32_t site;
+	struct task *task;        /* the task this poll belongs to */
+	struct future_node *node; /* NULL for a task poll frame */
+	bool task_frame;          /* ends the task's poll (task poll or block_on root) */
+};
+
+struct thread_stack {
+	uint32_t tid;
+	uint32_t depth;
+	uint64_t last_event;
+	struct open_frame frames[MAX_OPEN_FRAMES];
+};
+
+struct tracker_counters {
+	uint64_t events;
+	uint64_t unmatched_returns; /* a return with no open entry (attached mid-poll) */
+	uint64_t abandoned_frames;  /* entries whose return never came */
+	uint64_t too_deep;          /* entries past MAX_OPEN_FRAMES, ignored */
+	uint64_t oom;
+};
+
+struct poll_tracker {
+	const struct site_table *sites;
+	struct task_model *model;
+	struct u64_map threads; /* tid -> thread_stack, only threads with open frames */
+	struct tracker_counters counters;
+};
+
+void poll_tracker_init(struct poll_tracker *t, const struct site_table *sites,
+		       struct task_model *model);
+void poll_tracker_free(struct poll_tracker *t);
+void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev);
+
+/* Drops the stacks of threads that no longer exist (exists() says which),
+ * so a thread that died mid-poll leaves nothing behind. */
+void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx),
+			       void *ctx);
+
+/* Synthetic task key for a root future polled outside any runtime task
+ * (block_on): one per thread and root future. Runtime task keys are user
+ * space pointers, which never have the top bit set. */
+static inline uint64_t block_on_task_key(uint32_t tid, uint32_t site)
+{
+	return (1ULL << 63) | ((uint64_t)tid << 32) | site;
+}
+
+#endif

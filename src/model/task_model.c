@@ -1,0 +1,160 @@
+#include "model/task_model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,
+		     size_t max_done_tasks)
+{
+	memset(m, 0, sizeof(*m));
+	m->next_id = 1;
+	m->threshold_ns = threshold_ns;
+	m->retain_done_ns = retain_done_ns;
+	m->max_done_tasks = max_done_tasks;
+}
+
+static void free_nodes(struct future_node *n)
+{
+	while (n) {
+		struct future_node *next = n->next_sibling;
+
+		free_nodes(n->children);
+		free(n);
+		n = next;
+	}
+}
+
+static void unlink_task(struct task_model *m, struct task *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		m->first = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	else
+		m->last = t->prev;
+	m->task_count--;
+	if (t->done)
+		m->done_count--;
+	else if (u64_map_get(&m->live, t->key) == t)
+		u64_map_remove(&m->live, t->key);
+	free_nodes(t->roots);
+	free(t);
+}
+
+void task_model_free(struct task_model *m)
+{
+	while (m->first)
+		unlink_task(m, m->first);
+	u64_map_free(&m->live);
+}
+
+struct task *task_model_task(struct task_model *m, uint64_t key, bool block_on, uint64_t now)
+{
+	struct task *t = u64_map_get(&m->live, key);
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t || u64_map_put(&m->live, key, t)) {
+		free(t);
+		return NULL;
+	}
+	t->id = m->next_id++;
+	t->key = key;
+	t->block_on = block_on;
+	t->first_seen = now;
+	t->prev = m->last;
+	if (m->last)
+		m->last->next = t;
+	else
+		m->first = t;
+	m->last = t;
+	m->task_count++;
+	m->tasks_seen++;
+	return t;
+}
+
+void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now)
+{
+	struct task *t = u64_map_remove(&m->live, key);
+
+	if (!t)
+		return;
+	t->done = true;
+	t->done_at = now;
+	m->done_count++;
+}
+
+struct future_node *task_model_child(struct task *task, struct future_node *parent,
+				     uint32_t site)
+{
+	struct future_node **head = parent ? &parent->children : &task->roots, *n;
+
+	for (n = *head; n; n = n->next_sibling)
+		if (n->site == site)
+			return n;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->site = site;
+	n->parent = parent;
+	/* Append, so the tree lists futures in the order they were first polled. */
+	while (*head)
+		head = &(*head)->next_sibling;
+	*head = n;
+	return n;
+}
+
+void poll_stats_begin(struct poll_stats *s, uint64_t now)
+{
+	s->inflight_since = now;
+}
+
+void poll_stats_end(struct poll_stats *s, uint64_t now, uint64_t threshold_ns)
+{
+	uint64_t dur = now > s->inflight_since ? now - s->inflight_since : 0;
+
+	s->polls++;
+	s->busy_ns += dur;
+	if (dur > s->max_poll_ns)
+		s->max_poll_ns = dur;
+	if (dur > threshold_ns)
+		s->slow_polls++;
+	s->inflight_since = 0;
+	s->last_poll_end = now;
+}
+
+void poll_stats_abandon(struct poll_stats *s)
+{
+	s->polls++;
+	s->unknown_polls++;
+	s->inflight_since = 0;
+}
+
+enum task_state task_state(const struct task *t)
+{
+	if (t->done && !t->open_frames)
+		return TASK_DONE;
+	return t->running_tid ? TASK_RUNNING : TASK_IDLE;
+}
+
+uint64_t poll_stats_inflight(const struct poll_stats *s, uint64_t now)
+{
+	return s->inflight_since && now > s->inflight_since ? now - s->inflight_since : 0;
+}
+
+void task_model_prune(struct task_model *m, uint64_t now)
+{
+	struct task *t = m->first, *next;
+
+	for (; t && m->done_count; t = next) {
+		next = t->next;
+		if (!t->done || t->open_frames)
+			continue;
+		/* Tasks are oldest first, so the over-limit ones come first too. */
+		if (m->done_count > m->max_done_tasks || now - t->done_at > m->retain_done_ns)
+			unlink_task(m, t);
+	}
+}

@@ -1,0 +1,83 @@
+/* The live model: one tree per task instance, task -> futures -> children,
+ * keyed by call path (site ids from the root down), with poll statistics. */
+#ifndef CATTOP_TASK_MODEL_H
+#define CATTOP_TASK_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/u64_map.h"
+
+struct poll_stats {
+	uint64_t polls;
+	uint64_t busy_ns;
+	uint64_t max_poll_ns;
+	uint64_t slow_polls;
+	uint64_t inflight_since; /* entry time of the poll running now, 0 if none */
+	uint64_t last_poll_end;
+	uint64_t unknown_polls; /* polls whose return was never seen (no time counted) */
+};
+
+struct future_node {
+	uint32_t site;
+	struct future_node *parent; /* NULL: a root future of the task */
+	struct future_node *children;
+	struct future_node *next_sibling;
+	struct poll_stats stats;
+};
+
+enum task_state { TASK_IDLE, TASK_RUNNING, TASK_DONE };
+
+struct task {
+	uint64_t id;   /* cattop's own, 1, 2, ... in order of discovery */
+	uint64_t key;  /* the runtime's task pointer, or a synthetic block_on key */
+	bool block_on; /* a root future polled outside any runtime task */
+	bool done;
+	uint64_t first_seen;
+	uint64_t done_at;
+	uint32_t open_frames; /* frames on thread stacks that point here */
+	uint32_t running_tid; /* thread polling it now, 0 if none */
+	struct poll_stats stats;
+	struct future_node *roots;
+	struct task *prev, *next; /* all tasks, oldest first */
+};
+
+struct task_model {
+	struct u64_map live;   /* key -> task, tasks not done */
+	struct task *first, *last;
+	uint64_t next_id;
+	size_t task_count; /* live + retained done */
+	size_t done_count;
+	uint64_t tasks_seen;
+	uint64_t threshold_ns;
+	uint64_t retain_done_ns;
+	size_t max_done_tasks;
+};
+
+void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,
+		     size_t max_done_tasks);
+void task_model_free(struct task_model *m);
+
+/* The live task for key, created on first sight. NULL on ENOMEM. */
+struct task *task_model_task(struct task_model *m, uint64_t key, bool block_on, uint64_t now);
+/* The runtime freed the task behind key: later polls of key are a new task. */
+void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now);
+
+/* The child of parent (or root of task when parent is NULL) for site. */
+struct future_node *task_model_child(struct task *task, struct future_node *parent,
+				     uint32_t site);
+
+void poll_stats_begin(struct poll_stats *s, uint64_t now);
+void poll_stats_end(struct poll_stats *s, uint64_t now, uint64_t threshold_ns);
+/* The poll began but its end was never seen: count it, add no time. */
+void poll_stats_abandon(struct poll_stats *s);
+
+enum task_state task_state(const struct task *t);
+uint64_t poll_stats_inflight(const struct poll_stats *s, uint64_t now);
+
+/* Frees done tasks older than retain_done_ns, and the oldest beyond
+ * max_done_tasks, so memory stays bounded however many tasks come and go. */
+void task_model_prune(struct task_model *m, uint64_t now);
+
+#endif

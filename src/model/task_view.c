@@ -1,0 +1,117 @@
+#include "model/task_view.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/site_table.h"
+
+const char *task_name(const struct task *t, const struct site_table *sites)
+{
+	if (t->roots && t->roots->site < sites->count)
+		return sites->sites[t->roots->site].name;
+	return "(task)";
+}
+
+uint64_t poll_stats_longest(const struct poll_stats *s, uint64_t now)
+{
+	uint64_t inflight = poll_stats_inflight(s, now);
+
+	return inflight > s->max_poll_ns ? inflight : s->max_poll_ns;
+}
+
+const char *task_state_name(enum task_state s)
+{
+	switch (s) {
+	case TASK_RUNNING:
+		return "running";
+	case TASK_DONE:
+		return "done";
+	default:
+		return "idle";
+	}
+}
+
+struct sort_ctx {
+	const struct site_table *sites;
+	enum task_sort key;
+	bool ascending;
+	uint64_t now;
+};
+
+static uint64_t sort_value(const struct task *t, const struct sort_ctx *c)
+{
+	switch (c->key) {
+	case SORT_BUSY:
+		return t->stats.busy_ns + poll_stats_inflight(&t->stats, c->now);
+	case SORT_POLLS:
+		return t->stats.polls;
+	case SORT_SLOW:
+		return t->stats.slow_polls;
+	case SORT_INFLIGHT:
+		return poll_stats_inflight(&t->stats, c->now);
+	case SORT_ID:
+		return t->id;
+	default:
+		return poll_stats_longest(&t->stats, c->now);
+	}
+}
+
+static int compare(const struct task *a, const struct task *b, const struct sort_ctx *c)
+{
+	int r = 0;
+
+	if (c->key == SORT_NAME) {
+		r = strcmp(task_name(a, c->sites), task_name(b, c->sites));
+	} else {
+		uint64_t x = sort_value(a, c), y = sort_value(b, c);
+
+		/* Numbers read biggest first unless inverted; names A to Z. */
+		r = x == y ? 0 : x > y ? -1 : 1;
+	}
+	if (c->ascending)
+		r = -r;
+	if (r == 0)
+		r = a->id < b->id ? -1 : a->id > b->id;
+	return r;
+}
+
+/* qsort has no context argument; a small merge sort keeps this reentrant. */
+static void merge_sort(struct task **v, struct task **tmp, size_t n, const struct sort_ctx *c)
+{
+	size_t mid = n / 2, i = 0, j = mid, k = 0;
+
+	if (n < 2)
+		return;
+	merge_sort(v, tmp, mid, c);
+	merge_sort(v + mid, tmp, n - mid, c);
+	while (i < mid && j < n)
+		tmp[k++] = compare(v[i], v[j], c) <= 0 ? v[i++] : v[j++];
+	while (i < mid)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
+}
+
+size_t task_view_sorted(const struct task_model *m, const struct site_table *sites,
+			enum task_sort key, bool ascending, uint64_t now, struct task ***out)
+{
+	struct sort_ctx c = {sites, key, ascending, now};
+	struct task **v = calloc(m->task_count + 1, sizeof(*v));
+	struct task **tmp = calloc(m->task_count + 1, sizeof(*tmp));
+	struct task *t;
+	size_t n = 0;
+
+	if (!v || !tmp) {
+		free(v);
+		free(tmp);
+		*out = NULL;
+		return 0;
+	}
+	for (t = m->first; t; t = t->next)
+		v[n++] = t;
+	merge_sort(v, tmp, n, &c);
+	free(tmp);
+	*out = v;
+	return n;
+}

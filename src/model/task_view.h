@@ -1,0 +1,36 @@
+/* How tasks are presented: their names and the order of a listing. */
+#ifndef CATTOP_TASK_VIEW_H
+#define CATTOP_TASK_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/task_model.h"
+
+struct site_table;
+
+enum task_sort {
+	SORT_MAX_POLL = 0, /* longest poll, in-flight polls included */
+	SORT_BUSY,
+	SORT_POLLS,
+	SORT_SLOW,
+	SORT_INFLIGHT,
+	SORT_NAME,
+	SORT_ID,
+};
+
+/* A task is named for its root future (the first future polled in it). */
+const char *task_name(const struct task *t, const struct site_table *sites);
+
+/* Longest poll so far, counting the poll in flight: a future that has been
+ * spinning for 5 s has a 5 s longest poll now, not when it returns. */
+uint64_t poll_stats_longest(const struct poll_stats *s, uint64_t now);
+
+/* All tasks in the given order (ties by id). Caller frees *out. */
+size_t task_view_sorted(const struct task_model *m, const struct site_table *sites,
+			enum task_sort key, bool ascending, uint64_t now, struct task ***out);
+
+const char *task_state_name(enum task_state s);
+
+#endif

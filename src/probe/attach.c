@@ -1,0 +1,237 @@
+#include "probe/attach.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "bpf/poll_trace.h"
+#include "poll_trace.skel.h"
+#include "probe/site_table.h"
+
+static bool libbpf_verbose;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!libbpf_verbose || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+void probes_set_verbose(bool verbose)
+{
+	libbpf_verbose = verbose;
+	libbpf_set_print(print_libbpf);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* One attach request: parallel arrays of file offsets, cookies, site ids. */
+struct attach_batch {
+	unsigned long *offsets;
+	__u64 *cookies;
+	size_t count;
+};
+
+static int add_link(struct probe_set *ps, struct bpf_link *link)
+{
+	struct bpf_link **grown = realloc(ps->links, (ps->link_count + 1) * sizeof(*grown));
+
+	if (!grown) {
+		bpf_link__destroy(link);
+		return -ENOMEM;
+	}
+	ps->links = grown;
+	ps->links[ps->link_count++] = link;
+	return 0;
+}
+
+/* Errors that no subset of the sites would avoid. */
+static bool is_global_error(int err)
+{
+	return err == -EPERM || err == -EACCES || err == -ESRCH || err == -ENOMEM ||
+	       err == -ENOENT || err == -EBADF;
+}
+
+/* One unprobeable function makes a whole uprobe_multi link fail (e.g. 524,
+ * ENOTSUPP), so on failure bisect: attach the halves separately until the
+ * offenders are single sites, which are marked rejected. */
+static int attach_bisect(struct probe_set *ps, struct bpf_program *prog,
+			 const struct attach_opts *opts, const struct attach_batch *b, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_multi_opts, uo, .offsets = b->offsets, .cookies = b->cookies,
+		    .cnt = b->count, .retprobe = retprobe);
+	struct attach_batch lo, hi;
+	struct bpf_link *link;
+	int err;
+
+	if (!b->count)
+		return 0;
+	link = bpf_program__attach_uprobe_multi(prog, opts->pid, opts->binary, NULL, &uo);
+	if (link)
+		return add_link(ps, link);
+	err = -errno;
+	if (is_global_error(err))
+		return err;
+	if (b->count == 1) {
+		ps->rejected[b->cookies[0] & COOKIE_SITE_MASK] = true;
+		return 0;
+	}
+	lo = (struct attach_batch){b->offsets, b->cookies, b->count / 2};
+	hi = (struct attach_batch){b->offsets + lo.count, b->cookies + lo.count,
+				   b->count - lo.count};
+	err = attach_bisect(ps, prog, opts, &lo, retprobe);
+	return err ? err : attach_bisect(ps, prog, opts, &hi, retprobe);
+}
+
+/* Fills b with the sites of the wanted role that are not rejected yet. */
+static int collect(const struct site_table *sites, const struct probe_set *ps, bool polls,
+		   bool ends, struct attach_batch *b)
+{
+	size_t i;
+
+	b->offsets = calloc(sites->count + 1, sizeof(*b->offsets));
+	b->cookies = calloc(sites->count + 1, sizeof(*b->cookies));
+	b->count = 0;
+	if (!b->offsets || !b->cookies)
+		return -ENOMEM;
+	for (i = 0; i < sites->count; i++) {
+		const struct site *s = &sites->sites[i];
+		bool end = s->role == SITE_TASK_END;
+
+		if (ps->rejected[i] || (end ? !ends : !polls))
+			continue;
+		b->offsets[b->count] = s->file_offset;
+		b->cookies[b->count] = i | ((end ? ROLE_TASK_END : ROLE_POLL) << COOKIE_ROLE_SHIFT);
+		b->count++;
+	}
+	return 0;
+}
+
+static void free_batch(struct attach_batch *b)
+{
+	free(b->offsets);
+	free(b->cookies);
+}
+
+/* Return probes first: a poll site whose return probe cannot go in gets no
+ * entry probe either, so no frame is ever opened that cannot close. */
+static int attach_all(struct probe_set *ps, const struct site_table *sites,
+		      const struct attach_opts *opts)
+{
+	struct attach_batch b;
+	int err;
+
+	err = collect(sites, ps, true, false, &b);
+	if (!err)
+		err = attach_bisect(ps, ps->skel->progs.poll_exit, opts, &b, true);
+	free_batch(&b);
+	if (err)
+		return err;
+	err = collect(sites, ps, true, true, &b);
+	if (!err)
+		err = attach_bisect(ps, ps->skel->progs.poll_enter, opts, &b, false);
+	free_batch(&b);
+	return err;
+}
+
+static int load_programs(struct probe_set *ps, const struct attach_opts *opts)
+{
+	int err;
+
+	ps->skel = poll_trace_bpf__open();
+	if (!ps->skel)
+		return -errno ? -errno : -EINVAL;
+	ps->skel->rodata->target_tgid = opts->pid;
+	err = bpf_map__set_max_entries(ps->skel->maps.events, opts->ringbuf_bytes);
+	if (err)
+		return err;
+	return poll_trace_bpf__load(ps->skel);
+}
+
+int probes_attach(struct probe_set *ps, const struct site_table *sites,
+		  const struct attach_opts *opts, char *err, size_t errlen)
+{
+	uint64_t start = monotonic_ns();
+	size_t i;
+	int ret;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->rejected = calloc(sites->count + 1, sizeof(*ps->rejected));
+	if (!ps->rejected)
+		return -ENOMEM;
+	ret = load_programs(ps, opts);
+	if (ret) {
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
+			 ret == -EPERM ? " (needs CAP_BPF and CAP_PERFMON, or root)" : "");
+		goto fail;
+	}
+	ps->ring = ring_buffer__new(bpf_map__fd(ps->skel->maps.events), opts->on_event, opts->ctx,
+				    NULL);
+	if (!ps->ring) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = attach_all(ps, sites, opts);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach uprobes to %s: %s", opts->binary,
+			 strerror(-ret));
+		goto fail;
+	}
+	for (i = 0; i < sites->count; i++)
+		ps->rejected_sites += ps->rejected[i];
+	ps->attached_sites = sites->count - ps->rejected_sites;
+	ps->attach_ns = monotonic_ns() - start;
+	return 0;
+fail:
+	probes_detach(ps);
+	return ret;
+}
+
+int probes_drain(struct probe_set *ps)
+{
+	return ps->ring ? ring_buffer__consume(ps->ring) : 0;
+}
+
+uint64_t probes_lost_events(const struct probe_set *ps)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	uint64_t total = 0, *per_cpu;
+	__u32 zero = 0;
+
+	if (!ps->skel || ncpu <= 0)
+		return 0;
+	per_cpu = calloc(ncpu, sizeof(*per_cpu));
+	if (!per_cpu)
+		return 0;
+	if (bpf_map__lookup_elem(ps->skel->maps.lost_events, &zero, sizeof(zero), per_cpu,
+				 ncpu * sizeof(*per_cpu), 0) == 0)
+		for (i = 0; i < ncpu; i++)
+			total += per_cpu[i];
+	free(per_cpu);
+	return total;
+}
+
+void probes_detach(struct probe_set *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->link_count; i++)
+		bpf_link__destroy(ps->links[i]);
+	free(ps->links);
+	ring_buffer__free(ps->ring);
+	poll_trace_bpf__destroy(ps->skel);
+	free(ps->rejected);
+	memset(ps, 0, sizeof(*ps));
+}

@@ -1,0 +1,47 @@
+/* Loads the BPF programs and attaches them to a target's sites with
+ * uprobe_multi links (one link per program, not one per function: single
+ * uprobe links cost ~125 ms each to detach on this kernel). */
+#ifndef CATTOP_ATTACH_H
+#define CATTOP_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <bpf/libbpf.h>
+
+struct site_table;
+struct poll_trace_bpf;
+
+struct probe_set {
+	struct poll_trace_bpf *skel;
+	struct bpf_link **links;
+	size_t link_count;
+	struct ring_buffer *ring;
+	size_t attached_sites; /* sites with working probes */
+	size_t rejected_sites; /* sites the kernel refused (e.g. unprobeable code) */
+	bool *rejected;        /* per site id */
+	uint64_t attach_ns;
+};
+
+struct attach_opts {
+	const char *binary; /* path the uprobes go on, e.g. /proc/PID/exe */
+	pid_t pid;          /* only this process is traced */
+	size_t ringbuf_bytes;
+	ring_buffer_sample_fn on_event;
+	void *ctx;
+};
+
+/* Returns 0, or -errno with a one-line reason in err. */
+int probes_attach(struct probe_set *ps, const struct site_table *sites,
+		  const struct attach_opts *opts, char *err, size_t errlen);
+/* Drains what the probes produced since the last call (the probes never wake
+ * us: they submit with BPF_RB_NO_WAKEUP, and we poll on a timer). */
+int probes_drain(struct probe_set *ps);
+uint64_t probes_lost_events(const struct probe_set *ps);
+void probes_detach(struct probe_set *ps);
+
+/* libbpf's messages go to stderr only when verbose. */
+void probes_set_verbose(bool verbose);
+
+#endif

@@ -1,0 +1,29 @@
+/* Function symbols of an ELF executable, with the file offsets uprobes need. */
+#ifndef CATTOP_ELF_SYMBOLS_H
+#define CATTOP_ELF_SYMBOLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_symbol {
+	char *name;           /* mangled */
+	uint64_t addr;        /* link-time virtual address (st_value) */
+	uint64_t size;
+	uint64_t file_offset; /* where uprobes want it */
+};
+
+struct elf_symbols {
+	struct elf_symbol *syms; /* sorted by addr, one per address */
+	size_t count;
+	bool has_symtab;     /* false: stripped, only .dynsym was there */
+	bool has_debug_info; /* a .debug_info section is present */
+	bool built_by_rustc; /* .comment names rustc: survives strip */
+};
+
+/* Returns 0, -ENOENT/-EACCES (cannot open), -ENOEXEC (not an ELF file or
+ * malformed), -ENOMEM. */
+int elf_symbols_read(const char *path, struct elf_symbols *out);
+void elf_symbols_free(struct elf_symbols *syms);
+
+#endif

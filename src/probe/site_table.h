@@ -1,0 +1,60 @@
+/* The probe sites of a target: which functions get probes, and what each is
+ * (task poll, task end, or a future of some kind, with crate and location). */
+#ifndef CATTOP_SITE_TABLE_H
+#define CATTOP_SITE_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "probe/classify.h"
+
+struct elf_symbols;
+struct dwarf_index;
+
+enum site_role {
+	SITE_TASK_POLL, /* the runtime's per-task poll entry */
+	SITE_TASK_END,  /* the runtime frees a task */
+	SITE_FUTURE,    /* a future's poll (async fn, block, closure, impl Future) */
+};
+
+struct site {
+	enum site_role role;
+	enum future_kind kind;
+	bool app;       /* from the application's crates */
+	char crate[CRATE_NAME_MAX];
+	char *path;     /* demangled, e.g. "app::handler::{{closure}}" */
+	char *name;     /* shown to users, e.g. "app::handler" */
+	char *location; /* "file:line" from DWARF, or NULL */
+	uint64_t addr;
+	uint64_t file_offset;
+};
+
+struct site_table {
+	struct site *sites; /* index == site id == BPF cookie */
+	size_t count;
+	size_t capacity;
+	const struct runtime_profile *runtime;
+	char app_crate[CRATE_NAME_MAX]; /* "" when not found */
+	size_t rust_symbols;            /* how many symbols demangled as Rust */
+	bool dwarf_used;
+};
+
+struct site_scan_opts {
+	const struct config *cfg;
+	const char *runtime; /* a [runtime NAME] of the config, or "auto" */
+	bool tasks_only;     /* task polls and ends only */
+};
+
+/* Builds the table. Errors (with a one-line message in err):
+ * -ENOEXEC not a Rust binary, -ESRCH no known runtime, -EINVAL unknown
+ * runtime name, -ENOMEM. */
+int site_table_build(const struct elf_symbols *syms, const struct dwarf_index *dwarf,
+		     const struct site_scan_opts *opts, struct site_table *out, char *err,
+		     size_t errlen);
+void site_table_free(struct site_table *table);
+
+size_t site_table_count_role(const struct site_table *table, enum site_role role);
+
+#endif

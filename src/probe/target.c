@@ -1,0 +1,256 @@
+#include "probe/target.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CAP_PERFMON_BIT   38
+#define CAP_BPF_BIT       39
+#define CAP_SYS_PTRACE_BIT 19
+
+/* Effective capabilities from /proc/self/status. */
+static uint64_t effective_caps(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long caps = 0;
+	char line[256];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+static bool has_cap(int bit)
+{
+	return (effective_caps() >> bit) & 1;
+}
+
+bool have_bpf_privileges(void)
+{
+	return geteuid() == 0 || (has_cap(CAP_BPF_BIT) && has_cap(CAP_PERFMON_BIT));
+}
+
+/* State letter and real uid of a process, from /proc/PID/status. */
+static int read_status(pid_t pid, char *state, uid_t *uid)
+{
+	char path[64], line[256];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int u;
+
+		if (sscanf(line, "State: %c", state) == 1)
+			found |= 1;
+		else if (sscanf(line, "Uid: %u", &u) == 1) {
+			*uid = u;
+			found |= 2;
+		}
+	}
+	fclose(f);
+	return found == 3 ? 0 : -EIO;
+}
+
+/* Like the kernel's PTRACE_MODE_ATTACH_REALCREDS: same real uid, or
+ * CAP_SYS_PTRACE. Matters when cattop has file capabilities and a non-root
+ * user runs it: it must not become a way into other users' processes. */
+static bool may_trace(uid_t target_uid)
+{
+	return getuid() == 0 || getuid() == target_uid || has_cap(CAP_SYS_PTRACE_BIT);
+}
+
+static void read_comm(pid_t pid, char *comm, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	comm[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
+{
+	uid_t uid = 0;
+	char state = 0;
+	ssize_t n;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->release_fd = -1;
+	if (pid <= 0 || (ret = read_status(pid, &state, &uid)) == -ENOENT) {
+		snprintf(err, errlen, "no such process: %d", pid);
+		return -ESRCH;
+	}
+	if (ret) {
+		snprintf(err, errlen, "cannot read /proc/%d/status: %s", pid, strerror(-ret));
+		return ret;
+	}
+	if (state == 'Z' || state == 'X') {
+		snprintf(err, errlen, "process %d is a zombie (it has exited)", pid);
+		return -ESRCH;
+	}
+	if (!may_trace(uid)) {
+		snprintf(err, errlen,
+			 "not permitted to trace process %d (owned by uid %u; needs the same uid "
+			 "or CAP_SYS_PTRACE)",
+			 pid, uid);
+		return -EPERM;
+	}
+	snprintf(t->binary, sizeof(t->binary), "/proc/%d/exe", pid);
+	n = readlink(t->binary, t->exe, sizeof(t->exe) - 1);
+	if (n < 0) {
+		ret = -errno;
+		snprintf(err, errlen, ret == -ENOENT ? "process %d is a kernel thread (no executable)"
+						     : "cannot read /proc/%d/exe: %s",
+			 pid, strerror(-ret));
+		return ret;
+	}
+	t->exe[n] = '\0';
+	read_comm(pid, t->comm, sizeof(t->comm));
+	return 0;
+}
+
+static int resolve_in_path(const char *cmd, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL;
+	int ret = -ENOENT;
+
+	if (strchr(cmd, '/')) {
+		snprintf(out, len, "%s", cmd);
+		return access(out, X_OK) ? -errno : 0;
+	}
+	copy = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	if (!copy)
+		return -ENOMEM;
+	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(out, len, "%s/%s", dir, cmd);
+		if (access(out, X_OK) == 0) {
+			ret = 0;
+			break;
+		}
+	}
+	free(copy);
+	return ret;
+}
+
+/* The child: wait until the parent has attached, then exec. */
+static void run_child(int release_fd, const char *path, char *const argv[])
+{
+	char go;
+
+	if (read(release_fd, &go, 1) != 1)
+		_exit(127); /* cattop gave up before attaching */
+	close(release_fd);
+	execv(path, argv);
+	fprintf(stderr, "cattop: cannot execute %s: %s\n", path, strerror(errno));
+	_exit(127);
+}
+
+int target_launch(struct target *t, char *const argv[], char *err, size_t errlen)
+{
+	int fds[2], ret;
+	pid_t pid;
+
+	memset(t, 0, sizeof(*t));
+	t->release_fd = -1;
+	ret = resolve_in_path(argv[0], t->exe, sizeof(t->exe));
+	if (ret) {
+		snprintf(err, errlen, "cannot find %s: %s", argv[0], strerror(-ret));
+		return ret;
+	}
+	if (pipe2(fds, O_CLOEXEC)) {
+		ret = -errno;
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return ret;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return ret;
+	}
+	if (pid == 0) {
+		close(fds[1]);
+		run_child(fds[0], t->exe, argv);
+	}
+	close(fds[0]);
+	t->pid = pid;
+	t->launched = true;
+	t->release_fd = fds[1];
+	/* Until exec, the child runs cattop's image: probe the file itself. */
+	snprintf(t->binary, sizeof(t->binary), "%s", t->exe);
+	snprintf(t->comm, sizeof(t->comm), "%.31s", strrchr(t->exe, '/') ? strrchr(t->exe, '/') + 1 : t->exe);
+	return 0;
+}
+
+int target_release(struct target *t)
+{
+	int ret = 0;
+
+	if (t->release_fd < 0)
+		return 0;
+	if (write(t->release_fd, "g", 1) != 1)
+		ret = -errno;
+	close(t->release_fd);
+	t->release_fd = -1;
+	return ret;
+}
+
+bool target_alive(struct target *t)
+{
+	char path[64];
+	char state = 0;
+	uid_t uid;
+
+	if (t->exited)
+		return false;
+	if (t->launched) {
+		int status;
+
+		if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
+			t->exit_status = status;
+			t->exited = true;
+			return false;
+		}
+		return true;
+	}
+	snprintf(path, sizeof(path), "/proc/%d", t->pid);
+	if (access(path, F_OK) || read_status(t->pid, &state, &uid) || state == 'Z' ||
+	    state == 'X')
+		t->exited = true;
+	return !t->exited;
+}
+
+int target_thread_exists(unsigned int tid, void *target)
+{
+	struct target *t = target;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%u", t->pid, tid);
+	return access(path, F_OK) == 0;
+}

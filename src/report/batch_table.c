@@ -1,0 +1,89 @@
+#include "report/batch_table.h"
+
+#include <stdlib.h>
+
+#include "model/task_view.h"
+#include "session/session.h"
+#include "util/duration.h"
+
+struct state_counts {
+	size_t running, idle, done;
+};
+
+static struct state_counts count_states(struct task **tasks, size_t n)
+{
+	struct state_counts c = {0, 0, 0};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (task_state(tasks[i])) {
+		case TASK_RUNNING:
+			c.running++;
+			break;
+		case TASK_DONE:
+			c.done++;
+			break;
+		default:
+			c.idle++;
+		}
+	}
+	return c;
+}
+
+static void print_header(FILE *out, const struct session *s, struct state_counts c, size_t n,
+			 uint64_t now)
+{
+	char thr[16], up[16];
+
+	fprintf(out, "cattop - pid %d %s  runtime %s  threshold %s  up %s  probes %zu", s->target.pid,
+		s->target.comm, s->sites.runtime->name,
+		duration_format(s->model.threshold_ns, thr, sizeof(thr)),
+		duration_format(now - s->started_ns, up, sizeof(up)), s->probes.attached_sites);
+	if (s->probes.rejected_sites)
+		fprintf(out, " (%zu rejected)", s->probes.rejected_sites);
+	fprintf(out, "  events %llu lost %llu%s\n", (unsigned long long)s->tracker.counters.events,
+		(unsigned long long)s->events_lost, s->target.exited ? "  [process exited]" : "");
+	fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n\n", n, c.running, c.idle,
+		c.done);
+	fprintf(out, "%6s %-7s %8s %9s %9s %9s %6s  %s\n", "ID", "STATE", "POLLS", "BUSY",
+		"LONGEST", "INFLIGHT", "SLOW", "NAME");
+}
+
+/* A duration column, with '!' when over the threshold (readable without colour). */
+static const char *duration_cell(uint64_t ns, uint64_t threshold, char *buf, size_t len)
+{
+	char d[16];
+
+	if (!ns)
+		return "-";
+	snprintf(buf, len, "%s%s", duration_format(ns, d, sizeof(d)), ns > threshold ? "!" : "");
+	return buf;
+}
+
+static void print_task(FILE *out, const struct session *s, const struct task *t, uint64_t now)
+{
+	const struct poll_stats *st = &t->stats;
+	uint64_t thr = s->model.threshold_ns;
+	char busy[16], longest[16], inflight[16];
+
+	fprintf(out, "%6llu %-7s %8llu %9s %9s %9s %6llu  %s%s\n", (unsigned long long)t->id,
+		task_state_name(task_state(t)), (unsigned long long)st->polls,
+		st->busy_ns ? duration_format(st->busy_ns, busy, sizeof(busy)) : "-",
+		duration_cell(poll_stats_longest(st, now), thr, longest, sizeof(longest)),
+		duration_cell(poll_stats_inflight(st, now), thr, inflight, sizeof(inflight)),
+		(unsigned long long)st->slow_polls, task_name(t, &s->sites),
+		t->block_on ? " (block_on)" : "");
+}
+
+void batch_table_print(FILE *out, const struct session *s, uint64_t now)
+{
+	struct task **tasks;
+	size_t i, n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &tasks);
+
+	print_header(out, s, count_states(tasks, n), n, now);
+	for (i = 0; i < n; i++)
+		print_task(out, s, tasks[i], now);
+	fputc('\n', out);
+	fflush(out);
+	free(tasks);
+}

@@ -1,0 +1,163 @@
+#include "snapshot/json_snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/task_view.h"
+#include "probe/classify.h"
+#include "session/session.h"
+
+static void add_stats(json_t *obj, const struct poll_stats *st, uint64_t now)
+{
+	json_object_set_new(obj, "polls", json_integer(st->polls));
+	json_object_set_new(obj, "busy_ns", json_integer(st->busy_ns));
+	json_object_set_new(obj, "max_poll_ns", json_integer(st->max_poll_ns));
+	json_object_set_new(obj, "slow_polls", json_integer(st->slow_polls));
+	json_object_set_new(obj, "inflight_ns", json_integer(poll_stats_inflight(st, now)));
+	json_object_set_new(obj, "unknown_polls", json_integer(st->unknown_polls));
+}
+
+static json_t *nullable_string(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *futures_json(const struct future_node *n, const struct site_table *sites,
+			    uint64_t now)
+{
+	json_t *list = json_array();
+
+	for (; n; n = n->next_sibling) {
+		const struct site *site = &sites->sites[n->site];
+		json_t *f = json_object();
+
+		json_object_set_new(f, "name", json_string(site->name));
+		json_object_set_new(f, "kind", json_string(future_kind_name(site->kind)));
+		json_object_set_new(f, "crate", json_string(site->crate));
+		json_object_set_new(f, "location", nullable_string(site->location));
+		json_object_set_new(f, "path", json_string(site->path));
+		add_stats(f, &n->stats, now);
+		json_object_set_new(f, "children", futures_json(n->children, sites, now));
+		json_array_append_new(list, f);
+	}
+	return list;
+}
+
+static json_t *task_json(const struct task *t, const struct site_table *sites, uint64_t now)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(t->id));
+	json_object_set_new(o, "name", json_string(task_name(t, sites)));
+	json_object_set_new(o, "state", json_string(task_state_name(task_state(t))));
+	json_object_set_new(o, "block_on", json_boolean(t->block_on));
+	add_stats(o, &t->stats, now);
+	json_object_set_new(o, "futures", futures_json(t->roots, sites, now));
+	return o;
+}
+
+static json_t *probes_json(const struct session *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "task_poll", json_integer(site_table_count_role(&s->sites, SITE_TASK_POLL)));
+	json_object_set_new(o, "task_end", json_integer(site_table_count_role(&s->sites, SITE_TASK_END)));
+	json_object_set_new(o, "futures", json_integer(site_table_count_role(&s->sites, SITE_FUTURE)));
+	json_object_set_new(o, "attached", json_integer(s->probes.attached_sites));
+	json_object_set_new(o, "rejected", json_integer(s->probes.rejected_sites));
+	json_object_set_new(o, "attach_ns", json_integer(s->probes.attach_ns));
+	json_object_set_new(o, "dwarf", json_boolean(s->sites.dwarf_used));
+	return o;
+}
+
+static json_t *counters_json(const struct session *s)
+{
+	const struct tracker_counters *c = &s->tracker.counters;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "events", json_integer(c->events));
+	json_object_set_new(o, "unmatched_returns", json_integer(c->unmatched_returns));
+	json_object_set_new(o, "abandoned_frames", json_integer(c->abandoned_frames));
+	json_object_set_new(o, "too_deep", json_integer(c->too_deep));
+	json_object_set_new(o, "tasks_seen", json_integer(s->model.tasks_seen));
+	return o;
+}
+
+json_t *snapshot_build(const struct session *s, uint64_t now)
+{
+	json_t *root = json_object(), *tasks = json_array();
+	struct task **sorted;
+	size_t i, n;
+
+	json_object_set_new(root, "pid", json_integer(s->target.pid));
+	json_object_set_new(root, "exe", json_string(s->target.exe));
+	json_object_set_new(root, "runtime", json_string(s->sites.runtime->name));
+	json_object_set_new(root, "app_crate", json_string(s->sites.app_crate));
+	json_object_set_new(root, "threshold_ns", json_integer(s->model.threshold_ns));
+	json_object_set_new(root, "elapsed_ns", json_integer(now - s->started_ns));
+	json_object_set_new(root, "events_lost", json_integer(s->events_lost));
+	json_object_set_new(root, "target_exited", json_boolean(s->target.exited));
+	json_object_set_new(root, "probes", probes_json(s));
+	json_object_set_new(root, "counters", counters_json(s));
+	n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &sorted);
+	for (i = 0; i < n; i++)
+		json_array_append_new(tasks, task_json(sorted[i], &s->sites, now));
+	free(sorted);
+	json_object_set_new(root, "tasks", tasks);
+	return root;
+}
+
+static int write_atomically(const char *path, json_t *doc, char *err, size_t errlen)
+{
+	size_t len = strlen(path) + 16;
+	char *tmp = malloc(len);
+	int fd, ret = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	snprintf(tmp, len, "%s.tmpXXXXXX", path);
+	fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot write snapshot %s: %s", path, strerror(errno));
+		free(tmp);
+		return ret;
+	}
+	if (json_dumpfd(doc, fd, JSON_INDENT(2)) || write(fd, "\n", 1) != 1 || fsync(fd))
+		ret = errno ? -errno : -EIO;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		snprintf(err, errlen, "cannot write snapshot %s: %s", path, strerror(-ret));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ret;
+}
+
+int snapshot_write(const struct session *s, uint64_t now, const char *path, char *err,
+		   size_t errlen)
+{
+	json_t *doc = snapshot_build(s, now);
+	int ret = 0;
+
+	if (!doc)
+		return -ENOMEM;
+	if (strcmp(path, "-") == 0) {
+		if (json_dumpf(doc, stdout, JSON_INDENT(2)) || fputc('\n', stdout) == EOF ||
+		    fflush(stdout))
+			ret = -EIO;
+		if (ret)
+			snprintf(err, errlen, "cannot write snapshot to stdout");
+	} else {
+		ret = write_atomically(path, doc, err, errlen);
+	}
+	json_decref(doc);
+	return ret;
+}

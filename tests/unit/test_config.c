@@ -1,0 +1,89 @@
+/* The built-in config, a file on top of it, and bad lines reported as FILE:LINE. */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config/config.h"
+
+int check_passed, check_failed;
+
+static char *write_temp(const char *text)
+{
+	static char path[64];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/cattop-cfg-XXXXXX");
+	fd = mkstemp(path);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static int load(struct config *cfg, const char *text, char *err, size_t len)
+{
+	char *path = write_temp(text);
+	int ret = config_load_file(cfg, path, err, len);
+
+	unlink(path);
+	return ret;
+}
+
+static void test_defaults(void)
+{
+	struct config cfg;
+	const struct runtime_profile *tokio;
+
+	CHECK(config_init(&cfg) == 0);
+	CHECK(cfg.threshold_ns == 100000);
+	CHECK(cfg.interval_ns == 1000000000ULL);
+	CHECK(cfg.scope == SCOPE_APP);
+	CHECK(cfg.runtime_count == 3);
+	tokio = config_find_runtime(&cfg, "tokio");
+	CHECK(tokio && pattern_list_matches(&tokio->task_poll, "tokio::runtime::task::raw::poll"));
+	CHECK(config_find_runtime(&cfg, "smol") != NULL);
+	CHECK(pattern_list_matches(&config_find_runtime(&cfg, "smol")->task_poll,
+				   "async_task::raw::RawTask<F,T,S>::run"));
+	/* Multi-line list values keep every continuation line. */
+	CHECK(pattern_list_contains(&cfg.library_crates, "std"));
+	CHECK(pattern_list_contains(&cfg.library_crates, "futures_util"));
+	CHECK(pattern_list_contains(&cfg.library_crates, "signal_hook"));
+	config_free(&cfg);
+}
+
+static void test_overrides_and_errors(void)
+{
+	struct config cfg;
+	char err[256] = "";
+
+	CHECK(config_init(&cfg) == 0);
+	CHECK(load(&cfg, "[cattop]\nthreshold = 2ms\n[runtime glommio]\ndetect = glommio::*\n"
+			 "task_poll = glommio::task::raw::RawTask<*>::run\n",
+		   err, sizeof(err)) == 0);
+	CHECK(cfg.threshold_ns == 2000000);
+	CHECK(cfg.runtime_count == 4);
+	CHECK(config_find_runtime(&cfg, "glommio") != NULL);
+
+	CHECK(load(&cfg, "[cattop]\n\nbogus = 1\n", err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, ":3: unknown key 'bogus' in [cattop]") != NULL);
+	CHECK(load(&cfg, "[cattop]\nthreshold = -5ms\n", err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, ":2: bad value '-5ms' for 'threshold'") != NULL);
+	CHECK(load(&cfg, "[nonsense]\nx = 1\n", err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, ":2: unknown section [nonsense]") != NULL);
+	CHECK(load(&cfg, "[cattop\nx\n", err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, ":1: malformed line") != NULL);
+	CHECK(load(&cfg, "[cattop]\nringbuf_mb = 3\n", err, sizeof(err)) == -EINVAL);
+	CHECK(config_load_file(&cfg, "/nonexistent/cattop.ini", err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "cannot open") != NULL);
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	test_defaults();
+	test_overrides_and_errors();
+	printf("%d passed, %d failed\n", check_passed, check_failed);
+	return check_failed != 0;
+}

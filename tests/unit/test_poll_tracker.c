@@ -1,0 +1,263 @@
+/* The stack matcher and the model, fed synthetic probe events: nesting,
+ * slow and in-flight polls, lost returns, tail calls, block_on roots, task
+ * ends and id reuse, pruning. */
+#include <stdlib.h>
+#include <linux/types.h>
+
+#include "check.h"
+#include "bpf/poll_trace.h"
+#include "model/poll_tracker.h"
+#include "model/task_view.h"
+#include "probe/site_table.h"
+
+int check_passed, check_failed;
+
+enum { S_TASK, S_END, S_A, S_B, S_C, S_COUNT };
+
+static struct site sites[S_COUNT] = {
+	[S_TASK] = {.role = SITE_TASK_POLL, .name = "raw::poll"},
+	[S_END] = {.role = SITE_TASK_END, .name = "raw::dealloc"},
+	[S_A] = {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::a"},
+	[S_B] = {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::b"},
+	[S_C] = {.role = SITE_FUTURE, .kind = FUTURE_USER_FUTURE, .name = "app::C"},
+};
+static struct site_table table = {.sites = sites, .count = S_COUNT};
+
+struct fixture {
+	struct task_model model;
+	struct poll_tracker tracker;
+};
+
+static void setup(struct fixture *f)
+{
+	task_model_init(&f->model, 100000 /* 100us */, 1000000000ULL, 3);
+	poll_tracker_init(&f->tracker, &table, &f->model);
+}
+
+static void teardown(struct fixture *f)
+{
+	poll_tracker_free(&f->tracker);
+	task_model_free(&f->model);
+}
+
+static void enter(struct fixture *f, uint32_t tid, uint32_t site, uint64_t sp, uint64_t arg,
+		  uint64_t ts)
+{
+	struct poll_event e = {.ts = ts, .sp = sp, .arg = arg, .tid = tid, .site = site};
+
+	if (sites[site].role == SITE_TASK_END)
+		e.site |= (uint32_t)EV_TASK_END << EVENT_TYPE_SHIFT;
+	poll_tracker_handle(&f->tracker, &e);
+}
+
+static void leave(struct fixture *f, uint32_t tid, uint32_t site, uint64_t entry_sp, uint64_t ts)
+{
+	struct poll_event e = {.ts = ts, .sp = entry_sp + 8, .tid = tid,
+			       .site = site | ((uint32_t)EV_EXIT << EVENT_TYPE_SHIFT)};
+
+	poll_tracker_handle(&f->tracker, &e);
+}
+
+static void test_nesting_and_stats(void)
+{
+	struct fixture f;
+	struct task *t;
+	struct future_node *a, *b;
+
+	setup(&f);
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 1000);
+	enter(&f, 7, S_A, 900, 0, 1100);
+	enter(&f, 7, S_B, 800, 0, 1200);
+	leave(&f, 7, S_B, 800, 1200 + 50000);   /* 50us */
+	enter(&f, 7, S_B, 800, 0, 60000);
+	leave(&f, 7, S_B, 800, 60000 + 300000); /* 300us: slow */
+	leave(&f, 7, S_A, 900, 400000);
+	leave(&f, 7, S_TASK, 1000, 400100);
+
+	t = f.model.first;
+	CHECK(t && t->key == 0xabc0 && t->id == 1 && !t->block_on);
+	CHECK(t->stats.polls == 1 && t->stats.busy_ns == 399100 && t->stats.slow_polls == 1);
+	a = t->roots;
+	CHECK(a && a->site == S_A && a->next_sibling == NULL);
+	b = a ? a->children : NULL;
+	CHECK(b && b->site == S_B && b->parent == a);
+	CHECK(b && b->stats.polls == 2 && b->stats.busy_ns == 350000);
+	CHECK(b && b->stats.max_poll_ns == 300000 && b->stats.slow_polls == 1);
+	CHECK(task_state(t) == TASK_IDLE);
+	CHECK_STR(task_name(t, &table), "app::a");
+	CHECK(f.tracker.threads.count == 0); /* empty stacks are released */
+	teardown(&f);
+}
+
+static void test_inflight(void)
+{
+	struct fixture f;
+	struct task *t;
+
+	setup(&f);
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 1000);
+	enter(&f, 7, S_A, 900, 0, 2000);
+	t = f.model.first;
+	CHECK(task_state(t) == TASK_RUNNING);
+	CHECK(poll_stats_inflight(&t->stats, 5000000000ULL) == 5000000000ULL - 1000);
+	CHECK(poll_stats_inflight(&t->roots->stats, 5000000000ULL) == 5000000000ULL - 2000);
+	CHECK(poll_stats_longest(&t->stats, 5000000000ULL) == 5000000000ULL - 1000);
+	CHECK(t->stats.polls == 0 && t->stats.max_poll_ns == 0);
+	teardown(&f);
+}
+
+/* B's return is lost (ring buffer, >64 nested return probes, unwinding):
+ * A's return resynchronises, B gets a poll with no time, A its real time. */
+static void test_lost_return(void)
+{
+	struct fixture f;
+	struct future_node *a, *b;
+
+	setup(&f);
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 1000);
+	enter(&f, 7, S_A, 900, 0, 2000);
+	enter(&f, 7, S_B, 800, 0, 3000);
+	leave(&f, 7, S_A, 900, 10000);
+	a = f.model.first->roots;
+	b = a->children;
+	CHECK(a->stats.polls == 1 && a->stats.busy_ns == 8000 && a->stats.unknown_polls == 0);
+	CHECK(b->stats.polls == 1 && b->stats.busy_ns == 0 && b->stats.unknown_polls == 1);
+	CHECK(b->stats.inflight_since == 0);
+	CHECK(f.tracker.counters.abandoned_frames == 1);
+	/* A new entry above a stale frame also resynchronises (panic unwound
+	 * through the task's poll and the next poll comes from the same caller). */
+	enter(&f, 7, S_A, 900, 0, 20000);
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 30000);
+	CHECK(f.tracker.counters.abandoned_frames == 3); /* A, then the task frame */
+	CHECK(f.model.first->stats.unknown_polls == 1);
+	CHECK(f.model.first->stats.inflight_since == 30000);
+	teardown(&f);
+}
+
+static void test_tail_call_and_unmatched(void)
+{
+	struct fixture f;
+	struct future_node *a;
+
+	setup(&f);
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 1000);
+	enter(&f, 7, S_A, 900, 0, 2000);
+	enter(&f, 7, S_C, 900, 0, 2500); /* A jumps to C: same sp */
+	leave(&f, 7, S_C, 900, 4000);
+	leave(&f, 7, S_A, 900, 4000);
+	a = f.model.first->roots;
+	CHECK(a && a->children && a->children->site == S_C);
+	CHECK(a->stats.polls == 1 && a->stats.busy_ns == 2000);
+	CHECK(a->children->stats.polls == 1 && a->children->stats.busy_ns == 1500);
+	CHECK(f.tracker.counters.abandoned_frames == 0);
+	/* A return with no entry (the poll began before cattop attached). */
+	leave(&f, 9, S_A, 500, 5000);
+	CHECK(f.tracker.counters.unmatched_returns == 1);
+	teardown(&f);
+}
+
+static void test_block_on_and_threads(void)
+{
+	struct fixture f;
+	struct task *t;
+
+	setup(&f);
+	/* A root future outside any task: a block_on task of its own. */
+	enter(&f, 1, S_A, 900, 0, 1000);
+	/* Meanwhile another thread polls a runtime task. */
+	enter(&f, 2, S_TASK, 5000, 0xbeef0, 1100);
+	enter(&f, 2, S_B, 4900, 0, 1200);
+	leave(&f, 2, S_B, 4900, 1300);
+	leave(&f, 2, S_TASK, 5000, 1400);
+	leave(&f, 1, S_A, 900, 2000);
+	t = f.model.first;
+	CHECK(t && t->block_on && t->key == block_on_task_key(1, S_A));
+	CHECK(t && t->stats.polls == 1 && t->stats.busy_ns == 1000);
+	CHECK(t && t->roots && t->roots->site == S_A && t->roots->stats.polls == 1);
+	CHECK(t && t->next && !t->next->block_on && t->next->roots->site == S_B);
+	CHECK(f.model.task_count == 2);
+	teardown(&f);
+}
+
+static void test_task_end_and_reuse(void)
+{
+	struct fixture f;
+	int i;
+
+	setup(&f);
+	/* The same task pointer, freed and reused: each use is a new task. */
+	for (i = 0; i < 6; i++) {
+		uint64_t ts = 1000 + i * 1000;
+
+		enter(&f, 7, S_TASK, 1000, 0xabc0, ts);
+		enter(&f, 7, S_A, 900, 0, ts + 10);
+		leave(&f, 7, S_A, 900, ts + 20);
+		enter(&f, 7, S_END, 950, 0xabc0, ts + 30); /* freed inside its last poll */
+		leave(&f, 7, S_TASK, 1000, ts + 40);
+	}
+	CHECK(f.model.tasks_seen == 6);
+	CHECK(f.model.last->id == 6 && task_state(f.model.last) == TASK_DONE);
+	CHECK(f.model.done_count == 6);
+	task_model_prune(&f.model, 7000);
+	CHECK(f.model.done_count == 3); /* max_done_tasks */
+	CHECK(f.model.first->id == 4);
+	task_model_prune(&f.model, 7000 + 2000000000ULL);
+	CHECK(f.model.task_count == 0); /* retain_done elapsed */
+	teardown(&f);
+}
+
+static int no_thread_exists(uint32_t tid, void *ctx)
+{
+	(void)tid;
+	(void)ctx;
+	return 0;
+}
+
+static void test_dead_thread_reaped(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 1000);
+	enter(&f, 8, S_TASK, 1000, 0xdef0, 1000);
+	CHECK(f.tracker.threads.count == 2);
+	poll_tracker_reap_threads(&f.tracker, no_thread_exists, NULL);
+	CHECK(f.tracker.threads.count == 0);
+	CHECK(task_state(f.model.first) == TASK_IDLE && f.model.first->open_frames == 0);
+	teardown(&f);
+}
+
+static void test_sorting(void)
+{
+	struct fixture f;
+	struct task **v;
+	size_t n;
+
+	setup(&f);
+	enter(&f, 7, S_TASK, 1000, 0x10, 0);
+	leave(&f, 7, S_TASK, 1000, 500); /* task 1: 500ns */
+	enter(&f, 7, S_TASK, 1000, 0x20, 1000);
+	leave(&f, 7, S_TASK, 1000, 901000); /* task 2: 900us */
+	enter(&f, 8, S_TASK, 1000, 0x30, 1000); /* task 3: in flight */
+	n = task_view_sorted(&f.model, &table, SORT_MAX_POLL, false, 10000000, &v);
+	CHECK(n == 3 && v[0]->key == 0x30 && v[1]->key == 0x20 && v[2]->key == 0x10);
+	free(v);
+	n = task_view_sorted(&f.model, &table, SORT_POLLS, true, 10000000, &v);
+	CHECK(n == 3 && v[0]->key == 0x30);
+	free(v);
+	teardown(&f);
+}
+
+int main(void)
+{
+	test_nesting_and_stats();
+	test_inflight();
+	test_lost_return();
+	test_tail_call_and_unmatched();
+	test_block_on_and_threads();
+	test_task_end_and_reuse();
+	test_dead_thread_reaped();
+	test_sorting();
+	printf("%d passed, %d failed\n", check_passed, check_failed);
+	return check_failed != 0;
+}
