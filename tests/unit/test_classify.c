@@ -20,6 +20,16 @@ static void test_demangle(void)
 			       "Future$GT$4poll17h0123456789abcdefE");
 	CHECK_STR(p, "<wl_tokio::SpinFuture as core::future::future::Future>::poll");
 	free(p);
+	/* LLVM's suffix on promoted locals in optimised builds */
+	p = rust_demangle_path("_ZN5tokio7runtime4task3raw4poll17h032767a02067403dE.llvm."
+			       "5853865406810272542");
+	CHECK_STR(p, "tokio::runtime::task::raw::poll");
+	free(p);
+	/* ".." inside a legacy path is not a suffix */
+	p = rust_demangle_path("_ZN69_$LT$wl_tokio..SpinFuture$u20$as$u20$core..future..future.."
+			       "Future$GT$4poll17h0123456789abcdefE.cold");
+	CHECK_STR(p, "<wl_tokio::SpinFuture as core::future::future::Future>::poll");
+	free(p);
 	/* v0 mangling */
 	p = rust_demangle_path("_RNvCs1234_5hello4main");
 	CHECK_STR(p, "hello::main");

@@ -150,8 +150,12 @@ static void test_tail_call_and_unmatched(void)
 	CHECK(a->stats.polls == 1 && a->stats.busy_ns == 2000);
 	CHECK(a->children->stats.polls == 1 && a->children->stats.busy_ns == 1500);
 	CHECK(f.tracker.counters.abandoned_frames == 0);
-	/* A return with no entry (the poll began before cattop attached). */
+	/* A return with no entry while the entry link was going in... */
+	f.tracker.attached_at = 5500;
 	leave(&f, 9, S_A, 500, 5000);
+	CHECK(f.tracker.counters.attach_window == 1 && f.tracker.counters.unmatched_returns == 0);
+	/* ...and one after: an anomaly. */
+	leave(&f, 9, S_A, 500, 6000);
 	CHECK(f.tracker.counters.unmatched_returns == 1);
 	teardown(&f);
 }

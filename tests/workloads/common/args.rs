@@ -1,0 +1,74 @@
+// Command-line parsing shared by wl-tokio, wl-async-std and wl-smol.
+// Included by each binary with `#[path = "../../common/args.rs"] mod args;`,
+// so it is compiled into each crate separately (symbols: <crate>::args::*).
+//
+//   --seconds N          total run time in seconds, then exit 0   (default 30)
+//   --wedge-after-ms M   delay before the wedged task starts spinning (default 1500)
+//   --wedge-ms W         how long the wedged task spins without yielding (default 6000)
+//
+// Both `--flag VALUE` and `--flag=VALUE` are accepted.
+
+use std::time::Duration;
+
+pub struct Args {
+    pub seconds: u64,
+    pub wedge_after_ms: u64,
+    pub wedge_ms: u64,
+}
+
+impl Args {
+    pub fn run_time(&self) -> Duration {
+        Duration::from_secs(self.seconds)
+    }
+    pub fn wedge_after(&self) -> Duration {
+        Duration::from_millis(self.wedge_after_ms)
+    }
+    pub fn wedge(&self) -> Duration {
+        Duration::from_millis(self.wedge_ms)
+    }
+}
+
+fn usage(prog: &str) -> String {
+    format!("usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W]")
+}
+
+fn fail(prog: &str, msg: String) -> ! {
+    eprintln!("{prog}: {msg}\n{}", usage(prog));
+    std::process::exit(2);
+}
+
+/// Parses std::env::args(); prints a message and exits with status 2 on error.
+pub fn parse() -> Args {
+    let mut argv = std::env::args();
+    let prog = argv.next().unwrap_or_else(|| "workload".to_string());
+    let mut args = Args {
+        seconds: 30,
+        wedge_after_ms: 1500,
+        wedge_ms: 6000,
+    };
+    while let Some(arg) = argv.next() {
+        if arg == "-h" || arg == "--help" {
+            println!("{}", usage(&prog));
+            std::process::exit(0);
+        }
+        let (name, inline_value) = match arg.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (arg.clone(), None),
+        };
+        let slot = match name.as_str() {
+            "--seconds" => &mut args.seconds,
+            "--wedge-after-ms" => &mut args.wedge_after_ms,
+            "--wedge-ms" => &mut args.wedge_ms,
+            _ => fail(&prog, format!("unknown argument '{arg}'")),
+        };
+        let value = match inline_value.or_else(|| argv.next()) {
+            Some(v) => v,
+            None => fail(&prog, format!("{name} needs a value")),
+        };
+        *slot = match value.parse::<u64>() {
+            Ok(v) => v,
+            Err(_) => fail(&prog, format!("{name}: '{value}' is not a non-negative integer")),
+        };
+    }
+    args
+}

@@ -1,0 +1,187 @@
+//! wl-async-std: cattop test workload on async-std's global executor.
+//!
+//! Runtime: async-std 1.12 runs its tasks on async-global-executor; the number
+//! of executor threads ("async-std/runtime") is read from ASYNC_STD_THREAD_COUNT
+//! when the runtime is first used. `main` sets ASYNC_STD_THREAD_COUNT=2 (always,
+//! overriding the environment) before any async-std call, so there are exactly
+//! 2 worker threads. The root future `async_main` is driven by
+//! `async_std::task::block_on` on the main thread (not a worker). async-io's
+//! reactor thread ("async-io") drives timers when no worker does.
+//!
+//! Tasks (names are asserted on by tests/integration, do not rename):
+//!   ticker_task  -> nested_outer -> nested_middle -> nested_inner (sleep 1 ms); then sleep 10 ms
+//!   blocker_task -> inline async block doing std::thread::sleep(2 ms); then sleep 20 ms
+//!   spinner_task -> SpinFuture (one poll, busy-waits 3 ms); then sleep 20 ms
+//!   wedged_task  -> sleep --wedge-after-ms, then wedged_loop spins --wedge-ms without yielding; ends
+//!   spawner_task -> every 50 ms spawns a detached short_lived(i) task (sleep 5 ms, return)
+//!   fast_task    -> sleep 1 ms + trivial computation, forever
+//!
+//! Prints `ready pid=<pid>` once everything is spawned; exits 0 after --seconds.
+
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+#[path = "../../common/args.rs"]
+mod args;
+
+use async_std::task::sleep;
+
+// ---------------------------------------------------------------- ticker ---
+
+#[inline(never)]
+async fn ticker_task() {
+    loop {
+        nested_outer().await;
+        sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[inline(never)]
+async fn nested_outer() {
+    nested_middle().await;
+}
+
+#[inline(never)]
+async fn nested_middle() {
+    nested_inner().await;
+}
+
+#[inline(never)]
+async fn nested_inner() {
+    sleep(Duration::from_millis(1)).await;
+}
+
+// --------------------------------------------------------------- blocker ---
+
+#[inline(never)]
+async fn blocker_task() {
+    loop {
+        // Deliberately blocking call inside an async block nested in blocker_task:
+        // every poll of this block takes ~2 ms.
+        let blocking = async {
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        blocking.await;
+        sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// --------------------------------------------------------------- spinner ---
+
+/// Hand-written future: a single poll that busy-waits for `dur`, then Ready.
+pub struct SpinFuture {
+    dur: Duration,
+}
+
+impl SpinFuture {
+    #[inline(never)]
+    pub fn new(dur: Duration) -> Self {
+        SpinFuture { dur }
+    }
+}
+
+impl Future for SpinFuture {
+    type Output = ();
+
+    #[inline(never)]
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        let start = Instant::now();
+        while Instant::now().duration_since(start) < self.dur {
+            std::hint::spin_loop();
+        }
+        Poll::Ready(())
+    }
+}
+
+#[inline(never)]
+async fn spinner_task() {
+    loop {
+        SpinFuture::new(Duration::from_millis(3)).await;
+        sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// ---------------------------------------------------------------- wedged ---
+
+#[inline(never)]
+async fn wedged_task(after: Duration, dur: Duration) {
+    sleep(after).await;
+    wedged_loop(dur).await;
+}
+
+/// Spins for `dur` without ever awaiting: wedges the worker thread.
+#[inline(never)]
+async fn wedged_loop(dur: Duration) {
+    let start = Instant::now();
+    let mut x: u64 = 0;
+    while start.elapsed() < dur {
+        x = std::hint::black_box(x.wrapping_add(1));
+    }
+    std::hint::black_box(x);
+}
+
+// ----------------------------------------------------- short-lived tasks ---
+
+#[inline(never)]
+async fn spawner_task() {
+    let mut i: u64 = 0;
+    loop {
+        let handle = async_std::task::spawn(short_lived(i));
+        drop(handle); // dropping an async-std JoinHandle detaches the task
+        i += 1;
+        sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[inline(never)]
+async fn short_lived(i: u64) {
+    sleep(Duration::from_millis(5)).await;
+    std::hint::black_box(i);
+}
+
+// ------------------------------------------------------------------ fast ---
+
+#[inline(never)]
+async fn fast_task() {
+    let mut acc: u64 = 0;
+    let mut i: u64 = 0;
+    loop {
+        sleep(Duration::from_millis(1)).await;
+        i += 1;
+        acc = std::hint::black_box(acc.wrapping_mul(31).wrapping_add(i));
+    }
+}
+
+// ------------------------------------------------------------------ main ---
+
+#[inline(never)]
+async fn async_main(args: args::Args) {
+    use async_std::task::spawn;
+    spawn(ticker_task());
+    spawn(blocker_task());
+    spawn(spinner_task());
+    spawn(wedged_task(args.wedge_after(), args.wedge()));
+    spawn(spawner_task());
+    spawn(fast_task());
+
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "ready pid={}", std::process::id());
+    let _ = out.flush();
+    drop(out);
+
+    sleep(args.run_time()).await;
+    // Exit right away: do not wait for anything (a worker may be wedged).
+    let _ = std::io::stdout().flush();
+    std::process::exit(0);
+}
+
+fn main() {
+    let args = args::parse();
+    // Must happen before the first async-std call: the global runtime reads it
+    // once, lazily, on first use.
+    std::env::set_var("ASYNC_STD_THREAD_COUNT", "2");
+    async_std::task::block_on(async_main(args));
+}

@@ -1,0 +1,202 @@
+//! wl-smol: cattop test workload on smol (async-executor + async-io).
+//!
+//! Runtime: one `smol::Executor` (leaked, `&'static`) run by exactly 2 worker
+//! threads spawned with std::thread ("smol-worker-0", "smol-worker-1"), each
+//! running `smol::block_on(ex.run(pending()))`. The main thread does NOT run
+//! the executor: it only drives the root future `async_main` with
+//! `smol::block_on`, so all workload tasks are polled on the 2 workers.
+//! async-io's reactor thread ("async-io") drives timers when no worker does.
+//!
+//! Tasks (names are asserted on by tests/integration, do not rename):
+//!   ticker_task  -> nested_outer -> nested_middle -> nested_inner (sleep 1 ms); then sleep 10 ms
+//!   blocker_task -> inline async block doing std::thread::sleep(2 ms); then sleep 20 ms
+//!   spinner_task -> SpinFuture (one poll, busy-waits 3 ms); then sleep 20 ms
+//!   wedged_task  -> sleep --wedge-after-ms, then wedged_loop spins --wedge-ms without yielding; ends
+//!   spawner_task -> every 50 ms spawns a detached short_lived(i) task (sleep 5 ms, return)
+//!   fast_task    -> sleep 1 ms + trivial computation, forever
+//!
+//! Prints `ready pid=<pid>` once everything is spawned; exits 0 after --seconds.
+
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+#[path = "../../common/args.rs"]
+mod args;
+
+use smol::{Executor, Timer};
+
+/// Async sleep on smol's timer (async-io). A plain fn returning the Timer
+/// future (like tokio::time::sleep returns Sleep), so it adds no extra
+/// async-fn layer to the future tree.
+#[inline]
+fn sleep(dur: Duration) -> Timer {
+    Timer::after(dur)
+}
+
+// ---------------------------------------------------------------- ticker ---
+
+#[inline(never)]
+async fn ticker_task() {
+    loop {
+        nested_outer().await;
+        sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[inline(never)]
+async fn nested_outer() {
+    nested_middle().await;
+}
+
+#[inline(never)]
+async fn nested_middle() {
+    nested_inner().await;
+}
+
+#[inline(never)]
+async fn nested_inner() {
+    sleep(Duration::from_millis(1)).await;
+}
+
+// --------------------------------------------------------------- blocker ---
+
+#[inline(never)]
+async fn blocker_task() {
+    loop {
+        // Deliberately blocking call inside an async block nested in blocker_task:
+        // every poll of this block takes ~2 ms.
+        let blocking = async {
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        blocking.await;
+        sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// --------------------------------------------------------------- spinner ---
+
+/// Hand-written future: a single poll that busy-waits for `dur`, then Ready.
+pub struct SpinFuture {
+    dur: Duration,
+}
+
+impl SpinFuture {
+    #[inline(never)]
+    pub fn new(dur: Duration) -> Self {
+        SpinFuture { dur }
+    }
+}
+
+impl Future for SpinFuture {
+    type Output = ();
+
+    #[inline(never)]
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        let start = Instant::now();
+        while Instant::now().duration_since(start) < self.dur {
+            std::hint::spin_loop();
+        }
+        Poll::Ready(())
+    }
+}
+
+#[inline(never)]
+async fn spinner_task() {
+    loop {
+        SpinFuture::new(Duration::from_millis(3)).await;
+        sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// ---------------------------------------------------------------- wedged ---
+
+#[inline(never)]
+async fn wedged_task(after: Duration, dur: Duration) {
+    sleep(after).await;
+    wedged_loop(dur).await;
+}
+
+/// Spins for `dur` without ever awaiting: wedges the worker thread.
+#[inline(never)]
+async fn wedged_loop(dur: Duration) {
+    let start = Instant::now();
+    let mut x: u64 = 0;
+    while start.elapsed() < dur {
+        x = std::hint::black_box(x.wrapping_add(1));
+    }
+    std::hint::black_box(x);
+}
+
+// ----------------------------------------------------- short-lived tasks ---
+
+#[inline(never)]
+async fn spawner_task(ex: &'static Executor<'static>) {
+    let mut i: u64 = 0;
+    loop {
+        // A smol Task is cancelled when dropped: detach it explicitly.
+        ex.spawn(short_lived(i)).detach();
+        i += 1;
+        sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[inline(never)]
+async fn short_lived(i: u64) {
+    sleep(Duration::from_millis(5)).await;
+    std::hint::black_box(i);
+}
+
+// ------------------------------------------------------------------ fast ---
+
+#[inline(never)]
+async fn fast_task() {
+    let mut acc: u64 = 0;
+    let mut i: u64 = 0;
+    loop {
+        sleep(Duration::from_millis(1)).await;
+        i += 1;
+        acc = std::hint::black_box(acc.wrapping_mul(31).wrapping_add(i));
+    }
+}
+
+// ------------------------------------------------------------------ main ---
+
+const WORKER_THREADS: usize = 2;
+
+#[inline(never)]
+async fn async_main(ex: &'static Executor<'static>, args: args::Args) {
+    ex.spawn(ticker_task()).detach();
+    ex.spawn(blocker_task()).detach();
+    ex.spawn(spinner_task()).detach();
+    ex.spawn(wedged_task(args.wedge_after(), args.wedge())).detach();
+    ex.spawn(spawner_task(ex)).detach();
+    ex.spawn(fast_task()).detach();
+
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "ready pid={}", std::process::id());
+    let _ = out.flush();
+    drop(out);
+
+    sleep(args.run_time()).await;
+    // Exit right away: do not wait for the workers (one may be wedged).
+    let _ = std::io::stdout().flush();
+    std::process::exit(0);
+}
+
+fn main() {
+    let args = args::parse();
+    let ex: &'static Executor<'static> = Box::leak(Box::new(Executor::new()));
+    for n in 0..WORKER_THREADS {
+        std::thread::Builder::new()
+            .name(format!("smol-worker-{n}"))
+            .spawn(move || smol::block_on(ex.run(std::future::pending::<()>())))
+            .unwrap_or_else(|e| {
+                eprintln!("wl-smol: cannot spawn worker thread: {e}");
+                std::process::exit(1);
+            });
+    }
+    smol::block_on(async_main(ex, args));
+}
