@@ -16,6 +16,9 @@ endif
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
+# rustup's toolchain when present: Debian 12's own rustc (1.63) predates what
+# the workloads and today's symbol names need.
+CARGO    ?= $(firstword $(wildcard $(HOME)/.cargo/bin/cargo) cargo)
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) \
@@ -77,7 +80,8 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/check.h | $(OUTPUT)/tes
 # The Rust workloads the integration tests attach to (offline, Debian's crates).
 workloads:
 	$(call msg,CARGO,tests/workloads)
-	$(Q)cd tests/workloads && cargo build -q && cargo build -q --release
+	$(Q)cd tests/workloads && $(CARGO) build -q && $(CARGO) build -q --release && \
+		$(CARGO) build -q --profile release-nodebug
 
 unit-test: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(OUTPUT)

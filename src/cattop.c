@@ -80,7 +80,7 @@ static void run_batch(struct session *s, const struct options *o)
 		}
 		if (now >= next) {
 			session_tick(s);
-			batch_table_print(stdout, s, now);
+			batch_table_print(stdout, s, now, o->rows);
 			next += interval;
 			if (next <= now)
 				next = now + interval;
@@ -92,7 +92,7 @@ static void run_batch(struct session *s, const struct options *o)
 	/* Stopped early or the target is gone: show the last state once. */
 	session_drain(s);
 	session_tick(s);
-	batch_table_print(stdout, s, monotonic_now_ns());
+	batch_table_print(stdout, s, monotonic_now_ns(), o->rows);
 }
 
 static int finish(struct session *s, const struct options *o)
@@ -125,11 +125,11 @@ int main(int argc, char **argv)
 		return 1;
 	install_signals();
 	struct session_opts so = {
-		.pid = opts.pid,
-		.argv = opts.command,
-		.runtime = opts.runtime,
-		.tasks_only = opts.tasks_only,
-		.verbose = opts.verbose,
+	    .pid = opts.pid,
+	    .argv = opts.command,
+	    .runtime = opts.runtime,
+	    .tasks_only = opts.tasks_only,
+	    .verbose = opts.verbose,
 	};
 	if (session_start(&s, &cfg, &so, err, sizeof(err))) {
 		fprintf(stderr, "cattop: %s\n", err);

@@ -13,42 +13,46 @@
 enum long_only { OPT_SNAPSHOT = 256, OPT_TASKS_ONLY, OPT_RUNTIME, OPT_SCOPE };
 
 static const struct option long_options[] = {
-	{"pid", required_argument, NULL, 'p'},
-	{"batch", no_argument, NULL, 'b'},
-	{"delay", required_argument, NULL, 'd'},
-	{"iterations", required_argument, NULL, 'n'},
-	{"threshold", required_argument, NULL, 't'},
-	{"config", required_argument, NULL, 'c'},
-	{"snapshot", required_argument, NULL, OPT_SNAPSHOT},
-	{"tasks-only", no_argument, NULL, OPT_TASKS_ONLY},
-	{"runtime", required_argument, NULL, OPT_RUNTIME},
-	{"scope", required_argument, NULL, OPT_SCOPE},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+    {"pid", required_argument, NULL, 'p'},
+    {"batch", no_argument, NULL, 'b'},
+    {"delay", required_argument, NULL, 'd'},
+    {"iterations", required_argument, NULL, 'n'},
+    {"rows", required_argument, NULL, 'r'},
+    {"threshold", required_argument, NULL, 't'},
+    {"config", required_argument, NULL, 'c'},
+    {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
+    {"tasks-only", no_argument, NULL, OPT_TASKS_ONLY},
+    {"runtime", required_argument, NULL, OPT_RUNTIME},
+    {"scope", required_argument, NULL, OPT_SCOPE},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: cattop [options] -p PID\n"
-		"       cattop [options] -- COMMAND [ARGS...]\n"
-		"Live view of an async Rust process: tasks, the futures inside them, and their polls.\n"
-		"\n"
-		"  -p, --pid PID          trace a running process\n"
-		"  -b, --batch            no curses: print a table every interval (like top -b)\n"
-		"  -d, --delay SECONDS    refresh interval (also 500ms, 2s; default 1s)\n"
-		"  -n, --iterations N     stop after N refreshes\n"
-		"  -t, --threshold DUR    polls longer than this are slow (100us, 2ms, 1s; default 100us)\n"
-		"  -c, --config FILE      read settings and runtime profiles from FILE\n"
-		"      --snapshot FILE    write the final view as JSON to FILE (- for stdout)\n"
-		"      --tasks-only       probe task polls only (cheapest)\n"
-		"      --runtime NAME     auto (default), tokio, async-std, smol, or a config section\n"
-		"      --scope app|all    futures of the application's crates (default) or all crates\n"
-		"  -v, --verbose          show libbpf's messages\n"
-		"  -h, --help             this help\n"
-		"  -V, --version          version\n");
+	fprintf(
+	    out,
+	    "Usage: cattop [options] -p PID\n"
+	    "       cattop [options] -- COMMAND [ARGS...]\n"
+	    "Live view of an async Rust process: tasks, the futures inside them, and their polls.\n"
+	    "\n"
+	    "  -p, --pid PID          trace a running process\n"
+	    "  -b, --batch            no curses: print a table every interval (like top -b)\n"
+	    "  -d, --delay SECONDS    refresh interval (also 500ms, 2s; default 1s)\n"
+	    "  -n, --iterations N     stop after N refreshes\n"
+	    "  -r, --rows N           batch: show the first N tasks (default 40, 0 = all)\n"
+	    "  -t, --threshold DUR    polls longer than this are slow (100us, 2ms, 1s; default "
+	    "100us)\n"
+	    "  -c, --config FILE      read settings and runtime profiles from FILE\n"
+	    "      --snapshot FILE    write the final view as JSON to FILE (- for stdout)\n"
+	    "      --tasks-only       probe task polls only (cheapest)\n"
+	    "      --runtime NAME     auto (default), tokio, async-std, smol, or a config section\n"
+	    "      --scope app|all    futures of the application's crates (default) or all crates\n"
+	    "  -v, --verbose          show libbpf's messages\n"
+	    "  -h, --help             this help\n"
+	    "  -V, --version          version\n");
 }
 
 static int fail(const char *fmt, const char *arg)
@@ -106,8 +110,15 @@ static int handle_option(int c, struct options *o)
 			return fail("bad interval '%s' (seconds, at least 0.01)", optarg);
 		return 0;
 	case 'n':
-		return parse_count(optarg, &o->iterations) ? fail("bad iteration count '%s'", optarg)
-							   : 0;
+		return parse_count(optarg, &o->iterations)
+			   ? fail("bad iteration count '%s'", optarg)
+			   : 0;
+	case 'r':
+		if (strcmp(optarg, "0") == 0) {
+			o->rows = 0;
+			return 0;
+		}
+		return parse_count(optarg, &o->rows) ? fail("bad row count '%s'", optarg) : 0;
 	case 't':
 		if (duration_parse(optarg, 0, &o->threshold_ns) || o->threshold_ns == 0)
 			return fail("bad threshold '%s' (e.g. 100us, 2ms, 1s)", optarg);
@@ -148,15 +159,20 @@ int options_parse(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->iterations = -1;
+	o->rows = 40;
 	o->runtime = "auto";
 	opterr = 0;
 	/* "+": stop at the first non-option, so the command's own options stay its own. */
-	while ((c = getopt_long(argc, argv, "+p:bd:n:t:c:vhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:bd:n:r:t:c:vhV", long_options, NULL)) != -1) {
 		if (c == '?') {
 			if (optopt && optopt < 256)
-				fprintf(stderr, "cattop: option -%c needs an argument or is unknown (see cattop --help)\n", optopt);
+				fprintf(stderr,
+					"cattop: option -%c needs an argument or is unknown (see "
+					"cattop --help)\n",
+					optopt);
 			else
-				fprintf(stderr, "cattop: unknown option '%s' (see cattop --help)\n", argv[optind - 1]);
+				fprintf(stderr, "cattop: unknown option '%s' (see cattop --help)\n",
+					argv[optind - 1]);
 			return -1;
 		}
 		ret = handle_option(c, o);
@@ -165,7 +181,8 @@ int options_parse(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--") != 0)
-			return fail("unexpected argument '%s' (put the command after --)", argv[optind]);
+			return fail("unexpected argument '%s' (put the command after --)",
+				    argv[optind]);
 		o->command = &argv[optind];
 	}
 	return check_combination(o);

@@ -10,8 +10,9 @@ struct options {
 	pid_t pid;
 	char **command; /* after "--", NULL-terminated */
 	bool batch;
-	uint64_t interval_ns; /* 0: from config */
-	long iterations;      /* -1: forever */
+	uint64_t interval_ns;  /* 0: from config */
+	long iterations;       /* -1: forever */
+	long rows;	       /* batch: task lines per refresh, 0 = all */
 	uint64_t threshold_ns; /* 0 with !threshold_set: from config */
 	bool threshold_set;
 	const char *config_path;

@@ -6,15 +6,15 @@
  * site id in the low 32 bits and its role in the next bits, so the programs
  * need no map lookup to know what they hit. */
 enum poll_event_type {
-	EV_ENTER = 0,    /* a poll (task or future) began */
-	EV_EXIT = 1,     /* a poll returned */
+	EV_ENTER = 0,	 /* a poll (task or future) began */
+	EV_EXIT = 1,	 /* a poll returned */
 	EV_TASK_END = 2, /* the runtime freed a task: its id may be reused */
 };
 
 #define COOKIE_SITE_MASK  0xffffffffULL
 #define COOKIE_ROLE_SHIFT 32
-#define ROLE_POLL         0ULL /* entry+return probes: polls */
-#define ROLE_TASK_END     1ULL /* entry probe only: task deallocation */
+#define ROLE_POLL	  0ULL /* entry+return probes: polls */
+#define ROLE_TASK_END	  1ULL /* entry probe only: task deallocation */
 
 /* 32 bytes: small enough that an event costs ~0.15 us to emit. */
 struct poll_event {
@@ -26,6 +26,6 @@ struct poll_event {
 };
 
 #define EVENT_TYPE_SHIFT 30
-#define EVENT_SITE_MASK  ((1U << EVENT_TYPE_SHIFT) - 1)
+#define EVENT_SITE_MASK	 ((1U << EVENT_TYPE_SHIFT) - 1)
 
 #endif

@@ -18,7 +18,7 @@ struct parse_ctx {
 	size_t errlen;
 	bool failed;
 	char last_key[96]; /* "section/key" of the previous value */
-	char why[160];     /* what the first refused value got wrong */
+	char why[160];	   /* what the first refused value got wrong */
 };
 
 static void pattern_list_clear(struct pattern_list *list)
@@ -230,7 +230,8 @@ static int finish_parse(struct parse_ctx *ctx, int rc)
 	if (rc == 0 && !ctx->failed)
 		return 0;
 	if (rc == -1)
-		snprintf(ctx->err, ctx->errlen, "%s: cannot open: %s", ctx->source, strerror(errno));
+		snprintf(ctx->err, ctx->errlen, "%s: cannot open: %s", ctx->source,
+			 strerror(errno));
 	else if (rc == -2)
 		snprintf(ctx->err, ctx->errlen, "%s: out of memory", ctx->source);
 	else

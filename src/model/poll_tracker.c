@@ -86,8 +86,8 @@ static void drop_frames_below(struct poll_tracker *t, struct thread_stack *st, u
  * which stays nested and returns at the same sp, or the same function called
  * again after its return was lost. A function does not tail-call itself in
  * poll code, so the same site at the same sp means the old frame is gone. */
-static void drop_stale_for_entry(struct poll_tracker *t, struct thread_stack *st,
-				 uint64_t sp, uint32_t site)
+static void drop_stale_for_entry(struct poll_tracker *t, struct thread_stack *st, uint64_t sp,
+				 uint32_t site)
 {
 	drop_frames_below(t, st, sp);
 	if (st->depth && st->frames[st->depth - 1].sp == sp &&

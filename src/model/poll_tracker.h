@@ -20,9 +20,9 @@ struct poll_event;
 struct open_frame {
 	uint64_t sp;
 	uint32_t site;
-	struct task *task;        /* the task this poll belongs to */
+	struct task *task;	  /* the task this poll belongs to */
 	struct future_node *node; /* NULL for a task poll frame */
-	bool task_frame;          /* ends the task's poll (task poll or block_on root) */
+	bool task_frame;	  /* ends the task's poll (task poll or block_on root) */
 };
 
 struct thread_stack {
@@ -35,10 +35,10 @@ struct thread_stack {
 struct tracker_counters {
 	uint64_t events;
 	uint64_t unmatched_returns; /* a return with no open entry */
-	uint64_t attach_window;     /* returns of polls entered while the entry link
+	uint64_t attach_window;	    /* returns of polls entered while the entry link
 				     * was going in (return probes go in first) */
 	uint64_t abandoned_frames;  /* entries whose return never came */
-	uint64_t too_deep;          /* entries past MAX_OPEN_FRAMES, ignored */
+	uint64_t too_deep;	    /* entries past MAX_OPEN_FRAMES, ignored */
 	uint64_t oom;
 };
 

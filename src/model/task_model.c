@@ -87,8 +87,7 @@ void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now)
 	m->done_count++;
 }
 
-struct future_node *task_model_child(struct task *task, struct future_node *parent,
-				     uint32_t site)
+struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site)
 {
 	struct future_node **head = parent ? &parent->children : &task->roots, *n;
 

@@ -44,7 +44,7 @@ struct task {
 };
 
 struct task_model {
-	struct u64_map live;   /* key -> task, tasks not done */
+	struct u64_map live; /* key -> task, tasks not done */
 	struct task *first, *last;
 	uint64_t next_id;
 	size_t task_count; /* live + retained done */
@@ -65,8 +65,7 @@ struct task *task_model_task(struct task_model *m, uint64_t key, bool block_on, 
 void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now);
 
 /* The child of parent (or root of task when parent is NULL) for site. */
-struct future_node *task_model_child(struct task *task, struct future_node *parent,
-				     uint32_t site);
+struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site);
 
 void poll_stats_begin(struct poll_stats *s, uint64_t now);
 void poll_stats_end(struct poll_stats *s, uint64_t now, uint64_t threshold_ns);

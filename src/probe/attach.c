@@ -67,7 +67,8 @@ static bool is_global_error(int err)
  * ENOTSUPP), so on failure bisect: attach the halves separately until the
  * offenders are single sites, which are marked rejected. */
 static int attach_bisect(struct probe_set *ps, struct bpf_program *prog,
-			 const struct attach_opts *opts, const struct attach_batch *b, bool retprobe)
+			 const struct attach_opts *opts, const struct attach_batch *b,
+			 bool retprobe)
 {
 	LIBBPF_OPTS(bpf_uprobe_multi_opts, uo, .offsets = b->offsets, .cookies = b->cookies,
 		    .cnt = b->count, .retprobe = retprobe);
@@ -176,8 +177,8 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 			 ret == -EPERM ? " (needs CAP_BPF and CAP_PERFMON, or root)" : "");
 		goto fail;
 	}
-	ps->ring = ring_buffer__new(bpf_map__fd(ps->skel->maps.events), opts->on_event, opts->ctx,
-				    NULL);
+	ps->ring =
+	    ring_buffer__new(bpf_map__fd(ps->skel->maps.events), opts->on_event, opts->ctx, NULL);
 	if (!ps->ring) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-ret));

@@ -20,13 +20,13 @@ struct probe_set {
 	struct ring_buffer *ring;
 	size_t attached_sites; /* sites with working probes */
 	size_t rejected_sites; /* sites the kernel refused (e.g. unprobeable code) */
-	bool *rejected;        /* per site id */
+	bool *rejected;	       /* per site id */
 	uint64_t attach_ns;
 };
 
 struct attach_opts {
 	const char *binary; /* path the uprobes go on, e.g. /proc/PID/exe */
-	pid_t pid;          /* only this process is traced */
+	pid_t pid;	    /* only this process is traced */
 	size_t ringbuf_bytes;
 	ring_buffer_sample_fn on_event;
 	void *ctx;

@@ -8,10 +8,10 @@
 
 enum future_kind {
 	FUTURE_NONE = 0,
-	FUTURE_ASYNC_FN,     /* compiler-generated async fn body */
-	FUTURE_ASYNC_BLOCK,  /* anonymous async block */
-	FUTURE_CLOSURE,      /* plain closure (e.g. inside poll_fn) */
-	FUTURE_USER_FUTURE,  /* hand-written `impl Future for T` */
+	FUTURE_ASYNC_FN,    /* compiler-generated async fn body */
+	FUTURE_ASYNC_BLOCK, /* anonymous async block */
+	FUTURE_CLOSURE,	    /* plain closure (e.g. inside poll_fn) */
+	FUTURE_USER_FUTURE, /* hand-written `impl Future for T` */
 };
 
 const char *future_kind_name(enum future_kind kind);
@@ -21,7 +21,7 @@ const char *future_kind_name(enum future_kind kind);
 struct path_class {
 	enum future_kind kind;
 	char crate[CRATE_NAME_MAX]; /* crate the code belongs to, "" if unknown */
-	int closure_depth;          /* trailing closure components */
+	int closure_depth;	    /* trailing closure components */
 };
 
 /* Symbol-only classification. A path ending in one closure component is

@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 struct elf_symbol {
-	char *name;           /* mangled */
-	uint64_t addr;        /* link-time virtual address (st_value) */
+	char *name;    /* mangled */
+	uint64_t addr; /* link-time virtual address (st_value) */
 	uint64_t size;
 	uint64_t file_offset; /* where uprobes want it */
 };

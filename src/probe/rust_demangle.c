@@ -52,8 +52,8 @@ char *rust_demangle_path(const char *mangled)
 
 	if (!rust_symbol_is_mangled(mangled))
 		return NULL;
-	plain = strndup(mangled, mangled[1] == 'R' ? strcspn(mangled, ".")
-						   : unsuffixed_length(mangled));
+	plain = strndup(mangled,
+			mangled[1] == 'R' ? strcspn(mangled, ".") : unsuffixed_length(mangled));
 	if (!plain)
 		return NULL;
 	/* Without DMGL_VERBOSE libiberty drops the legacy hash; for v0 symbols

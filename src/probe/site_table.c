@@ -85,7 +85,8 @@ static int pick_runtime(const struct site_scan_opts *opts, char **paths, size_t 
 	snprintf(err, errlen, "no async runtime found in the symbols (looked for:");
 	for (i = 0; i < cfg->runtime_count; i++)
 		snprintf(err + strlen(err), errlen - strlen(err), " %s", cfg->runtimes[i].name);
-	snprintf(err + strlen(err), errlen - strlen(err), "; add a [runtime NAME] section with -c)");
+	snprintf(err + strlen(err), errlen - strlen(err),
+		 "; add a [runtime NAME] section with -c)");
 	return -ESRCH;
 }
 

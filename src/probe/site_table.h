@@ -15,17 +15,17 @@ struct dwarf_index;
 
 enum site_role {
 	SITE_TASK_POLL, /* the runtime's per-task poll entry */
-	SITE_TASK_END,  /* the runtime frees a task */
-	SITE_FUTURE,    /* a future's poll (async fn, block, closure, impl Future) */
+	SITE_TASK_END,	/* the runtime frees a task */
+	SITE_FUTURE,	/* a future's poll (async fn, block, closure, impl Future) */
 };
 
 struct site {
 	enum site_role role;
 	enum future_kind kind;
-	bool app;       /* from the application's crates */
+	bool app; /* from the application's crates */
 	char crate[CRATE_NAME_MAX];
-	char *path;     /* demangled, e.g. "app::handler::{{closure}}" */
-	char *name;     /* shown to users, e.g. "app::handler" */
+	char *path;	/* demangled, e.g. "app::handler::{{closure}}" */
+	char *name;	/* shown to users, e.g. "app::handler" */
 	char *location; /* "file:line" from DWARF, or NULL */
 	uint64_t addr;
 	uint64_t file_offset;
@@ -37,7 +37,7 @@ struct site_table {
 	size_t capacity;
 	const struct runtime_profile *runtime;
 	char app_crate[CRATE_NAME_MAX]; /* "" when not found */
-	size_t rust_symbols;            /* how many symbols demangled as Rust */
+	size_t rust_symbols;		/* how many symbols demangled as Rust */
 	bool dwarf_used;
 };
 

@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CAP_PERFMON_BIT   38
-#define CAP_BPF_BIT       39
+#define CAP_PERFMON_BIT	   38
+#define CAP_BPF_BIT	   39
 #define CAP_SYS_PTRACE_BIT 19
 
 /* Effective capabilities from /proc/self/status. */
@@ -122,8 +122,9 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 	n = readlink(t->binary, t->exe, sizeof(t->exe) - 1);
 	if (n < 0) {
 		ret = -errno;
-		snprintf(err, errlen, ret == -ENOENT ? "process %d is a kernel thread (no executable)"
-						     : "cannot read /proc/%d/exe: %s",
+		snprintf(err, errlen,
+			 ret == -ENOENT ? "process %d is a kernel thread (no executable)"
+					: "cannot read /proc/%d/exe: %s",
 			 pid, strerror(-ret));
 		return ret;
 	}
@@ -204,7 +205,8 @@ int target_launch(struct target *t, char *const argv[], char *err, size_t errlen
 	t->release_fd = fds[1];
 	/* Until exec, the child runs cattop's image: probe the file itself. */
 	snprintf(t->binary, sizeof(t->binary), "%s", t->exe);
-	snprintf(t->comm, sizeof(t->comm), "%.31s", strrchr(t->exe, '/') ? strrchr(t->exe, '/') + 1 : t->exe);
+	snprintf(t->comm, sizeof(t->comm), "%.31s",
+		 strrchr(t->exe, '/') ? strrchr(t->exe, '/') + 1 : t->exe);
 	return 0;
 }
 
@@ -240,8 +242,7 @@ bool target_alive(struct target *t)
 		return true;
 	}
 	snprintf(path, sizeof(path), "/proc/%d", t->pid);
-	if (access(path, F_OK) || read_status(t->pid, &state, &uid) || state == 'Z' ||
-	    state == 'X')
+	if (access(path, F_OK) || read_status(t->pid, &state, &uid) || state == 'Z' || state == 'X')
 		t->exited = true;
 	return !t->exited;
 }

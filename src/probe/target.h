@@ -9,12 +9,12 @@
 
 struct target {
 	pid_t pid;
-	bool launched;     /* started by cattop (-- COMMAND) */
-	int release_fd;    /* launched: write end that lets the child exec */
+	bool launched;	   /* started by cattop (-- COMMAND) */
+	int release_fd;	   /* launched: write end that lets the child exec */
 	char binary[4096]; /* path for ELF reading and uprobes: /proc/PID/exe */
-	char exe[4096];    /* what /proc/PID/exe points to, for display */
+	char exe[4096];	   /* what /proc/PID/exe points to, for display */
 	char comm[32];
-	int exit_status;   /* launched: set once reaped */
+	int exit_status; /* launched: set once reaped */
 	bool exited;
 };
 

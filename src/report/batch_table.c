@@ -35,8 +35,8 @@ static void print_header(FILE *out, const struct session *s, struct state_counts
 {
 	char thr[16], up[16];
 
-	fprintf(out, "cattop - pid %d %s  runtime %s  threshold %s  up %s  probes %zu", s->target.pid,
-		s->target.comm, s->sites.runtime->name,
+	fprintf(out, "cattop - pid %d %s  runtime %s  threshold %s  up %s  probes %zu",
+		s->target.pid, s->target.comm, s->sites.runtime->name,
 		duration_format(s->model.threshold_ns, thr, sizeof(thr)),
 		duration_format(now - s->started_ns, up, sizeof(up)), s->probes.attached_sites);
 	if (s->probes.rejected_sites)
@@ -75,14 +75,17 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 		t->block_on ? " (block_on)" : "");
 }
 
-void batch_table_print(FILE *out, const struct session *s, uint64_t now)
+void batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows)
 {
 	struct task **tasks;
 	size_t i, n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &tasks);
+	size_t shown = max_rows && max_rows < n ? max_rows : n;
 
 	print_header(out, s, count_states(tasks, n), n, now);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < shown; i++)
 		print_task(out, s, tasks[i], now);
+	if (shown < n)
+		fprintf(out, "%6s ... %zu more tasks (-r 0 shows all)\n", "", n - shown);
 	fputc('\n', out);
 	fflush(out);
 	free(tasks);

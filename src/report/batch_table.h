@@ -3,11 +3,13 @@
 #ifndef CATTOP_BATCH_TABLE_H
 #define CATTOP_BATCH_TABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 struct session;
 
-void batch_table_print(FILE *out, const struct session *s, uint64_t now);
+/* Prints the header and the first max_rows tasks (0: all). */
+void batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows);
 
 #endif

@@ -28,8 +28,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int open_target(struct session *s, const struct session_opts *opts, char *err,
-		       size_t errlen)
+static int open_target(struct session *s, const struct session_opts *opts, char *err, size_t errlen)
 {
 	if (opts->argv)
 		return target_launch(&s->target, opts->argv, err, errlen);
@@ -50,7 +49,8 @@ static int read_symbols(struct session *s, char *err, size_t errlen)
 		return ret;
 	}
 	if (!s->symbols.has_symtab && !s->symbols.built_by_rustc) {
-		snprintf(err, errlen, "%s: not a Rust binary (no symbol table, no rustc mark)", exe);
+		snprintf(err, errlen, "%s: not a Rust binary (no symbol table, no rustc mark)",
+			 exe);
 		return -ENOEXEC;
 	}
 	if (!s->symbols.has_symtab) {
@@ -69,11 +69,11 @@ static int read_symbols(struct session *s, char *err, size_t errlen)
 static int attach_probes(struct session *s, char *err, size_t errlen)
 {
 	struct attach_opts ao = {
-		.binary = s->target.binary,
-		.pid = s->target.pid,
-		.ringbuf_bytes = s->cfg->ringbuf_bytes,
-		.on_event = on_event,
-		.ctx = s,
+	    .binary = s->target.binary,
+	    .pid = s->target.pid,
+	    .ringbuf_bytes = s->cfg->ringbuf_bytes,
+	    .on_event = on_event,
+	    .ctx = s,
 	};
 
 	if (!have_bpf_privileges()) {
@@ -84,8 +84,8 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 	return probes_attach(&s->probes, &s->sites, &ao, err, errlen);
 }
 
-int session_start(struct session *s, struct config *cfg, const struct session_opts *opts,
-		  char *err, size_t errlen)
+int session_start(struct session *s, struct config *cfg, const struct session_opts *opts, char *err,
+		  size_t errlen)
 {
 	struct site_scan_opts so = {cfg, opts->runtime, opts->tasks_only};
 	int ret;

@@ -17,7 +17,7 @@
 struct dwarf_index;
 
 struct session_opts {
-	pid_t pid;           /* trace this process, or */
+	pid_t pid;	     /* trace this process, or */
 	char *const *argv;   /* launch this command */
 	const char *runtime; /* "auto" or a [runtime NAME] */
 	bool tasks_only;
@@ -40,8 +40,8 @@ struct session {
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno
  * after writing a one-line reason to err. */
-int session_start(struct session *s, struct config *cfg, const struct session_opts *opts,
-		  char *err, size_t errlen);
+int session_start(struct session *s, struct config *cfg, const struct session_opts *opts, char *err,
+		  size_t errlen);
 /* Feeds what the probes produced into the model; returns events handled. */
 int session_drain(struct session *s);
 /* Once per refresh: lost-event count, pruning of done tasks and dead threads. */

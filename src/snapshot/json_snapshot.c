@@ -64,9 +64,12 @@ static json_t *probes_json(const struct session *s)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "task_poll", json_integer(site_table_count_role(&s->sites, SITE_TASK_POLL)));
-	json_object_set_new(o, "task_end", json_integer(site_table_count_role(&s->sites, SITE_TASK_END)));
-	json_object_set_new(o, "futures", json_integer(site_table_count_role(&s->sites, SITE_FUTURE)));
+	json_object_set_new(o, "task_poll",
+			    json_integer(site_table_count_role(&s->sites, SITE_TASK_POLL)));
+	json_object_set_new(o, "task_end",
+			    json_integer(site_table_count_role(&s->sites, SITE_TASK_END)));
+	json_object_set_new(o, "futures",
+			    json_integer(site_table_count_role(&s->sites, SITE_FUTURE)));
 	json_object_set_new(o, "attached", json_integer(s->probes.attached_sites));
 	json_object_set_new(o, "rejected", json_integer(s->probes.rejected_sites));
 	json_object_set_new(o, "attach_ns", json_integer(s->probes.attach_ns));

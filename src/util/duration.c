@@ -12,7 +12,7 @@ struct unit {
 };
 
 static const struct unit units[] = {
-	{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9},
+    {"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9},
 };
 
 static const double max_duration_ns = 86400e9;

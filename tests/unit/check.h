@@ -26,7 +26,7 @@ extern int check_failed;
 			check_passed++;                                                            \
 		} else {                                                                           \
 			check_failed++;                                                            \
-			fprintf(stderr, "%s:%d: CHECK_STR failed: \"%s\" != \"%s\"\n", __FILE__,  \
+			fprintf(stderr, "%s:%d: CHECK_STR failed: \"%s\" != \"%s\"\n", __FILE__,   \
 				__LINE__, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                 \
 		}                                                                                  \
 	} while (0)

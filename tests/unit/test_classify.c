@@ -61,8 +61,8 @@ static void test_classify(void)
 	check_class("<tokio::time::sleep::Sleep as core::future::future::Future>::poll",
 		    FUTURE_USER_FUTURE, "tokio");
 	check_class("<&mut F as core::future::future::Future>::poll", FUTURE_USER_FUTURE, "core");
-	check_class("<core::pin::Pin<P> as core::future::future::Future>::poll",
-		    FUTURE_USER_FUTURE, "core");
+	check_class("<core::pin::Pin<P> as core::future::future::Future>::poll", FUTURE_USER_FUTURE,
+		    "core");
 	check_class("wl_tokio::main", FUTURE_NONE, "wl_tokio");
 	check_class("tokio::runtime::task::raw::poll", FUTURE_NONE, "tokio");
 	/* A method merely named poll on a non-Future trait is not a future. */

@@ -59,8 +59,9 @@ static void test_overrides_and_errors(void)
 	char err[256] = "";
 
 	CHECK(config_init(&cfg) == 0);
-	CHECK(load(&cfg, "[cattop]\nthreshold = 2ms\n[runtime glommio]\ndetect = glommio::*\n"
-			 "task_poll = glommio::task::raw::RawTask<*>::run\n",
+	CHECK(load(&cfg,
+		   "[cattop]\nthreshold = 2ms\n[runtime glommio]\ndetect = glommio::*\n"
+		   "task_poll = glommio::task::raw::RawTask<*>::run\n",
 		   err, sizeof(err)) == 0);
 	CHECK(cfg.threshold_ns == 2000000);
 	CHECK(cfg.runtime_count == 4);

@@ -24,8 +24,8 @@ int main(void)
 	CHECK(parsed("250ns", 0) == 250);
 	CHECK(parsed("3", NSEC_PER_SEC) == 3000000000ULL);
 	CHECK(parsed("0.5", NSEC_PER_SEC) == 500000000ULL);
-	CHECK(parsed("3", 0) == UINT64_MAX);     /* a unit is required */
-	CHECK(parsed("-1ms", 0) == UINT64_MAX);  /* negative */
+	CHECK(parsed("3", 0) == UINT64_MAX);	/* a unit is required */
+	CHECK(parsed("-1ms", 0) == UINT64_MAX); /* negative */
 	CHECK(parsed("10parsecs", 0) == UINT64_MAX);
 	CHECK(parsed("", 0) == UINT64_MAX);
 	CHECK(parsed("1e30s", 0) == UINT64_MAX); /* absurdly large */

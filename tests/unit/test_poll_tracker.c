@@ -15,11 +15,11 @@ int check_passed, check_failed;
 enum { S_TASK, S_END, S_A, S_B, S_C, S_COUNT };
 
 static struct site sites[S_COUNT] = {
-	[S_TASK] = {.role = SITE_TASK_POLL, .name = "raw::poll"},
-	[S_END] = {.role = SITE_TASK_END, .name = "raw::dealloc"},
-	[S_A] = {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::a"},
-	[S_B] = {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::b"},
-	[S_C] = {.role = SITE_FUTURE, .kind = FUTURE_USER_FUTURE, .name = "app::C"},
+    [S_TASK] = {.role = SITE_TASK_POLL, .name = "raw::poll"},
+    [S_END] = {.role = SITE_TASK_END, .name = "raw::dealloc"},
+    [S_A] = {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::a"},
+    [S_B] = {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::b"},
+    [S_C] = {.role = SITE_FUTURE, .kind = FUTURE_USER_FUTURE, .name = "app::C"},
 };
 static struct site_table table = {.sites = sites, .count = S_COUNT};
 
@@ -52,7 +52,9 @@ static void enter(struct fixture *f, uint32_t tid, uint32_t site, uint64_t sp, u
 
 static void leave(struct fixture *f, uint32_t tid, uint32_t site, uint64_t entry_sp, uint64_t ts)
 {
-	struct poll_event e = {.ts = ts, .sp = entry_sp + 8, .tid = tid,
+	struct poll_event e = {.ts = ts,
+			       .sp = entry_sp + 8,
+			       .tid = tid,
 			       .site = site | ((uint32_t)EV_EXIT << EVENT_TYPE_SHIFT)};
 
 	poll_tracker_handle(&f->tracker, &e);
@@ -68,7 +70,7 @@ static void test_nesting_and_stats(void)
 	enter(&f, 7, S_TASK, 1000, 0xabc0, 1000);
 	enter(&f, 7, S_A, 900, 0, 1100);
 	enter(&f, 7, S_B, 800, 0, 1200);
-	leave(&f, 7, S_B, 800, 1200 + 50000);   /* 50us */
+	leave(&f, 7, S_B, 800, 1200 + 50000); /* 50us */
 	enter(&f, 7, S_B, 800, 0, 60000);
 	leave(&f, 7, S_B, 800, 60000 + 300000); /* 300us: slow */
 	leave(&f, 7, S_A, 900, 400000);
@@ -241,7 +243,7 @@ static void test_sorting(void)
 	enter(&f, 7, S_TASK, 1000, 0x10, 0);
 	leave(&f, 7, S_TASK, 1000, 500); /* task 1: 500ns */
 	enter(&f, 7, S_TASK, 1000, 0x20, 1000);
-	leave(&f, 7, S_TASK, 1000, 901000); /* task 2: 900us */
+	leave(&f, 7, S_TASK, 1000, 901000);	/* task 2: 900us */
 	enter(&f, 8, S_TASK, 1000, 0x30, 1000); /* task 3: in flight */
 	n = task_view_sorted(&f.model, &table, SORT_MAX_POLL, false, 10000000, &v);
 	CHECK(n == 3 && v[0]->key == 0x30 && v[1]->key == 0x20 && v[2]->key == 0x10);
