@@ -12,6 +12,7 @@
 #include "report/batch_table.h"
 #include "session/session.h"
 #include "snapshot/json_snapshot.h"
+#include "ui/tui.h"
 #include "util/duration.h"
 
 /* The ring buffer is drained this often between refreshes; it bounds how
@@ -136,7 +137,18 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	run_batch(&s, &opts);
+	if (opts.batch) {
+		run_batch(&s, &opts);
+	} else {
+		struct tui_opts to = {cfg.interval_ns, !opts.no_color, SORT_MAX_POLL,
+				      &stop_requested};
+
+		if (tui_run(&s, &to)) {
+			session_stop(&s);
+			config_free(&cfg);
+			return 1;
+		}
+	}
 	ret = finish(&s, &opts);
 	session_stop(&s);
 	config_free(&cfg);

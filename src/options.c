@@ -10,7 +10,7 @@
 
 #define CATTOP_VERSION "0.1.0"
 
-enum long_only { OPT_SNAPSHOT = 256, OPT_TASKS_ONLY, OPT_RUNTIME, OPT_SCOPE };
+enum long_only { OPT_SNAPSHOT = 256, OPT_TASKS_ONLY, OPT_RUNTIME, OPT_SCOPE, OPT_NO_COLOR };
 
 static const struct option long_options[] = {
     {"pid", required_argument, NULL, 'p'},
@@ -141,6 +141,9 @@ static int handle_option(int c, struct options *o)
 		return 0;
 	case 'v':
 		o->verbose = true;
+		return 0;
+	case OPT_NO_COLOR:
+		o->no_color = true;
 		return 0;
 	case 'h':
 		usage(stdout);

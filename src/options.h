@@ -21,6 +21,7 @@ struct options {
 	const char *scope;
 	bool tasks_only;
 	bool verbose;
+	bool no_color;
 };
 
 /* Returns 0 to run, 1 when it printed help/version (exit 0), or -1 after

@@ -15,13 +15,39 @@ void poll_tracker_init(struct poll_tracker *t, const struct site_table *sites,
 	t->model = model;
 }
 
-void poll_tracker_free(struct poll_tracker *t)
+static void free_values(struct u64_map *map)
 {
 	size_t i;
 
-	for (i = 0; t->threads.slots && i <= t->threads.mask; i++)
-		free(t->threads.slots[i].value);
-	u64_map_free(&t->threads);
+	for (i = 0; map->slots && i <= map->mask; i++)
+		free(map->slots[i].value);
+	u64_map_free(map);
+}
+
+void poll_tracker_free(struct poll_tracker *t)
+{
+	free_values(&t->threads);
+	free_values(&t->workers);
+}
+
+const struct thread_stack *poll_tracker_stack(const struct poll_tracker *t, uint32_t tid)
+{
+	return u64_map_get(&t->threads, tid);
+}
+
+static struct worker *worker_of(struct poll_tracker *t, uint32_t tid)
+{
+	struct worker *w = u64_map_get(&t->workers, tid);
+
+	if (w)
+		return w;
+	w = calloc(1, sizeof(*w));
+	if (!w || u64_map_put(&t->workers, tid, w)) {
+		free(w);
+		return NULL;
+	}
+	w->tid = tid;
+	return w;
 }
 
 static struct thread_stack *stack_of(struct poll_tracker *t, uint32_t tid, bool create)
@@ -46,11 +72,20 @@ static void release_if_empty(struct poll_tracker *t, struct thread_stack *st)
 		free(u64_map_remove(&t->threads, st->tid));
 }
 
-static void leave_task(struct open_frame *f)
+static void leave_task(struct poll_tracker *t, struct open_frame *f, uint64_t ts)
 {
+	struct worker *w;
+
 	f->task->open_frames--;
-	if (f->task_frame)
-		f->task->running_tid = 0;
+	if (!f->task_frame)
+		return;
+	f->task->running_tid = 0;
+	w = f->task->block_on ? NULL : worker_of(t, f->task_tid);
+	if (w) {
+		w->task_polls++;
+		if (ts)
+			w->last_poll_end = ts;
+	}
 }
 
 /* Pops the top frame; ts == 0 means its return was never seen. */
@@ -71,7 +106,7 @@ static void pop_frame(struct poll_tracker *t, struct thread_stack *st, uint64_t 
 		if (f->task_frame)
 			poll_stats_abandon(&f->task->stats);
 	}
-	leave_task(f);
+	leave_task(t, f, ts);
 }
 
 /* A callee's entry sp is below its caller's, so a frame whose sp is below
@@ -149,8 +184,12 @@ static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, ui
 		return;
 	}
 	f.task->open_frames++;
-	if (f.task_frame)
+	if (f.task_frame) {
 		f.task->running_tid = ev->tid;
+		f.task_tid = ev->tid;
+		if (!f.task->block_on)
+			worker_of(t, ev->tid);
+	}
 	st->frames[st->depth++] = f;
 	st->last_event = ev->ts;
 }

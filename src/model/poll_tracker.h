@@ -23,6 +23,7 @@ struct open_frame {
 	struct task *task;	  /* the task this poll belongs to */
 	struct future_node *node; /* NULL for a task poll frame */
 	bool task_frame;	  /* ends the task's poll (task poll or block_on root) */
+	uint32_t task_tid;	  /* task_frame: the thread polling it */
 };
 
 struct thread_stack {
@@ -30,6 +31,13 @@ struct thread_stack {
 	uint32_t depth;
 	uint64_t last_event;
 	struct open_frame frames[MAX_OPEN_FRAMES];
+};
+
+/* A thread that has run runtime task polls: a worker. */
+struct worker {
+	uint32_t tid;
+	uint64_t task_polls;
+	uint64_t last_poll_end;
 };
 
 struct tracker_counters {
@@ -46,6 +54,7 @@ struct poll_tracker {
 	const struct site_table *sites;
 	struct task_model *model;
 	struct u64_map threads; /* tid -> thread_stack, only threads with open frames */
+	struct u64_map workers; /* tid -> worker */
 	struct tracker_counters counters;
 	uint64_t attached_at; /* all probes in; returns before it may lack entries */
 };
@@ -59,6 +68,9 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev);
  * so a thread that died mid-poll leaves nothing behind. */
 void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx),
 			       void *ctx);
+
+/* The frames thread tid has open now, outermost first; NULL if none. */
+const struct thread_stack *poll_tracker_stack(const struct poll_tracker *t, uint32_t tid);
 
 /* Synthetic task key for a root future polled outside any runtime task
  * (block_on): one per thread and root future. Runtime task keys are user

@@ -111,16 +111,46 @@ void poll_stats_begin(struct poll_stats *s, uint64_t now)
 	s->inflight_since = now;
 }
 
+unsigned int poll_hist_bucket(uint64_t ns)
+{
+	unsigned int b = ns ? 63 - __builtin_clzll(ns) : 0;
+
+	return b < POLL_HIST_BUCKETS ? b : POLL_HIST_BUCKETS - 1;
+}
+
+uint64_t poll_stats_percentile(const struct poll_stats *s, double fraction)
+{
+	uint64_t timed = 0, seen = 0, want;
+	unsigned int i;
+
+	for (i = 0; i < POLL_HIST_BUCKETS; i++)
+		timed += s->hist[i];
+	if (!timed)
+		return 0;
+	want = (uint64_t)(fraction * timed + 0.999999);
+	for (i = 0; i < POLL_HIST_BUCKETS; i++) {
+		seen += s->hist[i];
+		if (seen >= want)
+			break;
+	}
+	i = i < POLL_HIST_BUCKETS ? i : POLL_HIST_BUCKETS - 1;
+	/* The bucket's upper bound, but never above the real maximum. */
+	return (2ULL << i) < s->max_poll_ns ? (2ULL << i) : s->max_poll_ns;
+}
+
 void poll_stats_end(struct poll_stats *s, uint64_t now, uint64_t threshold_ns)
 {
 	uint64_t dur = now > s->inflight_since ? now - s->inflight_since : 0;
 
 	s->polls++;
 	s->busy_ns += dur;
+	s->hist[poll_hist_bucket(dur)]++;
 	if (dur > s->max_poll_ns)
 		s->max_poll_ns = dur;
-	if (dur > threshold_ns)
+	if (dur > threshold_ns) {
+		s->recent_slow[s->slow_polls % RECENT_SLOW_POLLS] = (struct slow_poll){now, dur};
 		s->slow_polls++;
+	}
 	s->inflight_since = 0;
 	s->last_poll_end = now;
 }

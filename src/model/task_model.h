@@ -9,6 +9,14 @@
 
 #include "util/u64_map.h"
 
+#define POLL_HIST_BUCKETS 40 /* log2 buckets: [2^i, 2^(i+1)) ns, up to ~18 min */
+#define RECENT_SLOW_POLLS 8
+
+struct slow_poll {
+	uint64_t ended_at; /* CLOCK_MONOTONIC */
+	uint64_t duration_ns;
+};
+
 struct poll_stats {
 	uint64_t polls;
 	uint64_t busy_ns;
@@ -17,6 +25,8 @@ struct poll_stats {
 	uint64_t inflight_since; /* entry time of the poll running now, 0 if none */
 	uint64_t last_poll_end;
 	uint64_t unknown_polls; /* polls whose return was never seen (no time counted) */
+	uint32_t hist[POLL_HIST_BUCKETS];
+	struct slow_poll recent_slow[RECENT_SLOW_POLLS]; /* ring, newest at slow_polls - 1 */
 };
 
 struct future_node {
@@ -71,6 +81,11 @@ void poll_stats_begin(struct poll_stats *s, uint64_t now);
 void poll_stats_end(struct poll_stats *s, uint64_t now, uint64_t threshold_ns);
 /* The poll began but its end was never seen: count it, add no time. */
 void poll_stats_abandon(struct poll_stats *s);
+
+/* Poll time at or below which the given fraction (0..1) of polls ended:
+ * the upper bound of the log2 bucket it falls in. 0 with no polls. */
+uint64_t poll_stats_percentile(const struct poll_stats *s, double fraction);
+unsigned int poll_hist_bucket(uint64_t ns);
 
 enum task_state task_state(const struct task *t);
 uint64_t poll_stats_inflight(const struct poll_stats *s, uint64_t now);

@@ -85,6 +85,13 @@ static void test_nesting_and_stats(void)
 	CHECK(b && b->site == S_B && b->parent == a);
 	CHECK(b && b->stats.polls == 2 && b->stats.busy_ns == 350000);
 	CHECK(b && b->stats.max_poll_ns == 300000 && b->stats.slow_polls == 1);
+	/* 50us lands in [32.8us, 65.5us), 300us in [262us, 524us). */
+	CHECK(b && b->stats.hist[poll_hist_bucket(50000)] == 1 && poll_hist_bucket(50000) == 15);
+	CHECK(b && b->stats.hist[poll_hist_bucket(300000)] == 1);
+	CHECK(b && poll_stats_percentile(&b->stats, 0.5) == 65536);
+	CHECK(b && poll_stats_percentile(&b->stats, 0.99) == 300000); /* capped at max */
+	CHECK(b && b->stats.recent_slow[0].duration_ns == 300000 &&
+	      b->stats.recent_slow[0].ended_at == 360000);
 	CHECK(task_state(t) == TASK_IDLE);
 	CHECK_STR(task_name(t, &table), "app::a");
 	CHECK(f.tracker.threads.count == 0); /* empty stacks are released */

@@ -1,0 +1,139 @@
+#include "ui/group_table.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/session.h"
+#include "ui/draw.h"
+#include "ui/list_view.h"
+#include "ui/task_table.h"
+#include "ui/tui.h"
+#include "util/duration.h"
+
+struct group {
+	const char *name;
+	size_t tasks, live;
+	uint64_t polls, busy_ns, longest, inflight, slow;
+};
+
+static void add_task(struct group *g, const struct task *t, uint64_t now)
+{
+	uint64_t longest = poll_stats_longest(&t->stats, now);
+	uint64_t inflight = poll_stats_inflight(&t->stats, now);
+
+	g->tasks++;
+	g->live += task_state(t) != TASK_DONE;
+	g->polls += t->stats.polls;
+	g->busy_ns += t->stats.busy_ns + inflight;
+	g->slow += t->stats.slow_polls;
+	if (longest > g->longest)
+		g->longest = longest;
+	if (inflight > g->inflight)
+		g->inflight = inflight;
+}
+
+static uint64_t group_key(const struct group *g, enum task_sort sort)
+{
+	switch (sort) {
+	case SORT_BUSY:
+		return g->busy_ns;
+	case SORT_POLLS:
+		return g->polls;
+	case SORT_SLOW:
+		return g->slow;
+	case SORT_INFLIGHT:
+		return g->inflight;
+	case SORT_ID:
+		return g->tasks;
+	default:
+		return g->longest;
+	}
+}
+
+static enum task_sort current_sort;
+static bool current_ascending;
+
+static int compare_groups(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	int r;
+
+	if (current_sort == SORT_NAME) {
+		r = strcmp(x->name, y->name);
+	} else {
+		uint64_t kx = group_key(x, current_sort), ky = group_key(y, current_sort);
+
+		r = kx == ky ? strcmp(x->name, y->name) : kx > ky ? -1 : 1;
+	}
+	return current_ascending ? -r : r;
+}
+
+/* Tasks come sorted by name, so each group is one run of equal names. */
+static size_t build_groups(struct tui *ui, struct group **out)
+{
+	struct task **tasks;
+	uint64_t now = tui_now(ui);
+	size_t i, n = task_view_sorted(&ui->s->model, &ui->s->sites, SORT_NAME, false, now, &tasks);
+	struct group *groups = calloc(n + 1, sizeof(*groups));
+	size_t count = 0;
+
+	for (i = 0; groups && i < n; i++) {
+		const char *name = task_name(tasks[i], &ui->s->sites);
+
+		if (ui->filter[0] && !strcasestr(name, ui->filter))
+			continue;
+		if (!count || strcmp(groups[count - 1].name, name) != 0)
+			groups[count++].name = name;
+		add_task(&groups[count - 1], tasks[i], now);
+	}
+	free(tasks);
+	current_sort = ui->sort;
+	current_ascending = ui->ascending;
+	if (groups)
+		qsort(groups, count, sizeof(*groups), compare_groups);
+	*out = groups;
+	return groups ? count : 0;
+}
+
+static void draw_group(struct tui *ui, int y, const struct group *g, bool selected)
+{
+	uint64_t thr = ui->s->model.threshold_ns;
+	int attr = color_attr(selected ? ROLE_SELECTED : g->live ? ROLE_NORMAL : ROLE_DONE);
+	char text[512], d[16];
+	int x = 0;
+
+	snprintf(text, sizeof(text), "%6zu %6zu ", g->live, g->tasks);
+	x = draw_text(y, x, 14, attr, text, 1);
+	x = draw_number(y, x, 9, attr, g->polls);
+	snprintf(text, sizeof(text), "%7s ",
+		 g->busy_ns ? duration_format(g->busy_ns, d, sizeof(d)) : "-");
+	x = draw_text(y, x, 8, attr, text, 1);
+	x = draw_duration(y, x, 9, attr, g->longest, thr, selected ? ROLE_SELECTED : ROLE_SLOW);
+	x = draw_duration(y, x, 9, attr, g->inflight, thr,
+			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
+	x = draw_number(y, x, 7, g->slow && !selected ? color_attr(ROLE_SLOW) : attr, g->slow);
+	snprintf(text, sizeof(text), " %s", g->name);
+	draw_text(y, x, COLS - x, attr, text, 1);
+}
+
+void group_table_draw(struct tui *ui, int y)
+{
+	struct group *groups;
+	size_t n = build_groups(ui, &groups);
+	char titles[256];
+	int i;
+
+	snprintf(titles, sizeof(titles), "%6s %6s %8s %7s %8s %8s %6s  %s   (sorted by %s%s)",
+		 "LIVE", "TASKS", "POLLS", "BUSY", "LONGEST", "INFLIGHT", "SLOW", "ROOT FUTURE",
+		 ui->sort == SORT_ID ? "tasks" : task_sort_name(ui->sort),
+		 ui->ascending ? ", inverted" : "");
+	draw_text(y++, 0, COLS, color_attr(ROLE_COLUMNS), titles, 1);
+	list_view_fit(ui, (int)n, LINES - 1 - y);
+	for (i = ui->scroll; i < (int)n && i < ui->scroll + ui->page; i++)
+		draw_group(ui, y++, &groups[i], i == ui->cursor);
+	snprintf(ui->cursor_group, sizeof(ui->cursor_group), "%s",
+		 n ? groups[ui->cursor].name : "");
+	free(groups);
+}

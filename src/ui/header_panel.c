@@ -1,0 +1,81 @@
+#include "ui/header_panel.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "session/session.h"
+#include "ui/colors.h"
+#include "ui/draw.h"
+#include "ui/tui.h"
+#include "util/duration.h"
+
+struct task_counts {
+	size_t total, running, idle, done;
+};
+
+static struct task_counts count_tasks(const struct task_model *m)
+{
+	struct task_counts c = {0, 0, 0, 0};
+	const struct task *t;
+
+	for (t = m->first; t; t = t->next) {
+		enum task_state st = task_state(t);
+
+		c.total++;
+		c.running += st == TASK_RUNNING;
+		c.idle += st == TASK_IDLE;
+		c.done += st == TASK_DONE;
+	}
+	return c;
+}
+
+static int draw_first_line(struct tui *ui)
+{
+	const struct session *s = ui->s;
+	char line[512], thr[16], up[16], iv[16];
+	int x;
+
+	snprintf(line, sizeof(line),
+		 "cattop  pid %d %s  runtime %s  threshold %s  up %s  refresh %s", s->target.pid,
+		 s->target.comm, s->sites.runtime->name,
+		 duration_format(s->model.threshold_ns, thr, sizeof(thr)),
+		 duration_format(tui_now(ui) - s->started_ns, up, sizeof(up)),
+		 duration_format(ui->opts.interval_ns, iv, sizeof(iv)));
+	x = draw_text(0, 0, COLS, color_attr(ROLE_HEADER), line, 0);
+	if (ui->paused)
+		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), "  PAUSED", 0);
+	if (ui->exited)
+		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), "  [process exited]", 0);
+	return x;
+}
+
+static void draw_second_line(struct tui *ui)
+{
+	const struct session *s = ui->s;
+	struct task_counts c = count_tasks(&s->model);
+	char line[512];
+	int x;
+
+	snprintf(line, sizeof(line),
+		 "Tasks: %zu, %zu running, %zu idle, %zu done   probes %zu  "
+		 "events/s %llu  ",
+		 c.total, c.running, c.idle, c.done, s->probes.attached_sites,
+		 (unsigned long long)ui->events_rate);
+	x = draw_text(1, 0, COLS, color_attr(ROLE_HEADER), line, 0);
+	snprintf(line, sizeof(line), "lost %llu", (unsigned long long)s->events_lost);
+	x = draw_text(1, x, COLS - x, color_attr(s->events_lost ? ROLE_WARNING : ROLE_HEADER), line,
+		      0);
+	if (ui->filter[0] || ui->group_filter[0]) {
+		snprintf(line, sizeof(line), "   filter: %s",
+			 ui->group_filter[0] ? ui->group_filter : ui->filter);
+		draw_text(1, x, COLS - x, color_attr(ROLE_WARNING), line, 0);
+	}
+}
+
+int header_panel_draw(struct tui *ui)
+{
+	draw_first_line(ui);
+	draw_second_line(ui);
+	return 2;
+}

@@ -1,0 +1,293 @@
+#include "ui/key_table.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "session/session.h"
+#include "snapshot/json_snapshot.h"
+#include "ui/future_tree.h"
+#include "ui/list_view.h"
+#include "ui/task_table.h"
+#include "util/duration.h"
+
+#define KEY_ESC	    27
+#define KEY_CTRL(c) ((c)&0x1f)
+
+static enum reaction quit(struct tui *ui)
+{
+	(void)ui;
+	return REACT_QUIT;
+}
+
+static enum reaction move_by(struct tui *ui, int delta)
+{
+	list_view_move(ui, delta);
+	return REACT_REDRAW;
+}
+
+static enum reaction up(struct tui *ui)
+{
+	return move_by(ui, -1);
+}
+static enum reaction down(struct tui *ui)
+{
+	return move_by(ui, 1);
+}
+static enum reaction page_up(struct tui *ui)
+{
+	return move_by(ui, -ui->page);
+}
+static enum reaction page_down(struct tui *ui)
+{
+	return move_by(ui, ui->page);
+}
+static enum reaction home(struct tui *ui)
+{
+	return move_by(ui, -ui->rows);
+}
+static enum reaction end(struct tui *ui)
+{
+	return move_by(ui, ui->rows);
+}
+
+static void enter_view(struct tui *ui, enum ui_view v)
+{
+	ui->view = v;
+	list_view_reset(ui);
+}
+
+static enum reaction drill_in(struct tui *ui)
+{
+	switch (ui->view) {
+	case VIEW_TASKS:
+		if (!ui->cursor_task)
+			return REACT_NONE;
+		ui->task_id = ui->cursor_task;
+		u64_map_free(&ui->collapsed);
+		enter_view(ui, VIEW_TREE);
+		break;
+	case VIEW_GROUPS:
+		if (!ui->cursor_group[0])
+			return REACT_NONE;
+		snprintf(ui->group_filter, sizeof(ui->group_filter), "%s", ui->cursor_group);
+		enter_view(ui, VIEW_TASKS);
+		break;
+	case VIEW_TREE:
+		ui->node = ui->cursor_node;
+		ui->view = VIEW_DETAIL;
+		break;
+	default:
+		return REACT_NONE;
+	}
+	return REACT_REDRAW;
+}
+
+static enum reaction back(struct tui *ui)
+{
+	switch (ui->view) {
+	case VIEW_DETAIL:
+		ui->view = VIEW_TREE;
+		break;
+	case VIEW_TREE:
+		enter_view(ui, VIEW_TASKS);
+		ui->cursor_task = ui->task_id;
+		break;
+	case VIEW_TASKS:
+		if (!ui->group_filter[0] && !ui->filter[0])
+			return REACT_NONE;
+		ui->group_filter[0] = ui->filter[0] = '\0';
+		tui_set_status(ui, "filter cleared");
+		break;
+	default:
+		enter_view(ui, VIEW_TASKS);
+	}
+	return REACT_REDRAW;
+}
+
+static enum reaction sort_step(struct tui *ui, int direction)
+{
+	ui->sort = task_table_next_sort(ui->sort, direction);
+	tui_set_status(ui, "sorted by %s", task_sort_name(ui->sort));
+	return REACT_REDRAW;
+}
+
+static enum reaction sort_left(struct tui *ui)
+{
+	return sort_step(ui, -1);
+}
+static enum reaction sort_right(struct tui *ui)
+{
+	return sort_step(ui, 1);
+}
+
+static enum reaction invert(struct tui *ui)
+{
+	ui->ascending = !ui->ascending;
+	return REACT_REDRAW;
+}
+
+static enum reaction toggle_groups(struct tui *ui)
+{
+	enter_view(ui, ui->view == VIEW_GROUPS ? VIEW_TASKS : VIEW_GROUPS);
+	ui->group_filter[0] = '\0';
+	return REACT_REDRAW;
+}
+
+static enum reaction start_prompt(struct tui *ui, enum ui_input kind)
+{
+	ui->input = kind;
+	ui->input_buf[0] = '\0';
+	return REACT_REDRAW;
+}
+
+static enum reaction filter_prompt(struct tui *ui)
+{
+	return start_prompt(ui, INPUT_FILTER);
+}
+static enum reaction threshold_prompt(struct tui *ui)
+{
+	return start_prompt(ui, INPUT_THRESHOLD);
+}
+
+static enum reaction toggle_help(struct tui *ui)
+{
+	ui->help = !ui->help;
+	return REACT_REDRAW;
+}
+
+static enum reaction toggle_pause(struct tui *ui)
+{
+	ui->paused = !ui->paused;
+	tui_set_status(ui, ui->paused ? "paused: the model keeps counting, the screen is frozen"
+				      : "resumed");
+	return REACT_REDRAW;
+}
+
+static enum reaction fold_toggle(struct tui *ui)
+{
+	return future_tree_fold(ui, -1), REACT_REDRAW;
+}
+static enum reaction expand(struct tui *ui)
+{
+	return future_tree_fold(ui, 1), REACT_REDRAW;
+}
+static enum reaction collapse(struct tui *ui)
+{
+	return future_tree_fold(ui, 0), REACT_REDRAW;
+}
+
+static enum reaction snapshot(struct tui *ui)
+{
+	char path[96], err[512], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(path, sizeof(path), "cattop-%d-%s.json", ui->s->target.pid, stamp);
+	if (snapshot_write(ui->s, tui_now(ui), path, err, sizeof(err)))
+		tui_set_status(ui, "%s", err);
+	else
+		tui_set_status(ui, "snapshot written to %s", path);
+	return REACT_REDRAW;
+}
+
+#define TABLES (IN_VIEW(VIEW_TASKS) | IN_VIEW(VIEW_GROUPS))
+#define LISTS  (TABLES | IN_VIEW(VIEW_TREE))
+#define TREE   IN_VIEW(VIEW_TREE)
+
+const struct key_binding key_table[] = {
+    {'q', "q", ALL_VIEWS, quit, "quit (also Ctrl-C)"},
+    {KEY_F(10), NULL, ALL_VIEWS, quit, NULL},
+    {KEY_UP, "Up/Down, k/j", LISTS, up, "move the cursor"},
+    {'k', NULL, LISTS, up, NULL},
+    {KEY_DOWN, NULL, LISTS, down, NULL},
+    {'j', NULL, LISTS, down, NULL},
+    {KEY_PPAGE, "PgUp/PgDn, Home/End", LISTS, page_up, "move by a page, to the ends"},
+    {KEY_NPAGE, NULL, LISTS, page_down, NULL},
+    {KEY_HOME, NULL, LISTS, home, NULL},
+    {KEY_END, NULL, LISTS, end, NULL},
+    {'\n', "Enter", ALL_VIEWS, drill_in,
+     "task: its future tree; future: details; group: its tasks"},
+    {'\r', NULL, ALL_VIEWS, drill_in, NULL},
+    {KEY_ENTER, NULL, ALL_VIEWS, drill_in, NULL},
+    {KEY_ESC, "Esc, Backspace", ALL_VIEWS, back, "go back (in the task list: clear the filter)"},
+    {KEY_BACKSPACE, NULL, ALL_VIEWS, back, NULL},
+    {127, NULL, ALL_VIEWS, back, NULL},
+    {KEY_CTRL('h'), NULL, ALL_VIEWS, back, NULL},
+    {'<', "< > or Left/Right", TABLES, sort_left, "sort by the previous / next column"},
+    {KEY_LEFT, NULL, TABLES, sort_left, NULL},
+    {'>', NULL, TABLES, sort_right, NULL},
+    {KEY_RIGHT, NULL, TABLES, sort_right, NULL},
+    {'i', "i", TABLES, invert, "invert the sort order"},
+    {'g', "g", TABLES, toggle_groups, "group tasks by root future (and back)"},
+    {'/', "/ or f", TABLES, filter_prompt, "filter tasks by name"},
+    {'f', NULL, TABLES, filter_prompt, NULL},
+    {' ', "Space, +, -", TREE, fold_toggle, "tree: toggle, expand, collapse the node"},
+    {'+', NULL, TREE, expand, NULL},
+    {'-', NULL, TREE, collapse, NULL},
+    {' ', "Space or p", ALL_VIEWS, toggle_pause, "pause the screen (the model keeps counting)"},
+    {'p', NULL, ALL_VIEWS, toggle_pause, NULL},
+    {'t', "t", ALL_VIEWS, threshold_prompt, "change the slow-poll threshold"},
+    {'s', "s", ALL_VIEWS, snapshot, "write a JSON snapshot to ./cattop-PID-TIME.json"},
+    {'h', "h or ?", ALL_VIEWS, toggle_help, "this help"},
+    {'?', NULL, ALL_VIEWS, toggle_help, NULL},
+    {KEY_F(1), NULL, ALL_VIEWS, toggle_help, NULL},
+    {0, NULL, 0, NULL, NULL},
+};
+
+enum reaction key_dispatch(struct tui *ui, int key)
+{
+	const struct key_binding *b;
+
+	if (ui->help && key != 'q') {
+		ui->help = false; /* any key closes the help */
+		return REACT_REDRAW;
+	}
+	for (b = key_table; b->handle; b++)
+		if (b->key == key && (b->views == ALL_VIEWS || (b->views & IN_VIEW(ui->view))))
+			return b->handle(ui);
+	return REACT_NONE;
+}
+
+static void apply_prompt(struct tui *ui)
+{
+	uint64_t ns;
+
+	if (ui->input == INPUT_FILTER) {
+		snprintf(ui->filter, sizeof(ui->filter), "%s", ui->input_buf);
+		ui->group_filter[0] = '\0';
+		list_view_reset(ui);
+		return;
+	}
+	if (duration_parse(ui->input_buf, 0, &ns) || ns == 0) {
+		tui_set_status(ui, "not a threshold: '%s' (e.g. 250us, 2ms, 1s)", ui->input_buf);
+		return;
+	}
+	ui->s->model.threshold_ns = ns;
+	tui_set_status(ui, "threshold is now %s (slow counts so far keep the old one)",
+		       ui->input_buf);
+}
+
+enum reaction key_prompt(struct tui *ui, int key)
+{
+	size_t len = strlen(ui->input_buf);
+
+	if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		apply_prompt(ui);
+		ui->input = INPUT_NONE;
+	} else if (key == KEY_ESC) {
+		ui->input = INPUT_NONE;
+	} else if (key == KEY_BACKSPACE || key == 127 || key == KEY_CTRL('h')) {
+		if (len)
+			ui->input_buf[len - 1] = '\0';
+	} else if (key >= 32 && key < 127 && len + 1 < sizeof(ui->input_buf)) {
+		ui->input_buf[len] = (char)key;
+		ui->input_buf[len + 1] = '\0';
+	} else {
+		return REACT_NONE;
+	}
+	return REACT_REDRAW;
+}

@@ -1,0 +1,194 @@
+#include "ui/task_table.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/session.h"
+#include "ui/draw.h"
+#include "ui/list_view.h"
+#include "ui/tui.h"
+#include "ui/workers_panel.h"
+#include "util/duration.h"
+
+enum column_id {
+	COL_ID,
+	COL_STATE,
+	COL_POLLS,
+	COL_BUSY,
+	COL_BUSY_PCT,
+	COL_LONGEST,
+	COL_INFLIGHT,
+	COL_SLOW,
+	COL_AGE,
+	COL_NAME,
+	COL_COUNT
+};
+
+struct column {
+	const char *title;
+	int width;
+	int min_screen; /* shown only on screens at least this wide */
+	int sort;	/* enum task_sort, or -1 */
+};
+
+static const struct column columns[COL_COUNT] = {
+    [COL_ID] = {"ID", 7, 0, SORT_ID},
+    [COL_STATE] = {"STATE", 8, 0, -1},
+    [COL_POLLS] = {"POLLS", 8, 0, SORT_POLLS},
+    [COL_BUSY] = {"BUSY", 8, 0, SORT_BUSY},
+    [COL_BUSY_PCT] = {"BUSY%", 6, 96, -1},
+    [COL_LONGEST] = {"LONGEST", 9, 0, SORT_MAX_POLL},
+    [COL_INFLIGHT] = {"INFLIGHT", 9, 0, SORT_INFLIGHT},
+    [COL_SLOW] = {"SLOW", 7, 0, SORT_SLOW},
+    [COL_AGE] = {"LAST", 8, 110, -1},
+    [COL_NAME] = {"NAME", 0, 0, SORT_NAME},
+};
+
+static const enum task_sort sort_order[] = {SORT_ID,	   SORT_POLLS, SORT_BUSY, SORT_MAX_POLL,
+					    SORT_INFLIGHT, SORT_SLOW,  SORT_NAME};
+
+enum task_sort task_table_next_sort(enum task_sort current, int direction)
+{
+	int n = sizeof(sort_order) / sizeof(sort_order[0]), i;
+
+	for (i = 0; i < n; i++)
+		if (sort_order[i] == current)
+			return sort_order[(i + direction + n) % n];
+	return SORT_MAX_POLL;
+}
+
+const char *task_sort_name(enum task_sort sort)
+{
+	int i;
+
+	for (i = 0; i < COL_COUNT; i++)
+		if (columns[i].sort == (int)sort)
+			return columns[i].title;
+	return "?";
+}
+
+static bool shown(enum column_id c)
+{
+	return COLS >= columns[c].min_screen;
+}
+
+static void draw_titles(struct tui *ui, int y)
+{
+	const char *marker = ui->ascending ? "^" : "v";
+	char title[32];
+	int x = 0, c;
+
+	for (c = 0; c < COL_COUNT; c++) {
+		const struct column *col = &columns[c];
+		bool sorted = col->sort == (int)ui->sort;
+		int w = col->width ? col->width : COLS - x;
+
+		if (!shown(c))
+			continue;
+		if (c == COL_NAME)
+			snprintf(title, sizeof(title), " %s%s", col->title, sorted ? marker : "");
+		else
+			snprintf(title, sizeof(title), "%*s%s", w - 1, col->title,
+				 sorted ? marker : " ");
+		x = draw_text(y, x, w, color_attr(sorted ? ROLE_SORTED : ROLE_COLUMNS), title, 1);
+	}
+}
+
+static bool passes_filter(const struct tui *ui, const struct task *t)
+{
+	const char *name = task_name(t, &ui->s->sites);
+
+	if (ui->group_filter[0])
+		return strcmp(name, ui->group_filter) == 0;
+	return !ui->filter[0] || strcasestr(name, ui->filter);
+}
+
+static int row_attr(const struct tui *ui, const struct task *t, bool selected)
+{
+	if (selected)
+		return color_attr(ROLE_SELECTED);
+	(void)ui;
+	return color_attr(task_state(t) == TASK_DONE ? ROLE_DONE : ROLE_NORMAL);
+}
+
+static void draw_task(struct tui *ui, int y, const struct task *t, bool selected)
+{
+	const struct poll_stats *st = &t->stats;
+	uint64_t now = tui_now(ui), thr = ui->s->model.threshold_ns;
+	uint64_t inflight = poll_stats_inflight(st, now);
+	uint64_t lifetime =
+	    now - (t->first_seen > ui->s->started_ns ? t->first_seen : ui->s->started_ns);
+	int attr = row_attr(ui, t, selected), x = 0;
+	char text[512], d[16];
+
+	x = draw_number(y, x, columns[COL_ID].width, attr, t->id);
+	snprintf(text, sizeof(text), "%-7s ", task_state_name(task_state(t)));
+	x = draw_text(y, x, columns[COL_STATE].width, attr, text, 1);
+	x = draw_number(y, x, columns[COL_POLLS].width, attr, st->polls);
+	snprintf(text, sizeof(text), "%7s ",
+		 st->busy_ns + inflight ? duration_format(st->busy_ns + inflight, d, sizeof(d))
+					: "-");
+	x = draw_text(y, x, columns[COL_BUSY].width, attr, text, 1);
+	if (shown(COL_BUSY_PCT)) {
+		snprintf(text, sizeof(text), "%5.1f ",
+			 lifetime ? 100.0 * (st->busy_ns + inflight) / lifetime : 0.0);
+		x = draw_text(y, x, columns[COL_BUSY_PCT].width, attr, text, 1);
+	}
+	x = draw_duration(y, x, columns[COL_LONGEST].width, attr, poll_stats_longest(st, now), thr,
+			  selected ? ROLE_SELECTED : ROLE_SLOW);
+	x = draw_duration(y, x, columns[COL_INFLIGHT].width, attr, inflight, thr,
+			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
+	x = draw_number(y, x, columns[COL_SLOW].width,
+			st->slow_polls && !selected ? color_attr(ROLE_SLOW) : attr, st->slow_polls);
+	if (shown(COL_AGE)) {
+		snprintf(text, sizeof(text), "%7s ",
+			 inflight || !st->last_poll_end
+			     ? "-"
+			     : duration_format(now - st->last_poll_end, d, sizeof(d)));
+		x = draw_text(y, x, columns[COL_AGE].width, attr, text, 1);
+	}
+	snprintf(text, sizeof(text), " %s%s", task_name(t, &ui->s->sites),
+		 t->block_on ? " (block_on)" : "");
+	draw_text(y, x, COLS - x, attr, text, 1);
+}
+
+/* Puts the cursor back on the task it was on before the order changed. */
+static void follow_task(struct tui *ui, struct task **rows, int n)
+{
+	int i;
+
+	if (!ui->cursor_task)
+		return;
+	for (i = 0; i < n; i++)
+		if (rows[i]->id == ui->cursor_task)
+			ui->cursor = i;
+}
+
+void task_table_draw(struct tui *ui, int y)
+{
+	struct task **all, **rows;
+	size_t i, n = task_view_sorted(&ui->s->model, &ui->s->sites, ui->sort, ui->ascending,
+				       tui_now(ui), &all);
+	int count = 0, workers_lines = LINES / 4 > 3 ? LINES / 4 : 3;
+
+	y = workers_panel_draw(ui, y, workers_lines);
+	rows = all;
+	for (i = 0; i < n; i++)
+		if (passes_filter(ui, all[i]))
+			rows[count++] = all[i];
+	draw_titles(ui, y++);
+	follow_task(ui, rows, count);
+	list_view_fit(ui, count, LINES - 1 - y);
+	for (i = ui->scroll; (int)i < count && (int)i < ui->scroll + ui->page; i++)
+		draw_task(ui, y++, rows[i], (int)i == ui->cursor);
+	ui->cursor_task = count ? rows[ui->cursor]->id : 0;
+	if (!count)
+		draw_text(y, 2, COLS - 2, color_attr(ROLE_DIM),
+			  ui->filter[0] || ui->group_filter[0]
+			      ? "no task matches the filter"
+			      : "no task polled since attaching yet",
+			  0);
+	free(all);
+}

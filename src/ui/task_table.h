@@ -1,0 +1,15 @@
+/* The main view: one row per task, sorted, filtered, slow values marked. */
+#ifndef CATTOP_TASK_TABLE_H
+#define CATTOP_TASK_TABLE_H
+
+#include "model/task_view.h"
+
+struct tui;
+
+void task_table_draw(struct tui *ui, int y);
+
+/* The sortable columns in screen order, for < and >. */
+enum task_sort task_table_next_sort(enum task_sort current, int direction);
+const char *task_sort_name(enum task_sort sort);
+
+#endif

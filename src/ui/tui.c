@@ -1,0 +1,214 @@
+#include "ui/tui.h"
+
+#include <curses.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session/session.h"
+#include "ui/colors.h"
+#include "ui/draw.h"
+#include "ui/future_detail.h"
+#include "ui/future_tree.h"
+#include "ui/group_table.h"
+#include "ui/header_panel.h"
+#include "ui/help_overlay.h"
+#include "ui/key_table.h"
+#include "ui/task_table.h"
+#include "util/duration.h"
+
+/* Input is read this often; it also bounds how stale the ring buffer gets. */
+#define INPUT_TICK_MS 50
+
+uint64_t tui_now(const struct tui *ui)
+{
+	return ui->exited ? ui->exited_at : monotonic_now_ns();
+}
+
+void tui_set_status(struct tui *ui, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
+	va_end(ap);
+	ui->status_until = tui_now(ui) + 5 * NSEC_PER_SEC;
+}
+
+struct task *tui_find_task(const struct tui *ui, uint64_t id)
+{
+	struct task *t;
+
+	for (t = ui->s->model.first; t; t = t->next)
+		if (t->id == id)
+			return t;
+	return NULL;
+}
+
+/* libbpf and others write to stderr; while curses owns the terminal that
+ * would corrupt the screen, so stderr goes to a file, replayed at the end. */
+struct stderr_capture {
+	FILE *file;
+	int saved_fd;
+};
+
+static void capture_stderr(struct stderr_capture *c)
+{
+	c->file = tmpfile();
+	c->saved_fd = c->file ? dup(STDERR_FILENO) : -1;
+	if (c->saved_fd >= 0) {
+		fflush(stderr);
+		dup2(fileno(c->file), STDERR_FILENO);
+	}
+}
+
+static void release_stderr(struct stderr_capture *c)
+{
+	char buf[4096];
+	size_t n;
+
+	if (c->saved_fd < 0)
+		return;
+	fflush(stderr);
+	dup2(c->saved_fd, STDERR_FILENO);
+	close(c->saved_fd);
+	rewind(c->file);
+	while ((n = fread(buf, 1, sizeof(buf), c->file)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fclose(c->file);
+}
+
+static const char *hints(const struct tui *ui)
+{
+	switch (ui->view) {
+	case VIEW_TREE:
+		return " Enter details  Space/+/- fold  Esc back  s snapshot  t threshold  h help  "
+		       "q quit";
+	case VIEW_DETAIL:
+		return " Esc back  s snapshot  t threshold  p pause  h help  q quit";
+	default:
+		return " Enter tree  </> sort  i invert  g group  / filter  s snapshot  t "
+		       "threshold  "
+		       "p pause  h help  q quit";
+	}
+}
+
+static void draw(struct tui *ui)
+{
+	int y;
+
+	erase();
+	y = header_panel_draw(ui);
+	switch (ui->view) {
+	case VIEW_TASKS:
+		task_table_draw(ui, y);
+		break;
+	case VIEW_GROUPS:
+		group_table_draw(ui, y);
+		break;
+	case VIEW_TREE:
+		future_tree_draw(ui, y);
+		break;
+	case VIEW_DETAIL:
+		future_detail_draw(ui, y);
+		break;
+	}
+	if (ui->help)
+		help_overlay_draw(ui);
+	draw_status_line(ui, hints(ui));
+	refresh(); /* curses sends only what changed: no flicker */
+}
+
+static void update_rate(struct tui *ui, uint64_t now)
+{
+	uint64_t events = ui->s->tracker.counters.events;
+
+	if (ui->rate_at && now > ui->rate_at)
+		ui->events_rate = (events - ui->events_seen) * NSEC_PER_SEC / (now - ui->rate_at);
+	ui->events_seen = events;
+	ui->rate_at = now;
+}
+
+static void watch_target(struct tui *ui)
+{
+	if (ui->exited || target_alive(&ui->s->target))
+		return;
+	session_drain(ui->s);
+	ui->exited_at = monotonic_now_ns();
+	ui->exited = true;
+	tui_set_status(ui, "process %d exited: the view is frozen; q quits", ui->s->target.pid);
+	ui->status_until = UINT64_MAX;
+}
+
+static void init_screen(struct tui *ui)
+{
+	const char *codeset;
+
+	setlocale(LC_ALL, "");
+	codeset = nl_langinfo(CODESET);
+	ui->ascii = !codeset || strcmp(codeset, "UTF-8") != 0;
+	set_escdelay(25);
+	initscr();
+	cbreak(); /* Ctrl-C still raises SIGINT: the stop flag ends the loop */
+	noecho();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	timeout(INPUT_TICK_MS);
+	colors_init(ui->opts.color);
+}
+
+static void loop(struct tui *ui)
+{
+	uint64_t next = monotonic_now_ns();
+	enum reaction r = REACT_REDRAW;
+
+	while (!(r & REACT_QUIT) && !*ui->opts.stop) {
+		uint64_t now = monotonic_now_ns();
+		int key;
+
+		if (!ui->exited)
+			session_drain(ui->s);
+		watch_target(ui);
+		if (now >= next) {
+			session_tick(ui->s);
+			update_rate(ui, now);
+			if (!ui->paused)
+				r |= REACT_REDRAW;
+			next = now + ui->opts.interval_ns;
+		}
+		if (r & REACT_REDRAW)
+			draw(ui);
+		key = getch();
+		if (key == ERR)
+			r = REACT_NONE;
+		else if (key == KEY_RESIZE)
+			r = REACT_REDRAW;
+		else
+			r = ui->input != INPUT_NONE ? key_prompt(ui, key) : key_dispatch(ui, key);
+	}
+}
+
+int tui_run(struct session *s, const struct tui_opts *opts)
+{
+	struct stderr_capture cap;
+	struct tui ui;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "cattop: the live view needs a terminal; use -b for batch mode\n");
+		return -1;
+	}
+	memset(&ui, 0, sizeof(ui));
+	ui.s = s;
+	ui.opts = *opts;
+	ui.sort = opts->sort;
+	capture_stderr(&cap);
+	init_screen(&ui);
+	loop(&ui);
+	endwin();
+	release_stderr(&cap);
+	u64_map_free(&ui.collapsed);
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* The live ncurses monitor: its state, kept apart from the model it shows. */
+#ifndef CATTOP_TUI_H
+#define CATTOP_TUI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/task_view.h"
+#include "util/u64_map.h"
+
+struct session;
+
+enum ui_view { VIEW_TASKS, VIEW_GROUPS, VIEW_TREE, VIEW_DETAIL };
+enum ui_input { INPUT_NONE, INPUT_FILTER, INPUT_THRESHOLD };
+
+/* What a key handler asks the loop to do. */
+enum reaction {
+	REACT_NONE = 0,
+	REACT_REDRAW = 1 << 0,
+	REACT_QUIT = 1 << 1,
+};
+
+struct tui_opts {
+	uint64_t interval_ns;
+	bool color;
+	enum task_sort sort;
+	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM/SIGHUP */
+};
+
+struct tui {
+	struct session *s;
+	struct tui_opts opts;
+	enum ui_view view;
+	enum task_sort sort;
+	bool ascending;
+	int cursor;		  /* row index in the current list */
+	int scroll;		  /* first row shown */
+	int rows;		  /* rows in the current list (set by the last draw) */
+	int page;		  /* list rows that fit on screen */
+	uint64_t task_id;	  /* tree/detail: the task drilled into */
+	const void *node;	  /* detail: the future (a future_node), NULL for the task */
+	uint64_t cursor_task;	  /* tasks view: keep the cursor on this task across re-sorts */
+	const void *cursor_node;  /* tree: the future under the cursor, NULL: the task row */
+	char cursor_group[256];	  /* groups: the name under the cursor */
+	struct u64_map collapsed; /* tree: collapsed nodes */
+	char filter[64];
+	char group_filter[256]; /* tasks view reached from a group: exact name */
+	enum ui_input input;
+	char input_buf[64];
+	bool paused;
+	bool help;
+	bool ascii; /* no UTF-8: ASCII tree lines and bars */
+	char status[256];
+	uint64_t status_until;
+	uint64_t events_seen; /* for events/s */
+	uint64_t events_rate;
+	uint64_t rate_at;
+	bool exited;
+	uint64_t exited_at;
+};
+
+/* Runs until q / Ctrl-C. Returns 0, or -1 if the terminal could not be set up. */
+int tui_run(struct session *s, const struct tui_opts *opts);
+
+/* Helpers the views share. */
+uint64_t tui_now(const struct tui *ui);
+void tui_set_status(struct tui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct task *tui_find_task(const struct tui *ui, uint64_t id);
+
+#endif
