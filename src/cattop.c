@@ -12,6 +12,8 @@
 #include "report/batch_table.h"
 #include "session/session.h"
 #include "snapshot/json_snapshot.h"
+#include "ui/colors.h"
+#include "ui/task_table.h"
 #include "ui/tui.h"
 #include "util/duration.h"
 
@@ -42,6 +44,7 @@ static int load_config(struct config *cfg, const struct options *o)
 {
 	char err[512];
 
+	config_color_hook = color_role_set; /* before the built-in [colors] is read */
 	if (config_init(cfg))
 		return -1;
 	if (o->config_path && config_load_file(cfg, o->config_path, err, sizeof(err))) {

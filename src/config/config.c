@@ -122,11 +122,33 @@ static int set_count(size_t *field, const char *value, size_t max)
 	return 0;
 }
 
+int (*config_color_hook)(const char *role, const char *value);
+
+static int set_bool(bool *field, const char *value)
+{
+	if (!strcmp(value, "yes") || !strcmp(value, "on") || !strcmp(value, "true"))
+		*field = true;
+	else if (!strcmp(value, "no") || !strcmp(value, "off") || !strcmp(value, "false"))
+		*field = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int set_general(struct config *cfg, const char *key, const char *value, bool append)
 {
-	size_t mb;
+	static const char *sorts[] = {"longest", "busy", "polls", "slow", "inflight", "name", "id"};
+	size_t mb, i;
 	int err;
 
+	if (strcmp(key, "sort") == 0) {
+		for (i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
+			if (strcmp(value, sorts[i]) == 0)
+				return snprintf(cfg->sort, sizeof(cfg->sort), "%s", value), 0;
+		return -EINVAL;
+	}
+	if (strcmp(key, "color") == 0)
+		return set_bool(&cfg->color, value);
 	if (strcmp(key, "threshold") == 0)
 		return set_duration(&cfg->threshold_ns, value);
 	if (strcmp(key, "interval") == 0) {
@@ -206,6 +228,8 @@ static int on_ini_value(void *user, const char *section, const char *key, const 
 		err = set_general(ctx->cfg, key, value, append);
 	else if (strncmp(section, "runtime ", 8) == 0 && section[8])
 		err = set_runtime(ctx->cfg, section + 8, key, value, append);
+	else if (strcmp(section, "colors") == 0)
+		err = config_color_hook ? config_color_hook(key, value) : 0;
 	else
 		err = -ESRCH;
 	if (!err)

@@ -34,7 +34,13 @@ struct config {
 	struct pattern_list app_crates;
 	struct runtime_profile runtimes[MAX_RUNTIMES];
 	size_t runtime_count;
+	char sort[16]; /* live view's initial sort column */
+	bool color;    /* live view in colour */
 };
+
+/* The [colors] section is handed to this hook (the UI owns the colour
+ * table); it returns 0, or -EINVAL for an unknown role or colour. */
+extern int (*config_color_hook)(const char *role, const char *value);
 
 /* Fills cfg from the built-in defaults. Returns 0 or -errno. */
 int config_init(struct config *cfg);

@@ -194,14 +194,6 @@ static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, ui
 	st->last_event = ev->ts;
 }
 
-static void count_unmatched(struct poll_tracker *t, const struct poll_event *ev)
-{
-	if (ev->ts < t->attached_at)
-		t->counters.attach_window++;
-	else
-		t->counters.unmatched_returns++;
-}
-
 static void handle_exit(struct poll_tracker *t, const struct poll_event *ev)
 {
 	struct thread_stack *st = stack_of(t, ev->tid, false);
@@ -209,14 +201,14 @@ static void handle_exit(struct poll_tracker *t, const struct poll_event *ev)
 	uint64_t entry_sp = ev->sp - 8;
 
 	if (!st) {
-		count_unmatched(t, ev);
+		t->counters.unmatched_returns++;
 		return;
 	}
 	drop_frames_below(t, st, entry_sp);
 	if (st->depth && st->frames[st->depth - 1].sp == entry_sp)
 		pop_frame(t, st, ev->ts);
 	else
-		count_unmatched(t, ev);
+		t->counters.unmatched_returns++;
 	st->last_event = ev->ts;
 	release_if_empty(t, st);
 }

@@ -42,9 +42,7 @@ struct worker {
 
 struct tracker_counters {
 	uint64_t events;
-	uint64_t unmatched_returns; /* a return with no open entry */
-	uint64_t attach_window;	    /* returns of polls entered while the entry link
-				     * was going in (return probes go in first) */
+	uint64_t unmatched_returns; /* a return with no open entry: a lost event */
 	uint64_t abandoned_frames;  /* entries whose return never came */
 	uint64_t too_deep;	    /* entries past MAX_OPEN_FRAMES, ignored */
 	uint64_t oom;
@@ -56,7 +54,6 @@ struct poll_tracker {
 	struct u64_map threads; /* tid -> thread_stack, only threads with open frames */
 	struct u64_map workers; /* tid -> worker */
 	struct tracker_counters counters;
-	uint64_t attached_at; /* all probes in; returns before it may lack entries */
 };
 
 void poll_tracker_init(struct poll_tracker *t, const struct site_table *sites,

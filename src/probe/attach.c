@@ -125,25 +125,60 @@ static void free_batch(struct attach_batch *b)
 	free(b->cookies);
 }
 
-/* Return probes first: a poll site whose return probe cannot go in gets no
- * entry probe either, so no frame is ever opened that cannot close. */
+static void destroy_links(struct probe_set *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->link_count; i++)
+		bpf_link__destroy(ps->links[i]);
+	ps->link_count = 0;
+}
+
+static int attach_pass(struct probe_set *ps, const struct site_table *sites,
+		       const struct attach_opts *opts, bool returns)
+{
+	struct attach_batch b;
+	int err = collect(sites, ps, true, !returns, &b);
+
+	if (!err)
+		err = attach_bisect(ps, returns ? ps->skel->progs.poll_exit : ps->skel->progs.poll_enter,
+				    opts, &b, returns);
+	free_batch(&b);
+	return err;
+}
+
+static size_t count_rejected(const struct probe_set *ps, size_t n)
+{
+	size_t i, r = 0;
+
+	for (i = 0; i < n; i++)
+		r += ps->rejected[i];
+	return r;
+}
+
+/* Entry probes first: a poll entered while the return link goes in then has
+ * an entry and no return, which the tracker resynchronises by stack pointer.
+ * The other order would give returns without entries, and the futures below
+ * them would be credited to the wrong task. If the kernel refuses a return
+ * probe that had an entry probe, all links are made again without that
+ * site, so no frame is ever opened that can never close. */
 static int attach_all(struct probe_set *ps, const struct site_table *sites,
 		      const struct attach_opts *opts)
 {
-	struct attach_batch b;
-	int err;
+	size_t rejected;
+	int err, tries;
 
-	err = collect(sites, ps, true, false, &b);
-	if (!err)
-		err = attach_bisect(ps, ps->skel->progs.poll_exit, opts, &b, true);
-	free_batch(&b);
-	if (err)
-		return err;
-	err = collect(sites, ps, true, true, &b);
-	if (!err)
-		err = attach_bisect(ps, ps->skel->progs.poll_enter, opts, &b, false);
-	free_batch(&b);
-	return err;
+	for (tries = 0; tries < 3; tries++) {
+		err = attach_pass(ps, sites, opts, false);
+		if (err)
+			return err;
+		rejected = count_rejected(ps, sites->count);
+		err = attach_pass(ps, sites, opts, true);
+		if (err || count_rejected(ps, sites->count) == rejected)
+			return err;
+		destroy_links(ps);
+	}
+	return -EINVAL;
 }
 
 static int load_programs(struct probe_set *ps, const struct attach_opts *opts)
@@ -226,10 +261,7 @@ uint64_t probes_lost_events(const struct probe_set *ps)
 
 void probes_detach(struct probe_set *ps)
 {
-	size_t i;
-
-	for (i = 0; i < ps->link_count; i++)
-		bpf_link__destroy(ps->links[i]);
+	destroy_links(ps);
 	free(ps->links);
 	ring_buffer__free(ps->ring);
 	poll_trace_bpf__destroy(ps->skel);

@@ -108,7 +108,6 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	}
 	if (!ret) {
 		s->attached = true;
-		s->tracker.attached_at = monotonic_now_ns();
 		ret = target_release(&s->target);
 		if (ret)
 			snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));

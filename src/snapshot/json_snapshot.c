@@ -84,7 +84,6 @@ static json_t *counters_json(const struct session *s)
 
 	json_object_set_new(o, "events", json_integer(c->events));
 	json_object_set_new(o, "unmatched_returns", json_integer(c->unmatched_returns));
-	json_object_set_new(o, "attach_window_returns", json_integer(c->attach_window));
 	json_object_set_new(o, "abandoned_frames", json_integer(c->abandoned_frames));
 	json_object_set_new(o, "too_deep", json_integer(c->too_deep));
 	json_object_set_new(o, "tasks_seen", json_integer(s->model.tasks_seen));

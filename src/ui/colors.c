@@ -1,6 +1,9 @@
 #include "ui/colors.h"
 
+#include <ctype.h>
 #include <curses.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 struct color_spec color_roles[ROLE_COUNT] = {
@@ -55,4 +58,39 @@ short color_by_name(const char *name)
 		if (strcmp(name, names[i]) == 0)
 			return i;
 	return -2;
+}
+
+static short parse_color(const char *text, size_t len)
+{
+	char name[16];
+
+	while (len && isspace((unsigned char)*text))
+		text++, len--;
+	while (len && isspace((unsigned char)text[len - 1]))
+		len--;
+	if (len >= sizeof(name))
+		return -2;
+	snprintf(name, sizeof(name), "%.*s", (int)len, text);
+	return color_by_name(name);
+}
+
+int color_role_set(const char *role, const char *value)
+{
+	const char *comma = strchr(value, ',');
+	short fg, bg = -1;
+	int i;
+
+	fg = parse_color(value, comma ? (size_t)(comma - value) : strlen(value));
+	if (comma)
+		bg = parse_color(comma + 1, strlen(comma + 1));
+	if (fg == -2 || bg == -2)
+		return -EINVAL;
+	for (i = 0; i < ROLE_COUNT; i++) {
+		if (strcmp(color_roles[i].name, role) == 0) {
+			color_roles[i].fg = fg;
+			color_roles[i].bg = bg;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

@@ -37,4 +37,7 @@ int color_attr(enum color_role role);
 /* "red", "default", ... -> curses colour; -2 if unknown. */
 short color_by_name(const char *name);
 
+/* Sets a role from a config value "fg" or "fg, bg"; 0 or -EINVAL. */
+int color_role_set(const char *role, const char *value);
+
 #endif

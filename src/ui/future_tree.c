@@ -88,12 +88,21 @@ static void flatten(const struct tui *ui, struct tree_rows *t, const struct futu
 	}
 }
 
+/* The name column takes what the numbers leave, up to 50; the location
+ * column only appears when 30 more columns are left over. */
+static int name_width(void)
+{
+	if (COLS >= 130)
+		return 50;
+	return COLS - 50 > 30 ? COLS - 50 : 30;
+}
+
 static void draw_titles(int y)
 {
 	char t[256];
 
-	snprintf(t, sizeof(t), "%-*s %-8s %8s %7s %8s %6s %8s  %s", COLS >= 120 ? 50 : 30, "FUTURE",
-		 "KIND", "POLLS", "BUSY", "LONGEST", "SLOW", "INFLIGHT", "LOCATION");
+	snprintf(t, sizeof(t), "%-*s %-8s %8s %7s %8s %6s %8s  %s", name_width(), "FUTURE", "KIND",
+		 "POLLS", "BUSY", "LONGEST", "SLOW", "INFLIGHT", "LOCATION");
 	draw_text(y, 0, COLS, color_attr(ROLE_COLUMNS), t, 1);
 }
 
@@ -105,7 +114,7 @@ static void draw_row(struct tui *ui, int y, const struct task *task, const struc
 	const struct site *site = r->node ? &sites->sites[r->node->site] : NULL;
 	uint64_t now = tui_now(ui), thr = ui->s->model.threshold_ns;
 	int attr = color_attr(selected ? ROLE_SELECTED : ROLE_NORMAL);
-	int name_w = COLS >= 120 ? 50 : 30, x = 0;
+	int name_w = name_width(), x = 0;
 	char text[512], d[16];
 
 	if (r->node) {

@@ -69,6 +69,21 @@ const char *task_sort_name(enum task_sort sort)
 	return "?";
 }
 
+enum task_sort task_sort_by_name(const char *word)
+{
+	static const struct {
+		const char *word;
+		enum task_sort sort;
+	} words[] = {{"busy", SORT_BUSY},	  {"polls", SORT_POLLS}, {"slow", SORT_SLOW},
+		     {"inflight", SORT_INFLIGHT}, {"name", SORT_NAME},	 {"id", SORT_ID}};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(word, words[i].word) == 0)
+			return words[i].sort;
+	return SORT_MAX_POLL;
+}
+
 static bool shown(enum column_id c)
 {
 	return COLS >= columns[c].min_screen;

@@ -11,5 +11,7 @@ void task_table_draw(struct tui *ui, int y);
 /* The sortable columns in screen order, for < and >. */
 enum task_sort task_table_next_sort(enum task_sort current, int direction);
 const char *task_sort_name(enum task_sort sort);
+/* A config word (longest, busy, polls, slow, inflight, name, id) -> sort. */
+enum task_sort task_sort_by_name(const char *word);
 
 #endif

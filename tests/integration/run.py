@@ -331,6 +331,9 @@ def test_bad_input():
         with open(cfg, "w") as f:
             f.write("[cattop]\nthreshold = 1ms\nrefresh_speed = fast\n")
         fails(["-c", cfg, "-p", "1"], re.escape(cfg) + r":3: unknown key 'refresh_speed'")
+        with open(cfg, "w") as f:
+            f.write("[colors]\nslow = purple\n")
+        fails(["-c", cfg, "-p", "1"], re.escape(cfg) + r":2: bad value 'purple' for 'slow'")
         with Workload("tokio", args=["--seconds", "10"]) as w:
             os.chmod(d, 0o755)
             fails(["-p", str(w.pid)], r"CAP_BPF and CAP_PERFMON|not permitted",
@@ -338,8 +341,133 @@ def test_bad_input():
             fails(["-p", str(w.pid), "--runtime", "glommio"], r"unknown runtime 'glommio'")
 
 
+class Tmux:
+    """The real binary in a detached tmux session: keys in, screen text out."""
+
+    def __init__(self, command, cwd, width=100, height=30):
+        self.name = "cattop-test-%d" % os.getpid()
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width),
+                        "-y", str(height), "-c", cwd,
+                        "env LANG=C.UTF-8 %s; echo EXIT=$?; sleep 30"
+                        % command], check=True)
+
+    def keys(self, *keys, wait=0.6):
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        time.sleep(wait)
+
+    def screen(self):
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
+                              capture_output=True, text=True, check=True).stdout
+
+    def resize(self, width, height):
+        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(width),
+                        "-y", str(height)], check=True)
+        time.sleep(0.8)
+
+    def save(self, name):
+        if os.environ.get("CATTOP_SAVE_SCREENSHOTS"):
+            with open(os.path.join(ROOT, "screenshots", name), "w") as f:
+                f.write(self.screen())
+
+    def close(self):
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def table_rows(screen):
+    """Task rows of the tasks view: (id, name) in screen order."""
+    rows = []
+    for line in screen.splitlines():
+        m = re.match(r"\s+(\d+) (running|idle|done)\s.*\s(\S+)$", line)
+        if m:
+            rows.append((int(m.group(1)), m.group(3)))
+    return rows
+
+
+def test_tui():
+    """The live view in tmux: table, highlighting marker, workers panel, sorting,
+    drill-down tree, detail, snapshot key, resize, quit."""
+    with wedging_workload("tokio") as w, tempfile.TemporaryDirectory() as d:
+        ui = Tmux("%s -p %d -t 1ms -d 0.5" % (CATTOP, w.pid), d)
+        try:
+            time.sleep(2.5)
+            scr = ui.screen()
+            check("runtime tokio" in scr and "threshold 1.00ms" in scr, "header: %s" % scr)
+            rows = table_rows(scr)
+            names = [n for _, n in rows]
+            check("wl_tokio::spinner_task" in names and "wl_tokio::ticker_task" in names,
+                  "tasks not listed: %s" % scr)
+            spin = [l for l in scr.splitlines() if l.endswith("wl_tokio::spinner_task")][0]
+            check("!" in spin, "slow spinner row not marked: %r" % spin)
+            tick = [l for l in scr.splitlines() if l.endswith("wl_tokio::ticker_task")][0]
+            check("!" not in tick, "fast ticker row marked slow: %r" % tick)
+            check(names.index("wl_tokio::spinner_task") < names.index("wl_tokio::ticker_task"),
+                  "not sorted by longest poll: %s" % names)
+            check("Workers" in scr and "tokio-runtime-w" in scr, "no workers panel")
+            ui.save("tui-tasks.txt")
+            # sort by name: > three times (LONGEST -> INFLIGHT -> SLOW -> NAME)
+            ui.keys(">", ">", ">")
+            scr = ui.screen()
+            names = [n for _, n in table_rows(scr)]
+            check("NAMEv" in scr and names == sorted(names), "not sorted by name: %s" % names)
+            ui.keys("i")
+            names = [n for _, n in table_rows(ui.screen())]
+            check(names == sorted(names, reverse=True), "not inverted: %s" % names)
+            # filter, then drill into the ticker task's tree
+            ui.keys("/", "ticker", "Enter")
+            check([n for _, n in table_rows(ui.screen())] == ["wl_tokio::ticker_task"],
+                  "filter: %s" % ui.screen())
+            ui.keys("Enter")
+            scr = ui.screen()
+            depth = {}
+            for line in scr.splitlines():
+                for f in ("ticker_task", "nested_outer", "nested_middle", "nested_inner"):
+                    if re.search(r"wl_tokio::%s" % f[:10], line) and "async fn" in line:
+                        depth[f] = line.index("wl_tokio::")
+            check(len(depth) == 4 and depth["ticker_task"] < depth["nested_outer"]
+                  < depth["nested_middle"] < depth["nested_inner"], "tree: %s" % scr)
+            ui.save("tui-tree.txt")
+            ui.keys("Down", "Enter")
+            scr = ui.screen()
+            check("Poll time histogram" in scr and "p50" in scr and
+                  source_line("tokio", r"async fn ticker_task\(") in scr, "detail: %s" % scr)
+            ui.save("tui-detail.txt")
+            ui.keys("Escape", "Escape", "Escape")
+            ui.keys("<", "<", "<", "i", "Home")  # back to longest poll, cursor on top
+            check("LONGESTv" in ui.screen(), "sort not back on LONGEST")
+            ui.keys("s")
+            snaps = [f for f in os.listdir(d) if f.startswith("cattop-%d-" % w.pid)]
+            check(len(snaps) == 1, "snapshot key wrote %s" % snaps)
+            with open(os.path.join(d, snaps[0])) as f:
+                snap = json.load(f)
+            check(snap["pid"] == w.pid and len(snap["tasks"]) >= 5, "snapshot content")
+            check(snaps[0] in ui.screen(), "snapshot name not in the status line")
+            # the wedge: the worker polling it jumps out
+            time.sleep(max(0, w.started + WEDGE_AFTER_S + 1.5 - time.monotonic()))
+            scr = ui.screen()
+            wl = [l for l in scr.splitlines() if "wedged_task" in l and "tokio-runtime-w" in l]
+            check(len(wl) == 1 and "!" in wl[0], "wedged worker not shown: %s" % scr)
+            check(table_rows(scr)[0][1] == "wl_tokio::wedged_task", "wedged task not first: %s" % scr)
+            ui.save("tui-wedged.txt")
+            ui.keys("g")
+            check("ROOT FUTURE" in ui.screen() and "wl_tokio::short_lived" in ui.screen(),
+                  "grouped view")
+            ui.save("tui-grouped.txt")
+            ui.keys("g")
+            for wh in ((80, 24), (40, 10), (100, 30)):
+                ui.resize(*wh)
+                check("cattop" in ui.screen(), "screen gone after resize to %s" % (wh,))
+            ui.keys("h")
+            check("this help" in ui.screen(), "no help overlay")
+            ui.keys("q", wait=1.0)
+            check("EXIT=0" in ui.screen(), "q did not exit cleanly: %s" % ui.screen())
+        finally:
+            ui.close()
+
+
 TESTS = [test_bad_input, test_tokio, test_async_std, test_smol, test_release_build_tasks,
-         test_tasks_only, test_launch_command, test_target_exit, test_quit_fast_and_clean]
+         test_tasks_only, test_launch_command, test_target_exit, test_quit_fast_and_clean,
+         test_tui]
 
 
 def main():

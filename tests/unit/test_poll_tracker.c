@@ -159,13 +159,19 @@ static void test_tail_call_and_unmatched(void)
 	CHECK(a->stats.polls == 1 && a->stats.busy_ns == 2000);
 	CHECK(a->children->stats.polls == 1 && a->children->stats.busy_ns == 1500);
 	CHECK(f.tracker.counters.abandoned_frames == 0);
-	/* A return with no entry while the entry link was going in... */
-	f.tracker.attached_at = 5500;
-	leave(&f, 9, S_A, 500, 5000);
-	CHECK(f.tracker.counters.attach_window == 1 && f.tracker.counters.unmatched_returns == 0);
-	/* ...and one after: an anomaly. */
+	/* A return with no entry (its entry event was lost). */
 	leave(&f, 9, S_A, 500, 6000);
 	CHECK(f.tracker.counters.unmatched_returns == 1);
+	teardown(&f);
+
+	/* A task poll whose return was lost, then the next task poll from the same
+	 * caller (same sp, another monomorph of raw::poll): the old frame is
+	 * stale, not a tail call, and its task is no longer running. */
+	setup(&f);
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 1000);
+	enter(&f, 7, S_TASK, 1000, 0xdef0, 2000);
+	CHECK(f.model.first->running_tid == 0 && f.model.first->stats.unknown_polls == 1);
+	CHECK(f.model.last->running_tid == 7);
 	teardown(&f);
 }
 

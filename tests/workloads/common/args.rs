@@ -5,6 +5,8 @@
 //   --seconds N          total run time in seconds, then exit 0   (default 30)
 //   --wedge-after-ms M   delay before the wedged task starts spinning (default 1500)
 //   --wedge-ms W         how long the wedged task spins without yielding (default 6000)
+//   --idle-tasks N       also keep N tasks alive, each waking once a second (default 0;
+//                        wl-tokio only: the scale test for cattop's own CPU)
 //
 // Both `--flag VALUE` and `--flag=VALUE` are accepted.
 
@@ -14,6 +16,8 @@ pub struct Args {
     pub seconds: u64,
     pub wedge_after_ms: u64,
     pub wedge_ms: u64,
+    #[allow(dead_code)]
+    pub idle_tasks: u64,
 }
 
 impl Args {
@@ -29,7 +33,7 @@ impl Args {
 }
 
 fn usage(prog: &str) -> String {
-    format!("usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W]")
+    format!("usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W] [--idle-tasks N]")
 }
 
 fn fail(prog: &str, msg: String) -> ! {
@@ -45,6 +49,7 @@ pub fn parse() -> Args {
         seconds: 30,
         wedge_after_ms: 1500,
         wedge_ms: 6000,
+        idle_tasks: 0,
     };
     while let Some(arg) = argv.next() {
         if arg == "-h" || arg == "--help" {
@@ -59,6 +64,7 @@ pub fn parse() -> Args {
             "--seconds" => &mut args.seconds,
             "--wedge-after-ms" => &mut args.wedge_after_ms,
             "--wedge-ms" => &mut args.wedge_ms,
+            "--idle-tasks" => &mut args.idle_tasks,
             _ => fail(&prog, format!("unknown argument '{arg}'")),
         };
         let value = match inline_value.or_else(|| argv.next()) {

@@ -121,6 +121,16 @@ async fn wedged_loop(dur: Duration) {
 
 // ----------------------------------------------------- short-lived tasks ---
 
+/// One of --idle-tasks: alive for the whole run, one short poll a second.
+#[inline(never)]
+async fn idle_task(i: u64) {
+    // Spread the wakeups over the second instead of all at once.
+    sleep(Duration::from_micros((i * 7919) % 1_000_000)).await;
+    loop {
+        sleep(Duration::from_secs(1)).await;
+    }
+}
+
 #[inline(never)]
 async fn spawner_task() {
     let mut i: u64 = 0;
@@ -155,6 +165,9 @@ async fn fast_task() {
 
 #[inline(never)]
 async fn async_main(args: args::Args) {
+    for i in 0..args.idle_tasks {
+        tokio::spawn(idle_task(i));
+    }
     tokio::spawn(ticker_task());
     tokio::spawn(blocker_task());
     tokio::spawn(spinner_task());
