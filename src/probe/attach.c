@@ -141,8 +141,9 @@ static int attach_pass(struct probe_set *ps, const struct site_table *sites,
 	int err = collect(sites, ps, true, !returns, &b);
 
 	if (!err)
-		err = attach_bisect(ps, returns ? ps->skel->progs.poll_exit : ps->skel->progs.poll_enter,
-				    opts, &b, returns);
+		err = attach_bisect(
+		    ps, returns ? ps->skel->progs.poll_exit : ps->skel->progs.poll_enter, opts, &b,
+		    returns);
 	free_batch(&b);
 	return err;
 }
