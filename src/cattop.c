@@ -143,8 +143,8 @@ int main(int argc, char **argv)
 	if (opts.batch) {
 		run_batch(&s, &opts);
 	} else {
-		struct tui_opts to = {cfg.interval_ns, !opts.no_color, SORT_MAX_POLL,
-				      &stop_requested};
+		struct tui_opts to = {cfg.interval_ns, cfg.color && !opts.no_color,
+				      task_sort_by_name(cfg.sort), &stop_requested};
 
 		if (tui_run(&s, &to)) {
 			session_stop(&s);

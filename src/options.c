@@ -25,6 +25,7 @@ static const struct option long_options[] = {
     {"runtime", required_argument, NULL, OPT_RUNTIME},
     {"scope", required_argument, NULL, OPT_SCOPE},
     {"verbose", no_argument, NULL, 'v'},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -50,6 +51,7 @@ static void usage(FILE *out)
 	    "      --tasks-only       probe task polls only (cheapest)\n"
 	    "      --runtime NAME     auto (default), tokio, async-std, smol, or a config section\n"
 	    "      --scope app|all    futures of the application's crates (default) or all crates\n"
+	    "      --no-color         live view without colours (the ! markers stay)\n"
 	    "  -v, --verbose          show libbpf's messages\n"
 	    "  -h, --help             this help\n"
 	    "  -V, --version          version\n");
