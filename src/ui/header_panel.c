@@ -30,24 +30,24 @@ static struct task_counts count_tasks(const struct task_model *m)
 	return c;
 }
 
+/* The PAUSED and exited flags come first: on a narrow screen the end of the
+ * line is cut off, and these must always be seen. */
 static int draw_first_line(struct tui *ui)
 {
 	const struct session *s = ui->s;
 	char line[512], thr[16], up[16], iv[16];
-	int x;
+	int x = draw_text(0, 0, COLS, color_attr(ROLE_HEADER), "cattop", 0);
 
-	snprintf(line, sizeof(line),
-		 "cattop  pid %d %s  runtime %s  threshold %s  up %s  refresh %s", s->target.pid,
-		 s->target.comm, s->sites.runtime->name,
+	if (ui->exited)
+		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), " [process exited]", 0);
+	if (ui->paused)
+		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), " PAUSED", 0);
+	snprintf(line, sizeof(line), "  pid %d %s  runtime %s  threshold %s  up %s  refresh %s",
+		 s->target.pid, s->target.comm, s->sites.runtime->name,
 		 duration_format(s->model.threshold_ns, thr, sizeof(thr)),
 		 duration_format(tui_now(ui) - s->started_ns, up, sizeof(up)),
 		 duration_format(ui->opts.interval_ns, iv, sizeof(iv)));
-	x = draw_text(0, 0, COLS, color_attr(ROLE_HEADER), line, 0);
-	if (ui->paused)
-		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), "  PAUSED", 0);
-	if (ui->exited)
-		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), "  [process exited]", 0);
-	return x;
+	return draw_text(0, x, COLS - x, color_attr(ROLE_HEADER), line, 0);
 }
 
 static void draw_second_line(struct tui *ui)

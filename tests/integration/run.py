@@ -344,13 +344,13 @@ def test_bad_input():
 class Tmux:
     """The real binary in a detached tmux session: keys in, screen text out."""
 
-    def __init__(self, command, cwd, width=100, height=30):
+    def __init__(self, command, cwd, width=100, height=30, lang="C.UTF-8"):
         self.name = "cattop-test-%d" % os.getpid()
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width),
                         "-y", str(height), "-c", cwd,
-                        "env LANG=C.UTF-8 %s; echo EXIT=$?; sleep 30"
-                        % command], check=True)
+                        "env LANG=%s LC_ALL=%s %s; echo EXIT=$?; sleep 30"
+                        % (lang, lang, command)], check=True)
 
     def keys(self, *keys, wait=0.6):
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
@@ -465,9 +465,41 @@ def test_tui():
             ui.close()
 
 
+def test_tui_config_ascii_exit():
+    """Config defaults (sort), --no-color, a non-UTF-8 locale (ASCII tree lines),
+    and the target exiting under the live view (frozen, q exits 0)."""
+    with tempfile.TemporaryDirectory() as d:
+        cfg = os.path.join(d, "cattop.ini")
+        with open(cfg, "w") as f:
+            f.write("[cattop]\nsort = name\ninterval = 500ms\n")
+        with Workload("smol", args=["--seconds", "5"]) as w:
+            ui = Tmux("%s -c %s -p %d --no-color" % (CATTOP, cfg, w.pid), d, 80, 24, lang="C")
+            try:
+                time.sleep(2.0)
+                scr = ui.screen()
+                names = [n for _, n in table_rows(scr)]
+                check("NAMEv" in scr and names == sorted(names) and len(names) >= 5,
+                      "config sort = name not applied: %s" % scr)
+                check("refresh 500ms" in scr, "config interval not applied")
+                ui.keys("/", "ticker", "Enter")
+                ui.keys("Enter")
+                scr = ui.screen()
+                check("`- wl_smol::nested_outer" in scr and "\u2514" not in scr,
+                      "no ASCII tree lines in the C locale: %s" % scr)
+                w.proc.wait(timeout=10)
+                time.sleep(1.0)
+                scr = ui.screen()
+                check("[process exited]" in scr and "EXIT=" not in scr,
+                      "exit not shown or not frozen: %s" % scr)
+                ui.keys("q", wait=1.0)
+                check("EXIT=0" in ui.screen(), "q after exit: %s" % ui.screen())
+            finally:
+                ui.close()
+
+
 TESTS = [test_bad_input, test_tokio, test_async_std, test_smol, test_release_build_tasks,
          test_tasks_only, test_launch_command, test_target_exit, test_quit_fast_and_clean,
-         test_tui]
+         test_tui, test_tui_config_ascii_exit]
 
 
 def main():
