@@ -77,7 +77,7 @@ static void leave_task(struct poll_tracker *t, struct open_frame *f, uint64_t ts
 	struct worker *w;
 
 	f->task->open_frames--;
-	if (!f->task_frame)
+	if (!f->task_frame || f->no_return)
 		return;
 	f->task->running_tid = 0;
 	w = f->task->block_on ? NULL : worker_of(t, f->task_tid);
@@ -94,7 +94,7 @@ static void pop_frame(struct poll_tracker *t, struct thread_stack *st, uint64_t 
 	struct open_frame *f = &st->frames[--st->depth];
 	uint64_t threshold = t->model->threshold_ns;
 
-	if (ts) {
+	if (ts && !f->no_return) {
 		if (f->node)
 			poll_stats_end(&f->node->stats, ts, threshold);
 		if (f->task_frame)
@@ -130,6 +130,12 @@ static void drop_stale_for_entry(struct poll_tracker *t, struct thread_stack *st
 		pop_frame(t, st, 0);
 }
 
+static void begin_poll(const struct open_frame *f, struct poll_stats *s, uint64_t ts)
+{
+	if (!f->no_return)
+		poll_stats_begin(s, ts);
+}
+
 static bool open_task_poll(struct poll_tracker *t, const struct poll_event *ev,
 			   struct open_frame *f)
 {
@@ -137,7 +143,7 @@ static bool open_task_poll(struct poll_tracker *t, const struct poll_event *ev,
 	if (!f->task)
 		return false;
 	f->task_frame = true;
-	poll_stats_begin(&f->task->stats, ev->ts);
+	begin_poll(f, &f->task->stats, ev->ts);
 	return true;
 }
 
@@ -153,12 +159,12 @@ static bool open_future_poll(struct poll_tracker *t, const struct thread_stack *
 		if (!f->task)
 			return false;
 		f->task_frame = true;
-		poll_stats_begin(&f->task->stats, ev->ts);
+		begin_poll(f, &f->task->stats, ev->ts);
 	}
 	f->node = task_model_child(f->task, parent ? parent->node : NULL, site);
 	if (!f->node)
 		return false;
-	poll_stats_begin(&f->node->stats, ev->ts);
+	begin_poll(f, &f->node->stats, ev->ts);
 	return true;
 }
 
@@ -166,7 +172,8 @@ static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, ui
 {
 	struct thread_stack *st = stack_of(t, ev->tid, true);
 	const struct site *s = &t->sites->sites[site];
-	struct open_frame f = {.sp = ev->sp, .site = site};
+	struct open_frame f = {
+	    .sp = ev->sp, .site = site, .no_return = ev->ts < t->returns_ready_at};
 	bool ok;
 
 	if (!st)
@@ -184,7 +191,7 @@ static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, ui
 		return;
 	}
 	f.task->open_frames++;
-	if (f.task_frame) {
+	if (f.task_frame && !f.no_return) {
 		f.task->running_tid = ev->tid;
 		f.task_tid = ev->tid;
 		if (!f.task->block_on)

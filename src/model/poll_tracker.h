@@ -24,6 +24,8 @@ struct open_frame {
 	struct future_node *node; /* NULL for a task poll frame */
 	bool task_frame;	  /* ends the task's poll (task poll or block_on root) */
 	uint32_t task_tid;	  /* task_frame: the thread polling it */
+	bool no_return;		  /* entered before the return probes were in: no return will come,
+				   * so it is never shown as in flight */
 };
 
 struct thread_stack {
@@ -54,6 +56,7 @@ struct poll_tracker {
 	struct u64_map threads; /* tid -> thread_stack, only threads with open frames */
 	struct u64_map workers; /* tid -> worker */
 	struct tracker_counters counters;
+	uint64_t returns_ready_at; /* when the return probes were all in */
 };
 
 void poll_tracker_init(struct poll_tracker *t, const struct site_table *sites,

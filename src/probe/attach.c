@@ -175,6 +175,7 @@ static int attach_all(struct probe_set *ps, const struct site_table *sites,
 			return err;
 		rejected = count_rejected(ps, sites->count);
 		err = attach_pass(ps, sites, opts, true);
+		ps->returns_ready_at = monotonic_ns();
 		if (err || count_rejected(ps, sites->count) == rejected)
 			return err;
 		destroy_links(ps);

@@ -22,6 +22,7 @@ struct probe_set {
 	size_t rejected_sites; /* sites the kernel refused (e.g. unprobeable code) */
 	bool *rejected;	       /* per site id */
 	uint64_t attach_ns;
+	uint64_t returns_ready_at; /* CLOCK_MONOTONIC when the last return link went in */
 };
 
 struct attach_opts {

@@ -108,6 +108,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	}
 	if (!ret) {
 		s->attached = true;
+		s->tracker.returns_ready_at = s->probes.returns_ready_at;
 		ret = target_release(&s->target);
 		if (ret)
 			snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));

@@ -186,8 +186,11 @@ def check_wedged(runtime, snap, wedge_started_s_ago):
           % (wedged["inflight_ns"], low))
     loop = child(child(wedged, crate + "::wedged_task"), crate + "::wedged_loop")
     check(loop["inflight_ns"] >= low, "wedged_loop in flight %d" % loop["inflight_ns"])
-    check(snap["tasks"][0]["name"] == crate + "::wedged_task",
-          "the wedged task is not first by longest poll: %s" % snap["tasks"][0]["name"])
+    first = snap["tasks"][0]
+    check(first["name"] == crate + "::wedged_task",
+          "the wedged task is not first by longest poll: %s" % {
+              k: first[k] for k in ("name", "state", "polls", "max_poll_ns", "inflight_ns",
+                                    "unknown_polls")})
 
 
 WEDGE_AFTER_S = 3.5

@@ -225,6 +225,27 @@ static void test_task_end_and_reuse(void)
 	teardown(&f);
 }
 
+/* A poll entered before the return probes were in never returns: it nests
+ * what is polled inside it but is never shown in flight. */
+static void test_attach_window(void)
+{
+	struct fixture f;
+	struct task *t;
+
+	setup(&f);
+	f.tracker.returns_ready_at = 5000;
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 4000);
+	enter(&f, 7, S_A, 900, 0, 6000);
+	leave(&f, 7, S_A, 900, 7000);
+	t = f.model.first;
+	CHECK(t && task_state(t) == TASK_IDLE &&
+	      poll_stats_inflight(&t->stats, 9000000000ULL) == 0);
+	CHECK(t && t->roots && t->roots->site == S_A && t->roots->stats.busy_ns == 1000);
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 8000); /* next poll resyncs the old frame */
+	CHECK(t->stats.unknown_polls == 1 && t->stats.inflight_since == 8000);
+	teardown(&f);
+}
+
 static int no_thread_exists(uint32_t tid, void *ctx)
 {
 	(void)tid;
@@ -275,6 +296,7 @@ int main(void)
 	test_tail_call_and_unmatched();
 	test_block_on_and_threads();
 	test_task_end_and_reuse();
+	test_attach_window();
 	test_dead_thread_reaped();
 	test_sorting();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
