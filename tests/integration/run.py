@@ -476,7 +476,7 @@ def test_tui_config_ascii_exit():
         with open(cfg, "w") as f:
             f.write("[cattop]\nsort = name\ninterval = 500ms\n")
         with Workload("smol", args=["--seconds", "5"]) as w:
-            ui = Tmux("%s -c %s -p %d --no-color" % (CATTOP, cfg, w.pid), d, 80, 24, lang="C")
+            ui = Tmux("%s -c %s -p %d --no-color" % (CATTOP, cfg, w.pid), d, 110, 24, lang="C")
             try:
                 time.sleep(2.0)
                 scr = ui.screen()
