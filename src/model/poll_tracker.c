@@ -56,13 +56,17 @@ static struct thread_stack *stack_of(struct poll_tracker *t, uint32_t tid, bool 
 
 	if (st || !create)
 		return st;
-	st = calloc(1, sizeof(*st));
+	/* Created each time a thread starts polling, so only the header is
+	 * initialised: frames above depth are never read. */
+	st = malloc(sizeof(*st));
 	if (!st || u64_map_put(&t->threads, tid, st)) {
 		free(st);
 		t->counters.oom++;
 		return NULL;
 	}
 	st->tid = tid;
+	st->depth = 0;
+	st->last_event = 0;
 	return st;
 }
 

@@ -31,6 +31,22 @@ const char *task_state_name(enum task_state s)
 	}
 }
 
+struct task_counts task_view_count(const struct task_model *m)
+{
+	struct task_counts c = {0, 0, 0, 0};
+	const struct task *t;
+
+	for (t = m->first; t; t = t->next) {
+		enum task_state st = task_state(t);
+
+		c.total++;
+		c.running += st == TASK_RUNNING;
+		c.idle += st == TASK_IDLE;
+		c.done += st == TASK_DONE;
+	}
+	return c;
+}
+
 struct sort_ctx {
 	const struct site_table *sites;
 	enum task_sort key;

@@ -33,4 +33,10 @@ size_t task_view_sorted(const struct task_model *m, const struct site_table *sit
 
 const char *task_state_name(enum task_state s);
 
+struct task_counts {
+	size_t total, running, idle, done;
+};
+
+struct task_counts task_view_count(const struct task_model *m);
+
 #endif

@@ -12,6 +12,7 @@
 #include "bpf/poll_trace.h"
 #include "poll_trace.skel.h"
 #include "probe/site_table.h"
+#include "util/clock.h"
 
 static bool libbpf_verbose;
 
@@ -26,14 +27,6 @@ void probes_set_verbose(bool verbose)
 {
 	libbpf_verbose = verbose;
 	libbpf_set_print(print_libbpf);
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* One attach request: parallel arrays of file offsets, cookies, site ids. */
@@ -175,7 +168,7 @@ static int attach_all(struct probe_set *ps, const struct site_table *sites,
 			return err;
 		rejected = count_rejected(ps, sites->count);
 		err = attach_pass(ps, sites, opts, true);
-		ps->returns_ready_at = monotonic_ns();
+		ps->returns_ready_at = monotonic_now_ns();
 		if (err || count_rejected(ps, sites->count) == rejected)
 			return err;
 		destroy_links(ps);
@@ -200,7 +193,7 @@ static int load_programs(struct probe_set *ps, const struct attach_opts *opts)
 int probes_attach(struct probe_set *ps, const struct site_table *sites,
 		  const struct attach_opts *opts, char *err, size_t errlen)
 {
-	uint64_t start = monotonic_ns();
+	uint64_t start = monotonic_now_ns();
 	size_t i;
 	int ret;
 
@@ -230,7 +223,7 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 	for (i = 0; i < sites->count; i++)
 		ps->rejected_sites += ps->rejected[i];
 	ps->attached_sites = sites->count - ps->rejected_sites;
-	ps->attach_ns = monotonic_ns() - start;
+	ps->attach_ns = monotonic_now_ns() - start;
 	return 0;
 fail:
 	probes_detach(ps);

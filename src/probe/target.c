@@ -74,12 +74,12 @@ static bool may_trace(uid_t target_uid)
 	return getuid() == 0 || getuid() == target_uid || has_cap(CAP_SYS_PTRACE_BIT);
 }
 
-static void read_comm(pid_t pid, char *comm, size_t len)
+void thread_comm(pid_t pid, pid_t tid, char *comm, size_t len)
 {
 	char path[64];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
 	comm[0] = '\0';
 	f = fopen(path, "re");
 	if (!f)
@@ -129,7 +129,7 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 		return ret;
 	}
 	t->exe[n] = '\0';
-	read_comm(pid, t->comm, sizeof(t->comm));
+	thread_comm(pid, pid, t->comm, sizeof(t->comm));
 	return 0;
 }
 

@@ -30,6 +30,9 @@ int target_release(struct target *t);
 /* False once the process is gone (reaps a launched child). */
 bool target_alive(struct target *t);
 
+/* The name of thread tid of process pid (/proc/PID/task/TID/comm); "" if gone. */
+void thread_comm(pid_t pid, pid_t tid, char *buf, size_t len);
+
 /* 1 if /proc/PID/task/TID exists. */
 int target_thread_exists(unsigned int tid, void *target);
 

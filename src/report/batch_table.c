@@ -6,32 +6,7 @@
 #include "session/session.h"
 #include "util/duration.h"
 
-struct state_counts {
-	size_t running, idle, done;
-};
-
-static struct state_counts count_states(struct task **tasks, size_t n)
-{
-	struct state_counts c = {0, 0, 0};
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		switch (task_state(tasks[i])) {
-		case TASK_RUNNING:
-			c.running++;
-			break;
-		case TASK_DONE:
-			c.done++;
-			break;
-		default:
-			c.idle++;
-		}
-	}
-	return c;
-}
-
-static void print_header(FILE *out, const struct session *s, struct state_counts c, size_t n,
-			 uint64_t now)
+static void print_header(FILE *out, const struct session *s, struct task_counts c, uint64_t now)
 {
 	char thr[16], up[16];
 
@@ -43,8 +18,8 @@ static void print_header(FILE *out, const struct session *s, struct state_counts
 		fprintf(out, " (%zu rejected)", s->probes.rejected_sites);
 	fprintf(out, "  events %llu lost %llu%s\n", (unsigned long long)s->tracker.counters.events,
 		(unsigned long long)s->events_lost, s->target.exited ? "  [process exited]" : "");
-	fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n\n", n, c.running, c.idle,
-		c.done);
+	fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n\n", c.total, c.running,
+		c.idle, c.done);
 	fprintf(out, "%6s %-7s %8s %9s %9s %9s %6s  %s\n", "ID", "STATE", "POLLS", "BUSY",
 		"LONGEST", "INFLIGHT", "SLOW", "NAME");
 }
@@ -81,7 +56,7 @@ void batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t 
 	size_t i, n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &tasks);
 	size_t shown = max_rows && max_rows < n ? max_rows : n;
 
-	print_header(out, s, count_states(tasks, n), n, now);
+	print_header(out, s, task_view_count(&s->model), now);
 	for (i = 0; i < shown; i++)
 		print_task(out, s, tasks[i], now);
 	if (shown < n)

@@ -11,14 +11,6 @@
 #include "bpf/poll_trace.h"
 #include "probe/dwarf_index.h"
 
-uint64_t monotonic_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;

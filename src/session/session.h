@@ -13,6 +13,7 @@
 #include "probe/elf_symbols.h"
 #include "probe/site_table.h"
 #include "probe/target.h"
+#include "util/clock.h"
 
 struct dwarf_index;
 
@@ -47,7 +48,5 @@ int session_drain(struct session *s);
 /* Once per refresh: lost-event count, pruning of done tasks and dead threads. */
 void session_tick(struct session *s);
 void session_stop(struct session *s);
-
-uint64_t monotonic_now_ns(void);
 
 #endif

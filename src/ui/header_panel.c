@@ -10,26 +10,6 @@
 #include "ui/tui.h"
 #include "util/duration.h"
 
-struct task_counts {
-	size_t total, running, idle, done;
-};
-
-static struct task_counts count_tasks(const struct task_model *m)
-{
-	struct task_counts c = {0, 0, 0, 0};
-	const struct task *t;
-
-	for (t = m->first; t; t = t->next) {
-		enum task_state st = task_state(t);
-
-		c.total++;
-		c.running += st == TASK_RUNNING;
-		c.idle += st == TASK_IDLE;
-		c.done += st == TASK_DONE;
-	}
-	return c;
-}
-
 /* The PAUSED and exited flags come first: on a narrow screen the end of the
  * line is cut off, and these must always be seen. */
 static int draw_first_line(struct tui *ui)
@@ -53,7 +33,7 @@ static int draw_first_line(struct tui *ui)
 static void draw_second_line(struct tui *ui)
 {
 	const struct session *s = ui->s;
-	struct task_counts c = count_tasks(&s->model);
+	struct task_counts c = task_view_count(&s->model);
 	char line[512];
 	int x;
 

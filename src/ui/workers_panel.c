@@ -17,21 +17,6 @@ struct worker_row {
 	uint64_t inflight;
 };
 
-static void thread_name(pid_t pid, uint32_t tid, char *buf, size_t len)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", pid, tid);
-	buf[0] = '\0';
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(buf, len, f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
-}
-
 static struct worker_row describe(const struct tui *ui, const struct worker *w, uint64_t now)
 {
 	const struct thread_stack *st = poll_tracker_stack(&ui->s->tracker, w->tid);
@@ -64,7 +49,7 @@ static void draw_row(struct tui *ui, int y, const struct worker_row *r, uint64_t
 	char name[32], text[512], d[16];
 	int x;
 
-	thread_name(s->target.pid, r->w->tid, name, sizeof(name));
+	thread_comm(s->target.pid, (pid_t)r->w->tid, name, sizeof(name));
 	snprintf(text, sizeof(text), "  %7u %-15.15s ", r->w->tid, name);
 	x = draw_text(y, 0, COLS, color_attr(ROLE_NORMAL), text, 0);
 	if (!r->task_frame) {
