@@ -8,13 +8,17 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "export/export.h"
 #include "options.h"
+#include "recording/recorder.h"
+#include "recording/replay.h"
 #include "report/batch_table.h"
 #include "session/session.h"
 #include "snapshot/json_snapshot.h"
 #include "ui/colors.h"
 #include "ui/task_table.h"
 #include "ui/tui.h"
+#include "util/byte_size.h"
 #include "util/duration.h"
 
 /* The ring buffer is drained this often between refreshes; it bounds how
@@ -78,7 +82,7 @@ static void run_batch(struct session *s, const struct options *o)
 		uint64_t now = monotonic_now_ns();
 
 		session_drain(s);
-		if (!target_alive(&s->target)) {
+		if (!session_target_alive(s)) {
 			fprintf(stderr, "cattop: process %d exited\n", s->target.pid);
 			break;
 		}
@@ -99,19 +103,140 @@ static void run_batch(struct session *s, const struct options *o)
 	batch_table_print(stdout, s, monotonic_now_ns(), o->rows);
 }
 
+/* A replay in batch mode: a table per interval of recorded time, as fast as
+ * it can be computed, then the state at the recording's end. */
+static void run_replay_batch(struct session *s, const struct options *o)
+{
+	uint64_t interval = s->cfg->interval_ns, end = session_replay_end(s);
+	uint64_t t = s->started_ns + interval;
+	long printed = 0;
+
+	for (; t < end && !stop_requested; t += interval) {
+		session_seek(s, t);
+		batch_table_print(stdout, s, t, o->rows);
+		if (o->iterations > 0 && ++printed >= o->iterations)
+			return;
+	}
+	session_seek(s, end);
+	batch_table_print(stdout, s, end, o->rows);
+}
+
+static const char *end_reason_text(enum recording_end_reason r)
+{
+	switch (r) {
+	case END_SIZE_LIMIT:
+		return "the size limit was reached";
+	case END_TARGET_EXITED:
+		return "the process exited";
+	default:
+		return NULL;
+	}
+}
+
+/* Why a recording should stop now, if it should. */
+static bool record_should_stop(struct session *s, const struct options *o, uint64_t now,
+			       enum recording_end_reason *why)
+{
+	if (recorder_full(s->recorder)) {
+		*why = END_SIZE_LIMIT;
+		return true;
+	}
+	if (!session_target_alive(s)) {
+		*why = END_TARGET_EXITED;
+		return true;
+	}
+	*why = END_STOPPED;
+	return stop_requested || recorder_error(s->recorder) ||
+	       (o->duration_ns && now - s->started_ns >= o->duration_ns);
+}
+
+static int run_record(struct session *s, const struct options *o)
+{
+	uint64_t next = s->started_ns + s->cfg->interval_ns, now = s->started_ns, bytes, events;
+	enum recording_end_reason why;
+	const char *reason;
+	char err[512], size[32];
+	int ret;
+
+	fprintf(stderr, "cattop: recording pid %d (%s) to %s%s\n", s->target.pid, s->target.comm,
+		o->output_path, o->duration_ns ? "" : "; Ctrl-C stops");
+	while (!record_should_stop(s, o, now, &why)) {
+		session_drain(s);
+		now = monotonic_now_ns();
+		if (now >= next) {
+			session_tick(s);
+			next = now + s->cfg->interval_ns;
+		}
+		sleep_ns(DRAIN_PERIOD_NS);
+		now = monotonic_now_ns();
+	}
+	session_drain(s);
+	session_tick(s);
+	bytes = recorder_bytes(s->recorder);
+	events = recorder_events(s->recorder);
+	ret = session_record_stop(s, why, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "cattop: %s\n", err);
+		return 1;
+	}
+	reason = end_reason_text(why);
+	byte_size_format(bytes, size, sizeof(size));
+	fprintf(stderr, "cattop: recorded %.2fs, %llu events (%s), %llu lost, to %s%s%s\n",
+		(double)(now - s->started_ns) / NSEC_PER_SEC, (unsigned long long)events, size,
+		(unsigned long long)s->events_lost, o->output_path, reason ? ": " : "",
+		reason ? reason : "");
+	return 0;
+}
+
 static int finish(struct session *s, const struct options *o)
 {
 	char err[512];
 	int ret = 0;
 
-	session_drain(s);
-	session_tick(s);
+	/* A recording's snapshot shows what the file holds: nothing after it. */
+	if (o->mode != MODE_RECORD) {
+		session_drain(s);
+		session_tick(s);
+	}
 	if (o->snapshot_path &&
-	    snapshot_write(s, monotonic_now_ns(), o->snapshot_path, err, sizeof(err))) {
+	    snapshot_write(s, session_now(s), o->snapshot_path, err, sizeof(err))) {
 		fprintf(stderr, "cattop: %s\n", err);
 		ret = 1;
 	}
 	return ret;
+}
+
+static int open_session(struct session *s, struct config *cfg, const struct options *o)
+{
+	struct session_opts so = {
+	    .pid = o->pid,
+	    .argv = o->command,
+	    .runtime = o->runtime,
+	    .tasks_only = o->tasks_only,
+	    .verbose = o->verbose,
+	};
+	char err[1024];
+	int ret;
+
+	if (o->mode == MODE_REPLAY)
+		ret = session_open_replay(s, cfg, o->input_path,
+					  o->threshold_set ? o->threshold_ns : 0, err, sizeof(err));
+	else
+		ret = session_start(s, cfg, &so, err, sizeof(err));
+	if (!ret && o->mode == MODE_RECORD)
+		ret = session_record_start(s, o->output_path, o->max_bytes, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "cattop: %s\n", err);
+		if (o->mode == MODE_RECORD)
+			session_stop(s);
+		return -1;
+	}
+	if (s->replay && s->replay->rec.truncated)
+		fprintf(stderr,
+			"cattop: %s was cut short at byte %zu (cattop stopped before finishing "
+			"it): replaying what is there\n",
+			o->input_path, s->replay->rec.truncated_at);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -119,7 +244,6 @@ int main(int argc, char **argv)
 	struct options opts;
 	struct config cfg;
 	struct session s;
-	char err[1024];
 	int ret;
 
 	ret = options_parse(argc, argv, &opts);
@@ -128,20 +252,22 @@ int main(int argc, char **argv)
 	if (load_config(&cfg, &opts))
 		return 1;
 	install_signals();
-	struct session_opts so = {
-	    .pid = opts.pid,
-	    .argv = opts.command,
-	    .runtime = opts.runtime,
-	    .tasks_only = opts.tasks_only,
-	    .verbose = opts.verbose,
-	};
-	if (session_start(&s, &cfg, &so, err, sizeof(err))) {
-		fprintf(stderr, "cattop: %s\n", err);
+	if (opts.mode == MODE_EXPORT) {
+		ret = export_run(&cfg, &opts);
+		config_free(&cfg);
+		return ret;
+	}
+	if (open_session(&s, &cfg, &opts)) {
 		config_free(&cfg);
 		return 1;
 	}
-	if (opts.batch) {
-		run_batch(&s, &opts);
+	if (opts.mode == MODE_RECORD) {
+		ret = run_record(&s, &opts);
+	} else if (opts.batch) {
+		if (s.replay)
+			run_replay_batch(&s, &opts);
+		else
+			run_batch(&s, &opts);
 	} else {
 		struct tui_opts to = {cfg.interval_ns, cfg.color && !opts.no_color,
 				      task_sort_by_name(cfg.sort), &stop_requested};
@@ -152,7 +278,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	ret = finish(&s, &opts);
+	ret |= finish(&s, &opts);
 	session_stop(&s);
 	config_free(&cfg);
 	return ret;

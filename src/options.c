@@ -10,7 +10,15 @@
 
 #define CATTOP_VERSION "0.1.0"
 
-enum long_only { OPT_SNAPSHOT = 256, OPT_TASKS_ONLY, OPT_RUNTIME, OPT_SCOPE, OPT_NO_COLOR };
+enum long_only {
+	OPT_SNAPSHOT = 256,
+	OPT_TASKS_ONLY,
+	OPT_RUNTIME,
+	OPT_SCOPE,
+	OPT_NO_COLOR,
+	OPT_MAX_SIZE,
+	OPT_FORMAT,
+};
 
 static const struct option long_options[] = {
     {"pid", required_argument, NULL, 'p'},
@@ -26,6 +34,9 @@ static const struct option long_options[] = {
     {"scope", required_argument, NULL, OPT_SCOPE},
     {"verbose", no_argument, NULL, 'v'},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"output", required_argument, NULL, 'o'},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -37,6 +48,10 @@ static void usage(FILE *out)
 	    out,
 	    "Usage: cattop [options] -p PID\n"
 	    "       cattop [options] -- COMMAND [ARGS...]\n"
+	    "       cattop record -o FILE [-d SECONDS] [--max-size SIZE] [options] -p PID | -- "
+	    "COMMAND\n"
+	    "       cattop replay FILE [options]\n"
+	    "       cattop export FILE --format chrome|folded|html -o OUT\n"
 	    "Live view of an async Rust process: tasks, the futures inside them, and their polls.\n"
 	    "\n"
 	    "  -p, --pid PID          trace a running process\n"
@@ -53,6 +68,15 @@ static void usage(FILE *out)
 	    "      --scope app|all    futures of the application's crates (default) or all crates\n"
 	    "      --no-color         live view without colours (the ! markers stay)\n"
 	    "  -v, --verbose          show libbpf's messages\n"
+	    "\n"
+	    "record: every poll to FILE, for replay or export elsewhere\n"
+	    "  -o, --output FILE      the recording (created 0600; replaced if it exists)\n"
+	    "  -d, --duration SECONDS stop after this long (default: at Ctrl-C)\n"
+	    "      --max-size SIZE    stop at this file size (default 1G; K, M, G)\n"
+	    "replay: the live view (or -b, --snapshot) of a recording; Space pauses,\n"
+	    "  . and , step, ] and [ jump 10s (see h in the view)\n"
+	    "export: --format chrome (Perfetto, chrome://tracing), folded (flame graphs)\n"
+	    "  or html (a self-contained timeline page); -o - writes to stdout\n"
 	    "  -h, --help             this help\n"
 	    "  -V, --version          version\n");
 }
@@ -87,8 +111,78 @@ static int parse_count(const char *s, long *n)
 	return (errno || *end || end == s || *n <= 0) ? -1 : 0;
 }
 
+static int parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case '\0':
+		break;
+	default:
+		return -1;
+	}
+	if (*end && end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
+		return -1;
+	if (v == 0 || v > (UINT64_MAX >> 30))
+		return -1;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_format(const char *s, enum export_format *f)
+{
+	if (strcmp(s, "chrome") == 0 || strcmp(s, "perfetto") == 0)
+		*f = EXPORT_CHROME;
+	else if (strcmp(s, "folded") == 0)
+		*f = EXPORT_FOLDED;
+	else if (strcmp(s, "html") == 0)
+		*f = EXPORT_HTML;
+	else
+		return -1;
+	return 0;
+}
+
+static int check_file_mode(struct options *o)
+{
+	if (o->pid || o->command)
+		return fail("%sreplay and export read a recording, not a process", "");
+	if (!o->input_path)
+		return fail("%sgive the recording to read", "");
+	if (o->mode == MODE_EXPORT && !o->output_path)
+		return fail("%sexport needs -o OUT (- for stdout)", "");
+	if (o->mode == MODE_REPLAY && o->output_path)
+		return fail("%s-o is for record and export", "");
+	return 0;
+}
+
 static int check_combination(struct options *o)
 {
+	if (o->mode == MODE_REPLAY || o->mode == MODE_EXPORT)
+		return check_file_mode(o);
+	if (o->input_path)
+		return fail("unexpected argument '%s' (put the command after --)", o->input_path);
+	if (o->mode == MODE_RECORD && !o->output_path)
+		return fail("%srecord needs -o FILE", "");
+	if (o->mode == MODE_LIVE && (o->output_path || o->max_bytes))
+		return fail("%s-o and --max-size are for cattop record", "");
 	if (o->pid && o->command)
 		return fail("%sgive either -p PID or -- COMMAND, not both", "");
 	if (!o->pid && !o->command)
@@ -107,6 +201,11 @@ static int handle_option(int c, struct options *o)
 		o->batch = true;
 		return 0;
 	case 'd':
+		if (o->mode == MODE_RECORD)
+			return duration_parse(optarg, NSEC_PER_SEC, &o->duration_ns) ||
+				       o->duration_ns == 0
+				   ? fail("bad duration '%s' (seconds, or 500ms, 2m)", optarg)
+				   : 0;
 		if (duration_parse(optarg, NSEC_PER_SEC, &o->interval_ns) ||
 		    o->interval_ns < 10 * NSEC_PER_MSEC)
 			return fail("bad interval '%s' (seconds, at least 0.01)", optarg);
@@ -141,6 +240,17 @@ static int handle_option(int c, struct options *o)
 	case OPT_SCOPE:
 		o->scope = optarg;
 		return 0;
+	case 'o':
+		o->output_path = optarg;
+		return 0;
+	case OPT_MAX_SIZE:
+		return parse_size(optarg, &o->max_bytes)
+			   ? fail("bad size '%s' (e.g. 500M, 2G)", optarg)
+			   : 0;
+	case OPT_FORMAT:
+		return parse_format(optarg, &o->format)
+			   ? fail("unknown format '%s' (chrome, folded or html)", optarg)
+			   : 0;
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -158,6 +268,37 @@ static int handle_option(int c, struct options *o)
 	}
 }
 
+static enum cattop_mode mode_of(const char *word)
+{
+	if (!word)
+		return MODE_LIVE;
+	if (strcmp(word, "record") == 0)
+		return MODE_RECORD;
+	if (strcmp(word, "replay") == 0)
+		return MODE_REPLAY;
+	if (strcmp(word, "export") == 0)
+		return MODE_EXPORT;
+	return MODE_LIVE;
+}
+
+/* replay and export take the recording as their one argument. */
+static int take_input(int argc, char **argv, struct options *o)
+{
+	if (optind >= argc)
+		return 0;
+	if (o->mode == MODE_LIVE || o->mode == MODE_RECORD) {
+		if (strcmp(argv[optind - 1], "--") != 0)
+			return fail("unexpected argument '%s' (put the command after --)",
+				    argv[optind]);
+		o->command = &argv[optind];
+		return 0;
+	}
+	o->input_path = argv[optind++];
+	if (optind < argc)
+		return fail("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *o)
 {
 	int c, ret;
@@ -166,9 +307,19 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->iterations = -1;
 	o->rows = 40;
 	o->runtime = "auto";
+	o->mode = mode_of(argc > 1 ? argv[1] : NULL);
+	if (o->mode != MODE_LIVE) {
+		argc--;
+		argv++;
+	}
 	opterr = 0;
-	/* "+": stop at the first non-option, so the command's own options stay its own. */
-	while ((c = getopt_long(argc, argv, "+p:bd:n:r:t:c:vhV", long_options, NULL)) != -1) {
+	optind = 1;
+	/* "+": stop at the first non-option, so the command's own options stay
+	 * its own; replay and export have no command, so FILE may come first. */
+	while (
+	    (c = getopt_long(argc, argv,
+			     o->mode >= MODE_REPLAY ? "p:bd:n:r:t:c:o:vhV" : "+p:bd:n:r:t:c:o:vhV",
+			     long_options, NULL)) != -1) {
 		if (c == '?') {
 			if (optopt && optopt < 256)
 				fprintf(stderr,
@@ -184,11 +335,10 @@ int options_parse(int argc, char **argv, struct options *o)
 		if (ret)
 			return ret;
 	}
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--") != 0)
-			return fail("unexpected argument '%s' (put the command after --)",
-				    argv[optind]);
-		o->command = &argv[optind];
-	}
+	ret = take_input(argc, argv, o);
+	if (ret)
+		return ret;
+	if (o->mode == MODE_RECORD && !o->max_bytes)
+		o->max_bytes = DEFAULT_MAX_RECORDING;
 	return check_combination(o);
 }

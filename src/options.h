@@ -6,7 +6,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+enum cattop_mode {
+	MODE_LIVE,   /* cattop [options] -p PID */
+	MODE_RECORD, /* cattop record -o FILE ... */
+	MODE_REPLAY, /* cattop replay FILE */
+	MODE_EXPORT, /* cattop export FILE --format F -o OUT */
+};
+
+enum export_format { EXPORT_CHROME, EXPORT_FOLDED, EXPORT_HTML };
+
 struct options {
+	enum cattop_mode mode;
 	pid_t pid;
 	char **command; /* after "--", NULL-terminated */
 	bool batch;
@@ -22,7 +32,15 @@ struct options {
 	bool tasks_only;
 	bool verbose;
 	bool no_color;
+	const char *input_path;	 /* replay, export: the recording */
+	const char *output_path; /* record, export: -o */
+	uint64_t duration_ns;	 /* record: -d, 0 = until stopped */
+	uint64_t max_bytes;	 /* record: --max-size */
+	enum export_format format;
 };
+
+/* A recording stops at this size unless --max-size says otherwise. */
+#define DEFAULT_MAX_RECORDING (1ULL << 30)
 
 /* Returns 0 to run, 1 when it printed help/version (exit 0), or -1 after
  * printing a one-line error (exit 2). */

@@ -92,6 +92,21 @@ static void leave_task(struct poll_tracker *t, struct open_frame *f, uint64_t ts
 	}
 }
 
+static void report_span(struct poll_tracker *t, const struct thread_stack *st,
+			const struct open_frame *f, uint64_t end, bool inflight)
+{
+	struct poll_span span = {
+	    .stack = st,
+	    .frame = f,
+	    .depth = (uint32_t)(f - st->frames),
+	    .start = f->start,
+	    .end = end > f->start ? end : f->start,
+	    .inflight = inflight,
+	};
+
+	t->on_span(t->span_ctx, &span);
+}
+
 /* Pops the top frame; ts == 0 means its return was never seen. */
 static void pop_frame(struct poll_tracker *t, struct thread_stack *st, uint64_t ts)
 {
@@ -99,6 +114,8 @@ static void pop_frame(struct poll_tracker *t, struct thread_stack *st, uint64_t 
 	uint64_t threshold = t->model->threshold_ns;
 
 	if (ts && !f->no_return) {
+		if (t->on_span)
+			report_span(t, st, f, ts, false);
 		if (f->node)
 			poll_stats_end(&f->node->stats, ts, threshold);
 		if (f->task_frame)
@@ -177,7 +194,11 @@ static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, ui
 	struct thread_stack *st = stack_of(t, ev->tid, true);
 	const struct site *s = &t->sites->sites[site];
 	struct open_frame f = {
-	    .sp = ev->sp, .site = site, .no_return = ev->ts < t->returns_ready_at};
+	    .sp = ev->sp,
+	    .start = ev->ts,
+	    .site = site,
+	    .no_return = ev->ts < t->returns_ready_at,
+	};
 	bool ok;
 
 	if (!st)
@@ -261,5 +282,22 @@ void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t ti
 			pop_frame(t, st, 0);
 		/* Removal shifts a later slot into i: look at i again. */
 		free(u64_map_remove(&t->threads, st->tid));
+	}
+}
+
+void poll_tracker_report_open(struct poll_tracker *t, uint64_t end)
+{
+	size_t i;
+	uint32_t d;
+
+	if (!t->on_span)
+		return;
+	for (i = 0; t->threads.slots && i <= t->threads.mask; i++) {
+		const struct thread_stack *st = t->threads.slots[i].value;
+
+		/* Innermost first, as returns would have come. */
+		for (d = st ? st->depth : 0; d-- > 0;)
+			if (!st->frames[d].no_return)
+				report_span(t, st, &st->frames[d], end, true);
 	}
 }

@@ -19,6 +19,7 @@ struct poll_event;
 
 struct open_frame {
 	uint64_t sp;
+	uint64_t start; /* entry time */
 	uint32_t site;
 	struct task *task;	  /* the task this poll belongs to */
 	struct future_node *node; /* NULL for a task poll frame */
@@ -50,6 +51,18 @@ struct tracker_counters {
 	uint64_t oom;
 };
 
+/* One finished poll, for exports: frames[0..depth) of stack are the
+ * polls it ran inside, outermost first. */
+struct poll_span {
+	const struct thread_stack *stack;
+	const struct open_frame *frame;
+	uint32_t depth;
+	uint64_t start, end;
+	bool inflight; /* still running where the data ends */
+};
+
+typedef void (*poll_span_fn)(void *ctx, const struct poll_span *span);
+
 struct poll_tracker {
 	const struct site_table *sites;
 	struct task_model *model;
@@ -57,6 +70,8 @@ struct poll_tracker {
 	struct u64_map workers; /* tid -> worker */
 	struct tracker_counters counters;
 	uint64_t returns_ready_at; /* when the return probes were all in */
+	poll_span_fn on_span;	   /* optional: told of every poll that ends */
+	void *span_ctx;
 };
 
 void poll_tracker_init(struct poll_tracker *t, const struct site_table *sites,
@@ -68,6 +83,9 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev);
  * so a thread that died mid-poll leaves nothing behind. */
 void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx),
 			       void *ctx);
+
+/* Reports the polls still open at time end as in-flight spans (exports). */
+void poll_tracker_report_open(struct poll_tracker *t, uint64_t end);
 
 /* The frames thread tid has open now, outermost first; NULL if none. */
 const struct thread_stack *poll_tracker_stack(const struct poll_tracker *t, uint32_t tid);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <time.h>
@@ -10,13 +11,21 @@
 
 #include "bpf/poll_trace.h"
 #include "probe/dwarf_index.h"
+#include "recording/recorder.h"
+#include "recording/replay.h"
+
+/* Threads found dead at one tick, for the recording. */
+#define MAX_DEAD_PER_TICK 1024
 
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 
-	if (size >= sizeof(struct poll_event))
-		poll_tracker_handle(&s->tracker, data);
+	if (size < sizeof(struct poll_event))
+		return 0;
+	if (s->recorder)
+		recorder_event(s->recorder, data);
+	poll_tracker_handle(&s->tracker, data);
 	return 0;
 }
 
@@ -112,21 +121,103 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 
 int session_drain(struct session *s)
 {
-	return s->attached ? probes_drain(&s->probes) : 0;
+	int n;
+
+	if (!s->attached)
+		return 0;
+	n = probes_drain(&s->probes);
+	if (s->recorder) {
+		s->recorded_until = monotonic_now_ns();
+		recorder_tick(s->recorder, s->recorded_until, probes_lost_events(&s->probes), false,
+			      NULL, 0);
+	}
+	return n;
+}
+
+/* Threads found dead by one reaping pass, so a recording can repeat it. */
+struct reaped {
+	struct target *target;
+	uint32_t tids[MAX_DEAD_PER_TICK];
+	size_t count;
+};
+
+static int thread_exists_noting_dead(uint32_t tid, void *ctx)
+{
+	struct reaped *r = ctx;
+
+	if (target_thread_exists(tid, r->target))
+		return 1;
+	if (r->count < MAX_DEAD_PER_TICK)
+		r->tids[r->count++] = tid;
+	return 0;
+}
+
+static void record_worker_names(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; s->tracker.workers.slots && i <= s->tracker.workers.mask; i++) {
+		const struct worker *w = s->tracker.workers.slots[i].value;
+		char name[32];
+
+		if (!w)
+			continue;
+		thread_comm(s->target.pid, (pid_t)w->tid, name, sizeof(name));
+		recorder_thread(s->recorder, w->tid, name);
+	}
 }
 
 void session_tick(struct session *s)
 {
 	uint64_t now = monotonic_now_ns();
+	struct reaped *dead;
 
+	if (s->replay)
+		return; /* the recording's own ticks do this */
 	s->events_lost = probes_lost_events(&s->probes);
 	task_model_prune(&s->model, now);
-	poll_tracker_reap_threads(&s->tracker, target_thread_exists, &s->target);
+	if (!s->recorder) {
+		poll_tracker_reap_threads(&s->tracker, target_thread_exists, &s->target);
+		return;
+	}
+	dead = calloc(1, sizeof(*dead));
+	if (!dead)
+		return;
+	dead->target = &s->target;
+	poll_tracker_reap_threads(&s->tracker, thread_exists_noting_dead, dead);
+	record_worker_names(s);
+	s->recorded_until = now;
+	recorder_tick(s->recorder, now, s->events_lost, true, dead->tids, dead->count);
+	free(dead);
+}
+
+uint64_t session_now(const struct session *s)
+{
+	return s->replay ? s->replay->now : monotonic_now_ns();
+}
+
+bool session_target_alive(struct session *s)
+{
+	if (s->replay)
+		return !replay_at_end(s->replay);
+	return target_alive(&s->target);
+}
+
+void session_thread_name(const struct session *s, uint32_t tid, char *buf, size_t len)
+{
+	if (s->replay)
+		snprintf(buf, len, "%s", recording_thread_name(&s->replay->rec, tid));
+	else
+		thread_comm(s->target.pid, (pid_t)tid, buf, len);
 }
 
 void session_stop(struct session *s)
 {
+	char err[256];
+
 	probes_detach(&s->probes);
+	if (s->recorder && session_record_stop(s, END_STOPPED, err, sizeof(err)))
+		fprintf(stderr, "cattop: %s\n", err);
 	if (s->target.launched && !s->target.exited) {
 		/* A command cattop started ends with cattop, as under strace; one
 		 * that was never released exits by itself when the pipe closes. */
@@ -146,4 +237,149 @@ void session_stop(struct session *s)
 		dwarf_index_free(s->dwarf);
 	s->dwarf = NULL;
 	elf_symbols_free(&s->symbols);
+	replay_free(s->replay);
+	s->replay = NULL;
+}
+
+/* Replay: the recording's events and ticks go where the probes' would. */
+static void replay_event(void *ctx, const struct poll_event *ev)
+{
+	struct session *s = ctx;
+
+	poll_tracker_handle(&s->tracker, ev);
+}
+
+struct dead_list {
+	const uint32_t *tids;
+	size_t count;
+};
+
+/* In a replay a thread lives until the recording says it was found dead. */
+static int thread_not_listed(uint32_t tid, void *ctx)
+{
+	const struct dead_list *dead = ctx;
+	size_t i;
+
+	for (i = 0; i < dead->count; i++)
+		if (dead->tids[i] == tid)
+			return 0;
+	return 1;
+}
+
+static void replay_tick(void *ctx, const struct recording_tick *t, const uint32_t *dead)
+{
+	struct session *s = ctx;
+	struct dead_list list = {dead, t->dead_threads};
+
+	s->events_lost = t->events_lost;
+	if (!(t->flags & TICK_MODEL))
+		return;
+	task_model_prune(&s->model, t->ts);
+	if (t->dead_threads && dead)
+		poll_tracker_reap_threads(&s->tracker, thread_not_listed, &list);
+}
+
+static void replay_reset_model(struct session *s)
+{
+	poll_tracker_free(&s->tracker);
+	task_model_free(&s->model);
+	task_model_init(&s->model, s->model.threshold_ns, s->cfg->retain_done_ns,
+			s->cfg->max_done_tasks);
+	poll_tracker_init(&s->tracker, &s->sites, &s->model);
+	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
+	s->events_lost = 0;
+	replay_rewind(s->replay);
+}
+
+void session_seek(struct session *s, uint64_t t)
+{
+	struct replay_sink sink = {replay_event, replay_tick, s};
+	const struct recording *rec;
+
+	if (!s->replay)
+		return;
+	rec = &s->replay->rec;
+	if (t < s->replay->now)
+		replay_reset_model(s);
+	replay_advance(s->replay, t, &sink);
+	s->target.exited = replay_at_end(s->replay) && rec->end_reason == END_TARGET_EXITED;
+}
+
+uint64_t session_replay_end(const struct session *s)
+{
+	return s->replay ? replay_end(s->replay) : 0;
+}
+
+static void fill_from_recording(struct session *s, struct recording *rec)
+{
+	s->target.pid = (pid_t)rec->info.pid;
+	s->target.release_fd = -1;
+	snprintf(s->target.exe, sizeof(s->target.exe), "%s", rec->exe);
+	snprintf(s->target.comm, sizeof(s->target.comm), "%s", rec->comm);
+	/* The model reads sites from the session: they move there. */
+	s->sites = rec->sites;
+	memset(&rec->sites, 0, sizeof(rec->sites));
+	s->probes.attached_sites = rec->info.attached_sites;
+	s->probes.rejected_sites = rec->info.rejected_sites;
+	s->probes.attach_ns = rec->info.attach_ns;
+	s->probes.returns_ready_at = rec->info.returns_ready_at;
+	s->started_ns = rec->info.started_ns;
+}
+
+int session_open_replay(struct session *s, struct config *cfg, const char *path,
+			uint64_t threshold_ns, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->target.release_fd = -1;
+	ret = replay_open(&s->replay, path, err, errlen);
+	if (ret)
+		return ret;
+	fill_from_recording(s, &s->replay->rec);
+	task_model_init(&s->model, threshold_ns ? threshold_ns : s->replay->rec.info.threshold_ns,
+			cfg->retain_done_ns, cfg->max_done_tasks);
+	poll_tracker_init(&s->tracker, &s->sites, &s->model);
+	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
+	return 0;
+}
+
+int session_record_start(struct session *s, const char *path, uint64_t max_bytes, char *err,
+			 size_t errlen)
+{
+	struct recording_meta m = {
+	    .pid = s->target.pid,
+	    .exe = s->target.exe,
+	    .comm = s->target.comm,
+	    .runtime = s->sites.runtime->name,
+	    .app_crate = s->sites.app_crate,
+	    .started_ns = s->started_ns,
+	    .returns_ready_at = s->probes.returns_ready_at,
+	    .threshold_ns = s->model.threshold_ns,
+	    .attach_ns = s->probes.attach_ns,
+	    .attached_sites = s->probes.attached_sites,
+	    .rejected_sites = s->probes.rejected_sites,
+	    .flags = s->sites.dwarf_used ? RECORDING_DWARF : 0,
+	    .sites = &s->sites,
+	};
+
+	if (s->replay || s->recorder) {
+		snprintf(err, errlen,
+			 s->replay ? "a replay cannot be recorded" : "already recording");
+		return -EBUSY;
+	}
+	return recorder_open(&s->recorder, path, max_bytes, &m, err, errlen);
+}
+
+int session_record_stop(struct session *s, enum recording_end_reason reason, char *err,
+			size_t errlen)
+{
+	int ret;
+
+	if (!s->recorder)
+		return 0;
+	ret = recorder_close(s->recorder, monotonic_now_ns(), s->events_lost, reason, err, errlen);
+	s->recorder = NULL;
+	return ret;
 }

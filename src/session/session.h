@@ -13,9 +13,12 @@
 #include "probe/elf_symbols.h"
 #include "probe/site_table.h"
 #include "probe/target.h"
+#include "recording/recording_format.h"
 #include "util/clock.h"
 
 struct dwarf_index;
+struct recorder;
+struct replay;
 
 struct session_opts {
 	pid_t pid;	     /* trace this process, or */
@@ -37,6 +40,9 @@ struct session {
 	uint64_t started_ns; /* CLOCK_MONOTONIC, the clock of the probes' timestamps */
 	uint64_t events_lost;
 	bool attached;
+	struct recorder *recorder; /* a recording in progress, or NULL */
+	struct replay *replay;	   /* fed from a recording instead of probes */
+	uint64_t recorded_until;   /* when the recorder's last tick was written */
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno
@@ -48,5 +54,28 @@ int session_drain(struct session *s);
 /* Once per refresh: lost-event count, pruning of done tasks and dead threads. */
 void session_tick(struct session *s);
 void session_stop(struct session *s);
+
+/* The model's clock: now, or in a replay the replay's position. */
+uint64_t session_now(const struct session *s);
+/* Whether the target (or the recording) still has anything to come. */
+bool session_target_alive(struct session *s);
+/* A thread's name, live from /proc or as recorded; "" if unknown. */
+void session_thread_name(const struct session *s, uint32_t tid, char *buf, size_t len);
+
+/* Replays path instead of attaching; threshold_ns 0 keeps the recorded one.
+ * Returns 0, or -errno with a one-line reason in err. */
+int session_open_replay(struct session *s, struct config *cfg, const char *path,
+			uint64_t threshold_ns, char *err, size_t errlen);
+/* Moves the replay clock to t (CLOCK_MONOTONIC of the recording), clamped
+ * to the recording; going back rebuilds the model from the start. */
+void session_seek(struct session *s, uint64_t t);
+uint64_t session_replay_end(const struct session *s);
+
+/* Records everything from now on to path (max_bytes 0: unbounded). */
+int session_record_start(struct session *s, const char *path, uint64_t max_bytes, char *err,
+			 size_t errlen);
+/* Ends the recording; returns 0, or -errno with a reason in err. */
+int session_record_stop(struct session *s, enum recording_end_reason reason, char *err,
+			size_t errlen);
 
 #endif

@@ -10,6 +10,7 @@
 #include "model/task_view.h"
 #include "probe/classify.h"
 #include "session/session.h"
+#include "util/atomic_file.h"
 
 static void add_stats(json_t *obj, const struct poll_stats *st, uint64_t now)
 {
@@ -114,53 +115,26 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	return root;
 }
 
-static int write_atomically(const char *path, json_t *doc, char *err, size_t errlen)
-{
-	size_t len = strlen(path) + 16;
-	char *tmp = malloc(len);
-	int fd, ret = 0;
-
-	if (!tmp)
-		return -ENOMEM;
-	snprintf(tmp, len, "%s.tmpXXXXXX", path);
-	fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot write snapshot %s: %s", path, strerror(errno));
-		free(tmp);
-		return ret;
-	}
-	if (json_dumpfd(doc, fd, JSON_INDENT(2)) || write(fd, "\n", 1) != 1 || fsync(fd))
-		ret = errno ? -errno : -EIO;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret) {
-		snprintf(err, errlen, "cannot write snapshot %s: %s", path, strerror(-ret));
-		unlink(tmp);
-	}
-	free(tmp);
-	return ret;
-}
-
 int snapshot_write(const struct session *s, uint64_t now, const char *path, char *err,
 		   size_t errlen)
 {
 	json_t *doc = snapshot_build(s, now);
-	int ret = 0;
+	struct atomic_file af;
+	char why[512];
+	int ret;
 
 	if (!doc)
 		return -ENOMEM;
-	if (strcmp(path, "-") == 0) {
-		if (json_dumpf(doc, stdout, JSON_INDENT(2)) || fputc('\n', stdout) == EOF ||
-		    fflush(stdout))
+	ret = atomic_file_open(&af, path, why, sizeof(why));
+	if (!ret) {
+		if (json_dumpf(doc, af.file, JSON_INDENT(2)) || fputc('\n', af.file) == EOF)
 			ret = -EIO;
-		if (ret)
-			snprintf(err, errlen, "cannot write snapshot to stdout");
-	} else {
-		ret = write_atomically(path, doc, err, errlen);
+		ret = atomic_file_close(&af, false, why, sizeof(why)) ?: ret;
+		if (ret == -EIO && !why[0])
+			snprintf(why, sizeof(why), "writing %s: %s", path, strerror(EIO));
 	}
+	if (ret)
+		snprintf(err, errlen, "snapshot: %s", why);
 	json_decref(doc);
 	return ret;
 }

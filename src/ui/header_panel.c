@@ -15,18 +15,25 @@
 static int draw_first_line(struct tui *ui)
 {
 	const struct session *s = ui->s;
-	char line[512], thr[16], up[16], iv[16];
+	char line[512], thr[16], up[16], iv[16], end[16];
 	int x = draw_text(0, 0, COLS, color_attr(ROLE_HEADER), "cattop", 0);
 
-	if (ui->exited)
+	if (s->replay)
+		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), " REPLAY", 0);
+	if (s->recorder)
+		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), " REC", 0);
+	if (ui->exited || (s->replay && s->target.exited))
 		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), " [process exited]", 0);
 	if (ui->paused)
 		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), " PAUSED", 0);
-	snprintf(line, sizeof(line), "  pid %d %s  runtime %s  threshold %s  up %s  refresh %s",
-		 s->target.pid, s->target.comm, s->sites.runtime->name,
-		 duration_format(s->model.threshold_ns, thr, sizeof(thr)),
-		 duration_format(tui_now(ui) - s->started_ns, up, sizeof(up)),
-		 duration_format(ui->opts.interval_ns, iv, sizeof(iv)));
+	snprintf(
+	    line, sizeof(line), "  pid %d %s  runtime %s  threshold %s  %s %s%s%s  refresh %s",
+	    s->target.pid, s->target.comm, s->sites.runtime->name,
+	    duration_format(s->model.threshold_ns, thr, sizeof(thr)), s->replay ? "at" : "up",
+	    duration_format(tui_now(ui) - s->started_ns, up, sizeof(up)), s->replay ? " of " : "",
+	    s->replay ? duration_format(session_replay_end(s) - s->started_ns, end, sizeof(end))
+		      : "",
+	    duration_format(ui->opts.interval_ns, iv, sizeof(iv)));
 	return draw_text(0, x, COLS - x, color_attr(ROLE_HEADER), line, 0);
 }
 

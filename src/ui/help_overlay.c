@@ -19,10 +19,9 @@ void help_overlay_draw(struct tui *ui)
 	char line[256];
 	size_t i;
 
-	(void)ui;
 	draw_text(y++, x, width, color_attr(ROLE_SORTED), " cattop help - any key closes it", 1);
 	for (b = key_table; b->handle && y < LINES - 5; b++) {
-		if (!b->label)
+		if (!b->label || !key_in_mode(ui, b))
 			continue;
 		snprintf(line, sizeof(line), "  %-22s %s", b->label, b->help);
 		draw_text(y++, x, width, color_attr(ROLE_NORMAL), line, 1);

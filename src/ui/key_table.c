@@ -160,8 +160,41 @@ static enum reaction toggle_help(struct tui *ui)
 static enum reaction toggle_pause(struct tui *ui)
 {
 	ui->paused = !ui->paused;
-	tui_set_status(ui, ui->paused ? "paused: the model keeps counting, the screen is frozen"
-				      : "resumed");
+	if (ui->s->replay)
+		tui_set_status(ui, ui->paused ? "paused: . and , step, ] and [ jump" : "playing");
+	else
+		tui_set_status(ui, ui->paused
+				       ? "paused: the model keeps counting, the screen is frozen"
+				       : "resumed");
+	return REACT_REDRAW;
+}
+
+static enum reaction replay_step(struct tui *ui, int64_t delta_ns)
+{
+	tui_replay_step(ui, delta_ns);
+	return REACT_REDRAW;
+}
+
+static enum reaction step_forward(struct tui *ui)
+{
+	return replay_step(ui, (int64_t)ui->opts.interval_ns);
+}
+static enum reaction step_back(struct tui *ui)
+{
+	return replay_step(ui, -(int64_t)ui->opts.interval_ns);
+}
+static enum reaction jump_forward(struct tui *ui)
+{
+	return replay_step(ui, 10 * (int64_t)NSEC_PER_SEC);
+}
+static enum reaction jump_back(struct tui *ui)
+{
+	return replay_step(ui, -10 * (int64_t)NSEC_PER_SEC);
+}
+
+static enum reaction toggle_recording(struct tui *ui)
+{
+	tui_toggle_recording(ui);
 	return REACT_REDRAW;
 }
 
@@ -199,43 +232,53 @@ static enum reaction snapshot(struct tui *ui)
 #define TREE   IN_VIEW(VIEW_TREE)
 
 const struct key_binding key_table[] = {
-    {'q', "q", ALL_VIEWS, quit, "quit (also Ctrl-C)"},
-    {KEY_F(10), NULL, ALL_VIEWS, quit, NULL},
-    {KEY_UP, "Up/Down, k/j", LISTS, up, "move the cursor"},
-    {'k', NULL, LISTS, up, NULL},
-    {KEY_DOWN, NULL, LISTS, down, NULL},
-    {'j', NULL, LISTS, down, NULL},
-    {KEY_PPAGE, "PgUp/PgDn, Home/End", LISTS, page_up, "move by a page, to the ends"},
-    {KEY_NPAGE, NULL, LISTS, page_down, NULL},
-    {KEY_HOME, NULL, LISTS, home, NULL},
-    {KEY_END, NULL, LISTS, end, NULL},
-    {'\n', "Enter", ALL_VIEWS, drill_in,
-     "task: its future tree; future: details; group: its tasks"},
-    {'\r', NULL, ALL_VIEWS, drill_in, NULL},
-    {KEY_ENTER, NULL, ALL_VIEWS, drill_in, NULL},
-    {KEY_ESC, "Esc, Backspace", ALL_VIEWS, back, "go back (in the task list: clear the filter)"},
-    {KEY_BACKSPACE, NULL, ALL_VIEWS, back, NULL},
-    {127, NULL, ALL_VIEWS, back, NULL},
-    {KEY_CTRL('h'), NULL, ALL_VIEWS, back, NULL},
-    {'<', "< > or Left/Right", TABLES, sort_left, "sort by the previous / next column"},
-    {KEY_LEFT, NULL, TABLES, sort_left, NULL},
-    {'>', NULL, TABLES, sort_right, NULL},
-    {KEY_RIGHT, NULL, TABLES, sort_right, NULL},
-    {'i', "i", TABLES, invert, "invert the sort order"},
-    {'g', "g", TABLES, toggle_groups, "group tasks by root future (and back)"},
-    {'/', "/ or f", TABLES, filter_prompt, "filter tasks by name"},
-    {'f', NULL, TABLES, filter_prompt, NULL},
-    {' ', "Space, +, -", TREE, fold_toggle, "tree: toggle, expand, collapse the node"},
-    {'+', NULL, TREE, expand, NULL},
-    {'-', NULL, TREE, collapse, NULL},
-    {' ', "Space or p", ALL_VIEWS, toggle_pause, "pause the screen (the model keeps counting)"},
-    {'p', NULL, ALL_VIEWS, toggle_pause, NULL},
-    {'t', "t", ALL_VIEWS, threshold_prompt, "change the slow-poll threshold"},
-    {'s', "s", ALL_VIEWS, snapshot, "write a JSON snapshot to ./cattop-PID-TIME.json"},
-    {'h', "h or ?", ALL_VIEWS, toggle_help, "this help"},
-    {'?', NULL, ALL_VIEWS, toggle_help, NULL},
-    {KEY_F(1), NULL, ALL_VIEWS, toggle_help, NULL},
-    {0, NULL, 0, NULL, NULL},
+    {'q', "q", ALL_VIEWS, quit, "quit (also Ctrl-C)", KEYS_ALWAYS},
+    {KEY_F(10), NULL, ALL_VIEWS, quit, NULL, KEYS_ALWAYS},
+    {KEY_UP, "Up/Down, k/j", LISTS, up, "move the cursor", KEYS_ALWAYS},
+    {'k', NULL, LISTS, up, NULL, KEYS_ALWAYS},
+    {KEY_DOWN, NULL, LISTS, down, NULL, KEYS_ALWAYS},
+    {'j', NULL, LISTS, down, NULL, KEYS_ALWAYS},
+    {KEY_PPAGE, "PgUp/PgDn, Home/End", LISTS, page_up, "move by a page, to the ends", KEYS_ALWAYS},
+    {KEY_NPAGE, NULL, LISTS, page_down, NULL, KEYS_ALWAYS},
+    {KEY_HOME, NULL, LISTS, home, NULL, KEYS_ALWAYS},
+    {KEY_END, NULL, LISTS, end, NULL, KEYS_ALWAYS},
+    {'\n', "Enter", ALL_VIEWS, drill_in, "task: its future tree; future: details; group: its tasks",
+     KEYS_ALWAYS},
+    {'\r', NULL, ALL_VIEWS, drill_in, NULL, KEYS_ALWAYS},
+    {KEY_ENTER, NULL, ALL_VIEWS, drill_in, NULL, KEYS_ALWAYS},
+    {KEY_ESC, "Esc, Backspace", ALL_VIEWS, back, "go back (in the task list: clear the filter)",
+     KEYS_ALWAYS},
+    {KEY_BACKSPACE, NULL, ALL_VIEWS, back, NULL, KEYS_ALWAYS},
+    {127, NULL, ALL_VIEWS, back, NULL, KEYS_ALWAYS},
+    {KEY_CTRL('h'), NULL, ALL_VIEWS, back, NULL, KEYS_ALWAYS},
+    {'<', "< > or Left/Right", TABLES, sort_left, "sort by the previous / next column",
+     KEYS_ALWAYS},
+    {KEY_LEFT, NULL, TABLES, sort_left, NULL, KEYS_ALWAYS},
+    {'>', NULL, TABLES, sort_right, NULL, KEYS_ALWAYS},
+    {KEY_RIGHT, NULL, TABLES, sort_right, NULL, KEYS_ALWAYS},
+    {'i', "i", TABLES, invert, "invert the sort order", KEYS_ALWAYS},
+    {'g', "g", TABLES, toggle_groups, "group tasks by root future (and back)", KEYS_ALWAYS},
+    {'/', "/ or f", TABLES, filter_prompt, "filter tasks by name", KEYS_ALWAYS},
+    {'f', NULL, TABLES, filter_prompt, NULL, KEYS_ALWAYS},
+    {' ', "Space, +, -", TREE, fold_toggle, "tree: toggle, expand, collapse the node", KEYS_ALWAYS},
+    {'+', NULL, TREE, expand, NULL, KEYS_ALWAYS},
+    {'-', NULL, TREE, collapse, NULL, KEYS_ALWAYS},
+    {' ', "Space or p", ALL_VIEWS, toggle_pause, "pause the screen (the model keeps counting)",
+     KEYS_ALWAYS},
+    {'p', NULL, ALL_VIEWS, toggle_pause, NULL, KEYS_ALWAYS},
+    {'.', ". and ,", ALL_VIEWS, step_forward, "replay: step forward / back one refresh",
+     KEYS_REPLAY},
+    {',', NULL, ALL_VIEWS, step_back, NULL, KEYS_REPLAY},
+    {']', "] and [", ALL_VIEWS, jump_forward, "replay: jump 10 s forward / back", KEYS_REPLAY},
+    {'[', NULL, ALL_VIEWS, jump_back, NULL, KEYS_REPLAY},
+    {'R', "R", ALL_VIEWS, toggle_recording,
+     "start/stop recording to ./cattop-PID-TIME.rec (cattop replay, export)", KEYS_LIVE},
+    {'t', "t", ALL_VIEWS, threshold_prompt, "change the slow-poll threshold", KEYS_ALWAYS},
+    {'s', "s", ALL_VIEWS, snapshot, "write a JSON snapshot to ./cattop-PID-TIME.json", KEYS_ALWAYS},
+    {'h', "h or ?", ALL_VIEWS, toggle_help, "this help", KEYS_ALWAYS},
+    {'?', NULL, ALL_VIEWS, toggle_help, NULL, KEYS_ALWAYS},
+    {KEY_F(1), NULL, ALL_VIEWS, toggle_help, NULL, KEYS_ALWAYS},
+    {0, NULL, 0, NULL, NULL, KEYS_ALWAYS},
 };
 
 enum reaction key_dispatch(struct tui *ui, int key)
@@ -247,9 +290,22 @@ enum reaction key_dispatch(struct tui *ui, int key)
 		return REACT_REDRAW;
 	}
 	for (b = key_table; b->handle; b++)
-		if (b->key == key && (b->views == ALL_VIEWS || (b->views & IN_VIEW(ui->view))))
+		if (b->key == key && key_in_mode(ui, b) &&
+		    (b->views == ALL_VIEWS || (b->views & IN_VIEW(ui->view))))
 			return b->handle(ui);
 	return REACT_NONE;
+}
+
+bool key_in_mode(const struct tui *ui, const struct key_binding *b)
+{
+	switch (b->mode) {
+	case KEYS_LIVE:
+		return !ui->s->replay;
+	case KEYS_REPLAY:
+		return ui->s->replay != NULL;
+	default:
+		return true;
+	}
 }
 
 static void apply_prompt(struct tui *ui)

@@ -6,8 +6,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "options.h"
+#include "recording/recorder.h"
 #include "session/session.h"
 #include "ui/colors.h"
 #include "ui/draw.h"
@@ -25,7 +28,7 @@
 
 uint64_t tui_now(const struct tui *ui)
 {
-	return ui->exited ? ui->exited_at : monotonic_now_ns();
+	return ui->exited ? ui->exited_at : session_now(ui->s);
 }
 
 void tui_set_status(struct tui *ui, const char *fmt, ...)
@@ -83,6 +86,10 @@ static void release_stderr(struct stderr_capture *c)
 
 static const char *hints(const struct tui *ui)
 {
+	if (ui->s->replay && (ui->view == VIEW_TASKS || ui->view == VIEW_GROUPS))
+		return " Space pause  . , step  ] [ 10s  Enter tree  </> sort  / filter  s "
+		       "snapshot  "
+		       "h help  q quit";
 	switch (ui->view) {
 	case VIEW_TREE:
 		return " Enter details  Space/+/- fold  Esc back  s snapshot  t threshold  h help  "
@@ -126,6 +133,8 @@ static void update_rate(struct tui *ui, uint64_t now)
 {
 	uint64_t events = ui->s->tracker.counters.events;
 
+	if (events < ui->events_seen || now < ui->rate_at) /* a replay went back */
+		ui->rate_at = 0;
 	if (ui->rate_at && now > ui->rate_at)
 		ui->events_rate = (events - ui->events_seen) * NSEC_PER_SEC / (now - ui->rate_at);
 	ui->events_seen = events;
@@ -134,6 +143,14 @@ static void update_rate(struct tui *ui, uint64_t now)
 
 static void watch_target(struct tui *ui)
 {
+	if (ui->s->replay) {
+		bool ended = session_now(ui->s) >= session_replay_end(ui->s);
+
+		if (ended && !ui->replay_ended)
+			tui_set_status(ui, "end of the recording: , and [ go back; q quits");
+		ui->replay_ended = ended;
+		return;
+	}
 	if (ui->exited || target_alive(&ui->s->target))
 		return;
 	session_drain(ui->s);
@@ -160,6 +177,64 @@ static void init_screen(struct tui *ui)
 	colors_init(ui->opts.color);
 }
 
+void tui_replay_step(struct tui *ui, int64_t delta_ns)
+{
+	uint64_t now = session_now(ui->s), start = ui->s->started_ns;
+	uint64_t t = delta_ns < 0 && (uint64_t)-delta_ns > now - start ? start : now + delta_ns;
+
+	session_seek(ui->s, t);
+}
+
+/* The replay clock runs with the wall clock unless paused. */
+static void advance_replay(struct tui *ui)
+{
+	uint64_t wall = monotonic_now_ns();
+
+	if (!ui->paused && ui->replay_wall)
+		tui_replay_step(ui, (int64_t)(wall - ui->replay_wall));
+	ui->replay_wall = wall;
+}
+
+void tui_toggle_recording(struct tui *ui)
+{
+	char path[96], err[512], stamp[32];
+	struct session *s = ui->s;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (s->recorder) {
+		snprintf(path, sizeof(path), "%s", recorder_path(s->recorder));
+		if (session_record_stop(s, END_STOPPED, err, sizeof(err)))
+			tui_set_status(ui, "%s", err);
+		else
+			tui_set_status(ui, "recording saved to %s", path);
+		return;
+	}
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(path, sizeof(path), "cattop-%d-%s.rec", s->target.pid, stamp);
+	if (session_record_start(s, path, DEFAULT_MAX_RECORDING, err, sizeof(err)))
+		tui_set_status(ui, "%s", err);
+	else
+		tui_set_status(ui, "recording to %s; R stops", path);
+}
+
+/* A recording that hit its size limit or a write error ends by itself. */
+static void watch_recording(struct tui *ui)
+{
+	struct session *s = ui->s;
+	char err[512];
+	int e;
+
+	if (!s->recorder || (!recorder_full(s->recorder) && !recorder_error(s->recorder)))
+		return;
+	e = recorder_error(s->recorder);
+	if (session_record_stop(s, e ? END_STOPPED : END_SIZE_LIMIT, err, sizeof(err)))
+		tui_set_status(ui, "recording stopped: %s", err);
+	else
+		tui_set_status(ui, "recording stopped at its size limit");
+}
+
 static void loop(struct tui *ui)
 {
 	uint64_t next = monotonic_now_ns();
@@ -169,13 +244,16 @@ static void loop(struct tui *ui)
 		uint64_t now = monotonic_now_ns();
 		int key;
 
-		if (!ui->exited)
+		if (ui->s->replay)
+			advance_replay(ui);
+		else if (!ui->exited)
 			session_drain(ui->s);
 		watch_target(ui);
+		watch_recording(ui);
 		if (now >= next) {
 			session_tick(ui->s);
-			update_rate(ui, now);
-			if (!ui->paused)
+			update_rate(ui, tui_now(ui));
+			if (!ui->paused || ui->s->replay)
 				r |= REACT_REDRAW;
 			next = now + ui->opts.interval_ns;
 		}

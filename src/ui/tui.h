@@ -58,6 +58,8 @@ struct tui {
 	uint64_t rate_at;
 	bool exited;
 	uint64_t exited_at;
+	uint64_t replay_wall; /* replay: wall clock of the last clock step */
+	bool replay_ended;
 };
 
 /* Runs until q / Ctrl-C. Returns 0, or -1 if the terminal could not be set up. */
@@ -67,5 +69,9 @@ int tui_run(struct session *s, const struct tui_opts *opts);
 uint64_t tui_now(const struct tui *ui);
 void tui_set_status(struct tui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct task *tui_find_task(const struct tui *ui, uint64_t id);
+/* Replay: moves the replay clock by delta (clamped to the recording). */
+void tui_replay_step(struct tui *ui, int64_t delta_ns);
+/* Live: starts or stops recording to ./cattop-PID-TIME.rec. */
+void tui_toggle_recording(struct tui *ui);
 
 #endif

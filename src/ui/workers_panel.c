@@ -49,7 +49,7 @@ static void draw_row(struct tui *ui, int y, const struct worker_row *r, uint64_t
 	char name[32], text[512], d[16];
 	int x;
 
-	thread_comm(s->target.pid, (pid_t)r->w->tid, name, sizeof(name));
+	session_thread_name(s, r->w->tid, name, sizeof(name));
 	snprintf(text, sizeof(text), "  %7u %-15.15s ", r->w->tid, name);
 	x = draw_text(y, 0, COLS, color_attr(ROLE_NORMAL), text, 0);
 	if (!r->task_frame) {

@@ -1,0 +1,61 @@
+/* Writes a recording: the sites, then every probe event as cattop receives
+ * it, buffered and written from the drain loop, never from the probes. */
+#ifndef CATTOP_RECORDER_H
+#define CATTOP_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "recording/recording_format.h"
+
+struct poll_event;
+struct site_table;
+struct recorder;
+
+/* What a recording says about where it came from. */
+struct recording_meta {
+	pid_t pid;
+	const char *exe;
+	const char *comm;
+	const char *runtime;
+	const char *app_crate;
+	uint64_t started_ns;
+	uint64_t returns_ready_at;
+	uint64_t threshold_ns;
+	uint64_t attach_ns;
+	size_t attached_sites;
+	size_t rejected_sites;
+	uint32_t flags;
+	const struct site_table *sites;
+};
+
+/* Creates path through a temporary file in its directory (mode 0600, never
+ * following a planted link), renamed over path by recorder_close.
+ * max_bytes 0: no size limit. Returns 0 or -errno with a reason in err. */
+int recorder_open(struct recorder **out, const char *path, uint64_t max_bytes,
+		  const struct recording_meta *meta, char *err, size_t errlen);
+
+void recorder_event(struct recorder *r, const struct poll_event *ev);
+/* A refresh point: buffered events, then the tick. model_tick says the
+ * model was pruned and dead threads (dead[0..ndead)) were forgotten. */
+void recorder_tick(struct recorder *r, uint64_t ts, uint64_t events_lost, bool model_tick,
+		   const uint32_t *dead, size_t ndead);
+/* A thread's name, written once per thread. */
+void recorder_thread(struct recorder *r, uint32_t tid, const char *name);
+
+/* The size limit was reached: events are no longer written. */
+bool recorder_full(const struct recorder *r);
+/* A write failed (disk full...): errno value, 0 if none. */
+int recorder_error(const struct recorder *r);
+uint64_t recorder_bytes(const struct recorder *r);
+uint64_t recorder_events(const struct recorder *r);
+const char *recorder_path(const struct recorder *r);
+
+/* Ends the recording and puts it in place. Frees r. Returns 0, or -errno
+ * with a reason in err (the data written so far is kept either way). */
+int recorder_close(struct recorder *r, uint64_t ts, uint64_t events_lost,
+		   enum recording_end_reason reason, char *err, size_t errlen);
+
+#endif

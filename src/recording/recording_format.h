@@ -1,0 +1,93 @@
+/* The on-disk layout of a cattop recording (cattop record -o FILE).
+ *
+ * A file header, then a sequence of chunks, each a type and a payload length
+ * followed by the payload. The sites (what each probe means) come first, so
+ * a recording is understood without the binary it was taken from; then the
+ * probes' raw events in the order cattop received them, with tick chunks
+ * marking the refreshes of the live model. A file cut short (disk full,
+ * cattop killed) is still readable up to its last whole chunk.
+ *
+ * All integers are little-endian, as written by x86-64; strings inside a
+ * payload are a u16 length and that many bytes, no NUL. */
+#ifndef CATTOP_RECORDING_FORMAT_H
+#define CATTOP_RECORDING_FORMAT_H
+
+#include <stdint.h>
+
+#define RECORDING_MAGIC	  "CATTOPRC"
+#define RECORDING_VERSION 1
+
+/* A chunk larger than this is corruption, not data. */
+#define RECORDING_MAX_CHUNK (64U << 20)
+
+struct recording_file_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t reserved;
+};
+
+enum recording_chunk_type {
+	CHUNK_INFO = 1,	  /* struct recording_info_fixed, then exe, comm, runtime, app crate */
+	CHUNK_SITE = 2,	  /* struct recording_site_fixed, then crate, path, name, location */
+	CHUNK_EVENTS = 3, /* struct poll_event[], as the probes wrote them */
+	CHUNK_TICK = 4,	  /* struct recording_tick, then u32 tids of threads gone */
+	CHUNK_THREAD = 5, /* u32 tid, then its name */
+	CHUNK_END = 6,	  /* struct recording_end: a recording that finished properly */
+};
+
+struct recording_chunk_header {
+	uint32_t type;
+	uint32_t bytes; /* payload length */
+};
+
+struct recording_info_fixed {
+	uint64_t started_ns;	   /* CLOCK_MONOTONIC at attach: the events' clock */
+	uint64_t returns_ready_at; /* when the return probes were all in */
+	uint64_t realtime_ns;	   /* CLOCK_REALTIME at started_ns, for humans */
+	uint64_t threshold_ns;
+	uint64_t attach_ns;
+	uint32_t pid;
+	uint32_t site_count;
+	uint32_t attached_sites;
+	uint32_t rejected_sites;
+	uint32_t flags; /* RECORDING_DWARF, RECORDING_TASKS_ONLY */
+	uint32_t reserved;
+};
+
+#define RECORDING_DWARF	     (1U << 0)
+#define RECORDING_TASKS_ONLY (1U << 1)
+
+struct recording_site_fixed {
+	uint32_t id;
+	uint8_t role; /* enum site_role */
+	uint8_t kind; /* enum future_kind */
+	uint8_t app;
+	uint8_t reserved;
+	uint64_t addr;
+};
+
+/* A drain of the probes' buffer; with TICK_MODEL also a refresh of the
+ * live model: prune done tasks, forget the dead threads listed after it. */
+struct recording_tick {
+	uint64_t ts;
+	uint64_t events_lost; /* so far, as the BPF side counted them */
+	uint32_t dead_threads;
+	uint32_t flags; /* TICK_MODEL: the model was refreshed here */
+};
+
+#define TICK_MODEL (1U << 0)
+
+enum recording_end_reason {
+	END_STOPPED = 0,       /* duration reached, or cattop was asked to stop */
+	END_SIZE_LIMIT = 1,    /* --max-size reached */
+	END_TARGET_EXITED = 2, /* the process exited */
+};
+
+struct recording_end {
+	uint64_t ts;
+	uint64_t events_lost;
+	uint32_t reason;
+	uint32_t reserved;
+};
+
+#endif

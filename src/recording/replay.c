@@ -1,0 +1,95 @@
+#include "recording/replay.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+
+#include "bpf/poll_trace.h"
+
+int replay_open(struct replay **out, const char *path, char *err, size_t errlen)
+{
+	struct replay *r = calloc(1, sizeof(*r));
+	int ret;
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = recording_load(path, &r->rec, err, errlen);
+	if (ret) {
+		free(r);
+		return ret;
+	}
+	r->now = replay_start(r);
+	*out = r;
+	return 0;
+}
+
+void replay_free(struct replay *r)
+{
+	if (!r)
+		return;
+	recording_free(&r->rec);
+	free(r);
+}
+
+static void feed_events(const struct recording_chunk *c, const struct replay_sink *sink)
+{
+	size_t i, n = c->bytes / sizeof(struct poll_event);
+
+	for (i = 0; i < n; i++) {
+		struct poll_event ev;
+
+		/* The payload has no alignment guarantee inside the file. */
+		memcpy(&ev, c->payload + i * sizeof(ev), sizeof(ev));
+		sink->event(sink->ctx, &ev);
+	}
+}
+
+static void feed_tick(const struct recording_chunk *c, const struct replay_sink *sink)
+{
+	struct recording_tick t;
+	uint32_t *dead = NULL;
+
+	memcpy(&t, c->payload, sizeof(t));
+	if (t.dead_threads) {
+		dead = malloc(t.dead_threads * sizeof(*dead));
+		if (!dead)
+			t.dead_threads = 0;
+		else
+			memcpy(dead, c->payload + sizeof(t), t.dead_threads * sizeof(*dead));
+	}
+	sink->tick(sink->ctx, &t, dead);
+	free(dead);
+}
+
+void replay_advance(struct replay *r, uint64_t t, const struct replay_sink *sink)
+{
+	const struct recording *rec = &r->rec;
+
+	if (t > replay_end(r))
+		t = replay_end(r);
+	while (r->next_chunk < rec->chunk_count && rec->chunks[r->next_chunk].until <= t) {
+		const struct recording_chunk *c = &rec->chunks[r->next_chunk++];
+
+		if (c->type == CHUNK_EVENTS)
+			feed_events(c, sink);
+		else
+			feed_tick(c, sink);
+	}
+	if (t > r->now)
+		r->now = t;
+}
+
+void replay_rewind(struct replay *r)
+{
+	r->next_chunk = 0;
+	r->now = replay_start(r);
+}
+
+bool replay_at_end(const struct replay *r)
+{
+	return r->next_chunk >= r->rec.chunk_count && r->now >= replay_end(r);
+}

@@ -1,0 +1,47 @@
+/* Plays a recording back through the same model code the live view uses:
+ * a clock that moves through the recorded ticks, forward by feeding what
+ * lies between, backward by starting over (a few seconds of events replay
+ * in milliseconds). */
+#ifndef CATTOP_REPLAY_H
+#define CATTOP_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "recording/recording_reader.h"
+
+struct poll_event;
+
+/* Where replayed data goes. */
+struct replay_sink {
+	void (*event)(void *ctx, const struct poll_event *ev);
+	void (*tick)(void *ctx, const struct recording_tick *tick, const uint32_t *dead);
+	void *ctx;
+};
+
+struct replay {
+	struct recording rec;
+	size_t next_chunk; /* first chunk not yet fed */
+	uint64_t now;	   /* the replay clock, on the recording's CLOCK_MONOTONIC */
+};
+
+int replay_open(struct replay **out, const char *path, char *err, size_t errlen);
+void replay_free(struct replay *r);
+
+/* Feeds everything recorded up to time t (clamped to the recording). */
+void replay_advance(struct replay *r, uint64_t t, const struct replay_sink *sink);
+/* Back to the start; the caller resets what the sink fed. */
+void replay_rewind(struct replay *r);
+bool replay_at_end(const struct replay *r);
+
+static inline uint64_t replay_start(const struct replay *r)
+{
+	return r->rec.info.started_ns;
+}
+
+static inline uint64_t replay_end(const struct replay *r)
+{
+	return r->rec.end_ts;
+}
+
+#endif
