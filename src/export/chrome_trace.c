@@ -105,6 +105,6 @@ void chrome_trace_end(struct chrome_trace *ct)
 		if (ct->task_names.slots[i].value)
 			write_track_name(ct, ct->task_names.slots[i].key,
 					 ct->task_names.slots[i].value);
-	fprintf(ct->out, "\n]}\n");
+	fprintf(ct->out, "\n]}");
 	u64_map_free(&ct->task_names);
 }

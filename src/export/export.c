@@ -28,6 +28,7 @@ static unsigned long long write_format(struct session *s, enum export_format for
 		chrome_trace_begin(&ct, out, s, false);
 		poll_spans_replay(s, chrome_trace_span, &ct);
 		chrome_trace_end(&ct);
+		fputc('\n', out);
 		return ct.spans;
 	}
 }

@@ -1,0 +1,224 @@
+"""Attaching to the workloads of each runtime and build, and bad input."""
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+import harness
+from harness import (CRATE, MS, S, CheckFailed, Workload, binary, check, child,
+                     one_task, parse_snapshot, run_cattop, snapshot, source_line, tasks_named,
+                     uprobe_multi_links, wedging_workload, WEDGE_AFTER_S)
+
+
+def check_future_tree(runtime, snap):
+    crate = CRATE[runtime]
+    check(snap["runtime"] == runtime, "runtime %s, want %s" % (snap["runtime"], runtime))
+    check(snap["events_lost"] == 0, "events lost: %d" % snap["events_lost"])
+    check(snap["probes"]["dwarf"], "DWARF not used on a debug build")
+
+    # task -> async fn -> async fn -> async fn -> async fn, with source lines
+    ticker = one_task(snap, crate + "::ticker_task", "idle")
+    node = child(ticker, crate + "::ticker_task")
+    for name in ("ticker_task", "nested_outer", "nested_middle", "nested_inner"):
+        if name != "ticker_task":
+            node = child(node, crate + "::" + name)
+        check(node["kind"] == "async_fn", "%s kind %s" % (name, node["kind"]))
+        check(node["crate"] == crate, "%s crate %s" % (name, node["crate"]))
+        check(node["location"] == source_line(runtime, r"async fn %s\(" % name),
+              "%s at %s" % (name, node["location"]))
+        check(node["polls"] > 0 and node["slow_polls"] * 20 <= node["polls"],
+              "%s polls %d slow %d" % (name, node["polls"], node["slow_polls"]))
+
+    # an async block that blocks the thread 2 ms: every poll slow, >= 2 ms
+    blocker = one_task(snap, crate + "::blocker_task")
+    block = child(child(blocker, crate + "::blocker_task"),
+                  crate + "::blocker_task::{async_block#0}")
+    check(block["kind"] == "async_block", "blocker block kind %s" % block["kind"])
+    check(block["location"] == source_line(runtime, r"let blocking = async"),
+          "async block at %s" % block["location"])
+    check(block["polls"] >= 20, "async block polled %d times" % block["polls"])
+    check(block["slow_polls"] >= block["polls"] - 1, "async block slow %d of %d"
+          % (block["slow_polls"], block["polls"]))
+    check(block["max_poll_ns"] >= 2 * MS, "async block longest %d" % block["max_poll_ns"])
+
+    # a hand-written Future spinning 3 ms in poll
+    spinner = one_task(snap, crate + "::spinner_task")
+    spin = child(child(spinner, crate + "::spinner_task"), crate + "::SpinFuture")
+    check(spin["kind"] == "user_future" and spin["crate"] == crate,
+          "SpinFuture kind %s crate %s" % (spin["kind"], spin["crate"]))
+    check(spin["max_poll_ns"] >= 3 * MS, "SpinFuture longest %d" % spin["max_poll_ns"])
+    check(spin["slow_polls"] >= spin["polls"] - 1 and spin["polls"] >= 20,
+          "SpinFuture slow %d of %d" % (spin["slow_polls"], spin["polls"]))
+
+    # fast futures are not flagged (a poll preempted by the scheduler may be)
+    for name in ("fast_task", "ticker_task"):
+        t = one_task(snap, crate + "::" + name)
+        check(t["slow_polls"] * 20 <= t["polls"], "%s slow %d of %d polls"
+              % (name, t["slow_polls"], t["polls"]))
+
+    # short-lived tasks come and go: some seen done, each with its own tree
+    done = [t for t in tasks_named(snap, crate + "::short_lived") if t["state"] == "done"]
+    check(len(done) >= 10, "%d short_lived tasks done" % len(done))
+    check(all(t["polls"] <= 3 for t in done), "a done short_lived task has too many polls "
+          "(task ids reused?): %s" % [t["polls"] for t in done])
+    check(snap["counters"]["unmatched_returns"] == 0, "unmatched returns")
+
+
+def check_wedged(runtime, snap, wedge_started_s_ago):
+    crate = CRATE[runtime]
+    wedged = one_task(snap, crate + "::wedged_task", "running")
+    low = (wedge_started_s_ago - 0.5) * S
+    check(wedged["inflight_ns"] >= low, "wedged in flight %d ns, want >= %d"
+          % (wedged["inflight_ns"], low))
+    loop = child(child(wedged, crate + "::wedged_task"), crate + "::wedged_loop")
+    check(loop["inflight_ns"] >= low, "wedged_loop in flight %d" % loop["inflight_ns"])
+    first = snap["tasks"][0]
+    check(first["name"] == crate + "::wedged_task",
+          "the wedged task is not first by longest poll: %s" % {
+              k: first[k] for k in ("name", "state", "polls", "max_poll_ns", "inflight_ns",
+                                    "unknown_polls")})
+
+
+
+def test_runtime(runtime):
+    """One snapshot over 5 s: 3.2 s of normal running, then 1.8 s of the wedge
+    (cattop must be attached before the wedged poll begins to see its entry)."""
+    with wedging_workload(runtime) as w:
+        time.sleep(0.3)
+        snap = snapshot(w.pid, 5, ["-t", "1ms"])
+        check_future_tree(runtime, snap)
+        check_wedged(runtime, snap, time.monotonic() - w.started - WEDGE_AFTER_S)
+        check(w.alive(), "the target died")
+
+
+def test_tokio():
+    test_runtime("tokio")
+
+
+def test_async_std():
+    test_runtime("async-std")
+
+
+def test_smol():
+    test_runtime("smol")
+
+
+def test_release_build_tasks():
+    """Optimised builds: task polls still traced; slow tasks and the wedged one found."""
+    for profile in ("release", "release-nodebug"):
+        with wedging_workload("tokio", profile) as w:
+            time.sleep(0.3)
+            snap = snapshot(w.pid, 5, ["-t", "1ms"])
+            check(snap["probes"]["task_poll"] > 0, "no task probes in %s" % profile)
+            wedged = snap["tasks"][0]
+            check(wedged["state"] == "running" and wedged["inflight_ns"] >= 1 * S,
+                  "%s: the wedged task is not first and in flight: %s" % (profile, wedged))
+            slow = [t for t in snap["tasks"] if t["max_poll_ns"] >= 2 * MS
+                    and t["slow_polls"] >= t["polls"] - 1 and t["polls"] >= 20]
+            check(len(slow) == 2, "%s: want the spinner and blocker tasks slow, got %s" % (
+                profile, [(t["name"], t["polls"], t["max_poll_ns"]) for t in snap["tasks"][:6]]))
+            fast = [t for t in snap["tasks"] if t["polls"] >= 200 and t not in slow]
+            check(len(fast) >= 1 and all(t["slow_polls"] * 20 <= t["polls"] for t in fast),
+                  "%s: fast tasks flagged slow" % profile)
+
+
+def test_tasks_only():
+    with Workload("tokio", args=["--seconds", "20"]) as w:
+        snap = snapshot(w.pid, 2, ["--tasks-only"])
+        check(snap["probes"]["futures"] == 0, "--tasks-only attached future probes")
+        check(len(snap["tasks"]) >= 5, "--tasks-only saw %d tasks" % len(snap["tasks"]))
+        check(all(t["futures"] == [] for t in snap["tasks"]), "futures under --tasks-only")
+
+
+def test_launch_command():
+    """cattop -- COMMAND traces from the start: the block_on root future too."""
+    exe = binary("tokio")
+    r = run_cattop(["-b", "-n", "1", "-d", "2", "--snapshot", "-", "--", exe,
+                    "--seconds", "1"], timeout=30)
+    check(r.returncode == 0, "launch: exit %d %s" % (r.returncode, r.stderr.strip()))
+    snap = parse_snapshot(r.stdout)
+    roots = [t for t in snap["tasks"] if t["block_on"]]
+    check(any(t["name"] == "wl_tokio::async_main" for t in roots),
+          "no block_on root task: %s" % [t["name"] for t in roots])
+    check(snap["target_exited"], "the command's exit was not noticed")
+    ticker = one_task(snap, "wl_tokio::ticker_task")
+    check(ticker["polls"] > 10, "ticker polls %d" % ticker["polls"])
+
+
+def test_target_exit():
+    """The target exits while traced: last table and snapshot, exit 0."""
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "snap.json")
+        with Workload("tokio", args=["--seconds", "2"]) as w:
+            r = run_cattop(["-p", str(w.pid), "-b", "-d", "0.5", "--snapshot", out], timeout=30)
+        check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+        check("exited" in r.stderr, "no exit message: %r" % r.stderr)
+        with open(out) as f:
+            snap = json.load(f)
+        check(snap["target_exited"] and len(snap["tasks"]) > 0, "final snapshot empty")
+        check(oct(os.stat(out).st_mode & 0o777) == "0o600", "snapshot mode not 0600")
+
+
+def test_quit_fast_and_clean():
+    """SIGINT detaches in well under a second; no probe stays; the target runs on."""
+    before = len(uprobe_multi_links())
+    with Workload("tokio", args=["--seconds", "30"]) as w:
+        p = subprocess.Popen([harness.CATTOP, "-p", str(w.pid), "-b", "-d", "1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)
+        check(len(uprobe_multi_links()) >= before + 2, "no uprobe_multi links while attached")
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        rc = p.wait(timeout=10)
+        took = time.monotonic() - t0
+        check(rc == 0, "exit %d after SIGINT" % rc)
+        check(took < 1.0, "took %.2fs to quit" % took)
+        check(len(uprobe_multi_links()) == before, "probes left behind")
+        time.sleep(0.3)
+        check(w.alive(), "target harmed")
+        # -n N also ends it promptly
+        t0 = time.monotonic()
+        r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "0.5"])
+        check(r.returncode == 0 and time.monotonic() - t0 < 1.5, "-n 1 -d 0.5 slow to exit")
+
+
+def test_bad_input():
+    def fails(args, pattern, **kw):
+        r = run_cattop(args, **kw)
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode != 0, "%s: exit 0" % args)
+        check(len(lines) == 1 and re.search(pattern, lines[0]) is not None,
+              "%s: stderr %r !~ %r" % (args, r.stderr, pattern))
+
+    fails(["-p", "999999", "-b"], r"no such process: 999999")
+    fails(["-p", "abc"], r"bad PID")
+    fails(["-b"], r"nothing to trace")
+    fails(["-p", "1", "-t", "-5ms"], r"bad threshold")
+    fails(["-p", "1", "-t", "0"], r"bad threshold")
+    fails(["-p", "2"], r"kernel thread")
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        fails(["-p", str(sleeper.pid)], r"not a Rust binary")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    with tempfile.TemporaryDirectory() as d:
+        stripped = os.path.join(d, "wl-tokio-stripped")
+        subprocess.run(["strip", "-o", stripped, binary("tokio")], check=True)
+        with Workload("tokio", exe=stripped, args=["--seconds", "10"]) as w:
+            fails(["-p", str(w.pid)], r"stripped .*strip = false")
+        cfg = os.path.join(d, "bad.ini")
+        with open(cfg, "w") as f:
+            f.write("[cattop]\nthreshold = 1ms\nrefresh_speed = fast\n")
+        fails(["-c", cfg, "-p", "1"], re.escape(cfg) + r":3: unknown key 'refresh_speed'")
+        with open(cfg, "w") as f:
+            f.write("[colors]\nslow = purple\n")
+        fails(["-c", cfg, "-p", "1"], re.escape(cfg) + r":2: bad value 'purple' for 'slow'")
+        with Workload("tokio", args=["--seconds", "10"]) as w:
+            os.chmod(d, 0o755)
+            fails(["-p", str(w.pid)], r"CAP_BPF and CAP_PERFMON|not permitted",
+                  preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
+            fails(["-p", str(w.pid), "--runtime", "glommio"], r"unknown runtime 'glommio'")

@@ -1,0 +1,326 @@
+"""cattop record / replay / export: a recording of a workload with known
+behaviour replays to the numbers the live session reported, exports to a
+Chrome trace whose spans nest and add up to the snapshot's totals, to folded
+stacks and to a self-contained HTML page; damaged files give one-line errors."""
+import json
+import os
+import re
+import shutil
+import stat
+import tempfile
+import time
+
+import harness
+from harness import (MS, S, Tmux, check, child, one_task, run_cattop, wedging_workload)
+from test_core import check_future_tree
+
+CRATE = "wl_tokio"
+
+
+def record(pid, path, seconds, extra=()):
+    live = path + ".live.json"
+    r = run_cattop(["record", "-p", str(pid), "-o", path, "-d", str(seconds), "-t", "1ms",
+                    "--snapshot", live, *extra], timeout=seconds + 30)
+    check(r.returncode == 0, "record exited %d: %s" % (r.returncode, r.stderr.strip()))
+    with open(live) as f:
+        return json.load(f), r.stderr
+
+
+def replay_snapshot(path, extra=()):
+    out = path + ".replay.json"
+    r = run_cattop(["replay", path, "-b", "-d", "1", "--snapshot", out, *extra])
+    check(r.returncode == 0, "replay exited %d: %s" % (r.returncode, r.stderr.strip()))
+    with open(out) as f:
+        return json.load(f), r
+
+
+def export(path, fmt):
+    out = "%s.%s" % (path, fmt)
+    r = run_cattop(["export", path, "--format", fmt, "-o", out])
+    check(r.returncode == 0, "export %s exited %d: %s" % (fmt, r.returncode, r.stderr.strip()))
+    with open(out) as f:
+        return f.read()
+
+
+STATS = ("polls", "busy_ns", "max_poll_ns", "slow_polls", "unknown_polls")
+
+
+def same_tree(a, b, where):
+    """Replay must give exactly the live numbers; only in-flight ages differ by
+    the moment each snapshot was taken."""
+    for k in STATS + ("name",):
+        check(a[k] == b[k], "%s %s: live %s, replay %s" % (where, k, a[k], b[k]))
+    check(abs(a["inflight_ns"] - b["inflight_ns"]) < 200 * MS,
+          "%s in flight: live %d, replay %d" % (where, a["inflight_ns"], b["inflight_ns"]))
+    ka, kb = a.get("children", a.get("futures")), b.get("children", b.get("futures"))
+    check(len(ka) == len(kb), "%s: %d vs %d children" % (where, len(ka), len(kb)))
+    for x, y in zip(ka, kb):
+        same_tree(x, y, where + " > " + x["name"])
+
+
+def check_replay_matches(live, replayed):
+    check(replayed["counters"]["events"] == live["counters"]["events"],
+          "events: live %d, replay %d" % (live["counters"]["events"],
+                                          replayed["counters"]["events"]))
+    lt = {t["id"]: t for t in live["tasks"]}
+    rt = {t["id"]: t for t in replayed["tasks"]}
+    check(set(lt) == set(rt), "task ids differ: %s" % (set(lt) ^ set(rt)))
+    for i, t in lt.items():
+        check(t["state"] == rt[i]["state"], "task %d state" % i)
+        same_tree(t, rt[i], "task %d %s" % (i, t["name"]))
+
+
+def spans_of(trace):
+    return [e for e in trace["traceEvents"] if e["ph"] == "X"]
+
+
+def ns(us):
+    """ts/dur are microseconds with three decimals: exact nanoseconds."""
+    return int(round(us * 1000))
+
+
+def check_nesting(spans):
+    """Per task track, any two polls are disjoint or one contains the other."""
+    by_task = {}
+    for e in spans:
+        by_task.setdefault(e["tid"], []).append(e)
+    overlaps = []
+    for tid, evs in by_task.items():
+        evs.sort(key=lambda e: (ns(e["ts"]), -ns(e["dur"])))
+        open_ends = []
+        for e in evs:
+            start, end = ns(e["ts"]), ns(e["ts"]) + ns(e["dur"])
+            while open_ends and open_ends[-1] <= start:
+                open_ends.pop()
+            if open_ends and end > open_ends[-1]:
+                overlaps.append((tid, e["name"], start, end, open_ends[-1]))
+            open_ends.append(end)
+    check(not overlaps, "polls overlap their parents (task, name, start, end, "
+          "parent end): %s" % overlaps[:5])
+
+
+def future_totals(snap, name):
+    """polls and busy of the future called name, summed over all tasks."""
+    polls = busy = 0
+
+    def walk(nodes):
+        nonlocal polls, busy
+        for n in nodes:
+            if n["name"] == name:
+                polls += n["polls"]
+                busy += n["busy_ns"]
+            walk(n["children"])
+    for t in snap["tasks"]:
+        walk(t["futures"])
+    return polls, busy
+
+
+def check_chrome(trace, snap):
+    spans = spans_of(trace)
+    check(len(spans) > 1000, "only %d spans" % len(spans))
+    check(trace["otherData"]["events_lost"] == 0, "events lost")
+    check_nesting(spans)
+    # each future's polls and busy time add up to the snapshot's, to the ns
+    for name in (CRATE + "::SpinFuture", CRATE + "::blocker_task::{async_block#0}",
+                 CRATE + "::nested_inner"):
+        done = [e for e in spans if e["name"] == name and not e["args"]["inflight"]]
+        polls, busy = future_totals(snap, name)
+        check(len(done) == polls, "%s: %d spans, snapshot %d polls" % (name, len(done), polls))
+        check(sum(ns(e["dur"]) for e in done) == busy,
+              "%s: spans add up to %d ns, snapshot %d" % (
+                  name, sum(ns(e["dur"]) for e in done), busy))
+    spin = [e for e in spans if e["name"] == CRATE + "::SpinFuture"]
+    check(all(e["args"]["slow"] and e["cat"] == "user_future" and ns(e["dur"]) >= 3 * MS
+              for e in spin), "SpinFuture spans not all slow user_future >= 3 ms")
+    check(spin[0]["args"]["location"].startswith("wl-tokio/src/main.rs:"), "no location")
+    # the spin is inside its task's async fn, inside the task's poll
+    s = spin[len(spin) // 2]
+    around = [e for e in spans if e["tid"] == s["tid"] and ns(e["ts"]) <= ns(s["ts"])
+              and ns(e["ts"]) + ns(e["dur"]) >= ns(s["ts"]) + ns(s["dur"]) and e is not s]
+    check(sorted(e["cat"] for e in around) == ["async_fn", "task"],
+          "SpinFuture nested in %s" % [(e["name"], e["cat"]) for e in around])
+    # the wedged poll is still running where the recording ends
+    wedged = one_task(snap, CRATE + "::wedged_task", "running")
+    inflight = [e for e in spans if e["tid"] == wedged["id"] and e["args"]["inflight"]]
+    check(len(inflight) == 3, "wedged task: %d in-flight spans (task, fn, loop)" % len(inflight))
+    check(all(abs(ns(e["dur"]) - wedged["inflight_ns"]) < 200 * MS for e in inflight),
+          "in-flight spans %s vs %d" % ([e["dur"] for e in inflight], wedged["inflight_ns"]))
+    names = {e["tid"]: e["args"]["name"] for e in trace["traceEvents"]
+             if e["ph"] == "M" and e["name"] == "thread_name"}
+    check(names.get(wedged["id"]) == "task %d %s::wedged_task" % (wedged["id"], CRATE),
+          "track name %r" % names.get(wedged["id"]))
+
+
+def check_folded(text, snap):
+    weights = {}
+    for line in text.splitlines():
+        m = re.match(r"^(.+) (\d+)$", line)
+        check(m is not None, "bad folded line %r" % line)
+        weights[m.group(1)] = int(m.group(2))
+    polls, busy = future_totals(snap, CRATE + "::SpinFuture")
+    stack = "%s::spinner_task;%s::SpinFuture" % (CRATE, CRATE)
+    check(weights.get(stack) == busy, "folded %s = %s, snapshot busy %d"
+          % (stack, weights.get(stack), busy))
+    deep = "%s::ticker_task;%s::nested_outer;%s::nested_middle;%s::nested_inner" % ((CRATE,) * 4)
+    check(deep in weights, "no nested stack %s" % deep)
+
+
+def check_html(page, trace):
+    check(page.startswith("<!DOCTYPE html>"), "not an HTML page")
+    check(not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page, re.I),
+          "the page loads something from outside")
+    check(not re.search(r"https?://", page), "the page refers to the network")
+    at = page.find("const TRACE = ")
+    check(at >= 0, "no embedded trace")
+    data, end = json.JSONDecoder().raw_decode(page, at + len("const TRACE = "))
+    check(page[end] == ";", "the trace is not one JSON value")
+    check(len(spans_of(data)) == len(spans_of(trace)), "html and chrome exports differ")
+
+
+def test_record_replay_export():
+    """Five seconds of the tokio workload, its wedge beginning mid-way."""
+    with wedging_workload("tokio") as w, tempfile.TemporaryDirectory() as d:
+        time.sleep(0.3)
+        rec = os.path.join(d, "wl.rec")
+        live, err = record(w.pid, rec, 5)
+        check(re.search(r"recorded 5\.\d\ds, \d+ events .* 0 lost, to " + re.escape(rec), err),
+              "record summary: %r" % err)
+        check(stat.S_IMODE(os.stat(rec).st_mode) == 0o600, "recording not mode 0600")
+        check(w.alive(), "the target died")
+
+        replayed, r = replay_snapshot(rec)
+        check(len(re.findall(r"^cattop - pid %d" % w.pid, r.stdout, re.M)) >= 5,
+              "replay -b -d 1 printed no table per second")
+        check_replay_matches(live, replayed)
+        check_future_tree("tokio", replayed)
+
+        trace = json.loads(export(rec, "chrome"))
+        check_chrome(trace, replayed)
+        check_folded(export(rec, "folded"), replayed)
+        check_html(export(rec, "html"), trace)
+        damaged_recordings(rec, d)
+
+
+def one_line_error(args, pattern):
+    r = run_cattop(args)
+    lines = r.stderr.strip().splitlines()
+    check(r.returncode != 0, "%s: exit 0" % args)
+    check(len(lines) == 1 and re.search(pattern, lines[0]),
+          "%s: stderr %r !~ %r" % (args, r.stderr, pattern))
+
+
+def damaged_recordings(rec, d):
+    with open(rec, "rb") as f:
+        data = f.read()
+
+    def variant(name, content):
+        p = os.path.join(d, name)
+        with open(p, "wb") as f:
+            f.write(content)
+        return p
+
+    # cut short (cattop killed, disk full): what is there replays, and says so
+    cut = variant("cut.rec", data[:len(data) // 2 + 5])
+    r = run_cattop(["replay", cut, "-b", "--snapshot", "-"])
+    check(r.returncode == 0 and "cut short" in r.stderr, "cut recording: %d %r"
+          % (r.returncode, r.stderr))
+    snap = json.loads(r.stdout[r.stdout.index("\n{") + 1:])
+    check(len(snap["tasks"]) > 5, "cut recording replayed no tasks")
+    r = run_cattop(["export", cut, "--format", "chrome", "-o", "-"])
+    check(r.returncode == 0 and spans_of(json.loads(r.stdout)), "cut recording export")
+
+    one_line_error(["replay", variant("head.rec", data[:60]), "-b"], r"cut short before its site")
+    one_line_error(["replay", variant("junk.rec", os.urandom(4096)), "-b"],
+                   r"not a cattop recording")
+    one_line_error(["replay", variant("empty.rec", b""), "-b"], r"not a cattop recording")
+    bad = bytearray(data)
+    bad[16 + 4:16 + 8] = (0xFFFFFFF0).to_bytes(4, "little")  # the first chunk's length
+    one_line_error(["export", variant("bad.rec", bytes(bad)), "--format", "folded", "-o", "-"],
+                   r"corrupt recording at byte 16: impossibly large chunk")
+    newer = bytearray(data)
+    newer[8] = 99
+    one_line_error(["replay", variant("v99.rec", bytes(newer)), "-b"], r"format version 99")
+    one_line_error(["replay", os.path.join(d, "missing.rec")], r"No such file")
+    one_line_error(["replay"], r"give the recording")
+    one_line_error(["export", rec, "--format", "svg", "-o", "-"], r"unknown format 'svg'")
+    one_line_error(["export", rec, "--format", "chrome"], r"needs -o")
+    one_line_error(["record", "-p", "1"], r"record needs -o")
+
+
+def test_record_limits_and_safety():
+    """--max-size ends a recording with a message; a planted symlink at the
+    output path is replaced, not followed; launching a command records it."""
+    with wedging_workload("tokio") as w, tempfile.TemporaryDirectory() as d:
+        rec = os.path.join(d, "small.rec")
+        victim = os.path.join(d, "victim")
+        with open(victim, "w") as f:
+            f.write("keep me")
+        os.symlink(victim, rec)
+        r = run_cattop(["record", "-p", str(w.pid), "-o", rec, "--max-size", "200K"],
+                       timeout=60)
+        check(r.returncode == 0 and "the size limit was reached" in r.stderr,
+              "max-size: %d %r" % (r.returncode, r.stderr))
+        check(open(victim).read() == "keep me" and not os.path.islink(rec),
+              "the symlink was followed")
+        size = os.path.getsize(rec)
+        check(200 * 1024 <= size <= 200 * 1024 + 160 * 1024, "size %d past the limit" % size)
+        snap, _ = replay_snapshot(rec)
+        check(len(snap["tasks"]) > 0, "the limited recording does not replay")
+        check(w.alive(), "the target died")
+    with tempfile.TemporaryDirectory() as d:
+        rec = os.path.join(d, "launch.rec")
+        r = run_cattop(["record", "-o", rec, "--", harness.binary("tokio"), "--seconds", "1"],
+                       timeout=30)
+        check(r.returncode == 0 and "the process exited" in r.stderr,
+              "record -- COMMAND: %d %r" % (r.returncode, r.stderr))
+        snap, _ = replay_snapshot(rec)
+        check(snap["target_exited"], "replay does not show the exit")
+        check(any(t["block_on"] and t["name"] == CRATE + "::async_main" for t in snap["tasks"]),
+              "no block_on root in the recording of a launched command")
+
+
+def test_tui_record_and_replay():
+    """R in the live view records; the replay view plays, pauses, steps and seeks."""
+    with wedging_workload("tokio") as w, tempfile.TemporaryDirectory() as d:
+        ui = Tmux("%s -p %d -t 1ms -d 0.5" % (harness.CATTOP, w.pid), d, 120, 30)
+        try:
+            time.sleep(1.5)
+            ui.keys("R", wait=2.5)
+            check(" REC" in ui.screen().splitlines()[0], "no REC flag: %s" % ui.screen())
+            ui.keys("R", wait=0.8)
+            scr = ui.screen()
+            m = re.search(r"recording saved to (cattop-%d-\S+\.rec)" % w.pid, scr)
+            check(m is not None, "no saved message: %s" % scr)
+            ui.keys("q", wait=0.8)
+        finally:
+            ui.close()
+        rec = os.path.join(d, m.group(1))
+        check(os.path.getsize(rec) > 10000, "recording from the R key is empty")
+        snap, _ = replay_snapshot(rec)
+        one_task(snap, CRATE + "::spinner_task")
+
+        ui = Tmux("%s replay %s -d 0.5" % (harness.CATTOP, rec), d, 120, 30)
+        try:
+            time.sleep(1.0)
+            head = ui.screen().splitlines()[0]
+            check("REPLAY" in head and re.search(r"at \S+ of \S+", head), "header %r" % head)
+            ui.keys(" ", wait=0.6)
+            at = re.search(r"at (\S+) of", ui.screen()).group(1)
+            ui.keys(".", wait=0.6)
+            head = ui.screen().splitlines()[0]
+            check("PAUSED" in head, "space did not pause: %r" % head)
+            at2 = re.search(r"at (\S+) of", head).group(1)
+            check(at2 != at, "'.' did not step: %s -> %s" % (at, at2))
+            ui.keys("[", wait=0.6)
+            check(re.search(r"at 0ns of|at 0s of|at 0 of", ui.screen()) is not None,
+                  "'[' did not go back to the start: %r" % ui.screen().splitlines()[0])
+            ui.keys("]", "]", wait=0.8)
+            check("end of the recording" in ui.screen(), "']' did not reach the end")
+            ui.save("tui-replay.txt")
+            ui.keys("q", wait=0.8)
+            check("EXIT=0" in ui.screen(), "replay view did not exit 0")
+        finally:
+            ui.close()
+
+
+TESTS = [test_record_replay_export, test_record_limits_and_safety, test_tui_record_and_replay]
