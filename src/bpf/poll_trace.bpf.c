@@ -45,7 +45,7 @@ static __always_inline int emit(struct pt_regs *ctx, __u32 type)
 
 	if (target_tgid && (pid_tgid >> 32) != target_tgid)
 		return 0;
-	if (type == EV_ENTER && (cookie >> COOKIE_ROLE_SHIFT) == ROLE_TASK_END)
+	if (type == EV_ENTER && ((cookie >> COOKIE_ROLE_SHIFT) & 0xff) == ROLE_TASK_END)
 		type = EV_TASK_END;
 
 	/* No wakeup: the consumer drains on a timer, which saves ~1.9 us a hit. */
@@ -56,7 +56,22 @@ static __always_inline int emit(struct pt_regs *ctx, __u32 type)
 	}
 	e->ts = bpf_ktime_get_ns();
 	e->sp = PT_REGS_SP(ctx);
-	e->arg = type == EV_EXIT ? 0 : PT_REGS_PARM1(ctx);
+	e->arg = 0;
+	e->ret = 0;
+	if (type != EV_EXIT) {
+		/* Both loads, then a select: the verifier rejects a context
+		 * read at a computed offset. */
+		__u64 parm1 = PT_REGS_PARM1(ctx), parm2 = PT_REGS_PARM2(ctx);
+
+		barrier_var(parm1);
+		barrier_var(parm2);
+
+		e->arg = cookie & COOKIE_SELF_IN_PARM2 ? parm2 : parm1;
+		/* At entry the return address is on top of the stack: it is the
+		 * caller's await point. A fault leaves it 0. */
+		if (bpf_probe_read_user(&e->ret, sizeof(e->ret), (void *)e->sp))
+			e->ret = 0;
+	}
 	e->tid = (__u32)pid_tgid;
 	e->site = ((__u32)cookie & EVENT_SITE_MASK) | (type << EVENT_TYPE_SHIFT);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);

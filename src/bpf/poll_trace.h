@@ -15,12 +15,16 @@ enum poll_event_type {
 #define COOKIE_ROLE_SHIFT 32
 #define ROLE_POLL	  0ULL /* entry+return probes: polls */
 #define ROLE_TASK_END	  1ULL /* entry probe only: task deallocation */
+/* The function returns its value through a hidden pointer in the first
+ * argument register, so the future's self is the second. */
+#define COOKIE_SELF_IN_PARM2 (1ULL << 40)
 
-/* 32 bytes: small enough that an event costs ~0.15 us to emit. */
+/* 40 bytes: small enough that an event costs ~0.15 us to emit. */
 struct poll_event {
 	__u64 ts;   /* bpf_ktime_get_ns() */
 	__u64 sp;   /* stack pointer at the hit: entry sp + 8 == return sp */
-	__u64 arg;  /* first argument at entry (task header / future self) */
+	__u64 arg;  /* at entry: the task header or the future's self */
+	__u64 ret;  /* at entry: the return address, i.e. where the caller awaits */
 	__u32 tid;  /* kernel thread id */
 	__u32 site; /* site id; type in the top 2 bits */
 };

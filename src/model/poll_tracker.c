@@ -185,6 +185,8 @@ static bool open_future_poll(struct poll_tracker *t, const struct thread_stack *
 	f->node = task_model_child(f->task, parent ? parent->node : NULL, site);
 	if (!f->node)
 		return false;
+	f->node->self_ptr = ev->arg;
+	f->node->call_site = ev->ret;
 	begin_poll(f, &f->node->stats, ev->ts);
 	return true;
 }

@@ -109,6 +109,7 @@ struct future_node *task_model_child(struct task *task, struct future_node *pare
 void poll_stats_begin(struct poll_stats *s, uint64_t now)
 {
 	s->inflight_since = now;
+	s->last_poll_start = now;
 }
 
 unsigned int poll_hist_bucket(uint64_t ns)

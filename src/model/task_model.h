@@ -23,6 +23,7 @@ struct poll_stats {
 	uint64_t max_poll_ns;
 	uint64_t slow_polls;
 	uint64_t inflight_since; /* entry time of the poll running now, 0 if none */
+	uint64_t last_poll_start;
 	uint64_t last_poll_end;
 	uint64_t unknown_polls; /* polls whose return was never seen (no time counted) */
 	uint32_t hist[POLL_HIST_BUCKETS];
@@ -35,6 +36,8 @@ struct future_node {
 	struct future_node *children;
 	struct future_node *next_sibling;
 	struct poll_stats stats;
+	uint64_t self_ptr;  /* the future's address at its last poll */
+	uint64_t call_site; /* return address of its last poll: in the parent's code */
 };
 
 enum task_state { TASK_IDLE, TASK_RUNNING, TASK_DONE };

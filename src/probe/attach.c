@@ -106,7 +106,9 @@ static int collect(const struct site_table *sites, const struct probe_set *ps, b
 		if (ps->rejected[i] || (end ? !ends : !polls))
 			continue;
 		b->offsets[b->count] = s->file_offset;
-		b->cookies[b->count] = i | ((end ? ROLE_TASK_END : ROLE_POLL) << COOKIE_ROLE_SHIFT);
+		b->cookies[b->count] = i |
+				       ((end ? ROLE_TASK_END : ROLE_POLL) << COOKIE_ROLE_SHIFT) |
+				       (s->self_in_parm2 ? COOKIE_SELF_IN_PARM2 : 0);
 		b->count++;
 	}
 	return 0;

@@ -119,6 +119,8 @@ static void drop_aliases(struct elf_symbols *out)
 {
 	size_t i, kept = 0;
 
+	if (out->count == 0)
+		return; /* syms may be NULL: no symbol table at all */
 	qsort(out->syms, out->count, sizeof(*out->syms), by_addr);
 	for (i = 0; i < out->count; i++) {
 		if (kept && out->syms[kept - 1].addr == out->syms[i].addr) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probe/coroutine_layout.h"
 #include "probe/dwarf_index.h"
 #include "probe/elf_symbols.h"
 #include "probe/rust_demangle.h"
@@ -282,6 +283,7 @@ void site_table_free(struct site_table *table)
 		free(table->sites[i].path);
 		free(table->sites[i].name);
 		free(table->sites[i].location);
+		coroutine_layout_free(table->sites[i].layout);
 	}
 	free(table->sites);
 	memset(table, 0, sizeof(*table));

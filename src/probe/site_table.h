@@ -12,6 +12,7 @@
 
 struct elf_symbols;
 struct dwarf_index;
+struct coroutine_layout;
 
 enum site_role {
 	SITE_TASK_POLL, /* the runtime's per-task poll entry */
@@ -29,6 +30,8 @@ struct site {
 	char *location; /* "file:line" from DWARF, or NULL */
 	uint64_t addr;
 	uint64_t file_offset;
+	bool self_in_parm2;		 /* returns through a hidden pointer (see poll_trace.h) */
+	struct coroutine_layout *layout; /* async fn/block with full DWARF, else NULL */
 };
 
 struct site_table {

@@ -57,7 +57,7 @@ static void put_string(struct payload *p, const char *s)
 
 static void write_raw(struct recorder *r, const void *data, size_t n)
 {
-	if (r->error)
+	if (r->error || n == 0)
 		return;
 	if (fwrite(data, 1, n, r->file) != n)
 		r->error = errno ? errno : EIO;

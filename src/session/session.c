@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include "bpf/poll_trace.h"
+#include "model/await_chain.h"
+#include "probe/code_lines.h"
+#include "probe/coroutine_layout.h"
 #include "probe/dwarf_index.h"
+#include "probe/target_memory.h"
 #include "recording/recorder.h"
 #include "recording/replay.h"
 
@@ -67,6 +71,43 @@ static int read_symbols(struct session *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* What it takes to say where idle tasks are parked; all optional. */
+static void read_await_info(struct session *s)
+{
+	if (!s->dwarf)
+		return;
+	coroutine_layouts_read(s->target.binary, s->dwarf, &s->sites);
+	if (code_lines_open(s->target.binary, &s->lines) == 0 &&
+	    target_code_bias(s->target.pid, s->target.exe, &s->symbols, &s->code_bias)) {
+		code_lines_free(s->lines);
+		s->lines = NULL;
+	}
+}
+
+static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	const struct session *s = ctx;
+
+	return target_read_memory(s->target.pid, addr, buf, len);
+}
+
+static const char *call_site_line(void *ctx, uint64_t ret)
+{
+	const struct session *s = ctx;
+
+	return code_lines_call_site(s->lines, ret - (uint64_t)s->code_bias);
+}
+
+bool session_await_source(const struct session *s, struct await_source *src)
+{
+	if (s->replay || !s->attached || s->target.exited)
+		return false;
+	src->read_memory = read_target;
+	src->call_site = s->lines ? call_site_line : NULL;
+	src->ctx = (void *)s; /* only read through */
+	return true;
+}
+
 static int attach_probes(struct session *s, char *err, size_t errlen)
 {
 	struct attach_opts ao = {
@@ -100,6 +141,8 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	ret = read_symbols(s, err, errlen);
 	if (!ret)
 		ret = site_table_build(&s->symbols, s->dwarf, &so, &s->sites, err, errlen);
+	if (!ret)
+		read_await_info(s);
 	if (!ret) {
 		task_model_init(&s->model, cfg->threshold_ns, cfg->retain_done_ns,
 				cfg->max_done_tasks);
@@ -236,6 +279,8 @@ void session_stop(struct session *s)
 	if (s->dwarf)
 		dwarf_index_free(s->dwarf);
 	s->dwarf = NULL;
+	code_lines_free(s->lines);
+	s->lines = NULL;
 	elf_symbols_free(&s->symbols);
 	replay_free(s->replay);
 	s->replay = NULL;

@@ -19,6 +19,8 @@
 struct dwarf_index;
 struct recorder;
 struct replay;
+struct code_lines;
+struct await_source;
 
 struct session_opts {
 	pid_t pid;	     /* trace this process, or */
@@ -43,6 +45,8 @@ struct session {
 	struct recorder *recorder; /* a recording in progress, or NULL */
 	struct replay *replay;	   /* fed from a recording instead of probes */
 	uint64_t recorded_until;   /* when the recorder's last tick was written */
+	struct code_lines *lines;  /* source lines of code addresses, if DWARF */
+	int64_t code_bias;	   /* run-time minus link-time code address */
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno
@@ -61,6 +65,10 @@ uint64_t session_now(const struct session *s);
 bool session_target_alive(struct session *s);
 /* A thread's name, live from /proc or as recorded; "" if unknown. */
 void session_thread_name(const struct session *s, uint32_t tid, char *buf, size_t len);
+
+/* How to read where idle tasks are parked; false when that cannot be
+ * known (a replay has no process to look into). */
+bool session_await_source(const struct session *s, struct await_source *src);
 
 /* Replays path instead of attaching; threshold_ns 0 keeps the recorded one.
  * Returns 0, or -errno with a one-line reason in err. */

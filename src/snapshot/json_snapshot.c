@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/await_chain.h"
 #include "model/task_view.h"
 #include "probe/classify.h"
 #include "session/session.h"
@@ -27,13 +28,22 @@ static json_t *nullable_string(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *futures_json(const struct future_node *n, const struct site_table *sites,
-			    uint64_t now)
+/* What one task's JSON is built from. */
+struct task_ctx {
+	const struct site_table *sites;
+	uint64_t now;
+	struct await_frame chain[AWAIT_CHAIN_MAX];
+	size_t chain_len;
+};
+
+static json_t *futures_json(const struct future_node *n, const struct task_ctx *c)
 {
+	const struct site_table *sites = c->sites;
 	json_t *list = json_array();
 
 	for (; n; n = n->next_sibling) {
 		const struct site *site = &sites->sites[n->site];
+		const char *awaiting = await_chain_line(c->chain, c->chain_len, n);
 		json_t *f = json_object();
 
 		json_object_set_new(f, "name", json_string(site->name));
@@ -41,23 +51,45 @@ static json_t *futures_json(const struct future_node *n, const struct site_table
 		json_object_set_new(f, "crate", json_string(site->crate));
 		json_object_set_new(f, "location", nullable_string(site->location));
 		json_object_set_new(f, "path", json_string(site->path));
-		add_stats(f, &n->stats, now);
-		json_object_set_new(f, "children", futures_json(n->children, sites, now));
+		add_stats(f, &n->stats, c->now);
+		if (awaiting)
+			json_object_set_new(f, "awaiting", json_string(awaiting));
+		json_object_set_new(f, "children", futures_json(n->children, c));
 		json_array_append_new(list, f);
 	}
 	return list;
 }
 
-static json_t *task_json(const struct task *t, const struct site_table *sites, uint64_t now)
+/* An idle task's async stack, root first: [{name, awaiting}, ...]. */
+static json_t *await_stack_json(const struct task_ctx *c)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; i < c->chain_len; i++) {
+		json_t *f = json_object();
+
+		json_object_set_new(f, "name",
+				    json_string(c->sites->sites[c->chain[i].node->site].name));
+		json_object_set_new(f, "awaiting", nullable_string(c->chain[i].awaiting));
+		json_array_append_new(list, f);
+	}
+	return list;
+}
+
+static json_t *task_json(const struct task *t, struct task_ctx *c, const struct await_source *src)
 {
 	json_t *o = json_object();
 
+	c->chain_len = src ? await_chain_build(t, c->sites, src, c->chain, AWAIT_CHAIN_MAX) : 0;
 	json_object_set_new(o, "id", json_integer(t->id));
-	json_object_set_new(o, "name", json_string(task_name(t, sites)));
+	json_object_set_new(o, "name", json_string(task_name(t, c->sites)));
 	json_object_set_new(o, "state", json_string(task_state_name(task_state(t))));
 	json_object_set_new(o, "block_on", json_boolean(t->block_on));
-	add_stats(o, &t->stats, now);
-	json_object_set_new(o, "futures", futures_json(t->roots, sites, now));
+	add_stats(o, &t->stats, c->now);
+	if (c->chain_len)
+		json_object_set_new(o, "await_stack", await_stack_json(c));
+	json_object_set_new(o, "futures", futures_json(t->roots, c));
 	return o;
 }
 
@@ -94,8 +126,19 @@ static json_t *counters_json(const struct session *s)
 json_t *snapshot_build(const struct session *s, uint64_t now)
 {
 	json_t *root = json_object(), *tasks = json_array();
+	struct task_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct await_source src;
+	bool has_src = session_await_source(s, &src);
 	struct task **sorted;
 	size_t i, n;
+
+	if (!ctx) {
+		json_decref(root);
+		json_decref(tasks);
+		return NULL;
+	}
+	ctx->sites = &s->sites;
+	ctx->now = now;
 
 	json_object_set_new(root, "pid", json_integer(s->target.pid));
 	json_object_set_new(root, "exe", json_string(s->target.exe));
@@ -109,8 +152,9 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	json_object_set_new(root, "counters", counters_json(s));
 	n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &sorted);
 	for (i = 0; i < n; i++)
-		json_array_append_new(tasks, task_json(sorted[i], &s->sites, now));
+		json_array_append_new(tasks, task_json(sorted[i], ctx, has_src ? &src : NULL));
 	free(sorted);
+	free(ctx);
 	json_object_set_new(root, "tasks", tasks);
 	return root;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/await_chain.h"
 #include "session/session.h"
 #include "ui/draw.h"
 #include "ui/list_view.h"
@@ -21,6 +22,8 @@ struct tree_row {
 struct tree_rows {
 	struct tree_row *rows;
 	int count, capacity;
+	struct await_frame chain[AWAIT_CHAIN_MAX]; /* an idle task: where it is parked */
+	size_t chain_len;
 };
 
 struct tree_glyphs {
@@ -102,13 +105,31 @@ static void draw_titles(int y)
 	char t[256];
 
 	snprintf(t, sizeof(t), "%-*s %-8s %8s %7s %8s %6s %8s  %s", name_width(), "FUTURE", "KIND",
-		 "POLLS", "BUSY", "LONGEST", "SLOW", "INFLIGHT", "LOCATION");
+		 "POLLS", "BUSY", "LONGEST", "SLOW", "INFLIGHT", "LOCATION / PARKED AT");
 	draw_text(y, 0, COLS, color_attr(ROLE_COLUMNS), t, 1);
 }
 
-static void draw_row(struct tui *ui, int y, const struct task *task, const struct tree_row *r,
-		     bool selected)
+/* "file:line -> await :42": where the future is written, then where it
+ * is parked (only the line when it is the same file). */
+static void location_text(const struct tui *ui, const struct site *site, const char *awaiting,
+			  char *buf, size_t len)
 {
+	const char *loc = site && site->location ? site->location : "";
+	const char *colon = strrchr(loc, ':'), *arrow = ui->ascii ? "->" : "\u2192";
+	size_t file_len = colon ? (size_t)(colon - loc) : 0;
+
+	if (!awaiting)
+		snprintf(buf, len, " %s", loc);
+	else if (file_len && strncmp(awaiting, loc, file_len) == 0 && awaiting[file_len] == ':')
+		snprintf(buf, len, " %s %s await %s", loc, arrow, awaiting + file_len);
+	else
+		snprintf(buf, len, " %s%s%s await %s", loc, loc[0] ? " " : "", arrow, awaiting);
+}
+
+static void draw_row(struct tui *ui, int y, const struct task *task, const struct tree_row *r,
+		     const struct tree_rows *t, bool selected)
+{
+	const char *awaiting = NULL;
 	const struct site_table *sites = &ui->s->sites;
 	const struct poll_stats *st = r->node ? &r->node->stats : &task->stats;
 	const struct site *site = r->node ? &sites->sites[r->node->site] : NULL;
@@ -139,14 +160,23 @@ static void draw_row(struct tui *ui, int y, const struct task *task, const struc
 			st->slow_polls);
 	x = draw_duration(y, x, 9, attr, poll_stats_inflight(st, now), thr,
 			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
-	snprintf(text, sizeof(text), " %s", site && site->location ? site->location : "");
-	draw_text(y, x, COLS - x, selected ? attr : color_attr(ROLE_DIM), text, 1);
+	if (r->node)
+		awaiting = await_chain_line(t->chain, t->chain_len, r->node);
+	else if (t->chain_len)
+		awaiting = t->chain[t->chain_len - 1].awaiting; /* the task: its innermost wait */
+	location_text(ui, site, awaiting, text, sizeof(text));
+	draw_text(y, x, COLS - x,
+		  color_attr(selected	? ROLE_SELECTED
+			     : awaiting ? ROLE_INFLIGHT
+					: ROLE_DIM),
+		  text, 1);
 }
 
 void future_tree_draw(struct tui *ui, int y)
 {
 	const struct task *task = tui_find_task(ui, ui->task_id);
-	struct tree_rows t = {NULL, 0, 0};
+	struct tree_rows t = {.rows = NULL};
+	struct await_source src;
 	struct tree_row *root;
 	char title[512];
 	int i;
@@ -164,6 +194,9 @@ void future_tree_draw(struct tui *ui, int y)
 		 task->block_on ? " (block_on)" : "");
 	draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), title, 0);
 	draw_titles(y++);
+	if (session_await_source(ui->s, &src))
+		t.chain_len =
+		    await_chain_build(task, &ui->s->sites, &src, t.chain, AWAIT_CHAIN_MAX);
 	root = add_row(&t);
 	if (root) {
 		root->node = NULL;
@@ -172,7 +205,7 @@ void future_tree_draw(struct tui *ui, int y)
 	}
 	list_view_fit(ui, t.count, LINES - 1 - y);
 	for (i = ui->scroll; i < t.count && i < ui->scroll + ui->page; i++)
-		draw_row(ui, y++, task, &t.rows[i], i == ui->cursor);
+		draw_row(ui, y++, task, &t.rows[i], &t, i == ui->cursor);
 	ui->cursor_node = t.count ? t.rows[ui->cursor].node : NULL;
 	free(t.rows);
 }

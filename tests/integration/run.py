@@ -9,6 +9,7 @@ import time
 import traceback
 
 import harness
+import test_await
 import test_core
 import test_recording
 import test_tui
@@ -17,7 +18,7 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          test_core.test_smol, test_core.test_release_build_tasks, test_core.test_tasks_only,
          test_core.test_launch_command, test_core.test_target_exit,
          test_core.test_quit_fast_and_clean, test_tui.test_tui,
-         test_tui.test_tui_config_ascii_exit, *test_recording.TESTS]
+         test_tui.test_tui_config_ascii_exit, *test_await.TESTS, *test_recording.TESTS]
 
 
 def main():

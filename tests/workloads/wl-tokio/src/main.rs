@@ -6,6 +6,7 @@
 //!
 //! Tasks (names are asserted on by tests/integration, do not rename):
 //!   ticker_task  -> nested_outer -> nested_middle -> nested_inner (sleep 1 ms); then sleep 10 ms
+//!   parked_task  -> parked_outer -> parked_inner (sleep 300 ms), forever
 //!   blocker_task -> inline async block doing std::thread::sleep(2 ms); then sleep 20 ms
 //!   spinner_task -> SpinFuture (one poll, busy-waits 3 ms); then sleep 20 ms
 //!   wedged_task  -> sleep --wedge-after-ms, then wedged_loop spins --wedge-ms without yielding; ends
@@ -161,6 +162,27 @@ async fn fast_task() {
     }
 }
 
+// --------------------------------------------------------------- sleeper ---
+
+/// Parked almost all the time three async fns deep: parked_inner's 300 ms
+/// sleep; an idle task whose await stack the tests know line by line.
+#[inline(never)]
+async fn parked_task() {
+    loop {
+        parked_outer().await;
+    }
+}
+
+#[inline(never)]
+async fn parked_outer() {
+    parked_inner().await;
+}
+
+#[inline(never)]
+async fn parked_inner() {
+    sleep(Duration::from_millis(300)).await;
+}
+
 // ------------------------------------------------------------------ main ---
 
 #[inline(never)]
@@ -169,6 +191,7 @@ async fn async_main(args: args::Args) {
         tokio::spawn(idle_task(i));
     }
     tokio::spawn(ticker_task());
+    tokio::spawn(parked_task());
     tokio::spawn(blocker_task());
     tokio::spawn(spinner_task());
     tokio::spawn(wedged_task(args.wedge_after(), args.wedge()));

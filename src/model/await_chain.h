@@ -1,0 +1,46 @@
+/* Where an idle task is parked: the chain of futures its last poll went
+ * through, root first, and the line each one awaits at.
+ *
+ * The line comes from the coroutine's own state, read from the target's
+ * memory at the future's address and mapped to a line by DWARF (which
+ * needs full debug info: the state's offset and type). The chain goes on
+ * to the child polled last only when that is provably what the parent
+ * still awaits: the child's poll returned to the parent's current await
+ * line (its return address, through the line tables) and the child lies
+ * inside the parent's coroutine, where an awaited future is stored.
+ * Otherwise the child finished and may be gone, and the chain stops. */
+#ifndef CATTOP_AWAIT_CHAIN_H
+#define CATTOP_AWAIT_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/task_model.h"
+
+struct site_table;
+
+/* How to look into the live target; NULL members are simply not used. */
+struct await_source {
+	/* 0 or -errno */
+	int (*read_memory)(void *ctx, uint64_t addr, void *buf, size_t len);
+	/* "file:line" of the call returning to ret (a run-time address), or NULL */
+	const char *(*call_site)(void *ctx, uint64_t ret);
+	void *ctx;
+};
+
+struct await_frame {
+	const struct future_node *node;
+	const char *awaiting; /* "file:line", NULL if unknown */
+};
+
+#define AWAIT_CHAIN_MAX 64
+
+/* Fills out (up to max frames) for an idle task; returns how many. */
+size_t await_chain_build(const struct task *t, const struct site_table *sites,
+			 const struct await_source *src, struct await_frame *out, size_t max);
+
+/* The line node awaits at, if it is on the task's chain; NULL otherwise. */
+const char *await_chain_line(const struct await_frame *chain, size_t n,
+			     const struct future_node *node);
+
+#endif

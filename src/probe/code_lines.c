@@ -1,0 +1,147 @@
+#include "probe/code_lines.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/u64_map.h"
+
+struct code_lines {
+	int fd;
+	Dwarf *dw;
+	struct u64_map cache; /* vaddr -> char * ("" when unknown) */
+};
+
+int code_lines_open(const char *elf_path, struct code_lines **out)
+{
+	struct code_lines *cl = calloc(1, sizeof(*cl));
+
+	if (!cl)
+		return -ENOMEM;
+	cl->fd = open(elf_path, O_RDONLY | O_CLOEXEC);
+	if (cl->fd < 0) {
+		int e = errno;
+
+		free(cl);
+		return -e;
+	}
+	cl->dw = dwarf_begin(cl->fd, DWARF_C_READ);
+	if (!cl->dw) {
+		close(cl->fd);
+		free(cl);
+		return -ENODATA;
+	}
+	*out = cl;
+	return 0;
+}
+
+void code_lines_free(struct code_lines *cl)
+{
+	size_t i;
+
+	if (!cl)
+		return;
+	for (i = 0; cl->cache.slots && i <= cl->cache.mask; i++)
+		free(cl->cache.slots[i].value);
+	u64_map_free(&cl->cache);
+	dwarf_end(cl->dw);
+	close(cl->fd);
+	free(cl);
+}
+
+/* Code the user did not write: the standard library and crates from a
+ * registry. An await inside them is reported where the user's code called in. */
+static bool library_file(const char *file)
+{
+	return strncmp(file, "/rustc/", 7) == 0 || strstr(file, "/.cargo/registry/") ||
+	       strstr(file, "/cargo/registry/") || strstr(file, "/library/core/") ||
+	       strstr(file, "/library/std/");
+}
+
+static const char *relative(const char *file, const char *comp_dir)
+{
+	size_t n = comp_dir ? strlen(comp_dir) : 0;
+
+	if (n && strncmp(file, comp_dir, n) == 0 && file[n] == '/' && file[n + 1])
+		return file + n + 1;
+	return file;
+}
+
+/* The call site of the outermost inlined call made from the user's code. */
+static bool inlined_call_site(Dwarf_Die *cu, uint64_t pc, const char **file, int *line)
+{
+	Dwarf_Files *files;
+	Dwarf_Die *scopes = NULL;
+	size_t nfiles;
+	bool found = false;
+	int i, n;
+
+	if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
+		return false;
+	n = dwarf_getscopes(cu, pc, &scopes);
+	for (i = 0; i < n && !found; i++) {
+		Dwarf_Attribute attr;
+		Dwarf_Word f, l;
+		const char *name;
+
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine ||
+		    dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &f) ||
+		    dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &l) ||
+		    f >= nfiles)
+			continue;
+		name = dwarf_filesrc(files, f, NULL, NULL);
+		if (name && !library_file(name)) {
+			*file = name;
+			*line = (int)l;
+			found = true;
+		}
+	}
+	free(scopes);
+	return found;
+}
+
+static char *lookup(struct code_lines *cl, uint64_t pc)
+{
+	Dwarf_Attribute attr;
+	const char *file, *comp_dir;
+	Dwarf_Line *row;
+	Dwarf_Die cu;
+	char *out;
+	int line;
+
+	if (!dwarf_addrdie(cl->dw, pc, &cu) || !(row = dwarf_getsrc_die(&cu, pc)))
+		return NULL;
+	file = dwarf_linesrc(row, NULL, NULL);
+	if (!file || dwarf_lineno(row, &line))
+		return NULL;
+	if (library_file(file) && !inlined_call_site(&cu, pc, &file, &line))
+		return NULL;
+	comp_dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr));
+	return asprintf(&out, "%s:%d", relative(file, comp_dir), line) < 0 ? NULL : out;
+}
+
+const char *code_lines_call_site(struct code_lines *cl, uint64_t ret_vaddr)
+{
+	char *loc;
+
+	if (!cl || !ret_vaddr)
+		return NULL;
+	loc = u64_map_get(&cl->cache, ret_vaddr);
+	if (!loc) {
+		/* The call instruction ends at the return address. */
+		loc = lookup(cl, ret_vaddr - 1);
+		if (!loc)
+			loc = strdup("");
+		if (!loc || u64_map_put(&cl->cache, ret_vaddr, loc)) {
+			free(loc);
+			return NULL;
+		}
+	}
+	return loc[0] ? loc : NULL;
+}

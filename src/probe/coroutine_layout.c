@@ -1,0 +1,224 @@
+#include "probe/coroutine_layout.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe/dwarf_index.h"
+#include "probe/site_table.h"
+
+/* More states than any async fn has awaits: a corrupt file. */
+#define MAX_STATES 4096
+/* Values up to two registers come back in rax:rdx; larger ones through a
+ * pointer the caller passes as the first argument. */
+#define MAX_REGISTER_RETURN 16
+
+/* The DIE a type attribute refers to, looking through typedefs and
+ * qualifiers. */
+static bool type_of(Dwarf_Die *die, Dwarf_Die *out)
+{
+	Dwarf_Attribute attr;
+	int hops;
+
+	if (!dwarf_formref_die(dwarf_attr_integrate(die, DW_AT_type, &attr), out))
+		return false;
+	for (hops = 0; hops < 16; hops++) {
+		int tag = dwarf_tag(out);
+
+		if (tag != DW_TAG_typedef && tag != DW_TAG_const_type &&
+		    tag != DW_TAG_volatile_type)
+			return true;
+		if (!dwarf_formref_die(dwarf_attr_integrate(out, DW_AT_type, &attr), out))
+			return false;
+	}
+	return false;
+}
+
+static bool first_child_tagged(Dwarf_Die *parent, int tag, Dwarf_Die *out)
+{
+	if (dwarf_child(parent, out) != 0)
+		return false;
+	do {
+		if (dwarf_tag(out) == tag)
+			return true;
+	} while (dwarf_siblingof(out, out) == 0);
+	return false;
+}
+
+/* self: Pin<&mut Env> is a struct holding a pointer to the coroutine. */
+static bool coroutine_type(Dwarf_Die *fn, Dwarf_Die *env)
+{
+	Dwarf_Die param, pin, member, ptr;
+
+	if (!first_child_tagged(fn, DW_TAG_formal_parameter, &param) || !type_of(&param, &pin))
+		return false;
+	if (dwarf_tag(&pin) != DW_TAG_structure_type ||
+	    !first_child_tagged(&pin, DW_TAG_member, &member) || !type_of(&member, &ptr))
+		return false;
+	if (dwarf_tag(&ptr) != DW_TAG_pointer_type && dwarf_tag(&ptr) != DW_TAG_reference_type)
+		return false;
+	return type_of(&ptr, env) && dwarf_tag(env) == DW_TAG_structure_type;
+}
+
+static bool member_offset(Dwarf_Die *member, uint64_t *off)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word w;
+
+	if (dwarf_formudata(dwarf_attr(member, DW_AT_data_member_location, &attr), &w))
+		return false;
+	*off = w;
+	return true;
+}
+
+static char *decl_location(Dwarf_Die *die, const char *comp_dir)
+{
+	const char *file = dwarf_decl_file(die);
+	size_t n = comp_dir ? strlen(comp_dir) : 0;
+	char *out;
+	int line;
+
+	if (!file || dwarf_decl_line(die, &line) || line <= 0)
+		return NULL;
+	/* As the index does: below the build directory, relative to it. */
+	if (n && strncmp(file, comp_dir, n) == 0 && file[n] == '/' && file[n + 1])
+		file += n + 1;
+	return asprintf(&out, "%s:%d", file, line) < 0 ? NULL : out;
+}
+
+static bool read_discriminant(Dwarf_Die *part, struct coroutine_layout *l)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Die discr, type;
+	Dwarf_Word size;
+
+	if (!dwarf_formref_die(dwarf_attr(part, DW_AT_discr, &attr), &discr) ||
+	    !member_offset(&discr, &l->state_offset) || !type_of(&discr, &type) ||
+	    dwarf_formudata(dwarf_attr(&type, DW_AT_byte_size, &attr), &size))
+		return false;
+	if (size != 1 && size != 2 && size != 4)
+		return false;
+	l->state_size = (uint8_t)size;
+	return l->state_offset + size <= l->size;
+}
+
+static void read_variant(Dwarf_Die *variant, struct coroutine_layout *l, const char *comp_dir)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word value;
+	Dwarf_Die member;
+
+	if (dwarf_formudata(dwarf_attr(variant, DW_AT_discr_value, &attr), &value) ||
+	    value >= MAX_STATES || !first_child_tagged(variant, DW_TAG_member, &member))
+		return;
+	if (value >= l->nstates) {
+		char **grown = realloc(l->state_location, (value + 1) * sizeof(*grown));
+
+		if (!grown)
+			return;
+		memset(grown + l->nstates, 0, (value + 1 - l->nstates) * sizeof(*grown));
+		l->state_location = grown;
+		l->nstates = value + 1;
+	}
+	free(l->state_location[value]);
+	l->state_location[value] = decl_location(&member, comp_dir);
+}
+
+static struct coroutine_layout *read_layout(Dwarf_Die *env, const char *comp_dir)
+{
+	struct coroutine_layout *l = calloc(1, sizeof(*l));
+	Dwarf_Attribute attr;
+	Dwarf_Die part, variant;
+	Dwarf_Word size;
+
+	if (!l || dwarf_formudata(dwarf_attr(env, DW_AT_byte_size, &attr), &size) ||
+	    !first_child_tagged(env, DW_TAG_variant_part, &part))
+		goto fail;
+	l->size = size;
+	if (!read_discriminant(&part, l) || dwarf_child(&part, &variant) != 0)
+		goto fail;
+	do {
+		if (dwarf_tag(&variant) == DW_TAG_variant)
+			read_variant(&variant, l, comp_dir);
+	} while (dwarf_siblingof(&variant, &variant) == 0);
+	if (l->nstates == 0)
+		goto fail;
+	return l;
+fail:
+	coroutine_layout_free(l);
+	return NULL;
+}
+
+static bool returns_through_pointer(Dwarf_Die *fn)
+{
+	Dwarf_Die ret;
+	Dwarf_Word size;
+
+	return type_of(fn, &ret) && dwarf_aggregate_size(&ret, &size) == 0 &&
+	       size > MAX_REGISTER_RETURN;
+}
+
+static void read_site(Dwarf *dw, const struct dwarf_fn_info *fn, struct site *s)
+{
+	Dwarf_Die die, cu, env;
+	Dwarf_Attribute attr;
+	const char *comp_dir;
+
+	if (!dwarf_offdie(dw, fn->die_off, &die) || !dwarf_diecu(&die, &cu, NULL, NULL))
+		return;
+	comp_dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr));
+	s->self_in_parm2 = returns_through_pointer(&die);
+	if ((s->kind == FUTURE_ASYNC_FN || s->kind == FUTURE_ASYNC_BLOCK) &&
+	    coroutine_type(&die, &env))
+		s->layout = read_layout(&env, comp_dir);
+}
+
+void coroutine_layouts_read(const char *elf_path, const struct dwarf_index *dwarf,
+			    struct site_table *sites)
+{
+	Dwarf *dw;
+	size_t i;
+	int fd;
+
+	if (!dwarf)
+		return;
+	fd = open(elf_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dw = dwarf_begin(fd, DWARF_C_READ);
+	for (i = 0; dw && i < sites->count; i++) {
+		struct site *s = &sites->sites[i];
+		const struct dwarf_fn_info *fn;
+
+		if (s->role != SITE_FUTURE)
+			continue;
+		fn = dwarf_index_lookup(dwarf, s->addr);
+		if (fn)
+			read_site(dw, fn, s);
+	}
+	if (dw)
+		dwarf_end(dw);
+	close(fd);
+}
+
+void coroutine_layout_free(struct coroutine_layout *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->nstates; i++)
+		free(l->state_location[i]);
+	free(l->state_location);
+	free(l);
+}
+
+const char *coroutine_state_location(const struct coroutine_layout *l, uint64_t state)
+{
+	return l && state < l->nstates ? l->state_location[state] : NULL;
+}

@@ -1,0 +1,111 @@
+"""Where idle tasks are parked: each runtime's parked_task sits three async
+fns deep in a 300 ms sleep, and the snapshot must give that await stack line
+by line, as the workload sources have it; so must the live tree view."""
+import os
+import re
+import tempfile
+import time
+
+import harness
+from harness import CRATE, Tmux, Workload, check, one_task, snapshot
+
+WORKLOADS = os.path.join(harness.ROOT, "tests", "workloads")
+
+
+def line_in_fn(runtime, fn, pattern):
+    """file:line of the first line matching pattern inside `async fn fn(`."""
+    rel = "wl-%s/src/main.rs" % runtime
+    with open(os.path.join(WORKLOADS, rel)) as f:
+        lines = f.read().splitlines()
+    start = next(i for i, l in enumerate(lines) if re.search(r"async fn %s\(" % fn, l))
+    for n in range(start, len(lines)):
+        if re.search(pattern, lines[n]):
+            return "%s:%d" % (rel, n + 1)
+    raise harness.CheckFailed("%r not in %s of %s" % (pattern, fn, rel))
+
+
+def expected_parked_stack(runtime):
+    crate = CRATE[runtime]
+    return [
+        {"name": crate + "::parked_task",
+         "awaiting": line_in_fn(runtime, "parked_task", r"parked_outer\(\)\.await")},
+        {"name": crate + "::parked_outer",
+         "awaiting": line_in_fn(runtime, "parked_outer", r"parked_inner\(\)\.await")},
+        {"name": crate + "::parked_inner",
+         "awaiting": line_in_fn(runtime, "parked_inner", r"sleep\(.*300.*\)\.await")},
+    ]
+
+
+def check_parked(runtime, snap, depth=3):
+    parked = one_task(snap, CRATE[runtime] + "::parked_task", "idle")
+    want = expected_parked_stack(runtime)[:depth]
+    check(parked.get("await_stack") == want, "%s parked_task await stack %s, want %s"
+          % (runtime, parked.get("await_stack"), want))
+    # the tree carries the same lines on its nodes
+    node = parked
+    for frame in want:
+        node = next(c for c in node.get("children", node.get("futures"))
+                    if c["name"] == frame["name"])
+        check(node.get("awaiting") == frame["awaiting"], "%s: node awaiting %s"
+              % (frame["name"], node.get("awaiting")))
+
+
+def check_spinner(runtime, snap):
+    """The spinner's SpinFuture finished before it went to sleep: the stack
+    stops at the sleep, it does not name the finished future."""
+    spinner = [t for t in snap["tasks"] if t["name"] == CRATE[runtime] + "::spinner_task"
+               and t["state"] == "idle"]
+    if not spinner:  # busy spinning at the snapshot's moment: nothing to check
+        return
+    want = [{"name": CRATE[runtime] + "::spinner_task",
+             "awaiting": line_in_fn(runtime, "spinner_task", r"sleep\(.*\)\.await")}]
+    check(spinner[0].get("await_stack") == want, "%s spinner stack %s, want %s"
+          % (runtime, spinner[0].get("await_stack"), want))
+
+
+def test_await_points():
+    for runtime in ("tokio", "async-std", "smol"):
+        with Workload(runtime, args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w:
+            snap = snapshot(w.pid, 2)
+            check_parked(runtime, snap)
+            check_spinner(runtime, snap)
+            check(w.alive(), "the target died")
+
+
+def test_await_points_release():
+    """Optimised with full debug info: the root future's state still gives
+    its line (the nested fns are inlined into it, unprobed). With line tables
+    only (debug = 1) there is no state layout: no stack rather than a guess."""
+    with Workload("tokio", "release-debuginfo",
+                  args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w:
+        snap = snapshot(w.pid, 2)
+        check_parked("tokio", snap, depth=1)
+        check_spinner("tokio", snap)
+    with Workload("tokio", "release", args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w:
+        snap = snapshot(w.pid, 2)
+        stacks = [t["name"] for t in snap["tasks"] if t.get("await_stack")]
+        check(not stacks, "await stacks without the DWARF to back them: %s" % stacks)
+
+
+def test_tui_await_points():
+    with Workload("tokio", args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w, \
+            tempfile.TemporaryDirectory() as d:
+        ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), d, 150, 30)
+        try:
+            time.sleep(1.5)
+            ui.keys("/", wait=0.2)
+            ui.keys("parked_task", "Enter", wait=0.6)
+            ui.keys("Enter", wait=1.2)
+            scr = ui.screen()
+            want = expected_parked_stack("tokio")
+            for frame in want:
+                line = next((l for l in scr.splitlines() if frame["name"] in l
+                             and "async fn" in l), "")
+                check(line.rstrip().endswith("await :" + frame["awaiting"].split(":")[1]),
+                      "tree row of %s: %r" % (frame["name"], line))
+            ui.save("tui-await.txt")
+        finally:
+            ui.close()
+
+
+TESTS = [test_await_points, test_await_points_release, test_tui_await_points]
