@@ -19,6 +19,7 @@ static void free_nodes(struct future_node *n)
 		struct future_node *next = n->next_sibling;
 
 		free_nodes(n->children);
+		free(n->slow_stack);
 		free(n);
 		n = next;
 	}
@@ -40,6 +41,7 @@ static void unlink_task(struct task_model *m, struct task *t)
 	else if (u64_map_get(&m->live, t->key) == t)
 		u64_map_remove(&m->live, t->key);
 	free_nodes(t->roots);
+	free(t->slow_stack);
 	free(t);
 }
 

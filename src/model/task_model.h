@@ -30,14 +30,27 @@ struct poll_stats {
 	struct slow_poll recent_slow[RECENT_SLOW_POLLS]; /* ring, newest at slow_polls - 1 */
 };
 
+/* What a thread was running during a slow poll: code addresses (link-time),
+ * innermost first, from a stack sample taken while the poll ran. */
+#define POLL_STACK_MAX 48
+
+struct poll_stack {
+	uint64_t taken_at;
+	uint64_t poll_began;
+	size_t count;
+	uint64_t verified; /* bit i: frame i surely called frame i - 1 */
+	uint64_t frames[POLL_STACK_MAX];
+};
+
 struct future_node {
 	uint32_t site;
 	struct future_node *parent; /* NULL: a root future of the task */
 	struct future_node *children;
 	struct future_node *next_sibling;
 	struct poll_stats stats;
-	uint64_t self_ptr;  /* the future's address at its last poll */
-	uint64_t call_site; /* return address of its last poll: in the parent's code */
+	struct poll_stack *slow_stack; /* of the latest slow poll, or NULL */
+	uint64_t self_ptr;	       /* the future's address at its last poll */
+	uint64_t call_site;	       /* return address of its last poll: in the parent's code */
 };
 
 enum task_state { TASK_IDLE, TASK_RUNNING, TASK_DONE };
@@ -53,7 +66,9 @@ struct task {
 	uint32_t running_tid; /* thread polling it now, 0 if none */
 	struct poll_stats stats;
 	struct future_node *roots;
-	struct task *prev, *next; /* all tasks, oldest first */
+	struct poll_stack *slow_stack; /* of the latest slow poll, or NULL */
+	bool from_stack;	       /* found on a stack sample: its poll began before attach */
+	struct task *prev, *next;      /* all tasks, oldest first */
 };
 
 struct task_model {

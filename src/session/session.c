@@ -14,6 +14,8 @@
 #include "probe/code_lines.h"
 #include "probe/coroutine_layout.h"
 #include "probe/dwarf_index.h"
+#include "probe/rust_demangle.h"
+#include "probe/stack_scan.h"
 #include "probe/target_memory.h"
 #include "recording/recorder.h"
 #include "recording/replay.h"
@@ -74,14 +76,15 @@ static int read_symbols(struct session *s, char *err, size_t errlen)
 /* What it takes to say where idle tasks are parked; all optional. */
 static void read_await_info(struct session *s)
 {
+	/* Code addresses seen at run time need it; a launched command that
+	 * has not exec'd yet has no mapping of its own: its bias is found
+	 * after the release. */
+	s->code_bias_known =
+	    target_code_bias(s->target.pid, s->target.exe, &s->symbols, &s->code_bias) == 0;
 	if (!s->dwarf)
 		return;
 	coroutine_layouts_read(s->target.binary, s->dwarf, &s->sites);
-	if (code_lines_open(s->target.binary, &s->lines) == 0 &&
-	    target_code_bias(s->target.pid, s->target.exe, &s->symbols, &s->code_bias)) {
-		code_lines_free(s->lines);
-		s->lines = NULL;
-	}
+	code_lines_open(s->target.binary, &s->lines);
 }
 
 static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -95,7 +98,24 @@ static const char *call_site_line(void *ctx, uint64_t ret)
 {
 	const struct session *s = ctx;
 
-	return code_lines_call_site(s->lines, ret - (uint64_t)s->code_bias);
+	return s->code_bias_known ? code_lines_call_site(s->lines, ret - (uint64_t)s->code_bias)
+				  : NULL;
+}
+
+void session_frame_name(const struct session *s, uint64_t vaddr, bool innermost, char *buf,
+			size_t len)
+{
+	const struct elf_symbol *sym = symbol_at(&s->symbols, vaddr);
+	char *name = sym ? rust_demangle_path(sym->name) : NULL;
+	/* A return address's line is the call's, just before it. */
+	const char *line = s->lines ? code_lines_call_site(s->lines, vaddr + innermost) : NULL;
+
+	snprintf(buf, len, "%s%s%s%s",
+		 name  ? name
+		 : sym ? sym->name
+		       : "??",
+		 line ? " (" : "", line ? line : "", line ? ")" : "");
+	free(name);
 }
 
 bool session_await_source(const struct session *s, struct await_source *src)
@@ -153,6 +173,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	if (!ret) {
 		s->attached = true;
 		s->tracker.returns_ready_at = s->probes.returns_ready_at;
+		stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
 		ret = target_release(&s->target);
 		if (ret)
 			snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));
@@ -169,6 +190,8 @@ int session_drain(struct session *s)
 	if (!s->attached)
 		return 0;
 	n = probes_drain(&s->probes);
+	if (s->code_bias_known)
+		stack_watch_drain(&s->stacks, s, monotonic_now_ns());
 	if (s->recorder) {
 		s->recorded_until = monotonic_now_ns();
 		recorder_tick(s->recorder, s->recorded_until, probes_lost_events(&s->probes), false,
@@ -218,6 +241,11 @@ void session_tick(struct session *s)
 	if (s->replay)
 		return; /* the recording's own ticks do this */
 	s->events_lost = probes_lost_events(&s->probes);
+	if (!s->code_bias_known)
+		s->code_bias_known =
+		    target_code_bias(s->target.pid, s->target.exe, &s->symbols, &s->code_bias) == 0;
+	if (s->code_bias_known)
+		stack_watch_tick(&s->stacks, s, now);
 	task_model_prune(&s->model, now);
 	if (!s->recorder) {
 		poll_tracker_reap_threads(&s->tracker, target_thread_exists, &s->target);
@@ -258,6 +286,7 @@ void session_stop(struct session *s)
 {
 	char err[256];
 
+	stack_watch_stop(&s->stacks);
 	probes_detach(&s->probes);
 	if (s->recorder && session_record_stop(s, END_STOPPED, err, sizeof(err)))
 		fprintf(stderr, "cattop: %s\n", err);

@@ -13,6 +13,7 @@
 #include "probe/elf_symbols.h"
 #include "probe/site_table.h"
 #include "probe/target.h"
+#include "session/stack_watch.h"
 #include "recording/recording_format.h"
 #include "util/clock.h"
 
@@ -47,6 +48,8 @@ struct session {
 	uint64_t recorded_until;   /* when the recorder's last tick was written */
 	struct code_lines *lines;  /* source lines of code addresses, if DWARF */
 	int64_t code_bias;	   /* run-time minus link-time code address */
+	bool code_bias_known;
+	struct stack_watch stacks; /* slow polls' stacks, polls begun before attach */
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno
@@ -65,6 +68,10 @@ uint64_t session_now(const struct session *s);
 bool session_target_alive(struct session *s);
 /* A thread's name, live from /proc or as recorded; "" if unknown. */
 void session_thread_name(const struct session *s, uint32_t tid, char *buf, size_t len);
+
+/* A code address (link-time) as "function (file:line)". */
+void session_frame_name(const struct session *s, uint64_t vaddr, bool innermost, char *buf,
+			size_t len);
 
 /* How to read where idle tasks are parked; false when that cannot be
  * known (a replay has no process to look into). */

@@ -30,11 +30,30 @@ static json_t *nullable_string(const char *s)
 
 /* What one task's JSON is built from. */
 struct task_ctx {
+	const struct session *s;
 	const struct site_table *sites;
 	uint64_t now;
 	struct await_frame chain[AWAIT_CHAIN_MAX];
 	size_t chain_len;
 };
+
+/* What the thread ran during a slow poll, innermost frame first. */
+static json_t *stack_json(const struct session *s, const struct poll_stack *ps)
+{
+	json_t *o = json_object(), *frames = json_array();
+	char name[1024];
+	size_t i;
+
+	for (i = 0; i < ps->count; i++) {
+		session_frame_name(s, ps->frames[i], i == 0, name, sizeof(name));
+		json_array_append_new(frames, json_string(name));
+	}
+	json_object_set_new(
+	    o, "sampled_after_ns",
+	    json_integer(ps->taken_at > ps->poll_began ? ps->taken_at - ps->poll_began : 0));
+	json_object_set_new(o, "frames", frames);
+	return o;
+}
 
 static json_t *futures_json(const struct future_node *n, const struct task_ctx *c)
 {
@@ -54,6 +73,8 @@ static json_t *futures_json(const struct future_node *n, const struct task_ctx *
 		add_stats(f, &n->stats, c->now);
 		if (awaiting)
 			json_object_set_new(f, "awaiting", json_string(awaiting));
+		if (n->slow_stack)
+			json_object_set_new(f, "slow_poll_stack", stack_json(c->s, n->slow_stack));
 		json_object_set_new(f, "children", futures_json(n->children, c));
 		json_array_append_new(list, f);
 	}
@@ -89,6 +110,10 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 	add_stats(o, &t->stats, c->now);
 	if (c->chain_len)
 		json_object_set_new(o, "await_stack", await_stack_json(c));
+	if (t->from_stack) /* its poll began before cattop attached */
+		json_object_set_new(o, "found_on_stack", json_true());
+	if (t->slow_stack)
+		json_object_set_new(o, "slow_poll_stack", stack_json(c->s, t->slow_stack));
 	json_object_set_new(o, "futures", futures_json(t->roots, c));
 	return o;
 }
@@ -137,6 +162,7 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 		json_decref(tasks);
 		return NULL;
 	}
+	ctx->s = s;
 	ctx->sites = &s->sites;
 	ctx->now = now;
 

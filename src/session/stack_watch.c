@@ -1,0 +1,273 @@
+#include "session/stack_watch.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/stack_scan.h"
+#include "session/session.h"
+
+/* Samples per second and CPU: enough to see a poll stuck for a second. */
+#define SAMPLE_HZ 29
+/* Threads examined per refresh for polls begun before attach. */
+#define MAX_THREADS_PER_TICK 256
+
+int stack_watch_start(struct stack_watch *w, struct session *s)
+{
+	size_t i;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	for (i = 0; i < s->sites.count; i++)
+		u64_map_put(&w->site_at_addr, s->sites.sites[i].addr, (void *)(uintptr_t)(i + 1));
+	code_image_open(s->target.binary, &w->image); /* without it: no call check */
+	ret = stack_sampler_start(&w->sampler, s->target.pid, SAMPLE_HZ);
+	w->running = ret == 0;
+	return ret;
+}
+
+static struct poll_stack *sample_stack(struct stack_watch *w, struct session *s, uint32_t tid,
+				       uint64_t since)
+{
+	const struct stack_sample *sample = stack_sampler_get(&w->sampler, tid, since);
+	struct poll_stack *ps;
+
+	if (!sample)
+		return NULL;
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return NULL;
+	ps->taken_at = sample->ts;
+	ps->poll_began = since;
+	struct scan_target target = {s->target.pid, s->code_bias};
+
+	ps->count = stack_scan(sample, &target, &s->symbols, w->image, ps->frames, &ps->verified,
+			       POLL_STACK_MAX);
+	if (!ps->count) {
+		free(ps);
+		return NULL;
+	}
+	return ps;
+}
+
+static void keep_stack(struct poll_stack **slot, struct poll_stack *ps)
+{
+	free(*slot);
+	*slot = ps;
+}
+
+/* A poll over the threshold: what its thread is doing now. */
+static void watch_slow_polls(struct stack_watch *w, struct session *s, uint64_t now)
+{
+	const struct u64_map *threads = &s->tracker.threads;
+	size_t i;
+
+	for (i = 0; threads->slots && i <= threads->mask; i++) {
+		const struct thread_stack *st = threads->slots[i].value;
+		const struct open_frame *f;
+		struct poll_stack *ps;
+
+		if (!st || !st->depth)
+			continue;
+		f = &st->frames[st->depth - 1];
+		if (f->no_return || now - f->start <= s->model.threshold_ns)
+			continue;
+		ps = sample_stack(w, s, st->tid, f->start);
+		if (!ps)
+			continue;
+		if (f->node) {
+			struct poll_stack *copy = malloc(sizeof(*copy));
+
+			if (copy)
+				keep_stack(&f->task->slow_stack, memcpy(copy, ps, sizeof(*ps)));
+			keep_stack(&f->node->slow_stack, ps);
+		} else {
+			keep_stack(&f->task->slow_stack, ps);
+		}
+	}
+}
+
+static int site_of(const struct stack_watch *w, const struct session *s, uint64_t vaddr)
+{
+	const struct elf_symbol *sym = symbol_at(&s->symbols, vaddr);
+	uintptr_t id = sym ? (uintptr_t)u64_map_get(&w->site_at_addr, sym->addr) : 0;
+
+	return (int)id - 1;
+}
+
+/* Whether the stack is inside a poll (a runtime task poll or a future);
+ * the futures polling one another, outermost first, go to out. From the
+ * innermost future outwards a frame only joins while each call on the way
+ * is seen to go where the frame below is: a stale return address of an
+ * earlier poll (another task's) stops the chain instead of naming it. */
+static bool poll_on_stack(const struct stack_watch *w, const struct session *s,
+			  const struct poll_stack *ps, uint32_t *out, size_t max, size_t *count)
+{
+	uint32_t inner[POLL_STACK_MAX];
+	size_t i, n = 0, k;
+	bool task_poll = false, linked = true;
+
+	for (i = 0; i < ps->count && n < POLL_STACK_MAX; i++) {
+		int id = site_of(w, s, ps->frames[i]);
+
+		if (n && !(ps->verified >> i & 1))
+			linked = false;
+		if (id >= 0 && s->sites.sites[id].role == SITE_TASK_POLL) {
+			task_poll = true;
+			break;
+		}
+		if (id < 0 || s->sites.sites[id].role != SITE_FUTURE || !(linked || !n))
+			continue;
+		if (!n || inner[n - 1] != (uint32_t)id)
+			inner[n++] = (uint32_t)id;
+		linked = true;
+	}
+	for (k = 0; k < n && k < max; k++)
+		out[k] = inner[n - 1 - k];
+	*count = k;
+	return task_poll || n;
+}
+
+static void add_stuck_task(struct stack_watch *w, struct session *s, uint32_t tid,
+			   struct poll_stack *ps, const uint32_t *sites, size_t nsites)
+{
+	struct task *t = task_model_task(&s->model, stack_task_key(tid), false, s->started_ns);
+	struct future_node *parent = NULL;
+	size_t i;
+
+	if (!t || u64_map_put(&w->stuck, tid, t)) {
+		free(ps);
+		return;
+	}
+	t->from_stack = true;
+	t->running_tid = tid;
+	poll_stats_begin(&t->stats, s->started_ns); /* at least since the attach */
+	for (i = 0; i < nsites; i++) {
+		parent = task_model_child(t, parent, sites[i]);
+		if (!parent)
+			break;
+		poll_stats_begin(&parent->stats, s->started_ns);
+	}
+	keep_stack(&t->slow_stack, ps);
+}
+
+static void end_node_polls(struct future_node *n)
+{
+	for (; n; n = n->next_sibling) {
+		if (n->stats.inflight_since)
+			poll_stats_abandon(&n->stats);
+		end_node_polls(n->children);
+	}
+}
+
+/* The thread hit a probe: its old poll is over (its return went unseen). */
+static void end_stuck_task(struct stack_watch *w, struct session *s, uint32_t tid, uint64_t now)
+{
+	struct task *t = u64_map_remove(&w->stuck, tid);
+
+	if (!t)
+		return;
+	poll_stats_abandon(&t->stats);
+	end_node_polls(t->roots);
+	t->running_tid = 0;
+	task_model_task_ended(&s->model, stack_task_key(tid), now);
+}
+
+static bool polled_since_attach(const struct session *s, uint32_t tid)
+{
+	return u64_map_get(&s->tracker.threads, tid) || u64_map_get(&s->tracker.workers, tid);
+}
+
+static bool thread_running(pid_t pid, uint32_t tid)
+{
+	char path[64], buf[512], *close_paren;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/stat", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	close_paren = strrchr(buf, ')'); /* the name may hold spaces and parens */
+	return close_paren && close_paren[1] == ' ' && close_paren[2] == 'R';
+}
+
+static void look_at_thread(struct stack_watch *w, struct session *s, uint32_t tid, uint64_t now)
+{
+	uint32_t sites[POLL_STACK_MAX];
+	struct poll_stack *ps;
+	size_t n;
+
+	if (u64_map_get(&w->stuck, tid)) {
+		if (polled_since_attach(s, tid))
+			end_stuck_task(w, s, tid, now);
+		return;
+	}
+	if (polled_since_attach(s, tid))
+		return;
+	ps = sample_stack(w, s, tid, 0);
+	if (!ps)
+		return;
+	/* A task poll frame with no future in it is only believed of a thread
+	 * that is running: a parked worker's stack keeps stale words of the
+	 * task polls it ran before. */
+	if (!poll_on_stack(w, s, ps, sites, POLL_STACK_MAX, &n) ||
+	    (!n && !thread_running(s->target.pid, tid))) {
+		free(ps);
+		return;
+	}
+	add_stuck_task(w, s, tid, ps, sites, n);
+}
+
+static void watch_threads(struct stack_watch *w, struct session *s, uint64_t now)
+{
+	char path[64];
+	struct dirent *d;
+	int seen = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", s->target.pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir)) && seen < MAX_THREADS_PER_TICK) {
+		uint32_t tid = (uint32_t)strtoul(d->d_name, NULL, 10);
+
+		if (tid) {
+			look_at_thread(w, s, tid, now);
+			seen++;
+		}
+	}
+	closedir(dir);
+}
+
+void stack_watch_drain(struct stack_watch *w, struct session *s, uint64_t now)
+{
+	if (!w->running)
+		return;
+	stack_sampler_drain(&w->sampler);
+	watch_slow_polls(w, s, now);
+}
+
+void stack_watch_tick(struct stack_watch *w, struct session *s, uint64_t now)
+{
+	if (!w->running)
+		return;
+	stack_watch_drain(w, s, now);
+	watch_threads(w, s, now);
+	stack_sampler_prune(&w->sampler, target_thread_exists, &s->target);
+}
+
+void stack_watch_stop(struct stack_watch *w)
+{
+	if (w->running)
+		stack_sampler_stop(&w->sampler);
+	code_image_free(w->image);
+	u64_map_free(&w->stuck);
+	u64_map_free(&w->site_at_addr);
+	memset(w, 0, sizeof(*w));
+}

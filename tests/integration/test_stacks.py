@@ -1,0 +1,57 @@
+"""Stack samples: cattop attached to a process that is already stuck finds
+the poll that began before it (no probe ever saw its entry), and a slow poll
+comes with the stack of what its thread was doing."""
+import time
+
+from harness import CRATE, Workload, check, child, snapshot
+
+MS = 1_000_000
+
+
+def frames_of(node):
+    return (node.get("slow_poll_stack") or {}).get("frames", [])
+
+
+def test_stuck_before_attach():
+    """The wedge starts 0.3 s in; cattop attaches 1.2 s later, for 2 s."""
+    for profile in ("debug", "release"):
+        with Workload("tokio", profile, ["--seconds", "20", "--wedge-after-ms", "300",
+                                         "--wedge-ms", "15000"]) as w:
+            time.sleep(1.5)
+            snap = snapshot(w.pid, 2)
+            stuck = [t for t in snap["tasks"] if t.get("found_on_stack")]
+            check(len(stuck) == 1, "%s: tasks found on stacks: %s" % (
+                profile, [(t["name"], t["state"]) for t in stuck]))
+            t = stuck[0]
+            check(t["name"] == CRATE["tokio"] + "::wedged_task" and t["state"] == "running",
+                  "%s: the stuck task is %s (%s)" % (profile, t["name"], t["state"]))
+            check(t["inflight_ns"] >= 1900 * MS, "%s: in flight %d ns, want >= the 2 s "
+                  "since attach" % (profile, t["inflight_ns"]))
+            check(snap["tasks"][0] is t, "%s: the stuck task is not first" % profile)
+            check(any("wedged_loop" in f or "wedged_task" in f for f in frames_of(t)),
+                  "%s: its stack does not show the wedged code: %s" % (profile, frames_of(t)))
+            if profile == "debug":
+                root = child(t, CRATE["tokio"] + "::wedged_task")
+                loop = child(root, CRATE["tokio"] + "::wedged_loop")
+                check(loop["inflight_ns"] >= 1900 * MS, "wedged_loop not in flight")
+            check(w.alive(), "the target died")
+
+
+def test_slow_poll_stack():
+    """A wedge that starts after attach: its poll's stack names the loop,
+    with the line it spins on."""
+    with Workload("tokio", args=["--seconds", "20", "--wedge-after-ms", "1000",
+                                 "--wedge-ms", "15000"]) as w:
+        snap = snapshot(w.pid, 3)
+        wedged = snap["tasks"][0]
+        check(wedged["name"] == CRATE["tokio"] + "::wedged_task" and
+              not wedged.get("found_on_stack"), "first task %s" % wedged["name"])
+        loop = child(child(wedged, CRATE["tokio"] + "::wedged_task"),
+                     CRATE["tokio"] + "::wedged_loop")
+        frames = frames_of(loop)
+        check(any(f.startswith("wl_tokio::wedged_loop") and "wl-tokio/src/main.rs:" in f
+                  for f in frames), "wedged_loop's stack: %s" % frames)
+        check(loop["slow_poll_stack"]["sampled_after_ns"] > 0, "sample before the poll began")
+
+
+TESTS = [test_stuck_before_attach, test_slow_poll_stack]
