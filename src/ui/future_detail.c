@@ -145,6 +145,34 @@ static void draw_recent_slow(struct tui *ui, int y, const struct poll_stats *st)
 	}
 }
 
+/* The frames that matter come first: a few of what the thread ran. */
+#define STACK_LINES 8
+
+static int draw_slow_stack(struct tui *ui, int y, const struct task *task,
+			   const struct poll_stack *ps)
+{
+	char line[1100], name[1024], d[16];
+	size_t i;
+
+	if (task->from_stack)
+		draw_text(y++, 0, COLS, color_attr(ROLE_WARNING),
+			  "Found on a thread's stack: this poll began before cattop attached "
+			  "(in flight at least since then)",
+			  0);
+	if (!ps)
+		return y;
+	snprintf(line, sizeof(line), "Stack of the latest slow poll (sampled %s into it)",
+		 duration_format(ps->taken_at > ps->poll_began ? ps->taken_at - ps->poll_began : 0,
+				 d, sizeof(d)));
+	draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), line, 0);
+	for (i = 0; i < ps->count && i < STACK_LINES && y < LINES - 1; i++) {
+		session_frame_name(ui->s, ps->frames[i], i == 0, name, sizeof(name));
+		snprintf(line, sizeof(line), "  %s", name);
+		draw_text(y++, 0, COLS, color_attr(ROLE_NORMAL), line, 0);
+	}
+	return y + 1;
+}
+
 void future_detail_draw(struct tui *ui, int y)
 {
 	const struct task *task = tui_find_task(ui, ui->task_id);
@@ -160,6 +188,7 @@ void future_detail_draw(struct tui *ui, int y)
 	st = node ? &node->stats : &task->stats;
 	y = draw_identity(ui, y, task, node);
 	y = draw_summary(ui, y, st);
+	y = draw_slow_stack(ui, y, task, node ? node->slow_stack : task->slow_stack);
 	room = LINES - 1 - y - 4 -
 	       (int)(st->slow_polls < RECENT_SLOW_POLLS ? st->slow_polls : RECENT_SLOW_POLLS);
 	y = draw_histogram(ui, y, room > 3 ? room : 3, st);
