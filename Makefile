@@ -26,8 +26,8 @@ CFLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAG
 LDLIBS   := $(shell pkg-config --libs libbpf) -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm
 LDFLAGS  := $(SANFLAGS)
 
-BPF_SRC  := src/bpf/poll_trace.bpf.c
-SKEL     := $(OUTPUT)/poll_trace.skel.h
+BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
+SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS := $(filter-out src/cattop.c %.bpf.c,$(wildcard src/*.c src/*/*.c))
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 APP_OBJ  := $(OUTPUT)/obj/cattop.o
@@ -44,6 +44,8 @@ endif
 
 .PHONY: all clean test unit-test integration-test workloads format format-check demo bench
 .DELETE_ON_ERROR:
+# Generated skeletons are kept: every object depends on them.
+.SECONDARY: $(SKELS) $(SKELS:.skel.h=.bpf.o)
 
 all: $(OUTPUT)/cattop
 
@@ -54,17 +56,18 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(OUTPUT)/poll_trace.bpf.o: $(BPF_SRC) src/bpf/poll_trace.h $(OUTPUT)/vmlinux.h
+$(OUTPUT)/%.bpf.o: src/bpf/%.bpf.c src/bpf/%.h $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 		-I$(OUTPUT) -Isrc/bpf -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 	$(Q)llvm-strip -g $@
 
-$(SKEL): $(OUTPUT)/poll_trace.bpf.o
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name poll_trace_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUTPUT)/obj/%.o: src/%.c $(SKEL) $(OUTPUT)/default_config.h $(wildcard src/*.h src/*/*.h)
+$(OUTPUT)/obj/%.o: src/%.c $(SKELS) $(OUTPUT)/default_config.h $(OUTPUT)/timeline_html.h \
+		   $(wildcard src/*.h src/*/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -81,7 +84,8 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/check.h | $(OUTPUT)/tes
 workloads:
 	$(call msg,CARGO,tests/workloads)
 	$(Q)cd tests/workloads && $(CARGO) build -q && $(CARGO) build -q --release && \
-		$(CARGO) build -q --profile release-nodebug
+		$(CARGO) build -q --profile release-nodebug && \
+		$(CARGO) build -q --profile release-debuginfo -p wl-tokio
 
 unit-test: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(OUTPUT)
@@ -90,8 +94,41 @@ integration-test: all workloads
 	$(Q)python3 tests/integration/run.py --cattop $(OUTPUT)/cattop
 
 # The one command CI and the README run.
-test:
+test: fuzz-test
 	$(Q)$(MAKE) --no-print-directory SAN=1 unit-test integration-test
+
+# libFuzzer harnesses of the parsers (tests/fuzz), built with clang into
+# build/fuzz; `make test` runs each for FUZZ_TIME seconds over its corpus and
+# fails on a crash, leak or UB. Long runs: tests/run-fuzz.sh -h.
+FUZZ_OUT    := build/fuzz
+FUZZ_CC     ?= clang
+FUZZ_TIME   ?= 15
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g $(FUZZ_SAN) \
+	       -Isrc -I$(OUTPUT)
+FUZZ_LDLIBS := -ldw -lelf -liberty -linih -lncursesw
+FUZZERS     := config demangle elf_symbols dwarf_index
+fuzz_objs    = $(patsubst %,$(FUZZ_OUT)/obj/%.o,$(1))
+
+.PHONY: fuzz fuzz-test
+fuzz: $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZERS))
+
+fuzz-test: fuzz
+	$(Q)tests/run-fuzz.sh -t $(FUZZ_TIME) -o $(FUZZ_OUT) $(FUZZERS)
+
+$(FUZZ_OUT)/obj/%.o: src/%.c $(OUTPUT)/default_config.h $(wildcard src/*.h src/*/*.h)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_file.h
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(filter %.o,$^) $(FUZZ_LDLIBS) -o $@
+
+$(FUZZ_OUT)/fuzz_config: $(call fuzz_objs,config/config util/duration ui/colors)
+$(FUZZ_OUT)/fuzz_demangle: $(call fuzz_objs,probe/rust_demangle probe/classify)
+$(FUZZ_OUT)/fuzz_elf_symbols: $(call fuzz_objs,probe/elf_symbols probe/rust_demangle probe/classify)
+$(FUZZ_OUT)/fuzz_dwarf_index: $(call fuzz_objs,probe/dwarf_index)
 
 demo: all
 	$(Q)scripts/demo.sh $(OUTPUT)/cattop
@@ -111,3 +148,11 @@ $(OUTPUT)/default_config.h: config/cattop.ini | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q){ echo 'static const char default_config_text[] ='; \
 	      sed 's/\\/\\\\/g; s/"/\\"/g; s/^/\t"/; s/$$/\\n"/' $<; echo ';'; } > $@
+
+# The HTML export's page template, compiled in like the config ('?' escaped:
+# JavaScript's ?? must not read as a C trigraph).
+$(OUTPUT)/timeline_html.h: src/export/timeline.html | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q){ echo 'static const char timeline_html_text[] ='; \
+	      sed 's/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/^/\t"/; s/$$/\\n"/' $<; \
+	      echo ';'; } > $@

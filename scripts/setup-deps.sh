@@ -18,7 +18,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq || true   # a third-party source failing must not stop us
 apt-get install -y -qq -t bookworm-backports libbpf-dev bpftool libelf-dev libdw-dev >/dev/null
 apt-get install -y -qq \
-	clang llvm make pkg-config gcc libc6-dev linux-libc-dev \
+	clang llvm libclang-rt-14-dev make pkg-config gcc libc6-dev linux-libc-dev \
 	libiberty-dev libncurses-dev libinih-dev libjansson-dev \
 	cargo rustc tmux jq \
 	librust-tokio-dev librust-async-std-dev librust-smol-dev librust-futures-dev \
