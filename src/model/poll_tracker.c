@@ -13,6 +13,7 @@ void poll_tracker_init(struct poll_tracker *t, const struct site_table *sites,
 	memset(t, 0, sizeof(*t));
 	t->sites = sites;
 	t->model = model;
+	t->site_hits = calloc(sites->count ? sites->count : 1, sizeof(*t->site_hits));
 }
 
 static void free_values(struct u64_map *map)
@@ -28,6 +29,8 @@ void poll_tracker_free(struct poll_tracker *t)
 {
 	free_values(&t->threads);
 	free_values(&t->workers);
+	free(t->site_hits);
+	t->site_hits = NULL;
 }
 
 const struct thread_stack *poll_tracker_stack(const struct poll_tracker *t, uint32_t tid)
@@ -255,6 +258,8 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 	t->counters.events++;
 	if (type != EV_EXIT && site >= t->sites->count)
 		return;
+	if (type != EV_EXIT && t->site_hits)
+		t->site_hits[site]++;
 	switch (type) {
 	case EV_ENTER:
 		handle_enter(t, ev, site);

@@ -69,6 +69,7 @@ struct poll_tracker {
 	struct u64_map threads; /* tid -> thread_stack, only threads with open frames */
 	struct u64_map workers; /* tid -> worker */
 	struct tracker_counters counters;
+	uint64_t *site_hits;	   /* entries per site id: what the probes cost */
 	uint64_t returns_ready_at; /* when the return probes were all in */
 	poll_span_fn on_span;	   /* optional: told of every poll that ends */
 	void *span_ctx;

@@ -30,7 +30,8 @@ struct site {
 	char *location; /* "file:line" from DWARF, or NULL */
 	uint64_t addr;
 	uint64_t file_offset;
-	bool self_in_parm2;		 /* returns through a hidden pointer (see poll_trace.h) */
+	bool self_in_parm2; /* returns through a hidden pointer (see poll_trace.h) */
+	bool single_step;   /* its first instruction is single-stepped (probe_cost.h) */
 	struct coroutine_layout *layout; /* async fn/block with full DWARF, else NULL */
 };
 

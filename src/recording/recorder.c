@@ -124,6 +124,7 @@ static void write_site(struct recorder *r, const struct site *s, uint32_t id)
 					 .role = (uint8_t)s->role,
 					 .kind = (uint8_t)s->kind,
 					 .app = s->app,
+					 .flags = s->single_step ? SITE_SINGLE_STEP : 0,
 					 .addr = s->addr};
 	struct payload p = {.len = 0};
 

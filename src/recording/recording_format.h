@@ -62,9 +62,11 @@ struct recording_site_fixed {
 	uint8_t role; /* enum site_role */
 	uint8_t kind; /* enum future_kind */
 	uint8_t app;
-	uint8_t reserved;
+	uint8_t flags; /* SITE_SINGLE_STEP */
 	uint64_t addr;
 };
+
+#define SITE_SINGLE_STEP (1U << 0)
 
 /* A drain of the probes' buffer; with TICK_MODEL also a refresh of the
  * live model: prune done tasks, forget the dead threads listed after it. */

@@ -125,6 +125,7 @@ static int read_site(struct parse *ps, struct reader *r)
 	s->role = f.role;
 	s->kind = f.kind;
 	s->app = f.app;
+	s->single_step = f.flags & SITE_SINGLE_STEP;
 	s->addr = f.addr;
 	crate = take_string(r);
 	s->path = take_string(r);

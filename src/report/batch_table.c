@@ -16,8 +16,9 @@ static void print_header(FILE *out, const struct session *s, struct task_counts 
 		duration_format(now - s->started_ns, up, sizeof(up)), s->probes.attached_sites);
 	if (s->probes.rejected_sites)
 		fprintf(out, " (%zu rejected)", s->probes.rejected_sites);
-	fprintf(out, "  events %llu lost %llu%s\n", (unsigned long long)s->tracker.counters.events,
-		(unsigned long long)s->events_lost, s->target.exited ? "  [process exited]" : "");
+	fprintf(out, "  events %llu lost %llu  cost ~%.1f%% CPU%s\n",
+		(unsigned long long)s->tracker.counters.events, (unsigned long long)s->events_lost,
+		session_probe_cost_pct(s, now), s->target.exited ? "  [process exited]" : "");
 	fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n\n", c.total, c.running,
 		c.idle, c.done);
 	fprintf(out, "%6s %-7s %8s %9s %9s %9s %6s  %s\n", "ID", "STATE", "POLLS", "BUSY",

@@ -14,6 +14,7 @@
 #include "probe/code_lines.h"
 #include "probe/coroutine_layout.h"
 #include "probe/dwarf_index.h"
+#include "probe/probe_cost.h"
 #include "probe/rust_demangle.h"
 #include "probe/stack_scan.h"
 #include "probe/target_memory.h"
@@ -118,6 +119,24 @@ void session_frame_name(const struct session *s, uint64_t vaddr, bool innermost,
 	free(name);
 }
 
+double session_probe_cost_pct(const struct session *s, uint64_t now)
+{
+	uint64_t elapsed = now > s->started_ns ? now - s->started_ns : 0;
+
+	if (!elapsed || !s->tracker.site_hits)
+		return 0;
+	return 100.0 * (double)probe_cost_ns(&s->sites, s->tracker.site_hits) / (double)elapsed;
+}
+
+size_t session_single_step_sites(const struct session *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->sites.count; i++)
+		n += s->sites.sites[i].single_step;
+	return n;
+}
+
 bool session_await_source(const struct session *s, struct await_source *src)
 {
 	if (s->replay || !s->attached || s->target.exited)
@@ -161,8 +180,10 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	ret = read_symbols(s, err, errlen);
 	if (!ret)
 		ret = site_table_build(&s->symbols, s->dwarf, &so, &s->sites, err, errlen);
-	if (!ret)
+	if (!ret) {
+		probe_cost_mark_sites(&s->sites, s->target.binary);
 		read_await_info(s);
+	}
 	if (!ret) {
 		task_model_init(&s->model, cfg->threshold_ns, cfg->retain_done_ns,
 				cfg->max_done_tasks);

@@ -73,6 +73,11 @@ void session_thread_name(const struct session *s, uint32_t tid, char *buf, size_
 void session_frame_name(const struct session *s, uint64_t vaddr, bool innermost, char *buf,
 			size_t len);
 
+/* What the probes cost the target so far, as a share of one CPU (an
+ * estimate from the hits and each probe's kind, see probe_cost.h). */
+double session_probe_cost_pct(const struct session *s, uint64_t now);
+size_t session_single_step_sites(const struct session *s);
+
 /* How to read where idle tasks are parked; false when that cannot be
  * known (a replay has no process to look into). */
 bool session_await_source(const struct session *s, struct await_source *src);

@@ -142,7 +142,7 @@ static void add_stuck_task(struct stack_watch *w, struct session *s, uint32_t ti
 	}
 	t->from_stack = true;
 	t->running_tid = tid;
-	ps->poll_began = s->started_ns; /* as far as anyone can tell */
+	ps->poll_began = s->started_ns;		    /* as far as anyone can tell */
 	poll_stats_begin(&t->stats, s->started_ns); /* at least since the attach */
 	for (i = 0; i < nsites; i++) {
 		parent = task_model_child(t, parent, sites[i]);

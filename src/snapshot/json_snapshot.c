@@ -118,7 +118,7 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 	return o;
 }
 
-static json_t *probes_json(const struct session *s)
+static json_t *probes_json(const struct session *s, uint64_t now)
 {
 	json_t *o = json_object();
 
@@ -132,6 +132,8 @@ static json_t *probes_json(const struct session *s)
 	json_object_set_new(o, "rejected", json_integer(s->probes.rejected_sites));
 	json_object_set_new(o, "attach_ns", json_integer(s->probes.attach_ns));
 	json_object_set_new(o, "dwarf", json_boolean(s->sites.dwarf_used));
+	json_object_set_new(o, "single_step", json_integer(session_single_step_sites(s)));
+	json_object_set_new(o, "cost_cpu_pct", json_real(session_probe_cost_pct(s, now)));
 	return o;
 }
 
@@ -174,7 +176,7 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	json_object_set_new(root, "elapsed_ns", json_integer(now - s->started_ns));
 	json_object_set_new(root, "events_lost", json_integer(s->events_lost));
 	json_object_set_new(root, "target_exited", json_boolean(s->target.exited));
-	json_object_set_new(root, "probes", probes_json(s));
+	json_object_set_new(root, "probes", probes_json(s, now));
 	json_object_set_new(root, "counters", counters_json(s));
 	n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &sorted);
 	for (i = 0; i < n; i++)

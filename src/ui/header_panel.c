@@ -46,9 +46,9 @@ static void draw_second_line(struct tui *ui)
 
 	snprintf(line, sizeof(line),
 		 "Tasks: %zu, %zu running, %zu idle, %zu done   probes %zu  "
-		 "events/s %llu  ",
+		 "events/s %llu  cost ~%.1f%% CPU  ",
 		 c.total, c.running, c.idle, c.done, s->probes.attached_sites,
-		 (unsigned long long)ui->events_rate);
+		 (unsigned long long)ui->events_rate, session_probe_cost_pct(s, tui_now(ui)));
 	x = draw_text(1, 0, COLS, color_attr(ROLE_HEADER), line, 0);
 	snprintf(line, sizeof(line), "lost %llu", (unsigned long long)s->events_lost);
 	x = draw_text(1, x, COLS - x, color_attr(s->events_lost ? ROLE_WARNING : ROLE_HEADER), line,
