@@ -214,6 +214,7 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	    .runtime = o->runtime,
 	    .tasks_only = o->tasks_only,
 	    .verbose = o->verbose,
+	    .debug_file = o->debug_file,
 	};
 	char err[1024];
 	int ret;

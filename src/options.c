@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/duration.h"
 
@@ -18,6 +19,7 @@ enum long_only {
 	OPT_NO_COLOR,
 	OPT_MAX_SIZE,
 	OPT_FORMAT,
+	OPT_DEBUG_FILE,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +39,7 @@ static const struct option long_options[] = {
     {"output", required_argument, NULL, 'o'},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"debug-file", required_argument, NULL, OPT_DEBUG_FILE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -67,6 +70,8 @@ static void usage(FILE *out)
 	    "      --runtime NAME     auto (default), tokio, async-std, smol, or a config section\n"
 	    "      --scope app|all    futures of the application's crates (default) or all crates\n"
 	    "      --no-color         live view without colours (the ! markers stay)\n"
+	    "      --debug-file FILE  the binary's separate debug info (default: found by\n"
+	    "                         build id or .gnu_debuglink, as gdb does)\n"
 	    "  -v, --verbose          show libbpf's messages\n"
 	    "\n"
 	    "record: every poll to FILE, for replay or export elsewhere\n"
@@ -242,6 +247,11 @@ static int handle_option(int c, struct options *o)
 		return 0;
 	case 'o':
 		o->output_path = optarg;
+		return 0;
+	case OPT_DEBUG_FILE:
+		if (access(optarg, R_OK))
+			return fail("cannot read debug file '%s'", optarg);
+		o->debug_file = optarg;
 		return 0;
 	case OPT_MAX_SIZE:
 		return parse_size(optarg, &o->max_bytes)

@@ -32,6 +32,7 @@ struct options {
 	bool tasks_only;
 	bool verbose;
 	bool no_color;
+	const char *debug_file;	 /* --debug-file */
 	const char *input_path;	 /* replay, export: the recording */
 	const char *output_path; /* record, export: -o */
 	uint64_t duration_ns;	 /* record: -d, 0 = until stopped */

@@ -13,6 +13,7 @@
 #include "model/await_chain.h"
 #include "probe/code_lines.h"
 #include "probe/coroutine_layout.h"
+#include "probe/debug_file.h"
 #include "probe/dwarf_index.h"
 #include "probe/probe_cost.h"
 #include "probe/rust_demangle.h"
@@ -43,7 +44,19 @@ static int open_target(struct session *s, const struct session_opts *opts, char 
 	return target_open_pid(&s->target, opts->pid, err, errlen);
 }
 
-static int read_symbols(struct session *s, char *err, size_t errlen)
+/* DWARF kept apart from the binary: --debug-file, or where gdb looks. */
+static void find_debug_file(struct session *s, const struct session_opts *opts)
+{
+	if (opts->debug_file) {
+		snprintf(s->dwarf_path, sizeof(s->dwarf_path), "%s", opts->debug_file);
+		return;
+	}
+	if (debug_file_find(s->target.binary, s->target.exe, s->dwarf_path, sizeof(s->dwarf_path)))
+		s->dwarf_path[0] = '\0';
+}
+
+static int read_symbols(struct session *s, const struct session_opts *opts, char *err,
+			size_t errlen)
 {
 	const char *exe = s->target.exe;
 	int ret = elf_symbols_read(s->target.binary, &s->symbols);
@@ -70,7 +83,11 @@ static int read_symbols(struct session *s, char *err, size_t errlen)
 	}
 	/* DWARF is a bonus (kinds, locations): its absence is not an error. */
 	if (s->symbols.has_debug_info)
-		dwarf_index_open(s->target.binary, &s->dwarf);
+		snprintf(s->dwarf_path, sizeof(s->dwarf_path), "%s", s->target.binary);
+	else
+		find_debug_file(s, opts);
+	if (s->dwarf_path[0] && dwarf_index_open(s->dwarf_path, &s->dwarf))
+		s->dwarf_path[0] = '\0';
 	return 0;
 }
 
@@ -84,8 +101,8 @@ static void read_await_info(struct session *s)
 	    target_code_bias(s->target.pid, s->target.exe, &s->symbols, &s->code_bias) == 0;
 	if (!s->dwarf)
 		return;
-	coroutine_layouts_read(s->target.binary, s->dwarf, &s->sites);
-	code_lines_open(s->target.binary, &s->lines);
+	coroutine_layouts_read(s->dwarf_path, s->dwarf, &s->sites);
+	code_lines_open(s->dwarf_path, &s->lines);
 }
 
 static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -169,6 +186,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 		  size_t errlen)
 {
 	struct site_scan_opts so = {cfg, opts->runtime, opts->tasks_only};
+	uint64_t scan_start;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
@@ -177,12 +195,14 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	ret = open_target(s, opts, err, errlen);
 	if (ret)
 		return ret;
-	ret = read_symbols(s, err, errlen);
+	scan_start = monotonic_now_ns();
+	ret = read_symbols(s, opts, err, errlen);
 	if (!ret)
 		ret = site_table_build(&s->symbols, s->dwarf, &so, &s->sites, err, errlen);
 	if (!ret) {
 		probe_cost_mark_sites(&s->sites, s->target.binary);
 		read_await_info(s);
+		s->scan_ns = monotonic_now_ns() - scan_start;
 	}
 	if (!ret) {
 		task_model_init(&s->model, cfg->threshold_ns, cfg->retain_done_ns,

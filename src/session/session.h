@@ -29,6 +29,7 @@ struct session_opts {
 	const char *runtime; /* "auto" or a [runtime NAME] */
 	bool tasks_only;
 	bool verbose;
+	const char *debug_file; /* DWARF (and symbols) kept apart, or NULL: look for it */
 };
 
 struct session {
@@ -49,6 +50,8 @@ struct session {
 	struct code_lines *lines;  /* source lines of code addresses, if DWARF */
 	int64_t code_bias;	   /* run-time minus link-time code address */
 	bool code_bias_known;
+	uint64_t scan_ns;	   /* reading symbols, DWARF and sites before attaching */
+	char dwarf_path[4096];	   /* where the DWARF was read from, "" if none */
 	struct stack_watch stacks; /* slow polls' stacks, polls begun before attach */
 };
 

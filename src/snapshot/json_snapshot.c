@@ -130,8 +130,11 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 			    json_integer(site_table_count_role(&s->sites, SITE_FUTURE)));
 	json_object_set_new(o, "attached", json_integer(s->probes.attached_sites));
 	json_object_set_new(o, "rejected", json_integer(s->probes.rejected_sites));
+	json_object_set_new(o, "scan_ns", json_integer(s->scan_ns));
 	json_object_set_new(o, "attach_ns", json_integer(s->probes.attach_ns));
 	json_object_set_new(o, "dwarf", json_boolean(s->sites.dwarf_used));
+	if (s->dwarf_path[0] && strcmp(s->dwarf_path, s->target.binary) != 0)
+		json_object_set_new(o, "debug_file", json_string(s->dwarf_path));
 	json_object_set_new(o, "single_step", json_integer(session_single_step_sites(s)));
 	json_object_set_new(o, "cost_cpu_pct", json_real(session_probe_cost_pct(s, now)));
 	return o;

@@ -3,6 +3,7 @@ fns deep in a 300 ms sleep, and the snapshot must give that await stack line
 by line, as the workload sources have it; so must the live tree view."""
 import os
 import re
+import subprocess
 import tempfile
 import time
 
@@ -108,4 +109,29 @@ def test_tui_await_points():
             ui.close()
 
 
-TESTS = [test_await_points, test_await_points_release, test_tui_await_points]
+
+
+def test_split_debug_file():
+    """DWARF in a separate file, found through .gnu_debuglink as gdb finds
+    it, or given with --debug-file: locations and await points as before."""
+    with tempfile.TemporaryDirectory() as d:
+        exe, dbg = os.path.join(d, "wl-tokio"), os.path.join(d, "wl-tokio.debug")
+        other = os.path.join(d, "elsewhere.debug")
+        subprocess.run(["objcopy", "--only-keep-debug", harness.binary("tokio"), dbg], check=True)
+        subprocess.run(["objcopy", "--strip-debug", "--add-gnu-debuglink=" + dbg,
+                        harness.binary("tokio"), exe], check=True)
+        with Workload("tokio", exe=exe, args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w:
+            snap = snapshot(w.pid, 2)
+            check(snap["probes"].get("debug_file") == dbg, "debug file %s"
+                  % snap["probes"].get("debug_file"))
+            check_parked("tokio", snap)
+            os.rename(dbg, other)
+            snap = snapshot(w.pid, 1)
+            check(not snap["probes"]["dwarf"], "DWARF found without its file")
+            snap = snapshot(w.pid, 2, ["--debug-file", other])
+            check(snap["probes"].get("debug_file") == other, "--debug-file not used")
+            check_parked("tokio", snap)
+
+
+TESTS = [test_await_points, test_await_points_release, test_tui_await_points,
+         test_split_debug_file]
