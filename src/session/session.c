@@ -103,6 +103,8 @@ static void read_await_info(struct session *s)
 		return;
 	coroutine_layouts_read(s->dwarf_path, s->dwarf, &s->sites);
 	code_lines_open(s->dwarf_path, &s->lines);
+	if (site_table_count_role(&s->sites, SITE_FUTURE))
+		inlined_futures_read(s->dwarf_path, &s->sites, &s->inlined);
 }
 
 static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -351,6 +353,7 @@ void session_stop(struct session *s)
 	s->dwarf = NULL;
 	code_lines_free(s->lines);
 	s->lines = NULL;
+	inlined_futures_free(&s->inlined);
 	elf_symbols_free(&s->symbols);
 	replay_free(s->replay);
 	s->replay = NULL;

@@ -11,6 +11,7 @@
 #include "model/task_model.h"
 #include "probe/attach.h"
 #include "probe/elf_symbols.h"
+#include "probe/inlined_futures.h"
 #include "probe/site_table.h"
 #include "probe/target.h"
 #include "session/stack_watch.h"
@@ -50,9 +51,10 @@ struct session {
 	struct code_lines *lines;  /* source lines of code addresses, if DWARF */
 	int64_t code_bias;	   /* run-time minus link-time code address */
 	bool code_bias_known;
-	uint64_t scan_ns;	   /* reading symbols, DWARF and sites before attaching */
-	char dwarf_path[4096];	   /* where the DWARF was read from, "" if none */
-	struct stack_watch stacks; /* slow polls' stacks, polls begun before attach */
+	uint64_t scan_ns;		/* reading symbols, DWARF and sites before attaching */
+	char dwarf_path[4096];		/* where the DWARF was read from, "" if none */
+	struct inlined_futures inlined; /* the application's futures with no code of their own */
+	struct stack_watch stacks;	/* slow polls' stacks, polls begun before attach */
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno

@@ -37,6 +37,44 @@ struct task_ctx {
 	size_t chain_len;
 };
 
+/* The futures inlined into this one: their time is its time. */
+static void add_inlined(json_t *f, const struct inlined_futures *in, int site)
+{
+	json_t *list = NULL;
+	size_t i;
+
+	for (i = 0; i < in->count; i++) {
+		if (in->list[i].into_site != site)
+			continue;
+		if (!list)
+			list = json_array();
+		json_array_append_new(list, json_string(in->list[i].name));
+	}
+	if (list)
+		json_object_set_new(f, "inlined", list);
+}
+
+/* The application's futures no probe can time, and why. */
+static json_t *inlined_json(const struct inlined_futures *in)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; i < in->count; i++) {
+		const struct inlined_future *f = &in->list[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(f->name));
+		json_object_set_new(o, "kind", json_string(future_kind_name(f->kind)));
+		json_object_set_new(o, "location", nullable_string(f->location));
+		json_object_set_new(o, "inlined_into", json_string(f->into));
+		json_object_set_new(o, "reason",
+				    json_string("inlined: no code of its own to probe"));
+		json_array_append_new(list, o);
+	}
+	return list;
+}
+
 /* What the thread ran during a slow poll, innermost frame first. */
 static json_t *stack_json(const struct session *s, const struct poll_stack *ps)
 {
@@ -75,6 +113,7 @@ static json_t *futures_json(const struct future_node *n, const struct task_ctx *
 			json_object_set_new(f, "awaiting", json_string(awaiting));
 		if (n->slow_stack)
 			json_object_set_new(f, "slow_poll_stack", stack_json(c->s, n->slow_stack));
+		add_inlined(f, &c->s->inlined, (int)n->site);
 		json_object_set_new(f, "children", futures_json(n->children, c));
 		json_array_append_new(list, f);
 	}
@@ -181,6 +220,7 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	json_object_set_new(root, "target_exited", json_boolean(s->target.exited));
 	json_object_set_new(root, "probes", probes_json(s, now));
 	json_object_set_new(root, "counters", counters_json(s));
+	json_object_set_new(root, "unprobed_futures", inlined_json(&s->inlined));
 	n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &sorted);
 	for (i = 0; i < n; i++)
 		json_array_append_new(tasks, task_json(sorted[i], ctx, has_src ? &src : NULL));

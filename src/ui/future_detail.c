@@ -19,6 +19,28 @@ static bool node_in(const struct future_node *n, const void *wanted)
 	return false;
 }
 
+/* Futures the compiler inlined into this one: their time is its time. */
+static int draw_inlined(struct tui *ui, int y, uint32_t site)
+{
+	const struct inlined_futures *in = &ui->s->inlined;
+	char line[1024];
+	size_t i, used = 0;
+
+	line[0] = '\0';
+	for (i = 0; i < in->count && used < sizeof(line) - 1; i++) {
+		int n;
+
+		if (in->list[i].into_site != (int)site)
+			continue;
+		n = snprintf(line + used, sizeof(line) - used, "%s%s", used ? ", " : "Inlined  ",
+			     in->list[i].name);
+		used = n < 0 ? used : used + (size_t)n;
+	}
+	if (used)
+		draw_text(y++, 0, COLS, color_attr(ROLE_DIM), line, 0);
+	return y;
+}
+
 static int draw_identity(struct tui *ui, int y, const struct task *task,
 			 const struct future_node *node)
 {
@@ -36,6 +58,7 @@ static int draw_identity(struct tui *ui, int y, const struct task *task,
 		draw_text(y++, 0, COLS, color_attr(ROLE_NORMAL), line, 0);
 		snprintf(line, sizeof(line), "Symbol   %s", site->path);
 		draw_text(y++, 0, COLS, color_attr(ROLE_DIM), line, 0);
+		y = draw_inlined(ui, y, node->site);
 	}
 	snprintf(line, sizeof(line), "Task     #%llu %s (%s)", (unsigned long long)task->id,
 		 task_name(task, &ui->s->sites), task_state_name(task_state(task)));

@@ -86,6 +86,25 @@ def test_await_points_release():
         snap = snapshot(w.pid, 2)
         stacks = [t["name"] for t in snap["tasks"] if t.get("await_stack")]
         check(not stacks, "await stacks without the DWARF to back them: %s" % stacks)
+        check_inlined_reported(snap)
+
+
+def check_inlined_reported(snap):
+    """The nested async fns were inlined into ticker_task: no probe can time
+    them, and the snapshot says so, with their lines."""
+    crate = CRATE["tokio"]
+    unprobed = {f["name"]: f for f in snap["unprobed_futures"]}
+    for name in ("nested_outer", "nested_middle", "nested_inner"):
+        f = unprobed.get(crate + "::" + name)
+        check(f is not None, "%s not reported as unprobed: %s" % (name, sorted(unprobed)))
+        check(f["inlined_into"] == crate + "::ticker_task" and f["kind"] == "async_fn" and
+              f["location"] == harness.source_line("tokio", r"async fn %s\(" % name),
+              "%s reported as %s" % (name, f))
+    ticker = one_task(snap, crate + "::ticker_task")
+    root = next(f for f in ticker["futures"] if f["name"] == crate + "::ticker_task")
+    check(root.get("inlined") == [crate + "::nested_outer", crate + "::nested_middle",
+                                  crate + "::nested_inner"], "ticker's inlined %s"
+          % root.get("inlined"))
 
 
 def test_tui_await_points():
