@@ -215,6 +215,7 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	    .tasks_only = o->tasks_only,
 	    .verbose = o->verbose,
 	    .debug_file = o->debug_file,
+	    .no_cache = o->no_cache,
 	};
 	char err[1024];
 	int ret;

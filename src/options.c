@@ -20,6 +20,7 @@ enum long_only {
 	OPT_MAX_SIZE,
 	OPT_FORMAT,
 	OPT_DEBUG_FILE,
+	OPT_NO_CACHE,
 };
 
 static const struct option long_options[] = {
@@ -40,6 +41,7 @@ static const struct option long_options[] = {
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"debug-file", required_argument, NULL, OPT_DEBUG_FILE},
+    {"no-cache", no_argument, NULL, OPT_NO_CACHE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -72,6 +74,7 @@ static void usage(FILE *out)
 	    "      --no-color         live view without colours (the ! markers stay)\n"
 	    "      --debug-file FILE  the binary's separate debug info (default: found by\n"
 	    "                         build id or .gnu_debuglink, as gdb does)\n"
+	    "      --no-cache         scan the binary even if ~/.cache/cattop has its sites\n"
 	    "  -v, --verbose          show libbpf's messages\n"
 	    "\n"
 	    "record: every poll to FILE, for replay or export elsewhere\n"
@@ -247,6 +250,9 @@ static int handle_option(int c, struct options *o)
 		return 0;
 	case 'o':
 		o->output_path = optarg;
+		return 0;
+	case OPT_NO_CACHE:
+		o->no_cache = true;
 		return 0;
 	case OPT_DEBUG_FILE:
 		if (access(optarg, R_OK))

@@ -17,6 +17,7 @@
 #include "probe/dwarf_index.h"
 #include "probe/probe_cost.h"
 #include "probe/rust_demangle.h"
+#include "probe/site_cache.h"
 #include "probe/stack_scan.h"
 #include "probe/target_memory.h"
 #include "recording/recorder.h"
@@ -86,9 +87,41 @@ static int read_symbols(struct session *s, const struct session_opts *opts, char
 		snprintf(s->dwarf_path, sizeof(s->dwarf_path), "%s", s->target.binary);
 	else
 		find_debug_file(s, opts);
+	return 0;
+}
+
+/* Everything DWARF says about the sites: kinds, lines, state machines,
+ * inlined futures. The slow part of starting on a big debug build. */
+static int scan_sites(struct session *s, const struct site_scan_opts *so, char *err, size_t errlen)
+{
+	int ret;
+
 	if (s->dwarf_path[0] && dwarf_index_open(s->dwarf_path, &s->dwarf))
 		s->dwarf_path[0] = '\0';
+	ret = site_table_build(&s->symbols, s->dwarf, so, &s->sites, err, errlen);
+	if (ret || !s->dwarf)
+		return ret;
+	coroutine_layouts_read(s->dwarf_path, s->dwarf, &s->sites);
+	if (site_table_count_role(&s->sites, SITE_FUTURE))
+		inlined_futures_read(s->dwarf_path, &s->sites, &s->inlined);
 	return 0;
+}
+
+/* The sites, from the cache when this build was scanned before. */
+static int find_sites(struct session *s, const struct session_opts *opts,
+		      const struct site_scan_opts *so, char *err, size_t errlen)
+{
+	struct site_cache_key key = {s->target.binary, s->dwarf_path, so};
+	int ret;
+
+	s->sites_cached =
+	    !opts->no_cache && site_cache_load(&key, &s->symbols, &s->sites, &s->inlined) == 0;
+	if (s->sites_cached)
+		return 0;
+	ret = scan_sites(s, so, err, errlen);
+	if (!ret && !opts->no_cache)
+		site_cache_store(&key, &s->sites, &s->inlined);
+	return ret;
 }
 
 /* What it takes to say where idle tasks are parked; all optional. */
@@ -99,12 +132,8 @@ static void read_await_info(struct session *s)
 	 * after the release. */
 	s->code_bias_known =
 	    target_code_bias(s->target.pid, s->target.exe, &s->symbols, &s->code_bias) == 0;
-	if (!s->dwarf)
-		return;
-	coroutine_layouts_read(s->dwarf_path, s->dwarf, &s->sites);
-	code_lines_open(s->dwarf_path, &s->lines);
-	if (site_table_count_role(&s->sites, SITE_FUTURE))
-		inlined_futures_read(s->dwarf_path, &s->sites, &s->inlined);
+	if (s->dwarf_path[0])
+		code_lines_open(s->dwarf_path, &s->lines);
 }
 
 static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -200,7 +229,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	scan_start = monotonic_now_ns();
 	ret = read_symbols(s, opts, err, errlen);
 	if (!ret)
-		ret = site_table_build(&s->symbols, s->dwarf, &so, &s->sites, err, errlen);
+		ret = find_sites(s, opts, &so, err, errlen);
 	if (!ret) {
 		probe_cost_mark_sites(&s->sites, s->target.binary);
 		read_await_info(s);

@@ -31,6 +31,7 @@ struct session_opts {
 	bool tasks_only;
 	bool verbose;
 	const char *debug_file; /* DWARF (and symbols) kept apart, or NULL: look for it */
+	bool no_cache;		/* scan the binary even if its sites are cached */
 };
 
 struct session {
@@ -52,6 +53,7 @@ struct session {
 	int64_t code_bias;	   /* run-time minus link-time code address */
 	bool code_bias_known;
 	uint64_t scan_ns;		/* reading symbols, DWARF and sites before attaching */
+	bool sites_cached;		/* the sites came from the cache (site_cache.h) */
 	char dwarf_path[4096];		/* where the DWARF was read from, "" if none */
 	struct inlined_futures inlined; /* the application's futures with no code of their own */
 	struct stack_watch stacks;	/* slow polls' stacks, polls begun before attach */

@@ -170,6 +170,7 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 	json_object_set_new(o, "attached", json_integer(s->probes.attached_sites));
 	json_object_set_new(o, "rejected", json_integer(s->probes.rejected_sites));
 	json_object_set_new(o, "scan_ns", json_integer(s->scan_ns));
+	json_object_set_new(o, "cached", json_boolean(s->sites_cached));
 	json_object_set_new(o, "attach_ns", json_integer(s->probes.attach_ns));
 	json_object_set_new(o, "dwarf", json_boolean(s->sites.dwarf_used));
 	if (s->dwarf_path[0] && strcmp(s->dwarf_path, s->target.binary) != 0)
