@@ -156,3 +156,26 @@ $(OUTPUT)/timeline_html.h: src/export/timeline.html | $(OUTPUT)
 	$(Q){ echo 'static const char timeline_html_text[] ='; \
 	      sed 's/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/^/\t"/; s/$$/\\n"/' $<; \
 	      echo ';'; } > $@
+
+# Overhead and scale benchmarks (issue #3; bench/). bench-workloads builds
+# bench/workloads (offline, Debian's crates) in the three builds the
+# benchmark compares: release (debug = 1), debug, and debug with frame
+# pointers (target-fp/); plus bench-many (debug) for the attach timing.
+# `make bench` runs bench/run.py (overhead tables) and bench/scale.py
+# (attach/detach, memory, event rate); BENCH_ARGS / SCALE_ARGS add options,
+# e.g. make bench BENCH_ARGS=--quick SCALE_ARGS=--quick.
+.PHONY: bench-workloads bench-scale
+bench-workloads:
+	$(call msg,CARGO,bench/workloads)
+	$(Q)cd bench/workloads && \
+		RUSTFLAGS= CARGO_TARGET_DIR=target $(CARGO) build -q --release && \
+		RUSTFLAGS= CARGO_TARGET_DIR=target $(CARGO) build -q && \
+		RUSTFLAGS= CARGO_TARGET_DIR=target $(CARGO) build -q -p bench-many && \
+		RUSTFLAGS="-C force-frame-pointers=yes" CARGO_TARGET_DIR=target-fp $(CARGO) build -q
+
+bench: all bench-workloads
+	$(Q)python3 bench/run.py --no-build --cattop $(OUTPUT)/cattop $(BENCH_ARGS)
+	$(Q)python3 bench/scale.py --no-build --cattop $(OUTPUT)/cattop $(SCALE_ARGS)
+
+bench-scale: all bench-workloads
+	$(Q)python3 bench/scale.py --no-build --cattop $(OUTPUT)/cattop $(SCALE_ARGS)
