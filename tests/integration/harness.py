@@ -112,10 +112,13 @@ def child(node, name):
     return found[0]
 
 
-def uprobe_multi_links():
+def uprobe_multi_links(pid=None):
+    """uprobe_multi links, those on process pid only when it is given (other
+    cattops may run meanwhile)."""
     out = subprocess.run(["bpftool", "link", "show", "-j"], capture_output=True, text=True)
     links = json.loads(out.stdout or "[]")
-    return [l for l in links if l.get("type") == "uprobe_multi"]
+    return [l for l in links if l.get("type") == "uprobe_multi"
+            and (pid is None or l.get("pid") == pid)]
 
 
 class Tmux:
