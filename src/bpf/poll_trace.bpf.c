@@ -4,10 +4,11 @@
  * registers into the ring buffer; pairing entries with returns, nesting and
  * resynchronisation after lost returns are done in user space by stack
  * pointer, so the BPF side needs no per-thread map at all. */
-#include "vmlinux.h"
+#include <linux/types.h>
+#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
 #include "poll_trace.h"
+#include "saved_regs.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -37,8 +38,9 @@ static __always_inline void count_lost(void)
 		(*lost)++;
 }
 
-static __always_inline int emit(struct pt_regs *ctx, __u32 type)
+static __always_inline int emit(void *ctx, __u32 type)
 {
+	const struct saved_regs *regs = ctx;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	struct poll_event *e;
@@ -55,13 +57,13 @@ static __always_inline int emit(struct pt_regs *ctx, __u32 type)
 		return 0;
 	}
 	e->ts = bpf_ktime_get_ns();
-	e->sp = PT_REGS_SP(ctx);
+	e->sp = regs->sp;
 	e->arg = 0;
 	e->ret = 0;
 	if (type != EV_EXIT) {
 		/* Both loads, then a select: the verifier rejects a context
 		 * read at a computed offset. */
-		__u64 parm1 = PT_REGS_PARM1(ctx), parm2 = PT_REGS_PARM2(ctx);
+		__u64 parm1 = regs->di, parm2 = regs->si;
 
 		barrier_var(parm1);
 		barrier_var(parm2);
@@ -79,13 +81,13 @@ static __always_inline int emit(struct pt_regs *ctx, __u32 type)
 }
 
 SEC("uprobe.multi")
-int BPF_UPROBE(poll_enter)
+int poll_enter(void *ctx)
 {
 	return emit(ctx, EV_ENTER);
 }
 
 SEC("uretprobe.multi")
-int BPF_URETPROBE(poll_exit)
+int poll_exit(void *ctx)
 {
 	return emit(ctx, EV_EXIT);
 }

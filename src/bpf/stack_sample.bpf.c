@@ -3,10 +3,10 @@
  * and a copy of the top of the user stack. Rust builds have no frame
  * pointers by default, so the stack is scanned for return addresses in user
  * space rather than walked here. */
-#include "vmlinux.h"
+#include <linux/types.h>
+#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
+#include "saved_regs.h"
 #include "stack_sample.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -33,23 +33,26 @@ static __always_inline __u32 copy_stack(struct stack_sample *s)
 }
 
 SEC("perf_event")
-int sample_stack(struct bpf_perf_event_data *ctx)
+int sample_stack(void *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct pt_regs *regs;
+	struct saved_regs regs;
 	struct stack_sample *s;
 
+	(void)ctx;
 	if ((pid_tgid >> 32) != target_tgid)
 		return 0;
 	/* The user registers, even when the sample hit in the kernel. */
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (bpf_probe_read_kernel(&regs, sizeof(regs),
+				  (void *)bpf_task_pt_regs(bpf_get_current_task_btf())))
+		return 0;
 	s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
 	if (!s)
 		return 0;
 	s->ts = bpf_ktime_get_ns();
 	s->tid = (__u32)pid_tgid;
-	s->ip = BPF_CORE_READ(regs, ip);
-	s->sp = BPF_CORE_READ(regs, sp);
+	s->ip = regs.ip;
+	s->sp = regs.sp;
 	s->len = copy_stack(s);
 	bpf_ringbuf_submit(s, BPF_RB_NO_WAKEUP);
 	return 0;

@@ -180,6 +180,24 @@ static bool is_return_address(const struct elf_symbols *syms, const struct code_
 	return !code || follows_call(code, before);
 }
 
+/* The number of frames to keep when a call to target goes into frame k
+ * and frames k+1.. were never seen to be called (stale words); n if no
+ * unverified run ends at a frame of target's function. */
+static size_t drop_stale_frames(const struct elf_symbols *syms, const uint64_t *frames, size_t n,
+				uint64_t verified, uint64_t target)
+{
+	const struct elf_symbol *fn = symbol_at(syms, target);
+	size_t k;
+
+	for (k = n; k-- > 0;) {
+		if (symbol_at(syms, frames[k]) == fn)
+			return k + 1;
+		if (k < 64 && (verified >> k & 1))
+			break; /* a frame surely called: nothing below it is stale */
+	}
+	return n;
+}
+
 /* Frames are checked against each other: a direct call before a return
  * address must go to the function of the frame below it, which drops most
  * stale words (return addresses of calls that already returned). */
@@ -201,9 +219,17 @@ size_t stack_scan(const struct stack_sample *s, const struct scan_target *t,
 		if (!is_return_address(syms, img, vaddr) || (n && frames[n - 1] == vaddr))
 			continue;
 		target = call_target(syms, img, t, vaddr);
-		if (target && below && symbol_at(syms, target) != below)
-			continue;
-		if (target && below && n < 64)
+		if (target && below && symbol_at(syms, target) != below) {
+			/* It may call a frame further in, past stale words that
+			 * were taken for frames: drop those, keep this one. */
+			size_t k = drop_stale_frames(syms, frames, n, *verified, target);
+
+			if (k == n)
+				continue;
+			n = k;
+			*verified &= (n < 64 ? (1ULL << n) : 0) - 1;
+		}
+		if (target && n && n < 64)
 			*verified |= 1ULL << n;
 		frames[n++] = vaddr;
 		below = symbol_at(syms, vaddr);
