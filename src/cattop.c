@@ -72,6 +72,17 @@ static void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
 }
 
+static void report_gone(const struct session *s)
+{
+	if (s->target.execed)
+		fprintf(stderr,
+			"cattop: process %d replaced its program (exec): what it runs now is "
+			"not traced\n",
+			s->target.pid);
+	else
+		fprintf(stderr, "cattop: process %d exited\n", s->target.pid);
+}
+
 /* Runs until -n refreshes, a stop signal, or the target's exit. */
 static void run_batch(struct session *s, const struct options *o)
 {
@@ -83,7 +94,7 @@ static void run_batch(struct session *s, const struct options *o)
 
 		session_drain(s);
 		if (!session_target_alive(s)) {
-			fprintf(stderr, "cattop: process %d exited\n", s->target.pid);
+			report_gone(s);
 			break;
 		}
 		if (now >= next) {
@@ -143,6 +154,7 @@ static bool record_should_stop(struct session *s, const struct options *o, uint6
 	}
 	if (!session_target_alive(s)) {
 		*why = END_TARGET_EXITED;
+		report_gone(s);
 		return true;
 	}
 	*why = END_STOPPED;

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static void remember_program(struct target *t, const char *path, bool confirmed);
+
 #define CAP_PERFMON_BIT	   38
 #define CAP_BPF_BIT	   39
 #define CAP_SYS_PTRACE_BIT 19
@@ -129,6 +131,7 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 		return ret;
 	}
 	t->exe[n] = '\0';
+	remember_program(t, t->binary, true);
 	thread_comm(pid, pid, t->comm, sizeof(t->comm));
 	return 0;
 }
@@ -205,6 +208,7 @@ int target_launch(struct target *t, char *const argv[], char *err, size_t errlen
 	t->release_fd = fds[1];
 	/* Until exec, the child runs cattop's image: probe the file itself. */
 	snprintf(t->binary, sizeof(t->binary), "%s", t->exe);
+	remember_program(t, t->binary, false);
 	snprintf(t->comm, sizeof(t->comm), "%.31s",
 		 strrchr(t->exe, '/') ? strrchr(t->exe, '/') + 1 : t->exe);
 	return 0;
@@ -223,14 +227,47 @@ int target_release(struct target *t)
 	return ret;
 }
 
+static void remember_program(struct target *t, const char *path, bool confirmed)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		t->exe_dev = st.st_dev;
+		t->exe_ino = st.st_ino;
+		t->exe_confirmed = confirmed;
+	}
+}
+
+/* An exec leaves the pid but not the code the probes are on. A launched
+ * command runs cattop's own image until its exec: it counts only once
+ * /proc/PID/exe has been seen to be the command. */
+static bool program_replaced(struct target *t)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
+	if (!t->exe_ino || stat(path, &st))
+		return false;
+	if (st.st_dev == t->exe_dev && st.st_ino == t->exe_ino) {
+		t->exe_confirmed = true;
+		return false;
+	}
+	return t->exe_confirmed;
+}
+
 bool target_alive(struct target *t)
 {
 	char path[64];
 	char state = 0;
 	uid_t uid;
 
-	if (t->exited)
+	if (t->exited || t->execed)
 		return false;
+	if (program_replaced(t)) {
+		t->execed = true;
+		return false;
+	}
 	if (t->launched) {
 		int status;
 

@@ -4,6 +4,7 @@
 #define CATTOP_TARGET_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,6 +17,9 @@ struct target {
 	char comm[32];
 	int exit_status; /* launched: set once reaped */
 	bool exited;
+	bool execed;		   /* it replaced its program: the probes see nothing new */
+	uint64_t exe_dev, exe_ino; /* the program cattop read and probed */
+	bool exe_confirmed;	   /* /proc/PID/exe was seen to be that program */
 };
 
 /* Checks that pid is a live user-space process this user may trace.

@@ -219,6 +219,7 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	json_object_set_new(root, "elapsed_ns", json_integer(now - s->started_ns));
 	json_object_set_new(root, "events_lost", json_integer(s->events_lost));
 	json_object_set_new(root, "target_exited", json_boolean(s->target.exited));
+	json_object_set_new(root, "target_execed", json_boolean(s->target.execed));
 	json_object_set_new(root, "probes", probes_json(s, now));
 	json_object_set_new(root, "counters", counters_json(s));
 	json_object_set_new(root, "unprobed_futures", inlined_json(&s->inlined));

@@ -156,7 +156,11 @@ static void watch_target(struct tui *ui)
 	session_drain(ui->s);
 	ui->exited_at = monotonic_now_ns();
 	ui->exited = true;
-	tui_set_status(ui, "process %d exited: the view is frozen; q quits", ui->s->target.pid);
+	tui_set_status(ui,
+		       ui->s->target.execed
+			   ? "process %d replaced its program (exec): the view is frozen; q quits"
+			   : "process %d exited: the view is frozen; q quits",
+		       ui->s->target.pid);
 	ui->status_until = UINT64_MAX;
 }
 
