@@ -149,7 +149,31 @@ static bool comment_names_rustc(Elf_Scn *comment)
 	return false;
 }
 
+/* The executable segments of the file the probes go on: a separate debug
+ * file keeps the program headers, but not the file offsets they map to. */
+static int read_code_segments(const char *path, struct segments *segs)
+{
+	Elf *elf;
+	int fd, err = -ENOEXEC;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF)
+		err = read_exec_segments(elf, segs);
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return err;
+}
+
 int elf_symbols_read(const char *path, struct elf_symbols *out)
+{
+	return elf_symbols_read_from(path, path, out);
+}
+
+int elf_symbols_read_from(const char *path, const char *code_path, struct elf_symbols *out)
 {
 	struct segments segs = {0};
 	Elf_Scn *symtab;
@@ -167,7 +191,8 @@ int elf_symbols_read(const char *path, struct elf_symbols *out)
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx))
 		goto cleanup;
-	err = read_exec_segments(elf, &segs);
+	err = strcmp(path, code_path) ? read_code_segments(code_path, &segs)
+				      : read_exec_segments(elf, &segs);
 	if (err)
 		goto cleanup;
 	symtab = find_section(elf, SHT_SYMTAB, NULL, shstrndx);

@@ -24,6 +24,9 @@ struct elf_symbols {
 /* Returns 0, -ENOENT/-EACCES (cannot open), -ENOEXEC (not an ELF file or
  * malformed), -ENOMEM. */
 int elf_symbols_read(const char *path, struct elf_symbols *out);
+/* The symbols of path (a separate debug file) with the file offsets of
+ * code_path, the binary they describe. */
+int elf_symbols_read_from(const char *path, const char *code_path, struct elf_symbols *out);
 void elf_symbols_free(struct elf_symbols *syms);
 
 #endif

@@ -56,6 +56,21 @@ static void find_debug_file(struct session *s, const struct session_opts *opts)
 		s->dwarf_path[0] = '\0';
 }
 
+/* A stripped binary whose symbols live on in its debug file. */
+static void symbols_from_debug_file(struct session *s)
+{
+	struct elf_symbols syms;
+
+	if (elf_symbols_read_from(s->dwarf_path, s->target.binary, &syms))
+		return;
+	if (!syms.has_symtab) {
+		elf_symbols_free(&syms);
+		return;
+	}
+	elf_symbols_free(&s->symbols);
+	s->symbols = syms;
+}
+
 static int read_symbols(struct session *s, const struct session_opts *opts, char *err,
 			size_t errlen)
 {
@@ -75,18 +90,20 @@ static int read_symbols(struct session *s, const struct session_opts *opts, char
 			 exe);
 		return -ENOEXEC;
 	}
-	if (!s->symbols.has_symtab) {
-		snprintf(err, errlen,
-			 "%s is stripped (no .symtab): cattop needs the symbol table; build with "
-			 "strip = false in the Cargo profile and do not run strip on it",
-			 exe);
-		return -ENOEXEC;
-	}
 	/* DWARF is a bonus (kinds, locations): its absence is not an error. */
 	if (s->symbols.has_debug_info)
 		snprintf(s->dwarf_path, sizeof(s->dwarf_path), "%s", s->target.binary);
 	else
 		find_debug_file(s, opts);
+	if (!s->symbols.has_symtab && s->dwarf_path[0])
+		symbols_from_debug_file(s);
+	if (!s->symbols.has_symtab) {
+		snprintf(err, errlen,
+			 "%s is stripped (no .symtab) and has no debug file: cattop needs the "
+			 "symbol table; build with strip = false, or give --debug-file",
+			 exe);
+		return -ENOEXEC;
+	}
 	return 0;
 }
 

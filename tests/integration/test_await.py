@@ -150,6 +150,18 @@ def test_split_debug_file():
             snap = snapshot(w.pid, 2, ["--debug-file", other])
             check(snap["probes"].get("debug_file") == other, "--debug-file not used")
             check_parked("tokio", snap)
+        # fully stripped (no .symtab either): the symbols come from the
+        # debug file, the file offsets from the binary
+        stripped = os.path.join(d, "wl-tokio-stripped")
+        subprocess.run(["strip", "-o", stripped + ".tmp", harness.binary("tokio")], check=True)
+        subprocess.run(["objcopy", "--add-gnu-debuglink=" + other, stripped + ".tmp", stripped],
+                       check=True)
+        with Workload("tokio", exe=stripped,
+                      args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w:
+            snap = snapshot(w.pid, 2, ["--debug-file", other])
+            check(snap["probes"]["task_poll"] > 0 and snap["probes"]["futures"] > 0,
+                  "stripped binary with a debug file: %s" % snap["probes"])
+            check_parked("tokio", snap)
 
 
 TESTS = [test_await_points, test_await_points_release, test_tui_await_points,

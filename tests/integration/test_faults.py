@@ -1,0 +1,1025 @@
+"""Faults (issue #7): the target misbehaves (execs, forks, churns threads,
+panics through probed futures, nests futures past the return-probe limit,
+wedges, floods the ring buffer or spawns tasks by the hundred thousand),
+cattop is killed or signalled, its output cannot be written, the target's
+binary is deleted or hidden in another mount namespace, options are absurd,
+or a non-root user with file capabilities aims at someone else's process.
+
+Each test asserts what cattop must do: keep running or end cleanly with a
+final snapshot, report numbers that are still right, leave no probe behind,
+and never harm the target (it stays alive and keeps making progress).
+
+The target of most tests is tests/workloads/wl-faults (one --mode per
+fault; it prints `progress n=N ticks=T ms=M` every 200 ms from a plain
+thread, so a stalled or dead target shows). The target exiting mid-trace is
+test_core.test_target_exit; a non-root user without capabilities is in
+test_core.test_bad_input."""
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import harness
+from harness import (MS, S, ROOT, WORKLOADS, CheckFailed, Tmux, Workload, binary, check, child,
+                     one_task, parse_snapshot, run_cattop, tasks_named)
+
+FAULTS = os.path.join(WORKLOADS, "target", "debug", "wl-faults")
+CRATE = "wl_faults"
+NOBODY = 65534
+
+
+# ---------------------------------------------------------------- helpers ---
+
+class Faults(Workload):
+    """wl-faults --mode MODE; its progress lines are read as they come."""
+
+    def __init__(self, mode, *args):
+        super().__init__(None, args=["--mode", mode, *[str(a) for a in args]], exe=FAULTS)
+        self.lines = []  # (time.monotonic(), line)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append((time.monotonic(), line.strip()))
+
+    def progress(self):
+        """The latest (n, ticks, ms) the target printed."""
+        for _, line in reversed(self.lines):
+            m = re.match(r"progress n=(\d+) ticks=(\d+) ms=(\d+)", line)
+            if m:
+                return tuple(int(x) for x in m.groups())
+        return (0, 0, 0)
+
+    def line(self, pattern, timeout=0):
+        """The first line matching pattern (waiting up to timeout s), or None."""
+        end = time.monotonic() + timeout
+        while True:
+            for t, line in list(self.lines):
+                m = re.match(pattern, line)
+                if m:
+                    return m
+            if time.monotonic() >= end:
+                return None
+            time.sleep(0.05)
+
+    def rate(self, seconds):
+        """(n per second, ticks per second) over the next `seconds`, by the
+        target's own clock."""
+        time.sleep(0.25)
+        n0, t0, ms0 = self.progress()
+        time.sleep(seconds)
+        n1, t1, ms1 = self.progress()
+        dt = max(ms1 - ms0, 1) / 1000.0
+        return (n1 - n0) / dt, (t1 - t0) / dt
+
+    def check_progressing(self, what, seconds=0.8, min_ticks=50):
+        check(self.alive(), "%s: the target died (exit %s)" % (what, self.proc.poll()))
+        _, ticks = self.rate(seconds)
+        check(ticks * seconds >= min_ticks and self.alive(),
+              "%s: the target is not progressing: %.0f ticks/s" % (what, ticks))
+
+
+def links_of(pid):
+    """uprobe_multi links on process pid (other engineers' cattops on this
+    machine have their own links: filter by pid)."""
+    return [l for l in harness.uprobe_multi_links() if l.get("pid") == pid]
+
+
+def wait_links_gone(pid, timeout=2.0):
+    end = time.monotonic() + timeout
+    while links_of(pid) and time.monotonic() < end:
+        time.sleep(0.05)
+    return links_of(pid)
+
+
+def walk(nodes, depth=0):
+    for n in nodes:
+        yield n, depth
+        yield from walk(n["children"], depth + 1)
+
+
+def check_sane(snap, what, max_tasks=None):
+    """No negative or impossible number anywhere: a poll is not longer than
+    the trace, a task is not busier than the trace, unknown and slow polls
+    are polls. (uint64 garbage shows as negative JSON integers.)"""
+    elapsed = snap["elapsed_ns"]
+    bad = []
+    for t in snap["tasks"]:
+        for node in [t] + [n for n, _ in walk(t["futures"])]:
+            vals = {k: node[k] for k in ("polls", "busy_ns", "max_poll_ns", "slow_polls",
+                                         "inflight_ns", "unknown_polls")}
+            if (min(vals.values()) < 0 or vals["max_poll_ns"] > elapsed
+                    or vals["busy_ns"] > elapsed or vals["inflight_ns"] > elapsed
+                    or vals["unknown_polls"] > vals["polls"]
+                    or vals["slow_polls"] > vals["polls"] - vals["unknown_polls"]):
+                bad.append((t["id"], node["name"], vals))
+    check(not bad, "%s: impossible numbers (elapsed %d ns): %s" % (what, elapsed, bad[:4]))
+    counters = snap["counters"]
+    check(min(counters.values()) >= 0 and snap["events_lost"] >= 0,
+          "%s: negative counters %s" % (what, counters))
+    if max_tasks is not None:
+        check(len(snap["tasks"]) <= max_tasks, "%s: %d tasks" % (what, len(snap["tasks"])))
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def vm_kb(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def san_env(**opts):
+    """ASAN_OPTIONS with opts added: freed memory in ASan's quarantine
+    (256 MiB by default) would read as a leak in an RSS bound."""
+    env = dict(os.environ)
+    extra = ":".join("%s=%s" % kv for kv in opts.items())
+    env["ASAN_OPTIONS"] = (env["ASAN_OPTIONS"] + ":" + extra) if env.get("ASAN_OPTIONS") else extra
+    return env
+
+
+def popen_cattop(args, **kw):
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    return subprocess.Popen([harness.CATTOP, *args], text=True, **kw)
+
+
+def finish(p, timeout=15, what="cattop"):
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        check(False, "%s: cattop did not exit within %ss; stderr %r"
+              % (what, timeout, err[-500:]))
+    return p.returncode, out, err
+
+
+def batch_headers(out):
+    return [l for l in out.splitlines() if l.startswith("cattop - pid")]
+
+
+def task_rows(out, name):
+    """Rows of a task in the batch tables: (state, polls, longest, inflight)."""
+    rows = []
+    for l in out.splitlines():
+        m = re.match(r"\s+\d+ (\w+)\s+(\d+)\s+\S+\s+(\S+)\s+(\S+)\s+\d+\s+(\S+)$", l)
+        if m and m.group(5) == name:
+            rows.append(m.groups()[:4])
+    return rows
+
+
+def dur_ns(text):
+    """A table duration ('1.48s!', '312ms', '-') in ns."""
+    m = re.match(r"([\d.]+)(s|ms|us|ns)", text)
+    if not m:
+        return 0
+    return int(float(m.group(1)) * {"s": S, "ms": MS, "us": 1000, "ns": 1}[m.group(2)])
+
+
+def mount_tmpfs(path, opts):
+    subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", path], check=True)
+
+
+def umount(path):
+    subprocess.run(["umount", "-l", path], capture_output=True)
+
+
+def one_error_line(err, pattern, what):
+    lines = [l for l in err.strip().splitlines() if not is_notice(l)]
+    check(len(lines) == 1 and re.search(pattern, lines[0]) is not None,
+          "%s: stderr %r !~ %r" % (what, err, pattern))
+
+
+def is_notice(line):
+    """cattop's informational lines that may come with any run."""
+    return bool(re.match(r"cattop: \d+ of \d+ probed functions start with", line))
+
+
+# ------------------------------------------------------- target faults ---
+
+def check_exec(self_exec):
+    """The target execs: cattop must notice, print why it stopped, write the
+    final snapshot of what it saw before the exec, exit 0, and take its
+    probes off; the new program runs on unharmed."""
+    what = "exec of itself" if self_exec else "exec of /bin/sleep"
+    extra = ["--exec-self"] if self_exec else []
+    with tempfile.TemporaryDirectory() as d, \
+            Faults("exec", "--seconds", 14, "--exec-after-ms", 2500, *extra) as w:
+        out = os.path.join(d, "snap.json")
+        p = popen_cattop(["-p", str(w.pid), "-b", "-d", "0.5", "-r", "5", "--snapshot", out])
+        execd = w.line(r"exec$", timeout=6)
+        check(execd is not None, "%s: the workload did not exec" % what)
+        rc, stdout, err = finish(p, timeout=4, what="%s: 4 s after the exec (it traces the "
+                                 "new program as if it were the old one)" % what)
+        check(rc == 0, "%s: exit %d: %s" % (what, rc, err))
+        check(re.search(r"exec", err) is not None,
+              "%s: no message about the exec: %r" % (what, err))
+        snap = load_json(out)
+        check_sane(snap, what)
+        ticker = one_task(snap, CRATE + "::ticker_task")
+        check(ticker["polls"] >= 300, "%s: ticker polls %d before the exec" % (what, ticker["polls"]))
+        check(len(tasks_named(snap, CRATE + "::ticker_task")) == 1,
+              "%s: the new program's tasks mixed into the old one's" % what)
+        check(w.alive(), "%s: the new program died" % what)
+        check(not wait_links_gone(w.pid), "%s: probes left behind" % what)
+
+
+def test_exec():
+    check_exec(False)
+
+
+def test_exec_self():
+    """The same, the target execs its own binary (the probed file again)."""
+    check_exec(True)
+
+
+def test_fork():
+    """The target forks a child that runs the same (probed) code for 4 s,
+    runs /bin/sleep every 100 ms and forks inside a poll: the children's
+    polls are not the parent's, and nobody is harmed."""
+    with Faults("fork", "--seconds", 9, "--fork-after-ms", 800, "--child-seconds", 4) as w:
+        time.sleep(0.3)
+        n0, ticks0, ms0 = w.progress()
+        snap = harness.snapshot(w.pid, 5, ["-r", "0"])
+        n1, ticks1, ms1 = w.progress()
+        check_sane(snap, "fork")
+        names = {t["name"] for t in snap["tasks"]}
+        check(not names & {CRATE + "::child_task", CRATE + "::child_main"},
+              "the child's tasks are reported as the parent's: %s" % sorted(names))
+        check(len(tasks_named(snap, CRATE + "::ticker_task")) == 1,
+              "two ticker tasks: the child's ticker counted as the parent's")
+        # each ticker iteration is one task poll: the parent's rate, not twice it
+        ticker = one_task(snap, CRATE + "::ticker_task")
+        rate = (ticks1 - ticks0) / max(ms1 - ms0, 1) * 1000
+        want = rate * snap["elapsed_ns"] / S
+        check(0.6 * want <= ticker["polls"] <= 1.4 * want,
+              "ticker polled %d times, the parent ticked ~%.0f" % (ticker["polls"], want))
+        check(w.line(r"forked child=(\d+)") is not None, "no fork happened")
+        check(n1 - n0 >= 10, "only %d /bin/sleep runs while traced" % (n1 - n0))
+        w.check_progressing("fork")
+        done = w.line(r"child done ticks=(\d+)", timeout=6)
+        status = w.line(r"child exited status=(-?\d+)", timeout=2)
+        check(done is not None and int(done.group(1)) >= 300,
+              "the child did not run its 4 s: %s" % (done and done.group(0)))
+        check(status is not None and status.group(1) == "0",
+              "the child exited badly: %s" % (status and status.group(0)))
+        check(w.proc.wait(timeout=10) == 0, "the parent exited %s" % w.proc.returncode)
+
+
+def test_threads():
+    """Thousands of threads start and end (spawn_blocking with a 1 ms
+    keep-alive, std threads each with its own block_on): per-thread state
+    must go with its thread. The live tasks stay the few really alive,
+    cattop's RSS stays flat, the counts add up."""
+    with tempfile.TemporaryDirectory() as d, Faults("threads", "--seconds", 16) as w:
+        out = os.path.join(d, "snap.json")
+        time.sleep(0.3)
+        n0 = w.progress()[0]
+        p = popen_cattop(["-p", str(w.pid), "-b", "-d", "1", "-n", "12", "-r", "3",
+                          "--snapshot", out], env=san_env(quarantine_size_mb=0))
+        time.sleep(3.5)
+        rss_early = vm_kb(p.pid, "VmRSS")
+        time.sleep(8.0)
+        rss_late = vm_kb(p.pid, "VmRSS")
+        rc, stdout, err = finish(p)
+        n1 = w.progress()[0]
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        snap = load_json(out)
+        check_sane(snap, "threads")
+        threads = n1 - n0
+        check(threads >= 400, "only %d std threads while traced" % threads)
+        live = [t for t in snap["tasks"] if t["state"] != "done"]
+        # really alive: ticker, the two churn tasks, a few threads' block_on
+        # roots and subtasks, up to 8 blocking jobs
+        check(len(live) <= 40, "%d tasks not done after %d threads came and went; by name: %s" % (
+            len(live), threads, sorted({t["name"] for t in live})[:6]))
+        subtasks = snap["counters"]["tasks_seen"]
+        check(subtasks >= threads, "tasks_seen %d < %d threads each with its own task"
+              % (subtasks, threads))
+        check(snap["counters"]["unmatched_returns"] <= 5,
+              "unmatched returns %d" % snap["counters"]["unmatched_returns"])
+        growth = (rss_late - rss_early) / 1024
+        check(growth < 8, "cattop RSS grew %.1f MiB (%d -> %d KiB) in 8 s of thread churn"
+              % (growth, rss_early, rss_late))
+        w.check_progressing("threads")
+
+
+def panic_window(extra, what):
+    with Faults("panic", "--seconds", 10) as w:
+        time.sleep(0.3)
+        n0 = w.progress()[0]
+        r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "3", "--snapshot", "-", *extra])
+        time.sleep(0.3)
+        check(w.alive(), "%s: the target died while traced (exit %s: a panic could not "
+              "unwind through a return-probed frame)" % (what, w.proc.poll()))
+        check(r.returncode == 0, "%s: cattop exit %d: %s" % (what, r.returncode, r.stderr))
+        snap = parse_snapshot(r.stdout)
+        n1 = w.progress()[0]
+        check(n1 - n0 >= 60, "%s: only %d panics caught while traced" % (what, n1 - n0))
+        check_sane(snap, what)
+        check(snap["counters"]["unmatched_returns"] <= 5,
+              "%s: unmatched returns %d" % (what, snap["counters"]["unmatched_returns"]))
+        if "--tasks-only" in extra:  # no futures probed: tasks have no names
+            busy = [t for t in snap["tasks"] if t["polls"] >= 20]
+            check(len(busy) >= 3 and all(t["max_poll_ns"] < 500 * MS for t in snap["tasks"]),
+                  "%s: tasks %s" % (what, [(t["polls"], t["max_poll_ns"]) for t in busy]))
+        else:
+            for name in ("catch_task", "panic_task", "ticker_task"):
+                t = one_task(snap, CRATE + "::" + name)
+                check(t["max_poll_ns"] < 500 * MS and t["polls"] >= 20,
+                      "%s: %s polls %d longest %d ns" % (what, name, t["polls"],
+                                                         t["max_poll_ns"]))
+        w.check_progressing(what)
+        return snap
+
+
+def test_panics():
+    """Futures panic every 50 ms inside a poll, three async fns deep; tokio
+    (JoinError) or a hand-written future's catch_unwind catches it. The
+    target must survive being traced; the frames the unwinding skipped are
+    counted as abandoned, never given time."""
+    snap = panic_window([], "panics")
+    check(snap["counters"]["abandoned_frames"] >= 40,
+          "abandoned frames %d" % snap["counters"]["abandoned_frames"])
+    inner = [n for t in snap["tasks"] for n, _ in walk(t["futures"])
+             if n["name"] == CRATE + "::panic_inner"]
+    check(inner and sum(n["unknown_polls"] for n in inner) >= 20,
+          "the panicking polls are not counted as unknown: %s" % inner[:2])
+    check(all(n["max_poll_ns"] < 100 * MS for n in inner),
+          "panic_inner polls given absurd times: %s" % [n["max_poll_ns"] for n in inner])
+
+
+def test_panics_tasks_only():
+    """With --tasks-only only the runtime's task poll has a return probe;
+    the runtime catches the panic below it: the target lives."""
+    panic_window(["--tasks-only"], "panics --tasks-only")
+
+
+def deep_chain(snap):
+    task = one_task(snap, CRATE + "::deep_task")
+    node = child(task, CRATE + "::deep_task")
+    chain = []
+    while node["children"]:
+        check(len(node["children"]) == 1, "deep chain forks at %s" % node["name"])
+        node = node["children"][0]
+        chain.append(node)
+    return chain
+
+
+def test_deep():
+    """101 nested async fn polls: return probes nest at most 64 deep per
+    thread, so the deepest ~40 polls never see their return. cattop shows
+    the whole chain, times the levels whose returns it sees, counts the rest
+    as unknown (never as time), and its snapshot still holds. Past its own
+    stack limit (512, with --depth 600) it counts too_deep."""
+    with Faults("deep", "--seconds", 12, "--depth", 100) as w:
+        time.sleep(0.3)
+        snap = harness.snapshot(w.pid, 3)
+        check_sane(snap, "deep")
+        chain = deep_chain(snap)
+        check(len(chain) == 101 and all(n["name"] == CRATE + "::deep_level" for n in chain),
+              "chain of %d deep_level, want 101" % len(chain))
+        timed = [i for i, n in enumerate(chain) if n["unknown_polls"] * 2 < n["polls"]]
+        check(timed == list(range(len(timed))) and len(timed) >= 50,
+              "the timed levels should be the top ones, >= 50: %s" % timed)
+        untimed = chain[len(timed) + 2:]
+        check(len(untimed) >= 30 and all(n["unknown_polls"] == n["polls"] and n["busy_ns"] == 0
+                                         and n["polls"] > 0 for n in untimed),
+              "levels past the return-probe limit given time: %s" % [
+                  (n["polls"], n["unknown_polls"], n["busy_ns"]) for n in untimed[:3]])
+        for a, b in zip(chain, chain[1:]):
+            check(b["busy_ns"] <= a["busy_ns"] and b["max_poll_ns"] <= a["max_poll_ns"],
+                  "a level busier than its parent: %d > %d" % (b["busy_ns"], a["busy_ns"]))
+        c = snap["counters"]
+        check(c["abandoned_frames"] >= 30 * chain[-1]["polls"] and c["too_deep"] == 0
+              and c["unmatched_returns"] == 0, "counters %s" % c)
+        ticker = one_task(snap, CRATE + "::ticker_task")
+        check(ticker["unknown_polls"] == 0 and ticker["polls"] >= 200,
+              "the shallow ticker's numbers suffer: %s" % {k: ticker[k] for k in
+                                                           ("polls", "unknown_polls")})
+        w.check_progressing("deep")
+    with Faults("deep", "--seconds", 8, "--depth", 600) as w:
+        time.sleep(0.3)
+        r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "2", "--snapshot", "-"])
+        check(r.returncode == 0, "depth 600: exit %d %s" % (r.returncode, r.stderr[-300:]))
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(10000)
+        try:
+            snap = parse_snapshot(r.stdout)
+        finally:
+            sys.setrecursionlimit(limit)
+        check(snap["counters"]["too_deep"] > 0, "depth 600: too_deep not counted")
+        depth = max(d for t in snap["tasks"] for _, d in walk(t["futures"]))
+        check(depth < 512, "depth 600: tree %d deep" % depth)
+        w.check_progressing("depth 600")
+
+
+def test_wedge_long():
+    """One task spins 9 s without yielding (past 2^32 ns, where a 32-bit
+    duration would wrap): in flight it grows with the wall clock; when it
+    ends its poll counts the full 9 s; nothing else is disturbed."""
+    with tempfile.TemporaryDirectory() as d, \
+            Workload("tokio", args=["--seconds", "16", "--wedge-after-ms", "1500",
+                                    "--wedge-ms", "9000"]) as w:
+        out = os.path.join(d, "snap.json")
+        time.sleep(0.2)
+        r = run_cattop(["-p", str(w.pid), "-b", "-d", "1", "-n", "12", "-r", "8", "-t", "1ms",
+                        "--snapshot", out], timeout=40)
+        check(r.returncode == 0, "exit %d %s" % (r.returncode, r.stderr))
+        rows = task_rows(r.stdout, "wl_tokio::wedged_task")
+        inflight = [dur_ns(x[3]) for x in rows if x[0] == "running"]
+        check(len(inflight) >= 6, "the wedged task was not seen running: %s" % rows)
+        steps = [b - a for a, b in zip(inflight, inflight[1:])]
+        check(all(0.7 * S <= s <= 1.3 * S for s in steps),
+              "in flight does not grow 1 s per 1 s table: %s" % inflight)
+        snap = load_json(out)
+        check_sane(snap, "wedge")
+        wedged = one_task(snap, "wl_tokio::wedged_task")
+        loop = child(child(wedged, "wl_tokio::wedged_task"), "wl_tokio::wedged_loop")
+        for n in (wedged, loop):
+            check(8.7 * S <= n["max_poll_ns"] <= 9.8 * S and n["inflight_ns"] == 0,
+                  "%s longest %d ns, in flight %d, want the 9 s poll, over" % (
+                      n["name"], n["max_poll_ns"], n["inflight_ns"]))
+        check(loop["slow_polls"] == 1 and loop["polls"] == 1, "wedged_loop %d polls, %d slow" % (
+            loop["polls"], loop["slow_polls"]))
+        ticker = one_task(snap, "wl_tokio::ticker_task")
+        check(ticker["polls"] >= 100 and ticker["max_poll_ns"] < 1 * S,
+              "ticker %d polls longest %d" % (ticker["polls"], ticker["max_poll_ns"]))
+        check(w.alive(), "target died")
+
+
+# ------------------------------------------------------- cattop faults ---
+
+def text_bytes(pid, offsets, exe):
+    """The target's code bytes at these file offsets, and the file's."""
+    maps = []
+    real = os.path.realpath("/proc/%d/exe" % pid)
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and "x" in parts[1] and parts[5] in (real, exe):
+                lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                maps.append((lo, hi, int(parts[2], 16)))
+    mem, disk = {}, {}
+    with open("/proc/%d/mem" % pid, "rb") as m, open(exe, "rb") as f:
+        for off in offsets:
+            for lo, hi, moff in maps:
+                if moff <= off < moff + (hi - lo):
+                    m.seek(lo + off - moff)
+                    mem[off] = m.read(1)
+                    f.seek(off)
+                    disk[off] = f.read(1)
+    return mem, disk
+
+
+def test_sigkill():
+    """SIGKILL of cattop while attached (and while attaching): the kernel
+    drops its links with its file descriptors; every breakpoint leaves the
+    target's code, which runs on."""
+    with Faults("tick", "--seconds", 14) as w:
+        # killed in the middle of reading symbols / attaching
+        for delay in (0.05, 0.2):
+            p = popen_cattop(["-p", str(w.pid), "-b", "-d", "1"], stdout=subprocess.DEVNULL)
+            time.sleep(delay)
+            p.kill()
+            p.wait()
+            check(not wait_links_gone(w.pid), "killed after %.2fs: links left" % delay)
+        w.check_progressing("killed while attaching")
+        p = popen_cattop(["-p", str(w.pid), "-b", "-d", "1"], stdout=subprocess.DEVNULL)
+        time.sleep(2.5)
+        links = links_of(w.pid)
+        check(len(links) >= 2, "not attached: %d links" % len(links))
+        offsets = sorted({f["offset"] for l in links for f in l.get("funcs", [])})
+        mem, disk = text_bytes(w.pid, offsets, FAULTS)
+        check(len(mem) == len(offsets) and any(mem[o] != disk[o] for o in offsets),
+              "no breakpoint seen in the target's code while attached")
+        p.kill()
+        p.wait()
+        check(not wait_links_gone(w.pid), "SIGKILL left uprobe_multi links")
+        mem, disk = text_bytes(w.pid, offsets, FAULTS)
+        changed = [hex(o) for o in offsets if mem.get(o) != disk[o]]
+        check(not changed, "code still patched after SIGKILL at %s" % changed[:5])
+        w.check_progressing("SIGKILL")
+
+
+def cattop_child_of(pane_pid):
+    with open("/proc/%d/task/%d/children" % (pane_pid, pane_pid)) as f:
+        kids = [int(x) for x in f.read().split()]
+    for k in kids:
+        try:
+            with open("/proc/%d/comm" % k) as f:
+                if f.read().strip() == "cattop":
+                    return k
+        except OSError:
+            pass
+    return None
+
+
+def test_stop_signals():
+    """SIGTERM and SIGHUP (SIGINT: test_core) end batch mode at once with
+    exit 0, the last table and the snapshot; the live view leaves the
+    terminal as it found it (normal screen, cooked mode, echo)."""
+    with Faults("tick", "--seconds", 40) as w, tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            out = os.path.join(d, "snap-%d.json" % sig)
+            p = popen_cattop(["-p", str(w.pid), "-b", "-d", "1", "-r", "3", "--snapshot", out])
+            time.sleep(2.0)
+            t0 = time.monotonic()
+            p.send_signal(sig)
+            rc, stdout, err = finish(p, timeout=10)
+            took = time.monotonic() - t0
+            name = signal.Signals(sig).name
+            check(rc == 0 and took < 1.0, "%s: exit %d after %.2fs: %s" % (name, rc, took, err))
+            check(len(batch_headers(stdout)) >= 2, "%s: no final table" % name)
+            snap = load_json(out)
+            check(len(snap["tasks"]) >= 1 and not snap["target_exited"], "%s: snapshot" % name)
+            check(not wait_links_gone(w.pid), "%s: probes left" % name)
+        w.check_progressing("batch signals")
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            name = signal.Signals(sig).name
+            tty = ("; R=$?; printf 'TTY:%s:\\n' \"$(stty -a | tr ' ;' '\\n\\n' | "
+                   "grep -E '^-?(icanon|echo)$' | tr '\\n' ' ')\"; (exit $R)")
+            ui = Tmux("%s -p %d -d 0.5%s" % (harness.CATTOP, w.pid, tty), d, width=100,
+                      height=30)
+            try:
+                time.sleep(3.0)
+                check("Tasks:" in ui.screen(), "%s: live view not up: %s" % (name, ui.screen()))
+                pane = int(subprocess.run(["tmux", "display", "-p", "-t", ui.name,
+                                           "#{pane_pid}"], capture_output=True,
+                                          text=True).stdout)
+                pid = cattop_child_of(pane)
+                check(pid is not None, "%s: cattop process not found" % name)
+                os.kill(pid, sig)
+                time.sleep(1.2)
+                scr = ui.screen()
+                check("EXIT=0" in scr, "%s: live view exit: %s" % (name, scr))
+                check("Tasks:" not in scr and "Workers" not in scr,
+                      "%s: the screen was not restored: %s" % (name, scr))
+                m = re.search(r"TTY:(.*):", scr)
+                check(m is not None and m.group(1).split() == ["icanon", "echo"],
+                      "%s: terminal modes not restored: %r" % (name, m and m.group(1)))
+                check(not wait_links_gone(w.pid), "%s: live view left probes" % name)
+            finally:
+                ui.close()
+        w.check_progressing("live view signals")
+
+
+def test_ringbuf_overflow():
+    """The smallest ring buffer (ringbuf_mb = 1) and a target polling as
+    fast as it can; cattop is then stopped (SIGSTOP) for 2.5 s so the ring
+    surely fills. Hits that find it full are dropped and counted (`lost N`
+    in the header, events_lost in the snapshot); the target never waits for
+    cattop: it polls as fast with cattop stopped as with cattop draining."""
+    with tempfile.TemporaryDirectory() as d, Faults("flood", "--seconds", 30) as w:
+        cfg = os.path.join(d, "small.ini")
+        with open(cfg, "w") as f:
+            f.write("[cattop]\nringbuf_mb = 1\n")
+        out = os.path.join(d, "snap.json")
+        untraced, _ = w.rate(1.0)
+        p = popen_cattop(["-c", cfg, "-p", str(w.pid), "-b", "-d", "0.5", "-r", "3",
+                          "--snapshot", out])
+        time.sleep(1.5)
+        draining, _ = w.rate(1.5)
+        p.send_signal(signal.SIGSTOP)
+        time.sleep(0.5)  # the ring fills
+        stopped, _ = w.rate(2.0)
+        p.send_signal(signal.SIGCONT)
+        time.sleep(1.5)
+        p.send_signal(signal.SIGTERM)
+        rc, stdout, err = finish(p)
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        snap = load_json(out)
+        lost = snap["events_lost"]
+        check(lost > 0, "no events lost with a 1 MiB ring and cattop stopped 2.5 s")
+        m = re.search(r"\blost (\d+)", batch_headers(stdout)[-1])
+        check(m is not None and int(m.group(1)) == lost,
+              "header %r does not show lost %d" % (batch_headers(stdout)[-1], lost))
+        check(stopped >= 0.5 * draining and stopped > 0,
+              "the target slowed down while the ring was full: %.0f/s with cattop stopped, "
+              "%.0f/s draining (%.0f/s untraced)" % (stopped, draining, untraced))
+        check_sane(snap, "overflow")
+        c = snap["counters"]
+        check(c["unmatched_returns"] <= lost, "unmatched returns %d > lost %d"
+              % (c["unmatched_returns"], lost))
+        flood = [t for t in snap["tasks"] if t["name"] == CRATE + "::flood_task"]
+        check(len(flood) == 2 and all(t["polls"] > 1000 for t in flood),
+              "flood tasks: %s" % [(t["polls"], t["max_poll_ns"]) for t in flood])
+        w.check_progressing("overflow", min_ticks=20)
+        print("  ringbuf: %.0f polls/s untraced, %.0f draining, %.0f with cattop stopped; "
+              "%d lost" % (untraced, draining, stopped, lost))
+
+
+def test_task_flood_memory():
+    """A flood of short tasks (10,000 a second, 100k+ in the run): done
+    tasks are dropped after retain_done / max_done_tasks (2000), so cattop's
+    memory stays flat. Bounds: a task here costs ~1.3 KB in the model (task
+    + two future nodes with 40-bucket histograms); a leak of that per task
+    would add > 100 MB over the window, a bounded model adds nothing. RSS
+    may move by allocator noise (ASan quarantine off): 24 MiB growth
+    allowed, and a 200 MiB ceiling (16 MiB ring buffer, symbols and DWARF of
+    the target, ASan shadow)."""
+    with tempfile.TemporaryDirectory() as d, Faults("tasks", "--seconds", 18,
+                                                     "--rate", 10000) as w:
+        out = os.path.join(d, "snap.json")
+        time.sleep(0.3)
+        n0 = w.progress()[0]
+        p = popen_cattop(["-p", str(w.pid), "-b", "-d", "1", "-n", "15", "-r", "3",
+                          "--snapshot", out], env=san_env(quarantine_size_mb=0))
+        time.sleep(3.5)
+        rss_early = vm_kb(p.pid, "VmRSS")
+        time.sleep(10.5)
+        rss_late = vm_kb(p.pid, "VmRSS")
+        hwm = vm_kb(p.pid, "VmHWM")
+        rc, stdout, err = finish(p)
+        n1 = w.progress()[0]
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        snap = load_json(out)
+        check_sane(snap, "task flood", max_tasks=2000 + 20)
+        seen = snap["counters"]["tasks_seen"]
+        done_in_window = n1 - n0
+        check(done_in_window >= 80000, "the workload finished only %d tasks" % done_in_window)
+        check(seen >= 0.8 * done_in_window, "tasks_seen %d, the workload finished %d"
+              % (seen, done_in_window))
+        done = [t for t in snap["tasks"] if t["name"] == CRATE + "::tiny_task" and
+                t["state"] == "done"]
+        check(len(done) >= 1000 and all(t["polls"] == 1 for t in done),
+              "done tiny tasks: %d, polls %s" % (len(done), sorted({t["polls"] for t in done})))
+        growth = (rss_late - rss_early) / 1024
+        check(growth < 24, "RSS grew %.1f MiB over ~100k tasks (%d -> %d KiB)"
+              % (growth, rss_early, rss_late))
+        check(hwm < 200 * 1024, "VmHWM %d KiB" % hwm)
+        w.check_progressing("task flood")
+        print("  task flood: %d tasks seen, RSS %d -> %d KiB, HWM %d KiB"
+              % (seen, rss_early, rss_late, hwm))
+
+
+def test_output_errors():
+    """Where the output cannot be written: a read-only directory, a full
+    disk (tmpfs), a full stdout. The snapshot is written when cattop ends,
+    so the run itself (tables, the target) goes on; at the end one error
+    line naming the file and the reason, exit 1, no temporary file left.
+    A recording that hits a full disk stops there (exit 1) and what was
+    written replays; one in a read-only directory fails before attaching.
+    In the live view the s and R keys report the error in the status line
+    and the view keeps running."""
+    base = tempfile.mkdtemp()
+    ro, full, small = (os.path.join(base, x) for x in ("ro", "full", "small"))
+    for x in (ro, full, small):
+        os.mkdir(x)
+    mounted = []
+    try:
+        mount_tmpfs(ro, "ro,size=64k")
+        mounted.append(ro)
+        mount_tmpfs(full, "size=64k")
+        mounted.append(full)
+        mount_tmpfs(small, "size=256k")
+        mounted.append(small)
+        with open(os.path.join(full, "filler"), "wb") as f:
+            try:
+                f.write(b"x" * (1 << 20))
+            except OSError:
+                pass
+        with Faults("tick", "--seconds", 40) as w:
+            for where, reason in ((ro, "Read-only file system"), (full, "No space left")):
+                path = os.path.join(where, "snap.json")
+                r = run_cattop(["-p", str(w.pid), "-b", "-n", "2", "-d", "0.5", "-r", "3",
+                                "--snapshot", path])
+                check(r.returncode == 1, "%s: exit %d" % (path, r.returncode))
+                one_error_line(r.stderr, re.escape(path) + ".*" + reason, path)
+                check(len(batch_headers(r.stdout)) >= 2, "%s: the tables were not printed" % path)
+                left = sorted(set(os.listdir(where)) - {"filler"})
+                check(not left, "%s: files left behind: %s" % (where, left))
+            with open("/dev/full", "w") as devfull:
+                r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "0.5",
+                                "--snapshot", "-"], stdout=devfull)
+            check(r.returncode == 1, "snapshot to a full stdout: exit %d" % r.returncode)
+            one_error_line(r.stderr, r"No space left", "full stdout")
+            # record: read-only fails before attaching, a full disk ends it
+            t0 = time.monotonic()
+            r = run_cattop(["record", "-p", str(w.pid), "-o", os.path.join(ro, "x.rec"),
+                            "-d", "5"])
+            check(r.returncode == 1 and time.monotonic() - t0 < 4,
+                  "record to a read-only dir: exit %d" % r.returncode)
+            one_error_line(r.stderr, r"cannot create .*x\.rec: Read-only", "record ro")
+            rec = os.path.join(small, "x.rec")
+            t0 = time.monotonic()
+            r = run_cattop(["record", "-p", str(w.pid), "-o", rec, "-d", "30"], timeout=40)
+            lines = [l for l in r.stderr.splitlines() if not is_notice(l)]
+            check(r.returncode == 1 and time.monotonic() - t0 < 20,
+                  "record to a full disk: exit %d after %.1fs" % (r.returncode,
+                                                                time.monotonic() - t0))
+            check(any(re.search(re.escape(rec) + r".*No space left", l) for l in lines),
+                  "record to a full disk: %r" % r.stderr)
+            r = run_cattop(["replay", rec, "-b", "--snapshot", "-"])
+            check(r.returncode == 0 and len(parse_snapshot(r.stdout)["tasks"]) >= 1,
+                  "the partial recording does not replay: %d %s" % (r.returncode, r.stderr))
+            os.unlink(rec)
+            check(not wait_links_gone(w.pid), "probes left")
+            # the live view: s and R in a read-only and in a full working directory
+            for where, reason in ((ro, "Read-only"), (full, "No space left")):
+                ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), where)
+                try:
+                    time.sleep(2.5)
+                    ui.keys("s", wait=1.0)
+                    scr = ui.screen()
+                    check(reason in scr and "Tasks:" in scr,
+                          "s in %s: no error in the view: %s" % (where, scr))
+                    ui.keys("R", wait=1.0)
+                    scr = ui.screen()
+                    check("Tasks:" in scr and ("cannot" in scr or reason in scr),
+                          "R in %s: no error in the view: %s" % (where, scr))
+                    ui.keys("q", wait=1.5)
+                    check("EXIT=0" in ui.screen(), "q after errors: %s" % ui.screen())
+                finally:
+                    ui.close()
+                left = sorted(set(os.listdir(where)) - {"filler"})
+                check(not left, "%s: files left behind: %s" % (where, left))
+            w.check_progressing("output errors")
+    finally:
+        for m in mounted:
+            umount(m)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# ---------------------------------------------------------- bad input ---
+
+def check_ticker_tree(snap, what):
+    ticker = one_task(snap, "wl_tokio::ticker_task")
+    node = child(child(ticker, "wl_tokio::ticker_task"), "wl_tokio::nested_outer")
+    inner = child(child(node, "wl_tokio::nested_middle"), "wl_tokio::nested_inner")
+    check(inner["polls"] > 20 and inner["location"] is not None,
+          "%s: nested_inner %d polls at %s" % (what, inner["polls"], inner["location"]))
+
+
+def test_deleted_binary():
+    """The target's file was deleted after it started: cattop reads and
+    probes it through /proc/PID/exe and traces as usual."""
+    with tempfile.TemporaryDirectory() as d:
+        exe = os.path.join(d, "wl-tokio")
+        shutil.copy(binary("tokio"), exe)
+        with Workload("tokio", exe=exe, args=["--seconds", "10"]) as w:
+            os.unlink(exe)
+            check(os.readlink("/proc/%d/exe" % w.pid).endswith(" (deleted)"), "not deleted")
+            snap = harness.snapshot(w.pid, 2)
+            check(snap["exe"] == exe + " (deleted)", "exe %r" % snap["exe"])
+            check_ticker_tree(snap, "deleted binary")
+            check(w.alive(), "target died")
+            check(not wait_links_gone(w.pid), "probes left")
+
+
+def test_other_namespaces():
+    """The target runs in its own mount namespace (and then also its own PID
+    namespace, like a container) from a tmpfs the host does not see: cattop
+    finds the binary through /proc/PID/exe and traces it."""
+    for flags in (["-m"], ["-m", "-p", "-f"]):
+        with tempfile.TemporaryDirectory() as d:
+            exe = os.path.join(d, "wl-tokio")
+            copy = os.path.join(tempfile.gettempdir(), "cattop-nscopy-%d" % os.getpid())
+            shutil.copy(binary("tokio"), copy)
+            script = "mount -t tmpfs tmpfs %s && cp %s %s && exec %s --seconds 10" % (
+                d, copy, exe, exe)
+            proc = subprocess.Popen(["unshare", *flags, "--propagation", "private", "sh", "-c",
+                                     script], stdout=subprocess.PIPE, text=True)
+            try:
+                line = proc.stdout.readline()
+                check(line.startswith("ready pid="), "%s: workload: %r" % (flags, line))
+                pid = proc.pid
+                if "-p" in flags:  # unshare forked: the workload is its child
+                    with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as f:
+                        pid = int(f.read().split()[0])
+                os.unlink(copy)
+                check(not os.path.exists(exe), "%s: the binary is visible from here" % flags)
+                check(os.readlink("/proc/%d/ns/mnt" % pid) != os.readlink("/proc/self/ns/mnt"),
+                      "same mount namespace")
+                snap = harness.snapshot(pid, 2)
+                check(snap["exe"] == exe and snap["pid"] == pid, "%s: exe %r pid %d" % (
+                    flags, snap["exe"], snap["pid"]))
+                check_ticker_tree(snap, "namespace %s" % flags)
+                check(proc.poll() is None, "%s: target died" % flags)
+                check(not wait_links_gone(pid), "probes left")
+            finally:
+                proc.kill()
+                proc.wait()
+                if os.path.exists(copy):
+                    os.unlink(copy)
+
+
+def test_absurd_options():
+    """Absurd values get a one-line error and exit 2; extreme but valid
+    ones work."""
+    def fails(args, pattern):
+        r = run_cattop(args, timeout=20)
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == 2 and len(lines) == 1 and re.search(pattern, lines[0]),
+              "%s: exit %d, stderr %r !~ %r" % (args, r.returncode, r.stderr, pattern))
+
+    for args, pattern in (
+            (["-t", "1000000s"], r"bad threshold"),
+            (["-t", "1e400"], r"bad threshold"),
+            (["-t", "nan"], r"bad threshold"),
+            (["-t", "1e-12s"], r"bad threshold"),
+            (["-d", "0"], r"bad interval"),
+            (["-d", "-1"], r"bad interval"),
+            (["-d", "inf"], r"bad interval"),
+            (["-d", "86401"], r"bad interval"),
+            (["-n", "0"], r"bad iteration count"),
+            (["-n", "-3"], r"bad iteration count"),
+            (["-n", "99999999999999999999"], r"bad iteration count"),
+            (["-r", "-1"], r"bad row count"),
+            (["-r", "1e3"], r"bad row count")):
+        fails(["-p", "1", "-b", *args], pattern)
+    for pid in ("0", "-1", "4194305", "1.5", ""):
+        fails(["-p", pid, "-b"], r"bad PID")
+    fails(["record", "-p", "1", "-o", "/tmp/x", "-d", "0"], r"bad duration")
+    fails(["record", "-p", "1", "-o", "/tmp/x", "--max-size", "0"], r"bad size")
+    fails(["record", "-p", "1", "-o", "/tmp/x", "--max-size", "-5M"], r"bad size")
+    fails(["record", "-p", "1", "-o", "/tmp/x", "--max-size", "99999999999G"], r"bad size")
+    with Faults("tick", "--seconds", 30) as w:
+        pid = str(w.pid)
+        # the largest threshold: nothing is slow
+        snap = harness.snapshot(w.pid, 1, ["-t", "86400s"])
+        check(all(t["slow_polls"] == 0 for t in snap["tasks"]), "slow polls under 1 day")
+        # the shortest interval, many times
+        t0 = time.monotonic()
+        r = run_cattop(["-p", pid, "-b", "-d", "0.01", "-n", "30", "-r", "1"])
+        check(r.returncode == 0 and len(batch_headers(r.stdout)) == 30,
+              "-d 0.01 -n 30: exit %d, %d tables" % (r.returncode, len(batch_headers(r.stdout))))
+        check(time.monotonic() - t0 < 8, "-d 0.01 -n 30 took %.1fs" % (time.monotonic() - t0))
+        # the longest interval still stops at once on a signal, with its table
+        p = popen_cattop(["-p", pid, "-b", "-d", "86400", "-r", "0"])
+        time.sleep(1.5)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        rc, out, err = finish(p)
+        check(rc == 0 and time.monotonic() - t0 < 1 and len(batch_headers(out)) == 1,
+              "-d 86400 then SIGINT: exit %d, %d tables" % (rc, len(batch_headers(out))))
+        # a 1-byte size limit: the recording stops at once, readable
+        with tempfile.TemporaryDirectory() as d:
+            rec = os.path.join(d, "x.rec")
+            r = run_cattop(["record", "-p", pid, "-o", rec, "--max-size", "1", "-d", "10"])
+            check(r.returncode == 0 and "size limit" in r.stderr, "--max-size 1: %d %r" % (
+                r.returncode, r.stderr))
+            r = run_cattop(["replay", rec, "-b", "--snapshot", "-"])
+            check(r.returncode == 0, "--max-size 1 recording does not replay: %s" % r.stderr)
+        w.check_progressing("absurd options")
+
+
+def as_nobody(gid=NOBODY):
+    def drop():
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+    return drop
+
+
+KERNEL_SAYS = """
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+buf = ctypes.create_string_buffer(8)
+local, remote = iovec(ctypes.cast(buf, ctypes.c_void_p), 8), iovec(8, 8)
+libc.process_vm_readv.restype = ctypes.c_ssize_t
+r = libc.process_vm_readv(int(sys.argv[1]), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+print("denied" if r < 0 and ctypes.get_errno() == 1 else "allowed")
+"""
+
+
+def test_ptrace_file_caps():
+    """cattop with file capabilities (CAP_BPF + CAP_PERFMON) run by nobody:
+    it may trace exactly the processes the kernel lets nobody ptrace
+    (PTRACE_MODE_ATTACH_REALCREDS, asked here with process_vm_readv as
+    nobody): its own, not root's, not one whose saved/effective uid or gid
+    differs. A refusal is one line about permission, before any probe."""
+    python = "/usr/bin/python3"
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        cattop = os.path.join(d, "cattop")
+        shutil.copy(harness.CATTOP, cattop)
+        subprocess.run(["setcap", "cap_bpf,cap_perfmon+ep", cattop], check=True)
+        exe = os.path.join(d, "wl-tokio")
+        shutil.copy(binary("tokio"), exe)
+        os.chmod(exe, 0o755)
+
+        def ids(uid, euid, gid):
+            def f():
+                os.setgroups([])
+                os.setresgid(gid, gid, gid)
+                os.setresuid(uid, euid, euid)
+            return f
+
+        cases = (("root's", ids(0, 0, 0), False),
+                 ("nobody's", ids(NOBODY, NOBODY, NOBODY), True),
+                 ("setuid-root (real uid nobody)", ids(NOBODY, 0, 0), False),
+                 ("nobody's with gid 0", ids(NOBODY, NOBODY, 0), False))
+        for what, preexec, allowed in cases:
+            proc = subprocess.Popen([exe, "--seconds", "10"], stdout=subprocess.PIPE, text=True,
+                                    preexec_fn=preexec)
+            try:
+                check(proc.stdout.readline().startswith("ready"), "%s: no start" % what)
+                kernel = subprocess.run([python, "-c", KERNEL_SAYS, str(proc.pid)],
+                                        capture_output=True, text=True,
+                                        preexec_fn=as_nobody()).stdout.strip()
+                check(kernel == ("allowed" if allowed else "denied"),
+                      "%s: the kernel says %r" % (what, kernel))
+                r = subprocess.run([cattop, "-p", str(proc.pid), "-b", "-n", "1", "-d", "1",
+                                    "--snapshot", "-"], capture_output=True, text=True,
+                                   timeout=30, preexec_fn=as_nobody())
+                if allowed:
+                    check(r.returncode == 0 and len(parse_snapshot(r.stdout)["tasks"]) >= 5,
+                          "%s: nobody may trace it, cattop says %d %r" % (what, r.returncode,
+                                                                          r.stderr))
+                else:
+                    lines = [l for l in r.stderr.strip().splitlines() if not is_notice(l)]
+                    check(r.returncode != 0 and len(lines) == 1 and
+                          re.search(r"not permitted|[Pp]ermission denied|ptrace", lines[0]),
+                          "%s: nobody must be refused: exit %d %r" % (what, r.returncode,
+                                                                       r.stderr))
+                check(proc.poll() is None, "%s: target died" % what)
+                check(not wait_links_gone(proc.pid), "%s: probes left" % what)
+            finally:
+                proc.kill()
+                proc.wait()
+
+
+# ---------------------------------------------------------- valgrind ---
+
+VALGRIND_SUPP = """
+{
+   libbpf-bpf-attr-map-create
+   Memcheck:Param
+   bpf(attr->expected_attach_type)
+   ...
+   obj:*libbpf.so*
+}
+{
+   libbpf-bpf-attr-prog-ifindex
+   Memcheck:Param
+   bpf(attr->prog_ifindex)
+   ...
+   obj:*libbpf.so*
+}
+"""
+
+
+def plain_cattop():
+    """valgrind needs the build without sanitizers, build/cattop."""
+    path = os.path.join(ROOT, "build", "cattop")
+    check(os.access(path, os.X_OK), "%s missing: run make" % path)
+    return path
+
+
+def test_valgrind():
+    """valgrind memcheck, no leak and no error: batch mode attached to
+    wl-tokio (valgrind 3.19 runs the bpf(2) calls, with warnings for the
+    commands it does not know; two reports about padding bytes of libbpf's
+    bpf_attr are suppressed), then replay and export of a recording."""
+    cattop = plain_cattop()
+    with tempfile.TemporaryDirectory() as d:
+        supp = os.path.join(d, "libbpf.supp")
+        with open(supp, "w") as f:
+            f.write(VALGRIND_SUPP)
+        vg = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
+              "--error-exitcode=99", "--suppressions=" + supp, "--trace-children=no", cattop]
+        rec = os.path.join(d, "x.rec")
+        with Workload("tokio", "release", args=["--seconds", "90"]) as w:
+            r = subprocess.run([*vg, "-p", str(w.pid), "-b", "-n", "2", "-d", "1", "-r", "5",
+                                "--snapshot", os.path.join(d, "v.json")],
+                               capture_output=True, text=True, timeout=150)
+            report = [l for l in r.stderr.splitlines() if l.startswith("==")]
+            check(r.returncode == 0, "valgrind batch: exit %d: %s" % (r.returncode,
+                                                                     "\n".join(report[:40])))
+            snap = load_json(os.path.join(d, "v.json"))
+            check(len(snap["tasks"]) >= 5, "valgrind batch: %d tasks" % len(snap["tasks"]))
+            check(w.alive(), "target died")
+            r = run_cattop(["record", "-p", str(w.pid), "-o", rec, "-d", "2"])
+            check(r.returncode == 0, "record: %s" % r.stderr)
+        for args in (["replay", rec, "-b", "-d", "0.5", "--snapshot", os.path.join(d, "r.json")],
+                     ["export", rec, "--format", "chrome", "-o", os.path.join(d, "x.json")],
+                     ["export", rec, "--format", "folded", "-o", os.path.join(d, "x.folded")],
+                     ["export", rec, "--format", "html", "-o", os.path.join(d, "x.html")]):
+            r = subprocess.run([*vg, *args], capture_output=True, text=True, timeout=150)
+            report = [l for l in r.stderr.splitlines() if l.startswith("==")]
+            check(r.returncode == 0, "valgrind %s: exit %d: %s" % (
+                args[:1] + args[2:4], r.returncode, "\n".join(report[:40])))
+
+
+TESTS = [test_exec, test_exec_self, test_fork, test_threads, test_panics, test_panics_tasks_only, test_deep,
+         test_wedge_long, test_sigkill, test_stop_signals, test_ringbuf_overflow,
+         test_task_flood_memory, test_output_errors, test_deleted_binary, test_other_namespaces,
+         test_absurd_options, test_ptrace_file_caps, test_valgrind]
