@@ -86,7 +86,9 @@ static void leave_task(struct poll_tracker *t, struct open_frame *f, uint64_t ts
 	f->task->open_frames--;
 	if (!f->task_frame || f->no_return)
 		return;
-	f->task->running_tid = 0;
+	/* A stale frame going does not stop a poll on another thread. */
+	if (f->task->running_tid == f->task_tid)
+		f->task->running_tid = 0;
 	w = f->task->block_on ? NULL : worker_of(t, f->task_tid);
 	if (w) {
 		w->task_polls++;
@@ -120,15 +122,15 @@ static void pop_frame(struct poll_tracker *t, struct thread_stack *st, uint64_t 
 		if (t->on_span)
 			report_span(t, st, f, ts, false);
 		if (f->node)
-			poll_stats_end(&f->node->stats, ts, threshold);
+			poll_stats_end(&f->node->stats, f->start, ts, threshold);
 		if (f->task_frame)
-			poll_stats_end(&f->task->stats, ts, threshold);
+			poll_stats_end(&f->task->stats, f->start, ts, threshold);
 	} else {
 		t->counters.abandoned_frames++;
 		if (f->node)
-			poll_stats_abandon(&f->node->stats);
+			poll_stats_abandon(&f->node->stats, f->start);
 		if (f->task_frame)
-			poll_stats_abandon(&f->task->stats);
+			poll_stats_abandon(&f->task->stats, f->start);
 	}
 	leave_task(t, f, ts);
 }

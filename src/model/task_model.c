@@ -141,9 +141,9 @@ uint64_t poll_stats_percentile(const struct poll_stats *s, double fraction)
 	return (2ULL << i) < s->max_poll_ns ? (2ULL << i) : s->max_poll_ns;
 }
 
-void poll_stats_end(struct poll_stats *s, uint64_t now, uint64_t threshold_ns)
+void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t threshold_ns)
 {
-	uint64_t dur = now > s->inflight_since ? now - s->inflight_since : 0;
+	uint64_t dur = now > start ? now - start : 0;
 
 	s->polls++;
 	s->busy_ns += dur;
@@ -154,15 +154,17 @@ void poll_stats_end(struct poll_stats *s, uint64_t now, uint64_t threshold_ns)
 		s->recent_slow[s->slow_polls % RECENT_SLOW_POLLS] = (struct slow_poll){now, dur};
 		s->slow_polls++;
 	}
-	s->inflight_since = 0;
+	if (s->inflight_since == start)
+		s->inflight_since = 0;
 	s->last_poll_end = now;
 }
 
-void poll_stats_abandon(struct poll_stats *s)
+void poll_stats_abandon(struct poll_stats *s, uint64_t start)
 {
 	s->polls++;
 	s->unknown_polls++;
-	s->inflight_since = 0;
+	if (s->inflight_since == start)
+		s->inflight_since = 0;
 }
 
 enum task_state task_state(const struct task *t)

@@ -96,9 +96,13 @@ void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now);
 struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site);
 
 void poll_stats_begin(struct poll_stats *s, uint64_t now);
-void poll_stats_end(struct poll_stats *s, uint64_t now, uint64_t threshold_ns);
-/* The poll began but its end was never seen: count it, add no time. */
-void poll_stats_abandon(struct poll_stats *s);
+/* The poll that began at start ended at now. Each poll is timed from its
+ * own start: the same task can have a second poll open (a frame whose
+ * return was lost is still on another thread's stack), and the in-flight
+ * mark is only cleared by the poll that set it. */
+void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t threshold_ns);
+/* The poll that began at start ended unseen: count it, add no time. */
+void poll_stats_abandon(struct poll_stats *s, uint64_t start);
 
 /* Poll time at or below which the given fraction (0..1) of polls ended:
  * the upper bound of the log2 bucket it falls in. 0 with no polls. */

@@ -157,7 +157,7 @@ static void end_node_polls(struct future_node *n)
 {
 	for (; n; n = n->next_sibling) {
 		if (n->stats.inflight_since)
-			poll_stats_abandon(&n->stats);
+			poll_stats_abandon(&n->stats, n->stats.inflight_since);
 		end_node_polls(n->children);
 	}
 }
@@ -169,7 +169,7 @@ static void end_stuck_task(struct stack_watch *w, struct session *s, uint32_t ti
 
 	if (!t)
 		return;
-	poll_stats_abandon(&t->stats);
+	poll_stats_abandon(&t->stats, t->stats.inflight_since);
 	end_node_polls(t->roots);
 	t->running_tid = 0;
 	task_model_task_ended(&s->model, stack_task_key(tid), now);
