@@ -36,6 +36,7 @@ struct config {
 	size_t runtime_count;
 	char sort[16]; /* live view's initial sort column */
 	bool color;    /* live view in colour */
+	bool closures; /* probe plain closures of the application too */
 };
 
 /* The [colors] section is handed to this hook (the UI owns the colour

@@ -16,7 +16,7 @@
 #include "util/atomic_file.h"
 
 #define CACHE_MAGIC   "CATTOPSC"
-#define CACHE_VERSION 1
+#define CACHE_VERSION 2
 #define MAX_STRING    4096
 #define MAX_ITEMS     (1U << 22)
 
@@ -58,6 +58,7 @@ static uint64_t key_hash(const struct site_cache_key *key)
 	h = mix_str(h, key->opts->runtime);
 	h = mix(h, &key->opts->tasks_only, sizeof(key->opts->tasks_only));
 	h = mix(h, &cfg->scope, sizeof(cfg->scope));
+	h = mix(h, &cfg->closures, sizeof(cfg->closures));
 	h = mix_list(mix_list(h, &cfg->library_crates), &cfg->app_crates);
 	for (i = 0; i < cfg->runtime_count; i++) {
 		const struct runtime_profile *r = &cfg->runtimes[i];

@@ -136,13 +136,16 @@ static enum future_kind kind_from_dwarf(const struct dwarf_fn_info *fn, enum fut
 }
 
 /* Coroutines and Future impls of every crate in scope; plain closures only
- * in the application's crates (a runtime has hundreds of them, hit on every
- * request, and they are not futures). Without DWARF a closure cannot be told
- * from a coroutine, so outside the app only Future impls are probed. */
+ * in the application's crates and when asked for (closures = yes: they are
+ * not futures, and a runtime has hundreds hit on every request). Without
+ * DWARF a closure cannot be told from a coroutine, so outside the app only
+ * Future impls are probed. */
 static bool future_in_scope(const struct site_scan_opts *opts, enum future_kind kind, bool app,
 			    bool kind_known, const char *crate)
 {
 	if (kind == FUTURE_NONE || is_never_probed(crate))
+		return false;
+	if (kind_known && kind == FUTURE_CLOSURE && !opts->cfg->closures)
 		return false;
 	if (app)
 		return true;
