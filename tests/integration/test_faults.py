@@ -14,6 +14,7 @@ fault; it prints `progress n=N ticks=T ms=M` every 200 ms from a plain
 thread, so a stalled or dead target shows). The target exiting mid-trace is
 test_core.test_target_exit; a non-root user without capabilities is in
 test_core.test_bad_input."""
+import contextlib
 import json
 import os
 import re
@@ -668,93 +669,119 @@ def test_task_flood_memory():
               % (seen, rss_early, rss_late, hwm))
 
 
-def test_output_errors():
-    """Where the output cannot be written: a read-only directory, a full
-    disk (tmpfs), a full stdout. The snapshot is written when cattop ends,
-    so the run itself (tables, the target) goes on; at the end one error
-    line naming the file and the reason, exit 1, no temporary file left.
-    A recording that hits a full disk stops there (exit 1) and what was
-    written replays; one in a read-only directory fails before attaching.
-    In the live view the s and R keys report the error in the status line
-    and the view keeps running."""
+@contextlib.contextmanager
+def tmpfs_dirs():
+    """ro: a read-only tmpfs; full: a 64 KiB tmpfs filled up; small: an
+    empty 256 KiB tmpfs (a recording fills it within seconds)."""
     base = tempfile.mkdtemp()
-    ro, full, small = (os.path.join(base, x) for x in ("ro", "full", "small"))
-    for x in (ro, full, small):
-        os.mkdir(x)
+    dirs = {x: os.path.join(base, x) for x in ("ro", "full", "small")}
     mounted = []
     try:
-        mount_tmpfs(ro, "ro,size=64k")
-        mounted.append(ro)
-        mount_tmpfs(full, "size=64k")
-        mounted.append(full)
-        mount_tmpfs(small, "size=256k")
-        mounted.append(small)
-        with open(os.path.join(full, "filler"), "wb") as f:
+        for name, opts in (("ro", "ro,size=64k"), ("full", "size=64k"), ("small", "size=256k")):
+            os.mkdir(dirs[name])
+            mount_tmpfs(dirs[name], opts)
+            mounted.append(dirs[name])
+        with open(os.path.join(dirs["full"], "filler"), "wb") as f:
             try:
                 f.write(b"x" * (1 << 20))
             except OSError:
                 pass
-        with Faults("tick", "--seconds", 40) as w:
-            for where, reason in ((ro, "Read-only file system"), (full, "No space left")):
-                path = os.path.join(where, "snap.json")
-                r = run_cattop(["-p", str(w.pid), "-b", "-n", "2", "-d", "0.5", "-r", "3",
-                                "--snapshot", path])
-                check(r.returncode == 1, "%s: exit %d" % (path, r.returncode))
-                one_error_line(r.stderr, re.escape(path) + ".*" + reason, path)
-                check(len(batch_headers(r.stdout)) >= 2, "%s: the tables were not printed" % path)
-                left = sorted(set(os.listdir(where)) - {"filler"})
-                check(not left, "%s: files left behind: %s" % (where, left))
-            with open("/dev/full", "w") as devfull:
-                r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "0.5",
-                                "--snapshot", "-"], stdout=devfull)
-            check(r.returncode == 1, "snapshot to a full stdout: exit %d" % r.returncode)
-            one_error_line(r.stderr, r"No space left", "full stdout")
-            # record: read-only fails before attaching, a full disk ends it
-            t0 = time.monotonic()
-            r = run_cattop(["record", "-p", str(w.pid), "-o", os.path.join(ro, "x.rec"),
-                            "-d", "5"])
-            check(r.returncode == 1 and time.monotonic() - t0 < 4,
-                  "record to a read-only dir: exit %d" % r.returncode)
-            one_error_line(r.stderr, r"cannot create .*x\.rec: Read-only", "record ro")
-            rec = os.path.join(small, "x.rec")
-            t0 = time.monotonic()
-            r = run_cattop(["record", "-p", str(w.pid), "-o", rec, "-d", "30"], timeout=40)
-            lines = [l for l in r.stderr.splitlines() if not is_notice(l)]
-            check(r.returncode == 1 and time.monotonic() - t0 < 20,
-                  "record to a full disk: exit %d after %.1fs" % (r.returncode,
-                                                                time.monotonic() - t0))
-            check(any(re.search(re.escape(rec) + r".*No space left", l) for l in lines),
-                  "record to a full disk: %r" % r.stderr)
-            r = run_cattop(["replay", rec, "-b", "--snapshot", "-"])
-            check(r.returncode == 0 and len(parse_snapshot(r.stdout)["tasks"]) >= 1,
-                  "the partial recording does not replay: %d %s" % (r.returncode, r.stderr))
-            os.unlink(rec)
-            check(not wait_links_gone(w.pid), "probes left")
-            # the live view: s and R in a read-only and in a full working directory
-            for where, reason in ((ro, "Read-only"), (full, "No space left")):
-                ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), where)
-                try:
-                    time.sleep(2.5)
-                    ui.keys("s", wait=1.0)
-                    scr = ui.screen()
-                    check(reason in scr and "Tasks:" in scr,
-                          "s in %s: no error in the view: %s" % (where, scr))
-                    ui.keys("R", wait=1.0)
-                    scr = ui.screen()
-                    check("Tasks:" in scr and ("cannot" in scr or reason in scr),
-                          "R in %s: no error in the view: %s" % (where, scr))
-                    ui.keys("q", wait=1.5)
-                    check("EXIT=0" in ui.screen(), "q after errors: %s" % ui.screen())
-                finally:
-                    ui.close()
-                left = sorted(set(os.listdir(where)) - {"filler"})
-                check(not left, "%s: files left behind: %s" % (where, left))
-            w.check_progressing("output errors")
+        check(shutil.disk_usage(dirs["full"]).free == 0, "the full tmpfs is not full")
+        yield dirs
     finally:
         for m in mounted:
             umount(m)
         shutil.rmtree(base, ignore_errors=True)
 
+
+def check_leftovers(where):
+    """No snapshot or temporary file may stay after a failed write; a
+    recording may (what was written is kept), but only a readable one."""
+    for name in sorted(set(os.listdir(where)) - {"filler"}):
+        path = os.path.join(where, name)
+        check(name.endswith(".rec"), "%s: left behind after the error" % path)
+        r = run_cattop(["replay", path, "-b", "--snapshot", "-"])
+        check(r.returncode == 0, "%s (%d bytes) left behind, and it does not replay: %s"
+              % (path, os.path.getsize(path), r.stderr.strip()))
+        os.unlink(path)
+
+
+def check_snapshot_error(w, where, reason):
+    path = os.path.join(where, "snap.json")
+    r = run_cattop(["-p", str(w.pid), "-b", "-n", "2", "-d", "0.5", "-r", "3",
+                    "--snapshot", path])
+    check(r.returncode == 1, "%s: exit %d" % (path, r.returncode))
+    one_error_line(r.stderr, re.escape(path) + ".*" + reason, "--snapshot " + path)
+    check(len(batch_headers(r.stdout)) >= 2, "%s: the tables were not printed" % path)
+    check_leftovers(where)
+
+
+def check_tui_keys(w, where, reason):
+    """s (snapshot) and R (record) with the working directory unwritable:
+    the error in the status line, the view runs on, q quits cleanly."""
+    ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), where)
+    try:
+        time.sleep(2.5)
+        for key in ("s", "R"):
+            ui.keys(key, wait=1.0)
+            scr = ui.screen()
+            check(re.search(reason, scr) is not None and "Tasks:" in scr,
+                  "%s in %s: want %r in the status line: %s" % (key, where, reason, scr))
+        ui.keys("q", wait=1.5)
+        check("EXIT=0" in ui.screen(), "q after errors: %s" % ui.screen())
+    finally:
+        ui.close()
+    check_leftovers(where)
+
+
+def test_output_readonly():
+    """Output to a read-only directory. --snapshot: the snapshot is written
+    when cattop ends, so the run (tables, the target) goes on, then one
+    error line naming the file and the reason, exit 1. record: refused
+    before attaching. Live view: s and R report it in the status line."""
+    with tmpfs_dirs() as dirs, Faults("tick", "--seconds", 40) as w:
+        ro = dirs["ro"]
+        check_snapshot_error(w, ro, "Read-only file system")
+        t0 = time.monotonic()
+        r = run_cattop(["record", "-p", str(w.pid), "-o", os.path.join(ro, "x.rec"), "-d", "5"])
+        check(r.returncode == 1 and time.monotonic() - t0 < 4,
+              "record to a read-only dir: exit %d" % r.returncode)
+        one_error_line(r.stderr, r"cannot create .*x\.rec: Read-only", "record ro")
+        check_tui_keys(w, ro, "Read-only file system")
+        check(not wait_links_gone(w.pid), "probes left")
+        w.check_progressing("read-only output")
+
+
+def test_output_disk_full():
+    """Output to a full disk (tmpfs): the same, and the reason given is the
+    real one, "No space left on device". A recording that fills the disk
+    stops there (exit 1) and what it wrote replays; one that cannot write
+    its first byte leaves no empty file. --snapshot - to a full stdout
+    (/dev/full) fails the same way."""
+    with tmpfs_dirs() as dirs, Faults("tick", "--seconds", 60) as w:
+        full, small = dirs["full"], dirs["small"]
+        check_snapshot_error(w, full, "No space left on device")
+        with open("/dev/full", "w") as devfull:
+            r = subprocess.run([harness.CATTOP, "-p", str(w.pid), "-b", "-n", "1", "-d", "0.5",
+                                "--snapshot", "-"], stdout=devfull, stderr=subprocess.PIPE,
+                               text=True, timeout=60)
+        check(r.returncode == 1, "snapshot to a full stdout: exit %d" % r.returncode)
+        one_error_line(r.stderr, r"No space left on device", "--snapshot - to /dev/full")
+        for where, seconds in ((full, 5), (small, 30)):
+            rec = os.path.join(where, "x.rec")
+            t0 = time.monotonic()
+            r = run_cattop(["record", "-p", str(w.pid), "-o", rec, "-d", str(seconds)],
+                           timeout=seconds + 30)
+            took = time.monotonic() - t0
+            lines = [l for l in r.stderr.splitlines() if not is_notice(l)]
+            check(r.returncode == 1 and took < seconds - 1,
+                  "record to a full disk: exit %d after %.1fs" % (r.returncode, took))
+            check(re.search(re.escape(rec) + r".*No space left on device", lines[-1]),
+                  "record to a full disk: %r" % r.stderr)
+            check_leftovers(where)
+        check_tui_keys(w, full, "No space left on device")
+        check(not wait_links_gone(w.pid), "probes left")
+        w.check_progressing("disk full")
 
 # ---------------------------------------------------------- bad input ---
 
@@ -1019,7 +1046,8 @@ def test_valgrind():
                 args[:1] + args[2:4], r.returncode, "\n".join(report[:40])))
 
 
-TESTS = [test_exec, test_exec_self, test_fork, test_threads, test_panics, test_panics_tasks_only, test_deep,
-         test_wedge_long, test_sigkill, test_stop_signals, test_ringbuf_overflow,
-         test_task_flood_memory, test_output_errors, test_deleted_binary, test_other_namespaces,
-         test_absurd_options, test_ptrace_file_caps, test_valgrind]
+TESTS = [test_exec, test_exec_self, test_fork, test_threads, test_panics,
+         test_panics_tasks_only, test_deep, test_wedge_long, test_sigkill, test_stop_signals,
+         test_ringbuf_overflow, test_task_flood_memory, test_output_readonly,
+         test_output_disk_full, test_deleted_binary, test_other_namespaces, test_absurd_options,
+         test_ptrace_file_caps, test_valgrind]
