@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "probe/dwarf_location.h"
 #include "util/u64_map.h"
 
 struct code_lines {
@@ -64,15 +65,6 @@ static bool library_file(const char *file)
 	       strstr(file, "/library/std/");
 }
 
-static const char *relative(const char *file, const char *comp_dir)
-{
-	size_t n = comp_dir ? strlen(comp_dir) : 0;
-
-	if (n && strncmp(file, comp_dir, n) == 0 && file[n] == '/' && file[n + 1])
-		return file + n + 1;
-	return file;
-}
-
 /* The call site of the outermost inlined call made from the user's code. */
 static bool inlined_call_site(Dwarf_Die *cu, uint64_t pc, const char **file, int *line)
 {
@@ -123,7 +115,7 @@ static char *lookup(struct code_lines *cl, uint64_t pc)
 	if (library_file(file) && !inlined_call_site(&cu, pc, &file, &line))
 		return NULL;
 	comp_dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr));
-	return asprintf(&out, "%s:%d", relative(file, comp_dir), line) < 0 ? NULL : out;
+	return asprintf(&out, "%s:%d", path_below(file, comp_dir), line) < 0 ? NULL : out;
 }
 
 const char *code_lines_call_site(struct code_lines *cl, uint64_t ret_vaddr)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "probe/dwarf_index.h"
+#include "probe/dwarf_location.h"
 #include "probe/site_table.h"
 
 /* More states than any async fn has awaits: a corrupt file. */
@@ -74,21 +75,6 @@ static bool member_offset(Dwarf_Die *member, uint64_t *off)
 		return false;
 	*off = w;
 	return true;
-}
-
-static char *decl_location(Dwarf_Die *die, const char *comp_dir)
-{
-	const char *file = dwarf_decl_file(die);
-	size_t n = comp_dir ? strlen(comp_dir) : 0;
-	char *out;
-	int line;
-
-	if (!file || dwarf_decl_line(die, &line) || line <= 0)
-		return NULL;
-	/* As the index does: below the build directory, relative to it. */
-	if (n && strncmp(file, comp_dir, n) == 0 && file[n] == '/' && file[n + 1])
-		file += n + 1;
-	return asprintf(&out, "%s:%d", file, line) < 0 ? NULL : out;
 }
 
 static bool read_discriminant(Dwarf_Die *part, struct coroutine_layout *l)

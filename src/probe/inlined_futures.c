@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "probe/dwarf_location.h"
 #include "probe/rust_demangle.h"
 #include "probe/site_table.h"
 
@@ -62,20 +63,6 @@ static bool listed(const struct inlined_futures *f, const char *name)
 	return false;
 }
 
-static char *location_of(Dwarf_Die *die, const char *comp_dir)
-{
-	const char *file = dwarf_decl_file(die);
-	size_t n = comp_dir ? strlen(comp_dir) : 0;
-	char *out;
-	int line;
-
-	if (!file || dwarf_decl_line(die, &line))
-		return NULL;
-	if (n && strncmp(file, comp_dir, n) == 0 && file[n] == '/')
-		file += n + 1;
-	return asprintf(&out, "%s:%d", file, line) < 0 ? NULL : out;
-}
-
 /* One inlined instance of origin inside the function called `into`. */
 static void note_inlined(struct walk *w, Dwarf_Die *origin, const char *into_path)
 {
@@ -110,7 +97,7 @@ static void note_inlined(struct walk *w, Dwarf_Die *origin, const char *into_pat
 	into = into_path ? site_by_path(w->sites, into_path) : -1;
 	*f = (struct inlined_future){
 	    .name = name,
-	    .location = location_of(origin, w->comp_dir),
+	    .location = decl_location(origin, w->comp_dir),
 	    .kind = kind,
 	    .into_site = into,
 	    .into = strdup(into >= 0   ? w->sites->sites[into].name

@@ -1,0 +1,13 @@
+/* "file:line" as cattop shows it: DWARF gives paths joined with the unit's
+ * build directory; below it they are shown relative ("src/main.rs"). */
+#ifndef CATTOP_DWARF_LOCATION_H
+#define CATTOP_DWARF_LOCATION_H
+
+#include <elfutils/libdw.h>
+
+/* file without the comp_dir prefix when it lies below it. */
+const char *path_below(const char *file, const char *comp_dir);
+/* DW_AT_decl_file:DW_AT_decl_line of die, malloc'd, or NULL. */
+char *decl_location(Dwarf_Die *die, const char *comp_dir);
+
+#endif
