@@ -62,6 +62,10 @@ static int load_config(struct config *cfg, const struct options *o)
 		cfg->interval_ns = o->interval_ns;
 	if (o->scope)
 		cfg->scope = strcmp(o->scope, "all") == 0 ? SCOPE_ALL : SCOPE_APP;
+	if (o->exclude && config_add_exclude(cfg, o->exclude)) {
+		config_free(cfg);
+		return -1;
+	}
 	return 0;
 }
 

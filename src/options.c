@@ -21,6 +21,7 @@ enum long_only {
 	OPT_FORMAT,
 	OPT_DEBUG_FILE,
 	OPT_NO_CACHE,
+	OPT_EXCLUDE,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +43,7 @@ static const struct option long_options[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"debug-file", required_argument, NULL, OPT_DEBUG_FILE},
     {"no-cache", no_argument, NULL, OPT_NO_CACHE},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -71,6 +73,7 @@ static void usage(FILE *out)
 	    "      --tasks-only       probe task polls only (cheapest)\n"
 	    "      --runtime NAME     auto (default), tokio, async-std, smol, or a config section\n"
 	    "      --scope app|all    futures of the application's crates (default) or all crates\n"
+	    "      --exclude GLOBS    futures not to probe, e.g. 'app::codec::*' (comma list)\n"
 	    "      --no-color         live view without colours (the ! markers stay)\n"
 	    "      --debug-file FILE  the binary's separate debug info (default: found by\n"
 	    "                         build id or .gnu_debuglink, as gdb does)\n"
@@ -250,6 +253,9 @@ static int handle_option(int c, struct options *o)
 		return 0;
 	case 'o':
 		o->output_path = optarg;
+		return 0;
+	case OPT_EXCLUDE:
+		o->exclude = optarg;
 		return 0;
 	case OPT_NO_CACHE:
 		o->no_cache = true;

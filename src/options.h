@@ -34,6 +34,7 @@ struct options {
 	bool no_color;
 	const char *debug_file;	 /* --debug-file */
 	bool no_cache;		 /* --no-cache */
+	const char *exclude;	 /* --exclude PATTERNS */
 	const char *input_path;	 /* replay, export: the recording */
 	const char *output_path; /* record, export: -o */
 	uint64_t duration_ns;	 /* record: -d, 0 = until stopped */

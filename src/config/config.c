@@ -182,6 +182,8 @@ static int set_general(struct config *cfg, const char *key, const char *value, b
 		return pattern_list_set(&cfg->library_crates, value, append);
 	if (strcmp(key, "app_crates") == 0)
 		return pattern_list_set(&cfg->app_crates, value, append);
+	if (strcmp(key, "exclude") == 0)
+		return pattern_list_set(&cfg->exclude, value, append);
 	return -ENOENT;
 }
 
@@ -293,10 +295,16 @@ void config_free(struct config *cfg)
 
 	pattern_list_clear(&cfg->library_crates);
 	pattern_list_clear(&cfg->app_crates);
+	pattern_list_clear(&cfg->exclude);
 	for (i = 0; i < cfg->runtime_count; i++) {
 		pattern_list_clear(&cfg->runtimes[i].detect);
 		pattern_list_clear(&cfg->runtimes[i].task_poll);
 		pattern_list_clear(&cfg->runtimes[i].task_end);
 	}
 	cfg->runtime_count = 0;
+}
+
+int config_add_exclude(struct config *cfg, const char *patterns)
+{
+	return pattern_list_set(&cfg->exclude, patterns, true);
 }

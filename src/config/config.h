@@ -32,6 +32,7 @@ struct config {
 	enum probe_scope scope;
 	struct pattern_list library_crates;
 	struct pattern_list app_crates;
+	struct pattern_list exclude; /* futures never probed: globs on their paths */
 	struct runtime_profile runtimes[MAX_RUNTIMES];
 	size_t runtime_count;
 	char sort[16]; /* live view's initial sort column */
@@ -51,6 +52,9 @@ int config_init(struct config *cfg);
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
 
 void config_free(struct config *cfg);
+
+/* --exclude: comma-separated globs added to [cattop] exclude. 0 or -ENOMEM. */
+int config_add_exclude(struct config *cfg, const char *patterns);
 
 bool pattern_list_matches(const struct pattern_list *list, const char *text);
 bool pattern_list_contains(const struct pattern_list *list, const char *text);

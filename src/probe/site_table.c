@@ -201,7 +201,7 @@ static bool choose_site(const struct site_table *t, const struct site_scan_opts 
 		c->role = SITE_TASK_END;
 		return true;
 	}
-	if (opts->tasks_only)
+	if (opts->tasks_only || pattern_list_matches(&opts->cfg->exclude, path))
 		return false;
 	classify_path(path, &pc);
 	c->role = SITE_FUTURE;

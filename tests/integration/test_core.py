@@ -133,6 +133,24 @@ def test_tasks_only():
         check(all(t["futures"] == [] for t in snap["tasks"]), "futures under --tasks-only")
 
 
+def test_exclude():
+    """--exclude leaves those futures unprobed, and only those."""
+    with Workload("tokio", args=["--seconds", "20"]) as w:
+        snap = snapshot(w.pid, 2, ["--exclude", "wl_tokio::nested_*,*::SpinFuture*"])
+        names = set()
+
+        def walk(nodes):
+            for n in nodes:
+                names.add(n["name"])
+                walk(n["children"])
+        for t in snap["tasks"]:
+            walk(t["futures"])
+        check(not any("nested_" in n or "SpinFuture" in n for n in names),
+              "excluded futures probed: %s" % sorted(names))
+        check("wl_tokio::ticker_task" in names and "wl_tokio::spinner_task" in names,
+              "too much excluded: %s" % sorted(names))
+
+
 def test_launch_command():
     """cattop -- COMMAND traces from the start: the block_on root future too."""
     exe = binary("tokio")
