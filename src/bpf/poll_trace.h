@@ -9,6 +9,7 @@ enum poll_event_type {
 	EV_ENTER = 0,	 /* a poll (task or future) began */
 	EV_EXIT = 1,	 /* a poll returned */
 	EV_TASK_END = 2, /* the runtime freed a task: its id may be reused */
+	EV_UNWIND = 3,	 /* a panic starts unwinding the thread: no open poll returns */
 };
 
 #define COOKIE_SITE_MASK  0xffffffffULL

@@ -252,15 +252,29 @@ static void handle_exit(struct poll_tracker *t, const struct poll_event *ev)
 	release_if_empty(t, st);
 }
 
+/* A panic unwinds the thread, and cattop took its return probes off the
+ * stack so that it can: none of its open polls will report a return. */
+static void handle_unwind(struct poll_tracker *t, uint32_t tid)
+{
+	struct thread_stack *st = stack_of(t, tid, false);
+
+	if (!st)
+		return;
+	t->counters.unwound += st->depth;
+	while (st->depth)
+		pop_frame(t, st, 0);
+	release_if_empty(t, st);
+}
+
 void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 {
 	uint32_t type = ev->site >> EVENT_TYPE_SHIFT;
 	uint32_t site = ev->site & EVENT_SITE_MASK;
 
 	t->counters.events++;
-	if (type != EV_EXIT && site >= t->sites->count)
+	if (type != EV_EXIT && type != EV_UNWIND && site >= t->sites->count)
 		return;
-	if (type != EV_EXIT && t->site_hits)
+	if ((type == EV_ENTER || type == EV_TASK_END) && t->site_hits)
 		t->site_hits[site]++;
 	switch (type) {
 	case EV_ENTER:
@@ -271,6 +285,9 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 		break;
 	case EV_TASK_END:
 		task_model_task_ended(t->model, ev->arg, ev->ts);
+		break;
+	case EV_UNWIND:
+		handle_unwind(t, ev->tid);
 		break;
 	}
 }

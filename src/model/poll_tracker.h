@@ -48,6 +48,7 @@ struct tracker_counters {
 	uint64_t unmatched_returns; /* a return with no open entry: a lost event */
 	uint64_t abandoned_frames;  /* entries whose return never came */
 	uint64_t too_deep;	    /* entries past MAX_OPEN_FRAMES, ignored */
+	uint64_t unwound;	    /* polls a panic unwound (counted as abandoned too) */
 	uint64_t oom;
 };
 

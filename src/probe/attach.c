@@ -216,6 +216,8 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-ret));
 		goto fail;
 	}
+	if (opts->before_probes)
+		opts->before_probes(opts->ctx, bpf_map__fd(ps->skel->maps.events));
 	ret = attach_all(ps, sites, opts);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach uprobes to %s: %s", opts->binary,

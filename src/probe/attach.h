@@ -31,6 +31,8 @@ struct attach_opts {
 	size_t ringbuf_bytes;
 	ring_buffer_sample_fn on_event;
 	void *ctx;
+	/* Called once the event ring exists, before any probe goes in. */
+	void (*before_probes)(void *ctx, int events_fd);
 };
 
 /* Returns 0, or -errno with a one-line reason in err. */

@@ -212,6 +212,22 @@ bool session_await_source(const struct session *s, struct await_source *src)
 	return true;
 }
 
+/* Return probes would make a panic unwinding through a probed poll abort
+ * the target; the guard takes them off the stack first (panic_guard.h). */
+static void guard_panics(void *ctx, int events_fd)
+{
+	struct session *s = ctx;
+	int ret = panic_guard_attach(&s->panic_guard, s->target.pid, s->target.binary, &s->symbols,
+				     events_fd);
+
+	s->panics_guarded = ret == 0 || ret == -ENOENT;
+	if (!s->panics_guarded)
+		fprintf(stderr,
+			"cattop: cannot guard the target's panics (%s): a panic unwinding through "
+			"a probed poll would abort it; --tasks-only is safe with tokio\n",
+			strerror(-ret));
+}
+
 static int attach_probes(struct session *s, char *err, size_t errlen)
 {
 	struct attach_opts ao = {
@@ -220,6 +236,7 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 	    .ringbuf_bytes = s->cfg->ringbuf_bytes,
 	    .on_event = on_event,
 	    .ctx = s,
+	    .before_probes = guard_panics, /* in before any return probe */
 	};
 
 	if (!have_bpf_privileges()) {
@@ -377,6 +394,7 @@ void session_stop(struct session *s)
 
 	stack_watch_stop(&s->stacks);
 	probes_detach(&s->probes);
+	panic_guard_detach(&s->panic_guard);
 	if (s->recorder && session_record_stop(s, END_STOPPED, err, sizeof(err)))
 		fprintf(stderr, "cattop: %s\n", err);
 	if (s->target.launched && !s->target.exited) {

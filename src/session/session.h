@@ -12,6 +12,7 @@
 #include "probe/attach.h"
 #include "probe/elf_symbols.h"
 #include "probe/inlined_futures.h"
+#include "probe/panic_guard.h"
 #include "probe/site_table.h"
 #include "probe/target.h"
 #include "session/stack_watch.h"
@@ -57,6 +58,8 @@ struct session {
 	char dwarf_path[4096];		/* where the DWARF was read from, "" if none */
 	struct inlined_futures inlined; /* the application's futures with no code of their own */
 	struct stack_watch stacks;	/* slow polls' stacks, polls begun before attach */
+	struct panic_guard panic_guard;
+	bool panics_guarded; /* a panic cannot trip over the return probes */
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno

@@ -171,6 +171,8 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 	json_object_set_new(o, "rejected", json_integer(s->probes.rejected_sites));
 	json_object_set_new(o, "scan_ns", json_integer(s->scan_ns));
 	json_object_set_new(o, "cached", json_boolean(s->sites_cached));
+	json_object_set_new(o, "panics_guarded", json_boolean(s->panics_guarded));
+	json_object_set_new(o, "panics_seen", json_integer(panic_guard_panics(&s->panic_guard)));
 	json_object_set_new(o, "attach_ns", json_integer(s->probes.attach_ns));
 	json_object_set_new(o, "dwarf", json_boolean(s->sites.dwarf_used));
 	if (s->dwarf_path[0] && strcmp(s->dwarf_path, s->target.binary) != 0)
@@ -189,6 +191,7 @@ static json_t *counters_json(const struct session *s)
 	json_object_set_new(o, "unmatched_returns", json_integer(c->unmatched_returns));
 	json_object_set_new(o, "abandoned_frames", json_integer(c->abandoned_frames));
 	json_object_set_new(o, "too_deep", json_integer(c->too_deep));
+	json_object_set_new(o, "unwound", json_integer(c->unwound));
 	json_object_set_new(o, "tasks_seen", json_integer(s->model.tasks_seen));
 	return o;
 }
