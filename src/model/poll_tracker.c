@@ -252,6 +252,24 @@ static void handle_exit(struct poll_tracker *t, const struct poll_event *ev)
 	release_if_empty(t, st);
 }
 
+/* Events were lost before this one, on any thread: an entry before the gap
+ * could pair with another poll's return after it (same stack address), so
+ * no open poll can be trusted to end right. They count as unknown. */
+static void forget_open_polls(struct poll_tracker *t)
+{
+	size_t i;
+
+	t->counters.gaps++;
+	for (i = 0; t->threads.slots && i <= t->threads.mask; i++) {
+		struct thread_stack *st = t->threads.slots[i].value;
+
+		while (st && st->depth)
+			pop_frame(t, st, 0);
+	}
+	/* Emptied stacks stay allocated until their thread's next event or
+	 * reaping: removing here would reshuffle the map being walked. */
+}
+
 /* A panic unwinds the thread, and cattop took its return probes off the
  * stack so that it can: none of its open polls will report a return. */
 static void handle_unwind(struct poll_tracker *t, uint32_t tid)
@@ -272,6 +290,10 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 	uint32_t site = ev->site & EVENT_SITE_MASK;
 
 	t->counters.events++;
+	if (ev->lost > t->lost_seen) {
+		t->lost_seen = ev->lost;
+		forget_open_polls(t);
+	}
 	if (type != EV_EXIT && type != EV_UNWIND && site >= t->sites->count)
 		return;
 	if ((type == EV_ENTER || type == EV_TASK_END) && t->site_hits)

@@ -49,6 +49,7 @@ struct tracker_counters {
 	uint64_t abandoned_frames;  /* entries whose return never came */
 	uint64_t too_deep;	    /* entries past MAX_OPEN_FRAMES, ignored */
 	uint64_t unwound;	    /* polls a panic unwound (counted as abandoned too) */
+	uint64_t gaps;		    /* times events were lost: every open poll forgotten */
 	uint64_t oom;
 };
 
@@ -72,6 +73,7 @@ struct poll_tracker {
 	struct tracker_counters counters;
 	uint64_t *site_hits;	   /* entries per site id: what the probes cost */
 	uint64_t returns_ready_at; /* when the return probes were all in */
+	uint64_t lost_seen;	   /* the highest lost count events carried */
 	poll_span_fn on_span;	   /* optional: told of every poll that ends */
 	void *span_ctx;
 };

@@ -241,21 +241,9 @@ int probes_drain(struct probe_set *ps)
 
 uint64_t probes_lost_events(const struct probe_set *ps)
 {
-	int ncpu = libbpf_num_possible_cpus(), i;
-	uint64_t total = 0, *per_cpu;
-	__u32 zero = 0;
-
-	if (!ps->skel || ncpu <= 0)
-		return 0;
-	per_cpu = calloc(ncpu, sizeof(*per_cpu));
-	if (!per_cpu)
-		return 0;
-	if (bpf_map__lookup_elem(ps->skel->maps.lost_events, &zero, sizeof(zero), per_cpu,
-				 ncpu * sizeof(*per_cpu), 0) == 0)
-		for (i = 0; i < ncpu; i++)
-			total += per_cpu[i];
-	free(per_cpu);
-	return total;
+	return ps->skel && ps->skel->bss
+		   ? __atomic_load_n(&ps->skel->bss->lost_events, __ATOMIC_RELAXED)
+		   : 0;
 }
 
 void probes_detach(struct probe_set *ps)

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define RECORDING_MAGIC	  "CATTOPRC"
-#define RECORDING_VERSION 1
+#define RECORDING_VERSION 2
 
 /* A chunk larger than this is corruption, not data. */
 #define RECORDING_MAX_CHUNK (64U << 20)

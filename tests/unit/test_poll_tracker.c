@@ -313,6 +313,25 @@ static void test_stale_frame_of_a_task_polled_elsewhere(void)
 	teardown(&f);
 }
 
+/* Events were lost between an entry and a return at the same stack
+ * address: they may belong to different polls, so the poll is unknown. */
+static void test_gap_in_events(void)
+{
+	struct poll_event ret = {.ts = 900000, .sp = 1008, .tid = 7, .lost = 3};
+	struct fixture f;
+	struct task *t;
+
+	setup(&f);
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 1000);
+	ret.site = S_TASK | ((uint32_t)EV_EXIT << EVENT_TYPE_SHIFT);
+	poll_tracker_handle(&f.tracker, &ret);
+	t = f.model.first;
+	CHECK(t && t->stats.polls == 1 && t->stats.unknown_polls == 1 && t->stats.busy_ns == 0);
+	CHECK(f.tracker.counters.gaps == 1 && f.tracker.counters.unmatched_returns == 1);
+	CHECK(task_state(t) == TASK_IDLE);
+	teardown(&f);
+}
+
 int main(void)
 {
 	test_nesting_and_stats();
@@ -325,6 +344,7 @@ int main(void)
 	test_dead_thread_reaped();
 	test_sorting();
 	test_stale_frame_of_a_task_polled_elsewhere();
+	test_gap_in_events();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed != 0;
 }
