@@ -314,8 +314,54 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 	}
 }
 
+/* Workers that are gone: the panel lists live threads only. */
+static void reap_workers(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx), void *ctx)
+{
+	size_t i = 0;
+
+	while (t->workers.slots && i <= t->workers.mask) {
+		struct worker *w = t->workers.slots[i].value;
+
+		if (!w || exists(w->tid, ctx)) {
+			i++;
+			continue;
+		}
+		/* Removal shifts a later slot into i: look at i again. */
+		free(u64_map_remove(&t->workers, w->tid));
+	}
+}
+
+/* A root future polled by block_on lives as long as its thread: once the
+ * thread is gone it is done (no runtime reports its end). */
+static void end_block_on_tasks(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx),
+			       void *ctx, uint64_t now)
+{
+	const struct u64_map *live = &t->model->live;
+	uint64_t *gone = NULL;
+	size_t i, n = 0, cap = 0;
+
+	for (i = 0; live->slots && i <= live->mask; i++) {
+		const struct task *task = live->slots[i].value;
+
+		if (!task || !task->block_on || task->open_frames ||
+		    exists((uint32_t)(task->key >> 32) & 0x7fffffff, ctx))
+			continue;
+		if (n == cap) {
+			uint64_t *grown = realloc(gone, (cap = cap ? cap * 2 : 16) * sizeof(*gone));
+
+			if (!grown)
+				break;
+			gone = grown;
+		}
+		gone[n++] = task->key;
+	}
+	for (i = 0; i < n; i++) /* ending one reshuffles the map: not while walking it */
+		task_model_task_ended(t->model, gone[i], now);
+	free(gone);
+}
+
 void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx),
-			       void *ctx)
+			       void *ctx, uint64_t now)
 {
 	size_t i = 0;
 
@@ -331,6 +377,8 @@ void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t ti
 		/* Removal shifts a later slot into i: look at i again. */
 		free(u64_map_remove(&t->threads, st->tid));
 	}
+	reap_workers(t, exists, ctx);
+	end_block_on_tasks(t, exists, ctx, now);
 }
 
 void poll_tracker_report_open(struct poll_tracker *t, uint64_t end)

@@ -86,7 +86,7 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev);
 /* Drops the stacks of threads that no longer exist (exists() says which),
  * so a thread that died mid-poll leaves nothing behind. */
 void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx),
-			       void *ctx);
+			       void *ctx, uint64_t now);
 
 /* Reports the polls still open at time end as in-flight spans (exports). */
 void poll_tracker_report_open(struct poll_tracker *t, uint64_t end);

@@ -354,14 +354,14 @@ void session_tick(struct session *s)
 		stack_watch_tick(&s->stacks, s, now);
 	task_model_prune(&s->model, now);
 	if (!s->recorder) {
-		poll_tracker_reap_threads(&s->tracker, target_thread_exists, &s->target);
+		poll_tracker_reap_threads(&s->tracker, target_thread_exists, &s->target, now);
 		return;
 	}
 	dead = calloc(1, sizeof(*dead));
 	if (!dead)
 		return;
 	dead->target = &s->target;
-	poll_tracker_reap_threads(&s->tracker, thread_exists_noting_dead, dead);
+	poll_tracker_reap_threads(&s->tracker, thread_exists_noting_dead, dead, now);
 	record_worker_names(s);
 	s->recorded_until = now;
 	recorder_tick(s->recorder, now, s->events_lost, true, dead->tids, dead->count);
@@ -458,7 +458,7 @@ static void replay_tick(void *ctx, const struct recording_tick *t, const uint32_
 		return;
 	task_model_prune(&s->model, t->ts);
 	if (t->dead_threads && dead)
-		poll_tracker_reap_threads(&s->tracker, thread_not_listed, &list);
+		poll_tracker_reap_threads(&s->tracker, thread_not_listed, &list, t->ts);
 }
 
 static void replay_reset_model(struct session *s)

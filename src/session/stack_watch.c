@@ -254,11 +254,28 @@ void stack_watch_drain(struct stack_watch *w, struct session *s, uint64_t now)
 	watch_slow_polls(w, s, now);
 }
 
+/* A thread that ended in its poll: that poll is over too. */
+static void end_stuck_of_dead_threads(struct stack_watch *w, struct session *s, uint64_t now)
+{
+	size_t i = 0;
+
+	while (w->stuck.slots && i <= w->stuck.mask) {
+		uint32_t tid = (uint32_t)w->stuck.slots[i].key;
+
+		if (!w->stuck.slots[i].value || target_thread_exists(tid, &s->target)) {
+			i++;
+			continue;
+		}
+		end_stuck_task(w, s, tid, now); /* removes slot i: look at i again */
+	}
+}
+
 void stack_watch_tick(struct stack_watch *w, struct session *s, uint64_t now)
 {
 	if (!w->running)
 		return;
 	stack_watch_drain(w, s, now);
+	end_stuck_of_dead_threads(w, s, now);
 	watch_threads(w, s, now);
 	stack_sampler_prune(&w->sampler, target_thread_exists, &s->target);
 }

@@ -260,10 +260,14 @@ static void test_dead_thread_reaped(void)
 	setup(&f);
 	enter(&f, 7, S_TASK, 1000, 0xabc0, 1000);
 	enter(&f, 8, S_TASK, 1000, 0xdef0, 1000);
-	CHECK(f.tracker.threads.count == 2);
-	poll_tracker_reap_threads(&f.tracker, no_thread_exists, NULL);
-	CHECK(f.tracker.threads.count == 0);
+	enter(&f, 9, S_A, 3000, 0, 1000); /* a block_on root on its own thread */
+	leave(&f, 9, S_A, 3000, 2000);
+	CHECK(f.tracker.threads.count == 2 && f.tracker.workers.count == 2);
+	poll_tracker_reap_threads(&f.tracker, no_thread_exists, NULL, 5000);
+	CHECK(f.tracker.threads.count == 0 && f.tracker.workers.count == 0);
 	CHECK(task_state(f.model.first) == TASK_IDLE && f.model.first->open_frames == 0);
+	CHECK(f.model.last->block_on && task_state(f.model.last) == TASK_DONE &&
+	      f.model.last->done_at == 5000);
 	teardown(&f);
 }
 
