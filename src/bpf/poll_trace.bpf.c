@@ -69,6 +69,31 @@ static __always_inline int emit(void *ctx, __u32 type)
 	return 0;
 }
 
+/* An exec replaces the program under the same pid: the events after this
+ * one are not the traced program's. */
+SEC("raw_tp/sched_process_exec")
+int process_exec(void *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct poll_event *e;
+
+	(void)ctx;
+	if ((pid_tgid >> 32) != target_tgid)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts = bpf_ktime_get_ns();
+	e->tid = (__u32)pid_tgid;
+	e->site = UNWIND_EXEC | ((__u32)EV_UNWIND << EVENT_TYPE_SHIFT);
+	e->lost = lost_events;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 SEC("uprobe.multi")
 int poll_enter(void *ctx)
 {

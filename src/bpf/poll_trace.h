@@ -12,6 +12,10 @@ enum poll_event_type {
 	EV_UNWIND = 3,	 /* a panic starts unwinding the thread: no open poll returns */
 };
 
+/* EV_UNWIND's site field: which unwind. */
+#define UNWIND_PANIC 0 /* one thread's stack */
+#define UNWIND_EXEC  1 /* the process exec'd: every stack, and all after is another program */
+
 #define COOKIE_SITE_MASK  0xffffffffULL
 #define COOKIE_ROLE_SHIFT 32
 #define ROLE_POLL	  0ULL /* entry+return probes: polls */

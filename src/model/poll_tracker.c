@@ -259,7 +259,6 @@ static void forget_open_polls(struct poll_tracker *t)
 {
 	size_t i;
 
-	t->counters.gaps++;
 	for (i = 0; t->threads.slots && i <= t->threads.mask; i++) {
 		struct thread_stack *st = t->threads.slots[i].value;
 
@@ -289,9 +288,12 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 	uint32_t type = ev->site >> EVENT_TYPE_SHIFT;
 	uint32_t site = ev->site & EVENT_SITE_MASK;
 
+	if (t->execed)
+		return;
 	t->counters.events++;
 	if (ev->lost > t->lost_seen) {
 		t->lost_seen = ev->lost;
+		t->counters.gaps++;
 		forget_open_polls(t);
 	}
 	if (type != EV_EXIT && type != EV_UNWIND && site >= t->sites->count)
@@ -309,7 +311,12 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 		task_model_task_ended(t->model, ev->arg, ev->ts);
 		break;
 	case EV_UNWIND:
-		handle_unwind(t, ev->tid);
+		if (site == UNWIND_EXEC) {
+			forget_open_polls(t);
+			t->execed = true;
+		} else {
+			handle_unwind(t, ev->tid);
+		}
 		break;
 	}
 }

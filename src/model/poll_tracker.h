@@ -74,6 +74,7 @@ struct poll_tracker {
 	uint64_t *site_hits;	   /* entries per site id: what the probes cost */
 	uint64_t returns_ready_at; /* when the return probes were all in */
 	uint64_t lost_seen;	   /* the highest lost count events carried */
+	bool execed;		   /* the process exec'd: later events are another program's */
 	poll_span_fn on_span;	   /* optional: told of every poll that ends */
 	void *span_ctx;
 };

@@ -218,6 +218,13 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 	}
 	if (opts->before_probes)
 		opts->before_probes(opts->ctx, bpf_map__fd(ps->skel->maps.events));
+	/* An exec is marked in the event stream, so nothing after it counts. */
+	ret = add_link(ps, bpf_program__attach(ps->skel->progs.process_exec));
+	if (ret || !ps->links[ps->link_count - 1]) {
+		ret = ret ? ret : -errno;
+		snprintf(err, errlen, "cannot watch for exec: %s", strerror(-ret));
+		goto fail;
+	}
 	ret = attach_all(ps, sites, opts);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach uprobes to %s: %s", opts->binary,

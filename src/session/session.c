@@ -1,6 +1,7 @@
 #include "session/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,25 @@ static void record_worker_names(struct session *s)
 	}
 }
 
+/* The program's load address: unknown for a launched command until it has
+ * exec'd; a new one later means it exec'd again, its own binary this time
+ * (exec of another program is seen by its inode): what runs now is not
+ * what cattop scanned and probed. */
+static void watch_for_exec(struct session *s)
+{
+	int64_t bias;
+
+	if (s->tracker.execed) /* the exec tracepoint said so, in line with the events */
+		s->target.execed = true;
+	if (s->target.exited || s->target.execed ||
+	    target_code_bias(s->target.pid, s->target.exe, &s->symbols, &bias))
+		return;
+	if (s->code_bias_known && bias != s->code_bias)
+		s->target.execed = true;
+	s->code_bias = bias;
+	s->code_bias_known = true;
+}
+
 void session_tick(struct session *s)
 {
 	uint64_t now = monotonic_now_ns();
@@ -347,10 +367,8 @@ void session_tick(struct session *s)
 	if (s->replay)
 		return; /* the recording's own ticks do this */
 	s->events_lost = probes_lost_events(&s->probes);
-	if (!s->code_bias_known)
-		s->code_bias_known =
-		    target_code_bias(s->target.pid, s->target.exe, &s->symbols, &s->code_bias) == 0;
-	if (s->code_bias_known)
+	watch_for_exec(s);
+	if (s->code_bias_known && !s->target.execed)
 		stack_watch_tick(&s->stacks, s, now);
 	task_model_prune(&s->model, now);
 	if (!s->recorder) {
@@ -388,10 +406,43 @@ void session_thread_name(const struct session *s, uint32_t tid, char *buf, size_
 		thread_comm(s->target.pid, (pid_t)tid, buf, len);
 }
 
+/* After the target exec'd its own binary, the kernel can take as long as
+ * the process lives to unregister the uprobes (return instances of the old
+ * program's threads hold its SRCU grace period open). A child takes over
+ * the links and lets go of them once cattop has exited, so the user does
+ * not wait: closing a shared link in cattop is then immediate. */
+static void hand_links_to_child(void)
+{
+	int fds[2], null;
+	char c;
+
+	if (pipe(fds))
+		return;
+	switch (fork()) {
+	case -1:
+		break;
+	case 0:
+		close(fds[1]);
+		null = open("/dev/null", O_RDWR);
+		dup2(null, 0), dup2(null, 1), dup2(null, 2); /* not holding anyone's pipes */
+		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0); /* cattop has gone: the last close of the links is here */
+	default:
+		close(fds[0]);
+		fcntl(fds[1], F_SETFD, FD_CLOEXEC); /* closes when cattop exits */
+		return;
+	}
+	close(fds[0]);
+	close(fds[1]);
+}
+
 void session_stop(struct session *s)
 {
 	char err[256];
 
+	if (s->target.execed && s->attached)
+		hand_links_to_child();
 	stack_watch_stop(&s->stacks);
 	probes_detach(&s->probes);
 	panic_guard_detach(&s->panic_guard);
