@@ -249,7 +249,9 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 			session_stop(s);
 		return -1;
 	}
-	if (!s->replay && session_single_step_sites(s))
+	/* Not under curses, where it would only be seen after the screen: the
+	 * live view's header shows the cost instead. */
+	if (!s->replay && session_single_step_sites(s) && (o->batch || o->mode == MODE_RECORD))
 		fprintf(
 		    stderr,
 		    "cattop: %zu of %zu probed functions start with an instruction the kernel "

@@ -13,6 +13,8 @@
 #include "probe/site_table.h"
 #include "util/u64_map.h"
 
+#define IO_BUFFER (1 << 20)
+
 /* Events are written in chunks of this many (128 KiB). */
 #define EVENTS_PER_CHUNK 4096
 
@@ -24,6 +26,8 @@ struct recorder {
 	uint64_t events;
 	bool full;
 	int error;
+	uint64_t flushed; /* bytes known to be on disk */
+	char *iobuf;
 	struct u64_map named_threads; /* tid -> (void *)1 */
 	size_t pending;
 	struct poll_event buf[EVENTS_PER_CHUNK];
@@ -59,6 +63,7 @@ static void write_raw(struct recorder *r, const void *data, size_t n)
 {
 	if (r->error || n == 0)
 		return;
+	errno = 0;
 	if (fwrite(data, 1, n, r->file) != n)
 		r->error = errno ? errno : EIO;
 	r->bytes += n;
@@ -167,7 +172,10 @@ static int create_file(struct recorder *r, const char *path, char *err, size_t e
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	setvbuf(r->file, NULL, _IOFBF, 1 << 20);
+	/* glibc ignores the size without a buffer of ours. */
+	r->iobuf = malloc(IO_BUFFER);
+	if (r->iobuf)
+		setvbuf(r->file, r->iobuf, _IOFBF, IO_BUFFER);
 	return 0;
 }
 
@@ -220,10 +228,12 @@ void recorder_tick(struct recorder *r, uint64_t ts, uint64_t events_lost, bool m
 	write_raw(r, &h, sizeof(h));
 	write_raw(r, &t, sizeof(t));
 	write_raw(r, dead, ndead * sizeof(*dead));
+	/* On disk at every tick: a killed cattop leaves a readable file. */
+	errno = 0;
+	if (!r->error && fflush(r->file))
+		r->error = errno ? errno : EIO;
 	if (!r->error)
-		fflush(r->file); /* a killed cattop leaves a readable file */
-	if (!r->error && ferror(r->file))
-		r->error = EIO;
+		r->flushed = r->bytes;
 }
 
 void recorder_thread(struct recorder *r, uint32_t tid, const char *name)
@@ -270,6 +280,7 @@ int recorder_close(struct recorder *r, uint64_t ts, uint64_t events_lost,
 
 	flush_events(r);
 	write_chunk(r, CHUNK_END, &e, sizeof(e));
+	errno = 0;
 	if (fflush(r->file) && !r->error)
 		r->error = errno ? errno : EIO;
 	if (!r->error && fsync(fileno(r->file)))
@@ -277,9 +288,14 @@ int recorder_close(struct recorder *r, uint64_t ts, uint64_t events_lost,
 	if (fclose(r->file) && !r->error)
 		r->error = errno ? errno : EIO;
 	ret = -r->error;
-	/* Even after a write error what was written is a readable recording. */
-	if (ret)
+	/* Even after a write error what was written is a readable recording,
+	 * unless not even its sites made it to the disk. */
+	if (ret) {
 		snprintf(err, errlen, "writing %s: %s", r->path, strerror(r->error));
+		if (!r->flushed)
+			unlink(r->path);
+	}
+	free(r->iobuf);
 	u64_map_free(&r->named_threads);
 	free(r->path);
 	free(r);

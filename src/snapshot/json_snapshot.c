@@ -242,17 +242,23 @@ int snapshot_write(const struct session *s, uint64_t now, const char *path, char
 	json_t *doc = snapshot_build(s, now);
 	struct atomic_file af;
 	char why[512];
-	int ret;
+	int ret, write_err = 0;
 
 	if (!doc)
 		return -ENOMEM;
 	ret = atomic_file_open(&af, path, why, sizeof(why));
 	if (!ret) {
-		if (json_dumpf(doc, af.file, JSON_INDENT(2)) || fputc('\n', af.file) == EOF)
-			ret = -EIO;
-		ret = atomic_file_close(&af, false, why, sizeof(why)) ?: ret;
-		if (ret == -EIO && !why[0])
-			snprintf(why, sizeof(why), "writing %s: %s", path, strerror(EIO));
+		/* The reason of a failed write is in errno right then (a full
+		 * disk), not after the stream is closed. */
+		errno = 0;
+		if (json_dumpf(doc, af.file, JSON_INDENT(2)) || fputc('\n', af.file) == EOF ||
+		    fflush(af.file))
+			write_err = errno ? errno : EIO;
+		ret = atomic_file_close(&af, false, why, sizeof(why));
+		if (write_err) {
+			ret = -write_err;
+			snprintf(why, sizeof(why), "writing %s: %s", path, strerror(write_err));
+		}
 	}
 	if (ret)
 		snprintf(err, errlen, "snapshot: %s", why);

@@ -34,12 +34,15 @@ int atomic_file_open(struct atomic_file *af, const char *path, char *err, size_t
 		unlink(af->tmp_path);
 		goto fail;
 	}
-	setvbuf(af->file, NULL, _IOFBF, 1 << 20);
+	af->iobuf = malloc(1 << 20); /* glibc ignores the size without a buffer of ours */
+	if (af->iobuf)
+		setvbuf(af->file, af->iobuf, _IOFBF, 1 << 20);
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot create %s: %s", path, strerror(-ret));
 	free(af->tmp_path);
 	free(af->path);
+	free(af->iobuf);
 	memset(af, 0, sizeof(*af));
 	return ret;
 }
@@ -82,6 +85,7 @@ int atomic_file_close(struct atomic_file *af, bool keep_partial, char *err, size
 	}
 	free(af->tmp_path);
 	free(af->path);
+	free(af->iobuf);
 	memset(af, 0, sizeof(*af));
 	return ret;
 }

@@ -12,6 +12,7 @@ struct atomic_file {
 	FILE *file;
 	char *path;
 	char *tmp_path; /* NULL for stdout */
+	char *iobuf;
 };
 
 /* Returns 0, or -errno with "cannot create PATH: why" in err. */
