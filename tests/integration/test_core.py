@@ -67,10 +67,12 @@ def check_future_tree(runtime, snap):
     check(snap["counters"]["unmatched_returns"] == 0, "unmatched returns")
 
 
-def check_wedged(runtime, snap, wedge_started_s_ago):
+def check_wedged(runtime, snap, wedge_age_s):
+    """wedge_age_s: a lower bound of how long the wedge had lasted when the
+    snapshot was taken."""
     crate = CRATE[runtime]
     wedged = one_task(snap, crate + "::wedged_task", "running")
-    low = (wedge_started_s_ago - 0.5) * S
+    low = (wedge_age_s - 0.3) * S
     check(wedged["inflight_ns"] >= low, "wedged in flight %d ns, want >= %d"
           % (wedged["inflight_ns"], low))
     loop = child(child(wedged, crate + "::wedged_task"), crate + "::wedged_loop")
@@ -88,9 +90,11 @@ def test_runtime(runtime):
     (cattop must be attached before the wedged poll begins to see its entry)."""
     with wedging_workload(runtime) as w:
         time.sleep(0.3)
+        launched = time.monotonic()
         snap = snapshot(w.pid, 5, ["-t", "1ms"])
         check_future_tree(runtime, snap)
-        check_wedged(runtime, snap, time.monotonic() - w.started - WEDGE_AFTER_S)
+        # attached no earlier than launched, snapshot elapsed_ns after that
+        check_wedged(runtime, snap, launched + snap["elapsed_ns"] / S - w.started - WEDGE_AFTER_S)
         check(w.alive(), "the target died")
 
 
