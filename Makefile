@@ -111,7 +111,7 @@ FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g $(FUZZ_SAN) \
 	       -Isrc -I$(OUTPUT)
 FUZZ_LDLIBS := -ldw -lelf -liberty -linih -lncursesw
-FUZZERS     := config demangle elf_symbols dwarf_index
+FUZZERS     := config demangle elf_symbols dwarf_index recording
 fuzz_objs    = $(patsubst %,$(FUZZ_OUT)/obj/%.o,$(1))
 
 .PHONY: fuzz fuzz-test
@@ -133,6 +133,11 @@ $(FUZZ_OUT)/fuzz_config: $(call fuzz_objs,config/config util/duration ui/colors)
 $(FUZZ_OUT)/fuzz_demangle: $(call fuzz_objs,probe/rust_demangle probe/classify)
 $(FUZZ_OUT)/fuzz_elf_symbols: $(call fuzz_objs,probe/elf_symbols probe/rust_demangle probe/classify)
 $(FUZZ_OUT)/fuzz_dwarf_index: $(call fuzz_objs,probe/dwarf_index)
+$(FUZZ_OUT)/fuzz_recording: $(call fuzz_objs,recording/recording_reader recording/replay \
+	model/poll_tracker model/task_model probe/site_table probe/coroutine_layout \
+	probe/classify probe/rust_demangle probe/dwarf_index probe/dwarf_location \
+	probe/elf_symbols config/config \
+	util/u64_map util/duration ui/colors)
 
 demo: all
 	$(Q)scripts/demo.sh $(OUTPUT)/cattop
