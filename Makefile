@@ -97,8 +97,8 @@ unit-test: $(UNIT_BINS)
 integration-test: all workloads
 	$(Q)python3 tests/integration/run.py --cattop $(OUTPUT)/cattop
 
-# The one command CI and the README run.
-test: fuzz-test
+# The one command CI and the README run (the plain build too: valgrind runs it).
+test: all fuzz-test
 	$(Q)$(MAKE) --no-print-directory SAN=1 unit-test integration-test
 
 # libFuzzer harnesses of the parsers (tests/fuzz), built with clang into
