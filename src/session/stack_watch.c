@@ -57,6 +57,19 @@ static void keep_stack(struct poll_stack **slot, struct poll_stack *ps)
 	*slot = ps;
 }
 
+static bool stack_holds_site(const struct session *s, const struct poll_stack *ps, uint32_t site)
+{
+	size_t i;
+
+	for (i = 0; i < ps->count; i++) {
+		const struct elf_symbol *sym = symbol_at(&s->symbols, ps->frames[i]);
+
+		if (sym && sym->addr == s->sites.sites[site].addr)
+			return true;
+	}
+	return false;
+}
+
 /* A poll over the threshold: what its thread is doing now. */
 static void watch_slow_polls(struct stack_watch *w, struct session *s, uint64_t now)
 {
@@ -76,6 +89,12 @@ static void watch_slow_polls(struct stack_watch *w, struct session *s, uint64_t 
 		ps = sample_stack(w, s, st->tid, f->start);
 		if (!ps)
 			continue;
+		/* The poll may have ended since the events were drained (its
+		 * return not read yet): a stack without it is of something else. */
+		if (!stack_holds_site(s, ps, f->site)) {
+			free(ps);
+			continue;
+		}
 		if (f->node) {
 			struct poll_stack *copy = malloc(sizeof(*copy));
 
