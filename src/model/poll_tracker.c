@@ -311,7 +311,9 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 		task_model_task_ended(t->model, ev->arg, ev->ts);
 		break;
 	case EV_UNWIND:
-		if (site == UNWIND_EXEC) {
+		if (site == UNWIND_EXEC && t->launch_exec_due) {
+			t->launch_exec_due = false; /* the command cattop launched starts */
+		} else if (site == UNWIND_EXEC) {
 			forget_open_polls(t);
 			t->execed = true;
 		} else {

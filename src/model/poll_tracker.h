@@ -75,6 +75,7 @@ struct poll_tracker {
 	uint64_t returns_ready_at; /* when the return probes were all in */
 	uint64_t lost_seen;	   /* the highest lost count events carried */
 	bool execed;		   /* the process exec'd: later events are another program's */
+	bool launch_exec_due;	   /* a launched command's own exec is still to come */
 	poll_span_fn on_span;	   /* optional: told of every poll that ends */
 	void *span_ctx;
 };

@@ -54,8 +54,9 @@ struct recording_info_fixed {
 	uint32_t reserved;
 };
 
-#define RECORDING_DWARF	     (1U << 0)
-#define RECORDING_TASKS_ONLY (1U << 1)
+#define RECORDING_DWARF	      (1U << 0)
+#define RECORDING_TASKS_ONLY  (1U << 1)
+#define RECORDING_LAUNCH_EXEC (1U << 2) /* the launched command's own exec is still to come */
 
 struct recording_site_fixed {
 	uint32_t id;

@@ -274,6 +274,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 		task_model_init(&s->model, cfg->threshold_ns, cfg->retain_done_ns,
 				cfg->max_done_tasks);
 		poll_tracker_init(&s->tracker, &s->sites, &s->model);
+		s->tracker.launch_exec_due = s->target.launched;
 		s->started_ns = monotonic_now_ns();
 		ret = attach_probes(s, err, errlen);
 	}
@@ -520,6 +521,7 @@ static void replay_reset_model(struct session *s)
 			s->cfg->max_done_tasks);
 	poll_tracker_init(&s->tracker, &s->sites, &s->model);
 	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
+	s->tracker.launch_exec_due = s->replay->rec.info.flags & RECORDING_LAUNCH_EXEC;
 	s->events_lost = 0;
 	replay_rewind(s->replay);
 }
@@ -575,6 +577,7 @@ int session_open_replay(struct session *s, struct config *cfg, const char *path,
 			cfg->retain_done_ns, cfg->max_done_tasks);
 	poll_tracker_init(&s->tracker, &s->sites, &s->model);
 	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
+	s->tracker.launch_exec_due = s->replay->rec.info.flags & RECORDING_LAUNCH_EXEC;
 	return 0;
 }
 
@@ -593,7 +596,8 @@ int session_record_start(struct session *s, const char *path, uint64_t max_bytes
 	    .attach_ns = s->probes.attach_ns,
 	    .attached_sites = s->probes.attached_sites,
 	    .rejected_sites = s->probes.rejected_sites,
-	    .flags = s->sites.dwarf_used ? RECORDING_DWARF : 0,
+	    .flags = (s->sites.dwarf_used ? RECORDING_DWARF : 0) |
+		     (s->tracker.launch_exec_due ? RECORDING_LAUNCH_EXEC : 0),
 	    .sites = &s->sites,
 	};
 
