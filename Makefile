@@ -106,7 +106,7 @@ test: all fuzz-test
 # fails on a crash, leak or UB. Long runs: tests/run-fuzz.sh -h.
 FUZZ_OUT    := build/fuzz
 FUZZ_CC     ?= clang
-FUZZ_TIME   ?= 15
+FUZZ_TIME   ?= 12
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g $(FUZZ_SAN) \
 	       -Isrc -I$(OUTPUT)

@@ -206,6 +206,9 @@ size_t stack_scan(const struct stack_sample *s, const struct scan_target *t,
 		  uint64_t *verified, size_t max)
 {
 	const struct elf_symbol *below = symbol_at(syms, s->ip - (uint64_t)t->bias);
+	/* The thread is in a library (the vDSO's clock, libc's futex): the
+	 * first frame calls out of the binary, not into it. */
+	bool outside = below == NULL;
 	size_t n = 0, off;
 
 	*verified = 0;
@@ -219,6 +222,8 @@ size_t stack_scan(const struct stack_sample *s, const struct scan_target *t,
 		if (!is_return_address(syms, img, vaddr) || (n && frames[n - 1] == vaddr))
 			continue;
 		target = call_target(syms, img, t, vaddr);
+		if (!n && outside && target && symbol_at(syms, target))
+			continue; /* a stale word: it calls into the binary */
 		if (target && below && symbol_at(syms, target) != below) {
 			/* It may call a frame further in, past stale words that
 			 * were taken for frames: drop those, keep this one. */

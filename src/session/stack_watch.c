@@ -121,7 +121,8 @@ static int site_of(const struct stack_watch *w, const struct session *s, uint64_
  * is seen to go where the frame below is: a stale return address of an
  * earlier poll (another task's) stops the chain instead of naming it. */
 static bool poll_on_stack(const struct stack_watch *w, const struct session *s,
-			  const struct poll_stack *ps, uint32_t *out, size_t max, size_t *count)
+			  const struct poll_stack *ps, uint32_t *out, size_t max, size_t *count,
+			  size_t *innermost)
 {
 	uint32_t inner[POLL_STACK_MAX];
 	size_t i, n = 0, k;
@@ -134,8 +135,12 @@ static bool poll_on_stack(const struct stack_watch *w, const struct session *s,
 			linked = false;
 		if (id >= 0 && s->sites.sites[id].role == SITE_TASK_POLL) {
 			task_poll = true;
+			if (!n)
+				*innermost = i;
 			break;
 		}
+		if (id >= 0 && s->sites.sites[id].role == SITE_FUTURE && !n)
+			*innermost = i;
 		if (id < 0 || s->sites.sites[id].role != SITE_FUTURE || !(linked || !n))
 			continue;
 		if (!n || inner[n - 1] != (uint32_t)id)
@@ -199,6 +204,14 @@ static bool polled_since_attach(const struct session *s, uint32_t tid)
 	return u64_map_get(&s->tracker.threads, tid) || u64_map_get(&s->tracker.workers, tid);
 }
 
+/* Frames 1..k were each seen to be called from the next one out. */
+static bool calls_verified(const struct poll_stack *ps, size_t k)
+{
+	uint64_t want = k >= 63 ? ~1ULL : ((1ULL << (k + 1)) - 1) & ~1ULL;
+
+	return k > 0 && (ps->verified & want) == want;
+}
+
 static bool thread_running(pid_t pid, uint32_t tid)
 {
 	char path[64], buf[512], *close_paren;
@@ -220,7 +233,7 @@ static void look_at_thread(struct stack_watch *w, struct session *s, uint32_t ti
 {
 	uint32_t sites[POLL_STACK_MAX];
 	struct poll_stack *ps;
-	size_t n;
+	size_t n, innermost = 0;
 
 	if (u64_map_get(&w->stuck, tid)) {
 		if (polled_since_attach(s, tid))
@@ -232,11 +245,11 @@ static void look_at_thread(struct stack_watch *w, struct session *s, uint32_t ti
 	ps = sample_stack(w, s, tid, 0);
 	if (!ps)
 		return;
-	/* A task poll frame with no future in it is only believed of a thread
-	 * that is running: a parked worker's stack keeps stale words of the
-	 * task polls it ran before. */
-	if (!poll_on_stack(w, s, ps, sites, POLL_STACK_MAX, &n) ||
-	    (!n && !thread_running(s->target.pid, tid))) {
+	/* A parked worker's stack keeps stale words of the polls it ran
+	 * before: of a thread that is not running, only a poll every call up
+	 * to which is verified is believed, and never a bare task poll. */
+	if (!poll_on_stack(w, s, ps, sites, POLL_STACK_MAX, &n, &innermost) ||
+	    (!thread_running(s->target.pid, tid) && (!n || !calls_verified(ps, innermost)))) {
 		free(ps);
 		return;
 	}
