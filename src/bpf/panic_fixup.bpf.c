@@ -21,6 +21,11 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } panics SEC(".maps");
 
+/* Set while the process is being stopped for cattop; cattop clears it. A
+ * second panic meanwhile sends no SIGSTOP of its own: cattop's SIGCONT
+ * would discard it, and its thread stops with the group anyway. */
+__u64 stopping = 0;
+
 /* poll_trace's event ring (cattop hands over its fd): the unwind goes in
  * line with the thread's poll events, so the tracker closes its frames. */
 struct {
@@ -70,6 +75,7 @@ int report_hijacked_returns(void *ctx)
 	}
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	/* Takes effect before the thread runs another instruction. */
-	bpf_send_signal_thread(SIGSTOP);
+	if (__sync_val_compare_and_swap(&stopping, 0, 1) == 0)
+		bpf_send_signal_thread(SIGSTOP);
 	return 0;
 }

@@ -42,8 +42,17 @@ static int on_panic(void *ctx, void *data, size_t size)
 			__atomic_add_fetch(&g->restored, 1, __ATOMIC_RELAXED);
 	}
 	__atomic_add_fetch(&g->panics, 1, __ATOMIC_RELAXED);
-	kill(g->pid, SIGCONT);
 	return 0;
+}
+
+/* Every panic reported so far is undone: let the process go on. The flag
+ * is cleared before the last look, so a panic after it stops the process
+ * again and one before it is undone here. */
+static void continue_target(struct panic_guard *g)
+{
+	__atomic_store_n(&g->skel->bss->stopping, 0, __ATOMIC_SEQ_CST);
+	ring_buffer__consume(g->ring);
+	kill(g->pid, SIGCONT);
 }
 
 /* Its own thread: the target waits, stopped, until this has run. */
@@ -52,7 +61,8 @@ static void *watch_panics(void *arg)
 	struct panic_guard *g = arg;
 
 	while (!g->stop)
-		ring_buffer__poll(g->ring, 100);
+		if (ring_buffer__poll(g->ring, 100) > 0)
+			continue_target(g);
 	return NULL;
 }
 
@@ -111,7 +121,8 @@ void panic_guard_detach(struct panic_guard *g)
 		g->stop = true;
 		pthread_join(g->thread, NULL);
 		/* A panic reported as the link went: never leave it stopped. */
-		ring_buffer__consume(g->ring);
+		if (ring_buffer__consume(g->ring) > 0)
+			continue_target(g);
 	}
 	ring_buffer__free(g->ring);
 	panic_fixup_bpf__destroy(g->skel);

@@ -439,7 +439,9 @@ def test_deep():
         check(c["abandoned_frames"] >= 30 * chain[-1]["polls"] and c["too_deep"] == 0
               and c["unmatched_returns"] == 0, "counters %s" % c)
         ticker = one_task(snap, CRATE + "::ticker_task")
-        check(ticker["unknown_polls"] == 0 and ticker["polls"] >= 200,
+        # a poll entered while the return probes were going in (the attach
+        # window, ~40 ms here) has no measurable end: at most a couple
+        check(ticker["unknown_polls"] <= 2 and ticker["polls"] >= 200,
               "the shallow ticker's numbers suffer: %s" % {k: ticker[k] for k in
                                                            ("polls", "unknown_polls")})
         w.check_progressing("deep")
