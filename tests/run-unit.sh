@@ -6,7 +6,7 @@ out=${1:?usage: run-unit.sh OUTPUT}
 passed=0 failed=0 broken=0
 for t in "$out"/tests/test_*; do
 	[ -x "$t" ] || continue
-	line=$("$t" 2>&1 | tee /dev/stderr | tail -n 1)
+	line=$("$t" 2>&1 | tee -a /dev/stderr | tail -n 1) # -a: never truncate a log
 	rc=${PIPESTATUS[0]}
 	if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
 		passed=$((passed + BASH_REMATCH[1]))

@@ -50,6 +50,7 @@ struct tracker_counters {
 	uint64_t too_deep;	    /* entries past MAX_OPEN_FRAMES, ignored */
 	uint64_t unwound;	    /* polls a panic unwound (counted as abandoned too) */
 	uint64_t gaps;		    /* times events were lost: every open poll forgotten */
+	uint64_t orphans;	    /* futures entered with their task poll's entry lost */
 	uint64_t oom;
 };
 
@@ -68,8 +69,9 @@ typedef void (*poll_span_fn)(void *ctx, const struct poll_span *span);
 struct poll_tracker {
 	const struct site_table *sites;
 	struct task_model *model;
-	struct u64_map threads; /* tid -> thread_stack, only threads with open frames */
-	struct u64_map workers; /* tid -> worker */
+	struct u64_map threads;	 /* tid -> thread_stack, only threads with open frames */
+	struct u64_map workers;	 /* tid -> worker */
+	struct u64_map desynced; /* tid -> (void *)1: events lost since its last task poll */
 	struct tracker_counters counters;
 	uint64_t *site_hits;	   /* entries per site id: what the probes cost */
 	uint64_t returns_ready_at; /* when the return probes were all in */

@@ -193,6 +193,7 @@ static json_t *counters_json(const struct session *s)
 	json_object_set_new(o, "too_deep", json_integer(c->too_deep));
 	json_object_set_new(o, "unwound", json_integer(c->unwound));
 	json_object_set_new(o, "gaps", json_integer(c->gaps));
+	json_object_set_new(o, "orphans", json_integer(c->orphans));
 	json_object_set_new(o, "tasks_seen", json_integer(s->model.tasks_seen));
 	return o;
 }
