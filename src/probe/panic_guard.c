@@ -37,9 +37,8 @@ static int on_panic(void *ctx, void *data, size_t size)
 		struct iovec local = {(void *)&e->slots[i].orig_return, sizeof(__u64)};
 		struct iovec remote = {(void *)(uintptr_t)e->slots[i].stack, sizeof(__u64)};
 
-		if (e->slots[i].stack && e->slots[i].orig_return &&
-		    process_vm_writev(g->pid, &local, 1, &remote, 1, 0) == sizeof(__u64))
-			__atomic_add_fetch(&g->restored, 1, __ATOMIC_RELAXED);
+		if (e->slots[i].stack && e->slots[i].orig_return)
+			process_vm_writev(g->pid, &local, 1, &remote, 1, 0);
 	}
 	__atomic_add_fetch(&g->panics, 1, __ATOMIC_RELAXED);
 	return 0;

@@ -24,8 +24,7 @@ struct panic_guard {
 	pthread_t thread;
 	bool running;
 	volatile bool stop;
-	uint64_t panics;   /* panics handled */
-	uint64_t restored; /* return addresses written back */
+	uint64_t panics; /* panics handled */
 };
 
 /* 0; -ENOENT when the binary has no panic entry (built with panic =

@@ -247,6 +247,11 @@ void recorder_thread(struct recorder *r, uint32_t tid, const char *name)
 	write_payload(r, CHUNK_THREAD, &p);
 }
 
+bool recorder_has_thread(const struct recorder *r, uint32_t tid)
+{
+	return u64_map_get(&r->named_threads, tid) != NULL;
+}
+
 bool recorder_full(const struct recorder *r)
 {
 	return r->full;

@@ -44,6 +44,7 @@ void recorder_tick(struct recorder *r, uint64_t ts, uint64_t events_lost, bool m
 		   const uint32_t *dead, size_t ndead);
 /* A thread's name, written once per thread. */
 void recorder_thread(struct recorder *r, uint32_t tid, const char *name);
+bool recorder_has_thread(const struct recorder *r, uint32_t tid);
 
 /* The size limit was reached: events are no longer written. */
 bool recorder_full(const struct recorder *r);

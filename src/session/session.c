@@ -301,9 +301,8 @@ int session_drain(struct session *s)
 	if (s->code_bias_known)
 		stack_watch_drain(&s->stacks, s, monotonic_now_ns());
 	if (s->recorder) {
-		s->recorded_until = monotonic_now_ns();
-		recorder_tick(s->recorder, s->recorded_until, probes_lost_events(&s->probes), false,
-			      NULL, 0);
+		recorder_tick(s->recorder, monotonic_now_ns(), probes_lost_events(&s->probes),
+			      false, NULL, 0);
 	}
 	return n;
 }
@@ -334,8 +333,8 @@ static void record_worker_names(struct session *s)
 		const struct worker *w = s->tracker.workers.slots[i].value;
 		char name[32];
 
-		if (!w)
-			continue;
+		if (!w || recorder_has_thread(s->recorder, w->tid))
+			continue; /* named once: no /proc read a tick */
 		thread_comm(s->target.pid, (pid_t)w->tid, name, sizeof(name));
 		recorder_thread(s->recorder, w->tid, name);
 	}
@@ -382,7 +381,6 @@ void session_tick(struct session *s)
 	dead->target = &s->target;
 	poll_tracker_reap_threads(&s->tracker, thread_exists_noting_dead, dead, now);
 	record_worker_names(s);
-	s->recorded_until = now;
 	recorder_tick(s->recorder, now, s->events_lost, true, dead->tids, dead->count);
 	free(dead);
 }

@@ -49,7 +49,6 @@ struct session {
 	bool attached;
 	struct recorder *recorder; /* a recording in progress, or NULL */
 	struct replay *replay;	   /* fed from a recording instead of probes */
-	uint64_t recorded_until;   /* when the recorder's last tick was written */
 	struct code_lines *lines;  /* source lines of code addresses, if DWARF */
 	int64_t code_bias;	   /* run-time minus link-time code address */
 	bool code_bias_known;

@@ -27,21 +27,17 @@ int stack_watch_start(struct stack_watch *w, struct session *s)
 	return ret;
 }
 
-static struct poll_stack *sample_stack(struct stack_watch *w, struct session *s, uint32_t tid,
-				       uint64_t since)
+static struct poll_stack *scan_sample(struct stack_watch *w, struct session *s,
+				      const struct stack_sample *sample, uint64_t since)
 {
-	const struct stack_sample *sample = stack_sampler_get(&w->sampler, tid, since);
-	struct poll_stack *ps;
+	struct poll_stack *ps = calloc(1, sizeof(*ps));
 
-	if (!sample)
-		return NULL;
-	ps = calloc(1, sizeof(*ps));
 	if (!ps)
 		return NULL;
-	ps->taken_at = sample->ts;
-	ps->poll_began = since;
 	struct scan_target target = {s->target.pid, s->code_bias};
 
+	ps->taken_at = sample->ts;
+	ps->poll_began = since;
 	ps->count = stack_scan(sample, &target, &s->symbols, w->image, ps->frames, &ps->verified,
 			       POLL_STACK_MAX);
 	if (!ps->count) {
@@ -78,15 +74,22 @@ static void watch_slow_polls(struct stack_watch *w, struct session *s, uint64_t 
 
 	for (i = 0; threads->slots && i <= threads->mask; i++) {
 		const struct thread_stack *st = threads->slots[i].value;
+		const struct stack_sample *sample;
 		const struct open_frame *f;
-		struct poll_stack *ps;
+		struct poll_stack *ps, *have;
 
 		if (!st || !st->depth)
 			continue;
 		f = &st->frames[st->depth - 1];
 		if (f->no_return || now - f->start <= s->model.threshold_ns)
 			continue;
-		ps = sample_stack(w, s, st->tid, f->start);
+		sample = stack_sampler_get(&w->sampler, st->tid, f->start);
+		have = f->node ? f->node->slow_stack : f->task->slow_stack;
+		/* A drain comes every 50 ms, a new sample at most 29 times a
+		 * second: the same one is not scanned again. */
+		if (!sample || (have && have->taken_at == sample->ts))
+			continue;
+		ps = scan_sample(w, s, sample, f->start);
 		if (!ps)
 			continue;
 		/* The poll may have ended since the events were drained (its
@@ -232,6 +235,7 @@ static bool thread_running(pid_t pid, uint32_t tid)
 static void look_at_thread(struct stack_watch *w, struct session *s, uint32_t tid, uint64_t now)
 {
 	uint32_t sites[POLL_STACK_MAX];
+	const struct stack_sample *sample;
 	struct poll_stack *ps;
 	size_t n, innermost = 0;
 
@@ -242,7 +246,8 @@ static void look_at_thread(struct stack_watch *w, struct session *s, uint32_t ti
 	}
 	if (polled_since_attach(s, tid))
 		return;
-	ps = sample_stack(w, s, tid, 0);
+	sample = stack_sampler_get(&w->sampler, tid, 0);
+	ps = sample ? scan_sample(w, s, sample, 0) : NULL;
 	if (!ps)
 		return;
 	/* A parked worker's stack keeps stale words of the polls it ran
