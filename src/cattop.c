@@ -229,6 +229,7 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	    .argv = o->command,
 	    .runtime = o->runtime,
 	    .tasks_only = o->tasks_only,
+	    .focus = o->focus,
 	    .verbose = o->verbose,
 	    .debug_file = o->debug_file,
 	    .no_cache = o->no_cache,

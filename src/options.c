@@ -14,6 +14,7 @@
 enum long_only {
 	OPT_SNAPSHOT = 256,
 	OPT_TASKS_ONLY,
+	OPT_FOCUS,
 	OPT_RUNTIME,
 	OPT_SCOPE,
 	OPT_NO_COLOR,
@@ -34,6 +35,7 @@ static const struct option long_options[] = {
     {"config", required_argument, NULL, 'c'},
     {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
     {"tasks-only", no_argument, NULL, OPT_TASKS_ONLY},
+    {"focus", required_argument, NULL, OPT_FOCUS},
     {"runtime", required_argument, NULL, OPT_RUNTIME},
     {"scope", required_argument, NULL, OPT_SCOPE},
     {"verbose", no_argument, NULL, 'v'},
@@ -70,7 +72,10 @@ static void usage(FILE *out)
 	    "100us)\n"
 	    "  -c, --config FILE      read settings and runtime profiles from FILE\n"
 	    "      --snapshot FILE    write the final view as JSON to FILE (- for stdout)\n"
-	    "      --tasks-only       probe task polls only (cheapest)\n"
+	    "      --tasks-only       probe task polls only (cheapest); opening a task\n"
+	    "                         in the live view probes that task type's futures\n"
+	    "      --focus GLOB       --tasks-only, plus the futures of the task types\n"
+	    "                         matching GLOB, e.g. '*::handle_request'\n"
 	    "      --runtime NAME     auto (default), tokio, async-std, smol, or a config section\n"
 	    "      --scope app|all    futures of the application's crates (default) or all crates\n"
 	    "      --exclude GLOBS    futures not to probe, e.g. 'app::codec::*' (comma list)\n"
@@ -181,6 +186,8 @@ static int check_file_mode(struct options *o)
 		return fail("%sexport needs -o OUT (- for stdout)", "");
 	if (o->mode == MODE_REPLAY && o->output_path)
 		return fail("%s-o is for record and export", "");
+	if (o->tasks_only)
+		return fail("%s--tasks-only and --focus choose probes: they are for a process", "");
 	return 0;
 }
 
@@ -241,6 +248,10 @@ static int handle_option(int c, struct options *o)
 		return 0;
 	case OPT_SNAPSHOT:
 		o->snapshot_path = optarg;
+		return 0;
+	case OPT_FOCUS:
+		o->focus = optarg;
+		o->tasks_only = true;
 		return 0;
 	case OPT_TASKS_ONLY:
 		o->tasks_only = true;

@@ -30,6 +30,7 @@ struct options {
 	const char *runtime;
 	const char *scope;
 	bool tasks_only;
+	const char *focus; /* --focus GLOB (implies tasks_only) */
 	bool verbose;
 	bool no_color;
 	const char *debug_file;	 /* --debug-file */

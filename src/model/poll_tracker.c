@@ -170,6 +170,8 @@ static bool open_task_poll(struct poll_tracker *t, const struct poll_event *ev,
 	if (!f->task)
 		return false;
 	f->task_frame = true;
+	f->task->has_poll_site = true;
+	f->task->poll_site = f->site;
 	begin_poll(f, &f->task->stats, ev->ts);
 	return true;
 }

@@ -68,7 +68,9 @@ struct task {
 	struct future_node *roots;
 	struct poll_stack *slow_stack; /* of the latest slow poll, or NULL */
 	bool from_stack;	       /* found on a stack sample: its poll began before attach */
-	struct task *prev, *next;      /* all tasks, oldest first */
+	bool has_poll_site;
+	uint32_t poll_site;	  /* the task poll entry it went through: its type */
+	struct task *prev, *next; /* all tasks, oldest first */
 };
 
 struct task_model {

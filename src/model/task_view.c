@@ -7,9 +7,13 @@
 
 const char *task_name(const struct task *t, const struct site_table *sites)
 {
+	const char *type = NULL;
+
 	if (t->roots && t->roots->site < sites->count)
 		return sites->sites[t->roots->site].name;
-	return "(task)";
+	if (t->has_poll_site && t->poll_site < sites->count)
+		type = site_task_type(&sites->sites[t->poll_site]);
+	return type ? type : "(task)";
 }
 
 uint64_t poll_stats_longest(const struct poll_stats *s, uint64_t now)

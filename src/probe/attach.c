@@ -88,9 +88,10 @@ static int attach_bisect(struct probe_set *ps, struct bpf_program *prog,
 	return err ? err : attach_bisect(ps, prog, opts, &hi, retprobe);
 }
 
-/* Fills b with the sites of the wanted role that are not rejected yet. */
+/* Fills b with the sites of the wanted role that are not rejected yet: those
+ * marked in only, or without it, every site not deferred. */
 static int collect(const struct site_table *sites, const struct probe_set *ps, bool polls,
-		   bool ends, struct attach_batch *b)
+		   bool ends, const bool *only, struct attach_batch *b)
 {
 	size_t i;
 
@@ -103,7 +104,7 @@ static int collect(const struct site_table *sites, const struct probe_set *ps, b
 		const struct site *s = &sites->sites[i];
 		bool end = s->role == SITE_TASK_END;
 
-		if (ps->rejected[i] || (end ? !ends : !polls))
+		if (ps->rejected[i] || (end ? !ends : !polls) || (only ? !only[i] : s->deferred))
 			continue;
 		b->offsets[b->count] = s->file_offset;
 		b->cookies[b->count] = i |
@@ -120,20 +121,27 @@ static void free_batch(struct attach_batch *b)
 	free(b->cookies);
 }
 
-static void destroy_links(struct probe_set *ps)
+/* Destroys links[from..]. */
+static void destroy_links_from(struct probe_set *ps, size_t from)
 {
 	size_t i;
 
-	for (i = 0; i < ps->link_count; i++)
+	for (i = from; i < ps->link_count; i++)
 		bpf_link__destroy(ps->links[i]);
-	ps->link_count = 0;
+	if (from < ps->link_count)
+		ps->link_count = from;
+}
+
+static void destroy_links(struct probe_set *ps)
+{
+	destroy_links_from(ps, 0);
 }
 
 static int attach_pass(struct probe_set *ps, const struct site_table *sites,
-		       const struct attach_opts *opts, bool returns)
+		       const struct attach_opts *opts, const bool *only, bool returns)
 {
 	struct attach_batch b;
-	int err = collect(sites, ps, true, !returns, &b);
+	int err = collect(sites, ps, true, !returns && !only, only, &b);
 
 	if (!err)
 		err = attach_bisect(
@@ -159,21 +167,22 @@ static size_t count_rejected(const struct probe_set *ps, size_t n)
  * probe that had an entry probe, all links are made again without that
  * site, so no frame is ever opened that can never close. */
 static int attach_all(struct probe_set *ps, const struct site_table *sites,
-		      const struct attach_opts *opts)
+		      const struct attach_opts *opts, const bool *only)
 {
-	size_t rejected;
+	size_t rejected, first_link = ps->link_count;
 	int err, tries;
 
 	for (tries = 0; tries < 3; tries++) {
-		err = attach_pass(ps, sites, opts, false);
+		err = attach_pass(ps, sites, opts, only, false);
 		if (err)
 			return err;
 		rejected = count_rejected(ps, sites->count);
-		err = attach_pass(ps, sites, opts, true);
-		ps->returns_ready_at = monotonic_now_ns();
+		err = attach_pass(ps, sites, opts, only, true);
+		if (!only)
+			ps->returns_ready_at = monotonic_now_ns();
 		if (err || count_rejected(ps, sites->count) == rejected)
 			return err;
-		destroy_links(ps);
+		destroy_links_from(ps, first_link);
 	}
 	return -EINVAL;
 }
@@ -225,15 +234,17 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 		snprintf(err, errlen, "cannot watch for exec: %s", strerror(-ret));
 		goto fail;
 	}
-	ret = attach_all(ps, sites, opts);
+	ret = attach_all(ps, sites, opts, NULL);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach uprobes to %s: %s", opts->binary,
 			 strerror(-ret));
 		goto fail;
 	}
-	for (i = 0; i < sites->count; i++)
+	ps->base_links = ps->link_count;
+	for (i = 0; i < sites->count; i++) {
 		ps->rejected_sites += ps->rejected[i];
-	ps->attached_sites = sites->count - ps->rejected_sites;
+		ps->attached_sites += !ps->rejected[i] && !sites->sites[i].deferred;
+	}
 	ps->attach_ns = monotonic_now_ns() - start;
 	return 0;
 fail:
@@ -251,6 +262,32 @@ uint64_t probes_lost_events(const struct probe_set *ps)
 	return ps->skel && ps->skel->bss
 		   ? __atomic_load_n(&ps->skel->bss->lost_events, __ATOMIC_RELAXED)
 		   : 0;
+}
+
+void probes_narrow(struct probe_set *ps)
+{
+	destroy_links_from(ps, ps->base_links);
+	ps->widened_sites = 0;
+}
+
+int probes_widen(struct probe_set *ps, const struct site_table *sites,
+		 const struct attach_opts *opts, const bool *want, char *err, size_t errlen)
+{
+	size_t i;
+	int ret;
+
+	probes_narrow(ps);
+	ret = attach_all(ps, sites, opts, want);
+	if (ret) {
+		probes_narrow(ps);
+		snprintf(err, errlen, "cannot attach the focused futures' uprobes: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < sites->count; i++)
+		ps->widened_sites += want[i] && !ps->rejected[i];
+	ps->rejected_sites = count_rejected(ps, sites->count);
+	return 0;
 }
 
 void probes_detach(struct probe_set *ps)

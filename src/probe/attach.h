@@ -19,6 +19,8 @@ struct probe_set {
 	size_t link_count;
 	struct ring_buffer *ring;
 	size_t attached_sites; /* sites with working probes */
+	size_t base_links;     /* links[base_links..] probe the widened sites */
+	size_t widened_sites;  /* deferred sites probed now (probes_widen) */
 	size_t rejected_sites; /* sites the kernel refused (e.g. unprobeable code) */
 	bool *rejected;	       /* per site id */
 	uint64_t attach_ns;
@@ -43,6 +45,14 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 int probes_drain(struct probe_set *ps);
 uint64_t probes_lost_events(const struct probe_set *ps);
 void probes_detach(struct probe_set *ps);
+
+/* Probes the deferred sites marked in want (indexed by site id) as well,
+ * in place of any widened before. Entries go in before returns, as at
+ * attach. Returns 0, or -errno with a one-line reason in err. */
+int probes_widen(struct probe_set *ps, const struct site_table *sites,
+		 const struct attach_opts *opts, const bool *want, char *err, size_t errlen);
+/* Takes the widened probes out again. */
+void probes_narrow(struct probe_set *ps);
 
 /* libbpf's messages go to stderr only when verbose. */
 void probes_set_verbose(bool verbose);

@@ -16,7 +16,7 @@
 #include "util/atomic_file.h"
 
 #define CACHE_MAGIC   "CATTOPSC"
-#define CACHE_VERSION 2
+#define CACHE_VERSION 3
 #define MAX_STRING    4096
 #define MAX_ITEMS     (1U << 22)
 
@@ -150,7 +150,8 @@ static void put_layout(FILE *f, const struct coroutine_layout *l)
 static void put_site(FILE *f, const struct site *s)
 {
 	uint64_t flags = (uint64_t)s->role | (uint64_t)s->kind << 8 | (uint64_t)s->app << 16 |
-			 (uint64_t)s->self_in_parm2 << 17 | (uint64_t)s->single_step << 18;
+			 (uint64_t)s->self_in_parm2 << 17 | (uint64_t)s->single_step << 18 |
+			 (uint64_t)s->deferred << 19;
 
 	put_u64(f, flags);
 	put_u64(f, s->addr);
@@ -284,6 +285,7 @@ static void get_site(struct in *in, struct site *s)
 	s->app = flags >> 16 & 1;
 	s->self_in_parm2 = flags >> 17 & 1;
 	s->single_step = flags >> 18 & 1;
+	s->deferred = flags >> 19 & 1;
 	s->addr = get_u64(in);
 	s->file_offset = get_u64(in);
 	crate = get_str(in);

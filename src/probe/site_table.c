@@ -9,6 +9,7 @@
 #include "probe/dwarf_index.h"
 #include "probe/elf_symbols.h"
 #include "probe/rust_demangle.h"
+#include "probe/task_type.h"
 
 /* Never probed: their futures are thin forwarding wrappers (Pin, &mut F,
  * poll_fn), and probing them would double every poll below them. */
@@ -184,6 +185,7 @@ struct candidate {
 	enum site_role role;
 	enum future_kind kind;
 	bool app;
+	bool deferred;
 	char crate[CRATE_NAME_MAX];
 };
 
@@ -201,12 +203,13 @@ static bool choose_site(const struct site_table *t, const struct site_scan_opts 
 		c->role = SITE_TASK_END;
 		return true;
 	}
-	if (opts->tasks_only || pattern_list_matches(&opts->cfg->exclude, path))
+	if (pattern_list_matches(&opts->cfg->exclude, path))
 		return false;
 	classify_path(path, &pc);
 	c->role = SITE_FUTURE;
 	c->kind = kind_from_dwarf(fn, pc.kind);
 	c->app = is_app_crate(t, opts->cfg, pc.crate);
+	c->deferred = opts->tasks_only;
 	snprintf(c->crate, sizeof(c->crate), "%s", pc.crate);
 	return future_in_scope(opts, c->kind, c->app, fn != NULL, pc.crate);
 }
@@ -229,8 +232,13 @@ static int add_site(struct site_table *t, const struct elf_symbol *sym, char *pa
 	s->file_offset = sym->file_offset;
 	s->path = path;
 	s->location = format_location(fn);
-	s->name = c->role == SITE_FUTURE ? display_name(path, c->kind, fn ? fn->name : NULL)
-					 : strdup(path);
+	s->deferred = c->deferred;
+	if (c->role == SITE_FUTURE)
+		s->name = display_name(path, c->kind, fn ? fn->name : NULL);
+	else if (c->role == SITE_TASK_POLL && fn)
+		s->name = task_type_name(fn->name);
+	if (!s->name)
+		s->name = strdup(path);
 	return s->name ? 0 : -ENOMEM;
 }
 
@@ -290,6 +298,11 @@ void site_table_free(struct site_table *table)
 	}
 	free(table->sites);
 	memset(table, 0, sizeof(*table));
+}
+
+const char *site_task_type(const struct site *s)
+{
+	return s->role == SITE_TASK_POLL && strcmp(s->name, s->path) != 0 ? s->name : NULL;
 }
 
 size_t site_table_count_role(const struct site_table *table, enum site_role role)

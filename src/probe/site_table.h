@@ -26,12 +26,16 @@ struct site {
 	bool app; /* from the application's crates */
 	char crate[CRATE_NAME_MAX];
 	char *path;	/* demangled, e.g. "app::handler::{{closure}}" */
-	char *name;	/* shown to users, e.g. "app::handler" */
+	char *name;	/* shown to users, e.g. "app::handler"; a task poll entry's
+			 * is the task type it runs, if DWARF says (task_type.h) */
 	char *location; /* "file:line" from DWARF, or NULL */
 	uint64_t addr;
 	uint64_t file_offset;
 	bool self_in_parm2; /* returns through a hidden pointer (see poll_trace.h) */
 	bool single_step;   /* its first instruction is single-stepped (probe_cost.h) */
+	/* A future left unprobed until a task type that reaches it is focused
+	 * (--tasks-only, --focus, drill-down: see call_graph.h). */
+	bool deferred;
 	struct coroutine_layout *layout; /* async fn/block with full DWARF, else NULL */
 };
 
@@ -48,7 +52,7 @@ struct site_table {
 struct site_scan_opts {
 	const struct config *cfg;
 	const char *runtime; /* a [runtime NAME] of the config, or "auto" */
-	bool tasks_only;     /* task polls and ends only */
+	bool tasks_only;     /* probe task polls and ends only; futures are deferred */
 };
 
 /* Builds the table. Errors (with a one-line message in err):
@@ -60,5 +64,7 @@ int site_table_build(const struct elf_symbols *syms, const struct dwarf_index *d
 void site_table_free(struct site_table *table);
 
 size_t site_table_count_role(const struct site_table *table, enum site_role role);
+/* The task type a task poll site runs, or NULL if DWARF did not say. */
+const char *site_task_type(const struct site *s);
 
 #endif

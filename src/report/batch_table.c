@@ -14,6 +14,8 @@ static void print_header(FILE *out, const struct session *s, struct task_counts 
 		s->target.pid, s->target.comm, s->sites.runtime->name,
 		duration_format(s->model.threshold_ns, thr, sizeof(thr)),
 		duration_format(now - s->started_ns, up, sizeof(up)), s->probes.attached_sites);
+	if (s->focus.active)
+		fprintf(out, " +%zu focus %s", s->focus.futures, s->focus.label);
 	if (s->probes.rejected_sites)
 		fprintf(out, " (%zu rejected)", s->probes.rejected_sites);
 	fprintf(out, "  events %llu lost %llu  cost ~%.1f%% CPU%s\n",

@@ -229,9 +229,9 @@ static void guard_panics(void *ctx, int events_fd)
 			strerror(-ret));
 }
 
-static int attach_probes(struct session *s, char *err, size_t errlen)
+static struct attach_opts attach_opts_of(struct session *s)
 {
-	struct attach_opts ao = {
+	return (struct attach_opts){
 	    .binary = s->target.binary,
 	    .pid = s->target.pid,
 	    .ringbuf_bytes = s->cfg->ringbuf_bytes,
@@ -239,6 +239,18 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 	    .ctx = s,
 	    .before_probes = guard_panics, /* in before any return probe */
 	};
+}
+
+int session_widen(struct session *s, const bool *want, char *err, size_t errlen)
+{
+	struct attach_opts ao = attach_opts_of(s);
+
+	return probes_widen(&s->probes, &s->sites, &ao, want, err, errlen);
+}
+
+static int attach_probes(struct session *s, char *err, size_t errlen)
+{
+	struct attach_opts ao = attach_opts_of(s);
 
 	if (!have_bpf_privileges()) {
 		snprintf(err, errlen,
@@ -281,6 +293,11 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	if (!ret) {
 		s->attached = true;
 		s->tracker.returns_ready_at = s->probes.returns_ready_at;
+		s->focus_glob = opts->focus;
+		if (opts->focus)
+			ret = focus_matching(s, opts->focus, err, errlen);
+	}
+	if (!ret) {
 		stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
 		ret = target_release(&s->target);
 		if (ret)

@@ -15,6 +15,7 @@
 #include "probe/panic_guard.h"
 #include "probe/site_table.h"
 #include "probe/target.h"
+#include "session/focus.h"
 #include "session/stack_watch.h"
 #include "recording/recording_format.h"
 #include "util/clock.h"
@@ -33,6 +34,7 @@ struct session_opts {
 	bool verbose;
 	const char *debug_file; /* DWARF (and symbols) kept apart, or NULL: look for it */
 	bool no_cache;		/* scan the binary even if its sites are cached */
+	const char *focus;	/* glob of task types whose futures get probes */
 };
 
 struct session {
@@ -59,6 +61,8 @@ struct session {
 	struct stack_watch stacks;	/* slow polls' stacks, polls begun before attach */
 	struct panic_guard panic_guard;
 	bool panics_guarded; /* a panic cannot trip over the return probes */
+	struct focus focus;  /* deferred futures probed now (focus.h) */
+	const char *focus_glob;
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno
@@ -99,6 +103,9 @@ int session_open_replay(struct session *s, struct config *cfg, const char *path,
  * to the recording; going back rebuilds the model from the start. */
 void session_seek(struct session *s, uint64_t t);
 uint64_t session_replay_end(const struct session *s);
+
+/* Probes the deferred sites marked in want, in place of those before. */
+int session_widen(struct session *s, const bool *want, char *err, size_t errlen);
 
 /* Records everything from now on to path (max_bytes 0: unbounded). */
 int session_record_start(struct session *s, const char *path, uint64_t max_bytes, char *err,

@@ -144,6 +144,9 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 	c->chain_len = src ? await_chain_build(t, c->sites, src, c->chain, AWAIT_CHAIN_MAX) : 0;
 	json_object_set_new(o, "id", json_integer(t->id));
 	json_object_set_new(o, "name", json_string(task_name(t, c->sites)));
+	if (t->has_poll_site && t->poll_site < c->sites->count)
+		json_object_set_new(
+		    o, "type", nullable_string(site_task_type(&c->sites->sites[t->poll_site])));
 	json_object_set_new(o, "state", json_string(task_state_name(task_state(t))));
 	json_object_set_new(o, "block_on", json_boolean(t->block_on));
 	add_stats(o, &t->stats, c->now);
@@ -154,6 +157,25 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 	if (t->slow_stack)
 		json_object_set_new(o, "slow_poll_stack", stack_json(c->s, t->slow_stack));
 	json_object_set_new(o, "futures", futures_json(t->roots, c));
+	return o;
+}
+
+static size_t deferred_sites(const struct site_table *sites)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sites->count; i++)
+		n += sites->sites[i].deferred;
+	return n;
+}
+
+static json_t *focus_json(const struct focus *f)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "task_types", json_string(f->label));
+	json_object_set_new(o, "matched", json_integer(f->task_types));
+	json_object_set_new(o, "futures", json_integer(f->futures));
 	return o;
 }
 
@@ -168,6 +190,9 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 	json_object_set_new(o, "futures",
 			    json_integer(site_table_count_role(&s->sites, SITE_FUTURE)));
 	json_object_set_new(o, "attached", json_integer(s->probes.attached_sites));
+	json_object_set_new(o, "deferred", json_integer(deferred_sites(&s->sites)));
+	if (s->focus.active)
+		json_object_set_new(o, "focus", focus_json(&s->focus));
 	json_object_set_new(o, "rejected", json_integer(s->probes.rejected_sites));
 	json_object_set_new(o, "scan_ns", json_integer(s->scan_ns));
 	json_object_set_new(o, "cached", json_boolean(s->sites_cached));

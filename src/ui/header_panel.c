@@ -44,12 +44,17 @@ static void draw_second_line(struct tui *ui)
 	char line[512];
 	int x;
 
-	snprintf(line, sizeof(line),
-		 "Tasks: %zu, %zu running, %zu idle, %zu done   probes %zu  "
-		 "events/s %llu  cost ~%.1f%% CPU  ",
-		 c.total, c.running, c.idle, c.done, s->probes.attached_sites,
-		 (unsigned long long)ui->events_rate, session_probe_cost_pct(s, tui_now(ui)));
+	snprintf(line, sizeof(line), "Tasks: %zu, %zu running, %zu idle, %zu done   probes %zu  ",
+		 c.total, c.running, c.idle, c.done, s->probes.attached_sites);
 	x = draw_text(1, 0, COLS, color_attr(ROLE_HEADER), line, 0);
+	if (s->focus.active) {
+		/* drill-down widening: which task type's futures are probed now */
+		snprintf(line, sizeof(line), "+%zu focus %s  ", s->focus.futures, s->focus.label);
+		x = draw_text(1, x, COLS - x, color_attr(ROLE_HEADER), line, 0);
+	}
+	snprintf(line, sizeof(line), "events/s %llu  cost ~%.1f%% CPU  ",
+		 (unsigned long long)ui->events_rate, session_probe_cost_pct(s, tui_now(ui)));
+	x = draw_text(1, x, COLS - x, color_attr(ROLE_HEADER), line, 0);
 	snprintf(line, sizeof(line), "lost %llu", (unsigned long long)s->events_lost);
 	x = draw_text(1, x, COLS - x, color_attr(s->events_lost ? ROLE_WARNING : ROLE_HEADER), line,
 		      0);

@@ -58,6 +58,30 @@ static void enter_view(struct tui *ui, enum ui_view v)
 	list_view_reset(ui);
 }
 
+/* Drill-down widening (focus.h): the task type opened gets its futures
+ * probed while it is looked at. */
+static void focus_opened_task(struct tui *ui)
+{
+	const struct task *t = tui_find_task(ui, ui->task_id);
+	char err[256];
+
+	if (!t || !t->has_poll_site || !focus_possible(ui->s))
+		return;
+	if (focus_task_type(ui->s, t->poll_site, err, sizeof(err)))
+		tui_set_status(ui, "%s", err);
+	else
+		tui_set_status(ui, "probing %zu futures of %s", ui->s->focus.futures,
+			       ui->s->focus.label);
+}
+
+static void unfocus_closed_task(struct tui *ui)
+{
+	char err[256];
+
+	if (focus_possible(ui->s) && focus_default(ui->s, err, sizeof(err)))
+		tui_set_status(ui, "%s", err);
+}
+
 static enum reaction drill_in(struct tui *ui)
 {
 	switch (ui->view) {
@@ -67,6 +91,7 @@ static enum reaction drill_in(struct tui *ui)
 		ui->task_id = ui->cursor_task;
 		u64_map_free(&ui->collapsed);
 		enter_view(ui, VIEW_TREE);
+		focus_opened_task(ui);
 		break;
 	case VIEW_GROUPS:
 		if (!ui->cursor_group[0])
@@ -93,6 +118,7 @@ static enum reaction back(struct tui *ui)
 	case VIEW_TREE:
 		enter_view(ui, VIEW_TASKS);
 		ui->cursor_task = ui->task_id;
+		unfocus_closed_task(ui);
 		break;
 	case VIEW_TASKS:
 		if (!ui->group_filter[0] && !ui->filter[0])

@@ -13,16 +13,17 @@ import test_await
 import test_cache
 import test_core
 import test_faults
+import test_focus
 import test_recording
 import test_stacks
 import test_tui
 
 TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_std,
-         test_core.test_smol, test_core.test_release_build_tasks, test_core.test_tasks_only, test_core.test_exclude,
+         test_core.test_smol, test_core.test_release_build_tasks, test_core.test_exclude,
          test_core.test_launch_command, test_core.test_target_exit,
          test_core.test_quit_fast_and_clean, test_tui.test_tui,
          test_tui.test_tui_config_ascii_exit, *test_await.TESTS, *test_stacks.TESTS, *test_cache.TESTS,
-         *test_recording.TESTS, *test_faults.TESTS]
+         *test_recording.TESTS, *test_faults.TESTS, *test_focus.TESTS]
 
 
 def main():

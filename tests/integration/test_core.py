@@ -129,14 +129,6 @@ def test_release_build_tasks():
                   "%s: fast tasks flagged slow" % profile)
 
 
-def test_tasks_only():
-    with Workload("tokio", args=["--seconds", "20"]) as w:
-        snap = snapshot(w.pid, 2, ["--tasks-only"])
-        check(snap["probes"]["futures"] == 0, "--tasks-only attached future probes")
-        check(len(snap["tasks"]) >= 5, "--tasks-only saw %d tasks" % len(snap["tasks"]))
-        check(all(t["futures"] == [] for t in snap["tasks"]), "futures under --tasks-only")
-
-
 def test_exclude():
     """--exclude leaves those futures unprobed, and only those."""
     with Workload("tokio", args=["--seconds", "20"]) as w:

@@ -1,0 +1,122 @@
+"""Drill-down widening: --tasks-only probes task polls only, names tasks by
+the type their runtime's poll entry runs, and probes a task type's futures
+only while it is focused (--focus, or opening the task in the live view)."""
+import json
+import os
+import re
+import tempfile
+import time
+
+import harness
+from harness import (CRATE, MS, Tmux, Workload, check, child, one_task, run_cattop, snapshot,
+                     table_rows, uprobe_multi_links)
+
+RUNTIMES = ("tokio", "async-std", "smol")
+
+
+def probed_task_sites(snap):
+    p = snap["probes"]
+    return p["task_poll"] + p["task_end"] - p["rejected"]
+
+
+def test_tasks_only_names():
+    """No future probe, yet every task is named by its type, on each runtime."""
+    for rt in RUNTIMES:
+        with Workload(rt, args=["--seconds", "20"]) as w:
+            snap = snapshot(w.pid, 2, ["--tasks-only"])
+            p = snap["probes"]
+            check(p["attached"] == probed_task_sites(snap) and p["deferred"] == p["futures"]
+                  and p["futures"] >= 5 and "focus" not in p,
+                  "%s: --tasks-only probes %s" % (rt, p))
+            check(all(t["futures"] == [] for t in snap["tasks"]),
+                  "%s: futures under --tasks-only" % rt)
+            for name in ("ticker_task", "spinner_task", "blocker_task"):
+                t = one_task(snap, "%s::%s" % (CRATE[rt], name))
+                check(t["type"] == t["name"] and t["polls"] >= 5,
+                      "%s: task %s: %s" % (rt, name, {k: t[k] for k in ("type", "polls")}))
+            spin = one_task(snap, CRATE[rt] + "::spinner_task")
+            check(spin["max_poll_ns"] >= 3 * MS and spin["slow_polls"] >= 10,
+                  "%s: the spinner's 3 ms polls: %s" % (rt, spin["max_poll_ns"]))
+
+
+def test_focus_option():
+    """--focus GLOB probes the futures of the matching task types and no others."""
+    for rt in RUNTIMES:
+        crate = CRATE[rt]
+        with Workload(rt, args=["--seconds", "20"]) as w:
+            snap = snapshot(w.pid, 3, ["--focus", "*::spinner_task"])
+            p = snap["probes"]
+            check(p["focus"]["matched"] >= 1 and p["focus"]["futures"] >= 2
+                  and p["attached"] == probed_task_sites(snap),
+                  "%s: focus probes %s" % (rt, p))
+            spin = one_task(snap, crate + "::spinner_task")
+            root = spin["futures"][0] if spin["futures"] else None
+            check(root and root["name"] == crate + "::spinner_task",
+                  "%s: spinner has no root future: %s" % (rt, spin["futures"]))
+            sf = child(root, crate + "::SpinFuture")
+            # SpinFuture busy-waits 3 ms in one poll, then the task sleeps 20 ms
+            check(sf["polls"] >= 10 and sf["max_poll_ns"] >= 3 * MS
+                  and sf["slow_polls"] >= sf["polls"] - 1,
+                  "%s: SpinFuture %s" % (rt, {k: sf[k] for k in ("polls", "max_poll_ns",
+                                                                 "slow_polls")}))
+            others = [t for t in snap["tasks"] if t["futures"] and t is not spin
+                      and t["name"] != crate + "::spinner_task"]
+            check(not others, "%s: futures probed outside the focus: %s"
+                  % (rt, [t["name"] for t in others]))
+            ticker = one_task(snap, crate + "::ticker_task")
+            check(ticker["futures"] == [] and ticker["polls"] >= 20,
+                  "%s: ticker %s" % (rt, ticker["futures"]))
+    with Workload("tokio", args=["--seconds", "20"]) as w:
+        snap = snapshot(w.pid, 2, ["--focus", "*::ticker_task"])
+        t = one_task(snap, "wl_tokio::ticker_task")
+        names = []
+        node = t["futures"][0]
+        while node:
+            names.append(node["name"].split("::")[-1])
+            node = node["children"][0] if node["children"] else None
+        check(names == ["ticker_task", "nested_outer", "nested_middle", "nested_inner"],
+              "ticker's nested async fns under --focus: %s" % names)
+        r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "--focus", "*nothing_like_this"])
+        check(r.returncode != 0 and r.stderr.count("\n") == 1 and "no task type matches"
+              in r.stderr, "--focus without a match: %d %r" % (r.returncode, r.stderr))
+
+
+def test_tui_drill_down_widens():
+    """In the live view with --tasks-only, opening a task attaches its type's
+    futures (two more uprobe_multi links), which then show in its tree;
+    going back takes them out again."""
+    with Workload("tokio", args=["--seconds", "30"]) as w, tempfile.TemporaryDirectory() as d:
+        ui = Tmux("%s -p %d --tasks-only -d 0.5" % (harness.CATTOP, w.pid), d)
+        try:
+            time.sleep(2.5)
+            base = len(uprobe_multi_links(w.pid))
+            names = [n for _, n in table_rows(ui.screen())]
+            check("wl_tokio::spinner_task" in names and "wl_tokio::ticker_task" in names,
+                  "tasks not named by type: %s" % ui.screen())
+            ui.keys("/", "spinner_task", "Enter")
+            ui.keys("Enter", wait=2.5)
+            scr = ui.screen()
+            check(re.search(r"probing \d+ futures of wl_tokio::spinner_task", scr)
+                  and "focus wl_tokio::spinner_task" in scr, "no focus status: %s" % scr)
+            check(len(uprobe_multi_links(w.pid)) == base + 2,
+                  "links %d, want %d + 2" % (len(uprobe_multi_links(w.pid)), base))
+            check(re.search(r"wl_tokio::SpinFuture", scr), "no SpinFuture in the tree: %s" % scr)
+            ui.keys("s")
+            snaps = [f for f in os.listdir(d) if f.endswith(".json")]
+            with open(os.path.join(d, snaps[0])) as f:
+                snap = json.load(f)
+            with_futures = {t["name"] for t in snap["tasks"] if t["futures"]}
+            check(with_futures <= {"wl_tokio::spinner_task", "wl_tokio::wedged_task"},
+                  "futures outside the focused type: %s" % with_futures)
+            ui.keys("Escape", wait=1.0)
+            check(len(uprobe_multi_links(w.pid)) == base and "focus" not in ui.screen(),
+                  "focus not taken out: links %d, base %d" % (len(uprobe_multi_links(w.pid)),
+                                                               base))
+            ui.keys("q", wait=1.0)
+            check("EXIT=0" in ui.screen(), "q: %s" % ui.screen())
+            check(w.alive(), "target died")
+        finally:
+            ui.close()
+
+
+TESTS = [test_tasks_only_names, test_focus_option, test_tui_drill_down_widens]
