@@ -283,9 +283,10 @@ class Cattop:
         except OSError:
             return ""
 
-    def wait_attached(self, timeout=60.0):
-        """Until the kernel shows cattop's uprobe_multi links on pid: a return
-        probe link (attached last), or entry links unchanged for 0.5 s. Falls
+    def wait_attached(self, return_links=1, timeout=60.0):
+        """Until the kernel shows cattop's uprobe_multi links on pid: return
+        probe links (attached last; --focus adds a second), or entry links
+        unchanged for 0.5 s. Falls
         back to cattop's first batch table if bpftool is not usable."""
         deadline = time.monotonic() + timeout
         stable_since, last = None, None
@@ -300,7 +301,7 @@ class Cattop:
                     return self.ready_s
             elif links:
                 key = sorted((l.get("id"), l.get("func_cnt")) for l in links)
-                if any(l.get("retprobe") for l in links):
+                if sum(1 for l in links if l.get("retprobe")) >= return_links:
                     break
                 if key != last:
                     last, stable_since = key, time.monotonic()

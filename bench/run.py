@@ -9,6 +9,9 @@ each) is run against a fresh bench server in each mode:
 
   untraced     the server alone
   tasks-only   cattop --tasks-only attached to the server
+  focus        cattop --focus '*::handle_request': task polls, plus the futures
+               of the request task type (what drilling into a request task
+               in the live view costs)
   full         cattop attached with its default scope (task polls + the app
                crate's async fns, async blocks and Future impls)
   tracing      (tokio) the server built with `tracing` spans on every future
@@ -29,6 +32,11 @@ the same round, then the median, with the min-max of the rounds):
   hits/s      cattop's counters.events (probe hits handled) / traced window
   hits/req    probe hits per request
   us/hit      (server CPU traced - untraced) / hits: the target-side cost of one probe hit
+  bpf ns      of which cattop's BPF programs (entry or return, ring buffer
+              included): bpftool's run_time_ns / run_cnt, kernel.bpf_stats_enabled
+              set for the run. The rest is the kernel's uprobe machinery (trap,
+              emulating or single-stepping the first instruction, the return
+              trampoline), which no BPF-side change can reduce.
   lost        events lost (ring buffer full), summed over the rounds
   ct cpu%     cattop's own CPU time over the client's run, % of one core
   ct MiB      cattop's peak RSS (VmHWM just before it is stopped), max of the rounds
@@ -46,7 +54,21 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
 
-MODES_ALL = ["untraced", "tasks-only", "full", "tracing"]
+MODES_ALL = ["untraced", "tasks-only", "focus", "full", "tracing"]
+TRACED = {"tasks-only": ["--tasks-only"], "focus": ["--focus", "*::handle_request"], "full": []}
+BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
+
+
+def set_bpf_stats(value):
+    """Turns the kernel's BPF run-time accounting on or off; returns the old value."""
+    try:
+        with open(BPF_STATS) as f:
+            old = f.read().strip()
+        with open(BPF_STATS, "w") as f:
+            f.write(value)
+        return old
+    except OSError:
+        return None
 
 
 def modes_for(runtime):
@@ -63,10 +85,9 @@ def one_run(a, cattop, workdir, runtime, build, mode):
     srv = bl.Server(server_for(runtime, build, mode), workdir=workdir)
     ct = None
     try:
-        if mode in ("tasks-only", "full"):
-            ct = bl.Cattop(cattop, srv.pid, ["--tasks-only"] if mode == "tasks-only" else [],
-                           workdir)
-            res["ready_s"] = ct.wait_attached()
+        if mode in TRACED:
+            ct = bl.Cattop(cattop, srv.pid, TRACED[mode], workdir)
+            res["ready_s"] = ct.wait_attached(2 if mode == "focus" else 1)
             res["uprobes"] = ct.uprobes()
             time.sleep(0.1)
         s0, c0, t0 = bl.cpu_seconds(srv.pid), ct.cpu() if ct else None, time.monotonic()
@@ -89,6 +110,11 @@ def one_run(a, cattop, workdir, runtime, build, mode):
             res["lost"] = snap.get("events_lost")
             res["attached"] = snap.get("probes", {}).get("attached")
             res["attach_ns"] = snap.get("probes", {}).get("attach_ns")
+            probes = snap.get("probes", {})
+            if probes.get("bpf_run_cnt"):
+                res["bpf_ns_hit"] = probes["bpf_run_ns"] / probes["bpf_run_cnt"]
+            if "focus" in probes:
+                res["focus_futures"] = probes["focus"]["futures"]
             res["tasks_seen"] = snap.get("counters", {}).get("tasks_seen")
             res["detach_s"] = ct.detach_s
             res["ct_stderr"] = ct.stderr()
@@ -140,8 +166,8 @@ def table(runtime, build, modes, results, a, load):
     head = ("%s / %s: %d requests, concurrency %d, %d rounds (+%d warm-up), load avg %s"
             % (runtime, build, a.requests, a.concurrency, a.rounds, a.warmup, load))
     cols = ("mode", "wall x", "[min-max]", "req/s", "cpu x", "us/req", "hits/s", "hits/req",
-            "us/hit", "lost", "ct cpu%", "ct MiB", "ready s")
-    fmt_row = "  %-10s %6s %13s %8s %6s %7s %9s %8s %6s %5s %7s %6s %7s"
+            "us/hit", "bpf ns", "lost", "ct cpu%", "ct MiB", "ready s")
+    fmt_row = "  %-10s %6s %13s %8s %6s %7s %9s %8s %6s %6s %5s %7s %6s %7s"
     out = [head, fmt_row % cols]
     base_cpu = bl.median([r.get("srv_cpu") for r in base if r.get("ok")])
     notes = []
@@ -156,13 +182,14 @@ def table(runtime, build, modes, results, a, load):
         c, _, _ = ratio_stats(runs, base, "srv_cpu")
         rps = bl.median([r["rps"] for r in ok])
         us_req = bl.median([1e6 * r["srv_cpu"] / a.requests for r in ok])
-        traced = m in ("tasks-only", "full")
+        traced = m in TRACED
         hits = bl.median([r["events"] / r["window"] for r in ok]) if traced else None
         hreq = bl.median([r["events"] / a.requests for r in ok]) if traced else None
         us_hit = None
         if traced and base_cpu is not None:
             us_hit = bl.median([1e6 * (r["srv_cpu"] - base_cpu) / r["events"]
                                 for r in ok if r.get("events")])
+        bpf_ns = bl.median([r.get("bpf_ns_hit") for r in ok]) if traced else None
         lost = sum(r.get("lost") or 0 for r in ok) if traced else None
         ctc = bl.median([r.get("ct_cpu_pct") for r in ok]) if traced else None
         hwm = max((r.get("ct_hwm_kib") or 0) for r in ok) / 1024 if traced else None
@@ -171,7 +198,7 @@ def table(runtime, build, modes, results, a, load):
         out.append(fmt_row % (
             m, bl.fmt(w, ".3f"), rng, bl.fmt(rps, ",.0f"), bl.fmt(c, ".3f"),
             bl.fmt(us_req, ".1f"), bl.fmt(hits, ",.0f"), bl.fmt(hreq, ".1f"),
-            bl.fmt(us_hit, ".2f"), bl.fmt(lost, "d"), bl.fmt(ctc, ".1f"), bl.fmt(hwm, ".1f"),
+            bl.fmt(us_hit, ".2f"), bl.fmt(bpf_ns, ".0f"), bl.fmt(lost, "d"), bl.fmt(ctc, ".1f"), bl.fmt(hwm, ".1f"),
             bl.fmt(ready, ".2f")))
         failed = [r for r in runs if not r.get("ok")]
         if failed:
@@ -181,8 +208,11 @@ def table(runtime, build, modes, results, a, load):
             up = bl.median([r.get("uprobes") for r in ok])
             att = bl.median([r.get("attached") for r in ok])
             bogus = sum(r.get("bogus_tasks", 0) for r in ok)
-            notes.append("%s: %s probe sites (%s uprobes incl. returns), p99 latency %.0f us%s"
-                         % (m, bl.fmt(att, ".0f"), bl.fmt(up, ".0f"),
+            foc = bl.median([r.get("focus_futures") for r in ok])
+            notes.append("%s: %s probe sites%s (%s uprobes incl. returns), p99 latency %.0f us%s"
+                         % (m, bl.fmt(att, ".0f"),
+                            " + %s focused futures" % bl.fmt(foc, ".0f") if foc is not None else "",
+                            bl.fmt(up, ".0f"),
                             bl.median([r["p99_us"] for r in ok]),
                             (", %d tasks with a poll longer than the run (cattop bug)" % bogus)
                             if bogus else ""))
@@ -243,6 +273,7 @@ def main():
         bl.build_workloads(builds)
     workdir = bl.make_workdir()
     cattop = bl.private_cattop(a.cattop, workdir)
+    old_stats = set_bpf_stats("1")
     all_runs, failures = [], 0
     t_start = time.monotonic()
     print("cattop overhead benchmark: %s, %d CPUs, kernel %s, cattop %s"
@@ -273,6 +304,8 @@ def main():
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
+        if old_stats is not None:
+            set_bpf_stats(old_stats)
         bl.cleanup_all()
         if a.json:
             with open(a.json, "w") as f:

@@ -5,15 +5,20 @@
 
 #include "probe/site_table.h"
 
+/* The type the task's poll entry runs comes first: a root future can be one
+ * polled inside another type's task (through a dyn Future, say) when only
+ * some futures are probed. */
 const char *task_name(const struct task *t, const struct site_table *sites)
 {
 	const char *type = NULL;
 
-	if (t->roots && t->roots->site < sites->count)
-		return sites->sites[t->roots->site].name;
 	if (t->has_poll_site && t->poll_site < sites->count)
 		type = site_task_type(&sites->sites[t->poll_site]);
-	return type ? type : "(task)";
+	if (type)
+		return type;
+	if (t->roots && t->roots->site < sites->count)
+		return sites->sites[t->roots->site].name;
+	return "(task)";
 }
 
 uint64_t poll_stats_longest(const struct poll_stats *s, uint64_t now)

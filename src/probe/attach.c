@@ -264,6 +264,27 @@ uint64_t probes_lost_events(const struct probe_set *ps)
 		   : 0;
 }
 
+static void add_run_time(const struct bpf_program *prog, uint64_t *run_ns, uint64_t *run_cnt)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_prog_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return;
+	*run_ns += info.run_time_ns;
+	*run_cnt += info.run_cnt;
+}
+
+void probes_bpf_run_time(const struct probe_set *ps, uint64_t *run_ns, uint64_t *run_cnt)
+{
+	*run_ns = *run_cnt = 0;
+	if (!ps->skel)
+		return;
+	add_run_time(ps->skel->progs.poll_enter, run_ns, run_cnt);
+	add_run_time(ps->skel->progs.poll_exit, run_ns, run_cnt);
+}
+
 void probes_narrow(struct probe_set *ps)
 {
 	destroy_links_from(ps, ps->base_links);

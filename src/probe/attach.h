@@ -54,6 +54,10 @@ int probes_widen(struct probe_set *ps, const struct site_table *sites,
 /* Takes the widened probes out again. */
 void probes_narrow(struct probe_set *ps);
 
+/* Time the kernel spent in the poll programs and how often they ran, summed
+ * over entry and return (both 0 unless kernel.bpf_stats_enabled is 1). */
+void probes_bpf_run_time(const struct probe_set *ps, uint64_t *run_ns, uint64_t *run_cnt);
+
 /* libbpf's messages go to stderr only when verbose. */
 void probes_set_verbose(bool verbose);
 

@@ -13,14 +13,14 @@
 /* Plain (non-future) functions followed in a row below a future: enough for
  * a runtime's poll path (raw::poll, Harness::poll, poll_inner, Core::poll,
  * with_mut, a closure) in a debug build, and for a combinator's helpers. */
-#define MAX_PLAIN_DEPTH 12
-#define MAX_FUNCTIONS 50000	 /* bounds the walk on a huge binary */
+#define MAX_PLAIN_DEPTH	   12
+#define MAX_FUNCTIONS	   50000     /* bounds the walk on a huge binary */
 #define MAX_FUNCTION_BYTES (1 << 20) /* a symbol size beyond this is not code */
 
-#define OP_CALL_REL32 0xe8
-#define OP_JMP_REL32 0xe9
-#define OP_LEA 0x8d
-#define MODRM_RIP_REL(m) (((m) & 0xc7) == 0x05)
+#define OP_CALL_REL32	 0xe8
+#define OP_JMP_REL32	 0xe9
+#define OP_LEA		 0x8d
+#define MODRM_RIP_REL(m) (((m)&0xc7) == 0x05)
 
 struct walk {
 	int fd;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FN_ENV "::{async_fn_env#"
+#define FN_ENV	  "::{async_fn_env#"
 #define BLOCK_ENV "::{async_block_env#"
 
 /* [*start, *end) of the first generic argument of name, or 0. */

@@ -35,8 +35,7 @@ static int reach_all(struct session *s, const bool *types, bool *want)
 
 		if (!types[i])
 			continue;
-		ret = call_graph_reach(s->target.binary, &s->symbols, &s->sites, (uint32_t)i,
-				       want);
+		ret = call_graph_reach(s->target.binary, &s->symbols, &s->sites, (uint32_t)i, want);
 		if (ret < 0)
 			return ret;
 		n++;
@@ -108,8 +107,10 @@ int focus_matching(struct session *s, const char *glob, char *err, size_t errlen
 	}
 	ret = -ENOENT;
 	if (!n)
-		snprintf(err, errlen, "--focus '%s': no task type matches (they are named by DWARF, "
-			 "e.g. 'app::conn_loop')", glob);
+		snprintf(err, errlen,
+			 "--focus '%s': no task type matches (they are named by DWARF, "
+			 "e.g. 'app::conn_loop')",
+			 glob);
 	else
 		ret = focus_types(s, types, err, errlen);
 	if (!ret) {

@@ -179,6 +179,19 @@ static json_t *focus_json(const struct focus *f)
 	return o;
 }
 
+/* The BPF programs' own share of a hit (kernel.bpf_stats_enabled=1 needed;
+ * bench/run.py sets it): the rest of a hit's cost is the kernel's uprobe. */
+static void add_bpf_run_time(json_t *o, const struct session *s)
+{
+	uint64_t run_ns, run_cnt;
+
+	probes_bpf_run_time(&s->probes, &run_ns, &run_cnt);
+	if (!run_cnt)
+		return;
+	json_object_set_new(o, "bpf_run_ns", json_integer((json_int_t)run_ns));
+	json_object_set_new(o, "bpf_run_cnt", json_integer((json_int_t)run_cnt));
+}
+
 static json_t *probes_json(const struct session *s, uint64_t now)
 {
 	json_t *o = json_object();
@@ -204,6 +217,7 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 		json_object_set_new(o, "debug_file", json_string(s->dwarf_path));
 	json_object_set_new(o, "single_step", json_integer(session_single_step_sites(s)));
 	json_object_set_new(o, "cost_cpu_pct", json_real(session_probe_cost_pct(s, now)));
+	add_bpf_run_time(o, s);
 	return o;
 }
 

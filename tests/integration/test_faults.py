@@ -364,7 +364,7 @@ def panic_window(extra, what):
         check_sane(snap, what)
         check(snap["counters"]["unmatched_returns"] <= 5,
               "%s: unmatched returns %d" % (what, snap["counters"]["unmatched_returns"]))
-        if "--tasks-only" in extra:  # no futures probed: tasks have no names
+        if "--tasks-only" in extra:  # no futures probed
             busy = [t for t in snap["tasks"] if t["polls"] >= 20]
             check(len(busy) >= 3 and all(t["max_poll_ns"] < 500 * MS for t in snap["tasks"]),
                   "%s: tasks %s" % (what, [(t["polls"], t["max_poll_ns"]) for t in busy]))
@@ -398,6 +398,16 @@ def test_panics_tasks_only():
     """With --tasks-only only the runtime's task poll has a return probe;
     the runtime catches the panic below it: the target lives."""
     panic_window(["--tasks-only"], "panics --tasks-only")
+
+
+def test_panics_focus():
+    """Futures probed by --focus (attached after the task polls' probes)
+    have return probes too: the panic guard must cover them."""
+    snap = panic_window(["--focus", "*::panic_outer"], "panics --focus")
+    inner = [n for t in snap["tasks"] for n, _ in walk(t["futures"])
+             if n["name"] == CRATE + "::panic_inner"]
+    check(inner and sum(n["unknown_polls"] for n in inner) >= 20,
+          "--focus: the panicking polls are not seen: %s" % inner[:2])
 
 
 def deep_chain(snap):
@@ -1121,7 +1131,7 @@ def test_valgrind():
 
 
 TESTS = [test_exec, test_exec_self, test_fork, test_threads, test_threads_workers_panel,
-         test_panics, test_panics_tasks_only, test_deep, test_wedge_long, test_sigkill,
+         test_panics, test_panics_tasks_only, test_panics_focus, test_deep, test_wedge_long, test_sigkill,
          test_stop_signals, test_ringbuf_overflow, test_task_flood_memory,
          test_output_readonly, test_output_disk_full, test_deleted_binary,
          test_other_namespaces, test_absurd_options, test_ptrace_file_caps, test_valgrind]

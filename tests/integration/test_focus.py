@@ -76,6 +76,9 @@ def test_focus_option():
             node = node["children"][0] if node["children"] else None
         check(names == ["ticker_task", "nested_outer", "nested_middle", "nested_inner"],
               "ticker's nested async fns under --focus: %s" % names)
+        # those four are all the ticker's type can poll: nothing of other types
+        check(snap["probes"]["focus"]["futures"] == 4,
+              "--focus ticker_task probes %s" % snap["probes"]["focus"])
         r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "--focus", "*nothing_like_this"])
         check(r.returncode != 0 and r.stderr.count("\n") == 1 and "no task type matches"
               in r.stderr, "--focus without a match: %d %r" % (r.returncode, r.stderr))
