@@ -20,6 +20,7 @@ enum poll_event_type {
 #define COOKIE_ROLE_SHIFT 32
 #define ROLE_POLL	  0ULL /* entry+return probes: polls */
 #define ROLE_TASK_END	  1ULL /* entry probe only: task deallocation */
+#define ROLE_TASK_POLL	  2ULL /* a task poll: like ROLE_POLL, but no await point to read */
 /* The function returns its value through a hidden pointer in the first
  * argument register, so the future's self is the second. */
 #define COOKIE_SELF_IN_PARM2 (1ULL << 40)

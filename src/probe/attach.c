@@ -103,13 +103,15 @@ static int collect(const struct site_table *sites, const struct probe_set *ps, b
 	for (i = 0; i < sites->count; i++) {
 		const struct site *s = &sites->sites[i];
 		bool end = s->role == SITE_TASK_END;
+		__u64 role = end			 ? ROLE_TASK_END
+			     : s->role == SITE_TASK_POLL ? ROLE_TASK_POLL
+							 : ROLE_POLL;
 
 		if (ps->rejected[i] || (end ? !ends : !polls) || (only ? !only[i] : s->deferred))
 			continue;
 		b->offsets[b->count] = s->file_offset;
-		b->cookies[b->count] = i |
-				       ((end ? ROLE_TASK_END : ROLE_POLL) << COOKIE_ROLE_SHIFT) |
-				       (s->self_in_parm2 ? COOKIE_SELF_IN_PARM2 : 0);
+		b->cookies[b->count] =
+		    i | (role << COOKIE_ROLE_SHIFT) | (s->self_in_parm2 ? COOKIE_SELF_IN_PARM2 : 0);
 		b->count++;
 	}
 	return 0;
