@@ -136,7 +136,7 @@ $(FUZZ_OUT)/fuzz_dwarf_index: $(call fuzz_objs,probe/dwarf_index)
 $(FUZZ_OUT)/fuzz_recording: $(call fuzz_objs,recording/recording_reader recording/replay \
 	model/poll_tracker model/task_model probe/site_table probe/coroutine_layout \
 	probe/classify probe/rust_demangle probe/dwarf_index probe/dwarf_location \
-	probe/elf_symbols config/config \
+	probe/elf_symbols probe/task_type config/config \
 	util/u64_map util/duration ui/colors)
 
 demo: all
@@ -185,6 +185,9 @@ bench-workloads:
 bench: all bench-workloads
 	$(Q)python3 bench/run.py --no-build --cattop $(OUTPUT)/cattop $(BENCH_ARGS)
 	$(Q)python3 bench/scale.py --no-build --cattop $(OUTPUT)/cattop $(SCALE_ARGS)
+	$(Q)if command -v perf >/dev/null; then for b in release debug; do \
+		python3 bench/perf_breakdown.py --cattop $(OUTPUT)/cattop --build $$b || exit 1; \
+	done; else echo "bench: perf not installed, no perf breakdown (apt install linux-perf)"; fi
 
 bench-scale: all bench-workloads
 	$(Q)python3 bench/scale.py --no-build --cattop $(OUTPUT)/cattop $(SCALE_ARGS)
