@@ -84,6 +84,16 @@ def test_focus_option():
               in r.stderr, "--focus without a match: %d %r" % (r.returncode, r.stderr))
 
 
+def wait_screen(ui, cond, timeout):
+    """The screen once cond(screen) holds, or the last one after timeout."""
+    deadline = time.monotonic() + timeout
+    scr = ui.screen()
+    while not cond(scr) and time.monotonic() < deadline:
+        time.sleep(0.25)
+        scr = ui.screen()
+    return scr
+
+
 def test_tui_drill_down_widens():
     """In the live view with --tasks-only, opening a task attaches its type's
     futures (two more uprobe_multi links), which then show in its tree;
@@ -91,19 +101,23 @@ def test_tui_drill_down_widens():
     with Workload("tokio", args=["--seconds", "30"]) as w, tempfile.TemporaryDirectory() as d:
         ui = Tmux("%s -p %d --tasks-only -d 0.5" % (harness.CATTOP, w.pid), d)
         try:
-            time.sleep(2.5)
+            scr = wait_screen(ui, lambda t: "wl_tokio::spinner_task" in t
+                              and "wl_tokio::ticker_task" in t, 15)
             base = len(uprobe_multi_links(w.pid))
-            names = [n for _, n in table_rows(ui.screen())]
-            check("wl_tokio::spinner_task" in names and "wl_tokio::ticker_task" in names,
-                  "tasks not named by type: %s" % ui.screen())
-            ui.keys("/", "spinner_task", "Enter")
-            ui.keys("Enter", wait=2.5)
-            scr = ui.screen()
+            check("wl_tokio::spinner_task" in [n for _, n in table_rows(scr)],
+                  "tasks not named by type: %s" % scr)
+            # "nner": no letter of it is a key, should the prompt come late
+            ui.keys("/", "nner", "Enter")
+            check([n for _, n in table_rows(ui.screen())] == ["wl_tokio::spinner_task"],
+                  "filter: %s" % ui.screen())
+            ui.keys("Enter")
+            scr = ui.screen()  # the status line lasts 5 s
             check(re.search(r"probing \d+ futures of wl_tokio::spinner_task", scr)
                   and "focus wl_tokio::spinner_task" in scr, "no focus status: %s" % scr)
+            scr = wait_screen(ui, lambda t: "wl_tokio::SpinFuture" in t, 10)
             check(len(uprobe_multi_links(w.pid)) == base + 2,
                   "links %d, want %d + 2" % (len(uprobe_multi_links(w.pid)), base))
-            check(re.search(r"wl_tokio::SpinFuture", scr), "no SpinFuture in the tree: %s" % scr)
+            check("wl_tokio::SpinFuture" in scr, "no SpinFuture in the tree: %s" % scr)
             ui.keys("s")
             snaps = [f for f in os.listdir(d) if f.endswith(".json")]
             with open(os.path.join(d, snaps[0])) as f:
