@@ -5,8 +5,9 @@ each sample of the server put in one bucket by the kernel functions on its
 stack:
 
   uprobe entry   the breakpoint trap and the uprobe's handling (exc_int3,
-                 uprobe_notify_resume, handle_swbp, emulating or
-                 single-stepping the first instruction)
+                 uprobe_notify_resume, handle_swbp, emulating the first
+                 instruction, or single-stepping it out of line: the debug
+                 trap, exc_debug, arch_uprobe_post_xol)
   uprobe return  the return trampoline (the uretprobe syscall or trap)
   bpf            of those, the time inside cattop's BPF programs (their own
                  code, helpers and the ring buffer): a subset of the two above
@@ -24,8 +25,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
 
-ENTRY = ("exc_int3", "handle_swbp", "uprobe_notify_resume", "arch_uprobe_skip_sstep",
-         "uprobe_pre_sstep_notifier", "uprobe_post_sstep_notifier", "handler_chain")
+ENTRY = ("exc_int3", "exc_debug", "handle_swbp", "uprobe", "xol", "handler_chain",
+         "noist_exc_debug", "handle_singlestep")
 RETURN = ("uprobe_handle_trampoline", "__x64_sys_uretprobe", "__do_sys_uretprobe",
           "arch_uretprobe_hijack_return_addr")
 BPF = ("uprobe_prog_run", "bpf_prog_", "bpf_ringbuf", "__bpf_ringbuf", "bpf_probe_read_user",
