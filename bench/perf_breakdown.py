@@ -44,25 +44,26 @@ def samples(perf_data, pid):
             if stack:
                 yield stack
             stack = []
-        elif line[:1].isspace() and stack is not None:
+        elif line[:1].isspace():
             parts = line.split(None, 1)
             stack.append(parts[1] if len(parts) > 1 else "")
         else:
             stack = [line]
-    return
 
 
 def bucket(stack):
+    """(bucket, inside cattop's BPF programs) of one sample's stack."""
     syms = stack[1:]
-    kernel = any(s for s in syms[:1] if "[unknown]" not in s) and not syms[0].startswith(
-        ("0x",)) if syms else False
-    has = lambda names: any(n in s for s in syms for n in names)  # noqa: E731
+
+    def has(names):
+        return any(n in s for s in syms for n in names)
+
     in_bpf = has(BPF)
     if has(RETURN):
         return "uprobe return", in_bpf
     if has(ENTRY):
         return "uprobe entry", in_bpf
-    if has(("entry_SYSCALL", "asm_", "irq", "__x64_sys", "do_syscall")) and kernel:
+    if has(("entry_SYSCALL", "asm_", "irq", "__x64_sys", "do_syscall")):
         return "other kernel", False
     return "user", False
 

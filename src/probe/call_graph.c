@@ -27,7 +27,6 @@ struct walk {
 	const struct elf_symbols *syms;
 	const struct site_table *sites;
 	struct u64_map site_at; /* addr -> site id + 1 */
-	uint32_t from;
 	bool *reached;
 	int marked;
 	uint8_t *depth; /* per symbol: 0 unvisited, else plain depth + 1 */
@@ -133,13 +132,12 @@ static int index_sites(struct walk *w)
 }
 
 int call_graph_reach(const char *code_path, const struct elf_symbols *syms,
-		     const struct site_table *sites, uint32_t from, bool *reached)
+		     const struct site_table *sites, const bool *from, bool *reached)
 {
-	struct walk w = {.syms = syms, .sites = sites, .from = from, .reached = reached};
+	struct walk w = {.syms = syms, .sites = sites, .reached = reached};
+	size_t i;
 	int ret;
 
-	if (from >= sites->count)
-		return -EINVAL;
 	w.fd = open(code_path, O_RDONLY | O_CLOEXEC);
 	if (w.fd < 0)
 		return -errno;
@@ -149,7 +147,9 @@ int call_graph_reach(const char *code_path, const struct elf_symbols *syms,
 	ret = -ENOMEM;
 	if (!w.depth || !w.queue || !w.code || index_sites(&w))
 		goto cleanup;
-	enqueue(&w, symbol_at(syms, sites->sites[from].addr), 0);
+	for (i = 0; i < sites->count; i++)
+		if (from[i])
+			enqueue(&w, symbol_at(syms, sites->sites[i].addr), 0);
 	while (w.head < w.tail)
 		scan_function(&w, w.queue[w.head++]);
 	ret = w.marked;

@@ -19,10 +19,10 @@ struct elf_symbols;
 struct site_table;
 
 /* Marks in reached (indexed by site id, zeroed by the caller) the deferred
- * future sites the code of site `from` can reach through direct calls.
- * code_path is the binary whose bytes are at the symbols' file offsets.
- * Returns how many were marked, or -errno. */
+ * future sites the code of the sites marked in from can reach through
+ * direct calls. code_path is the binary whose bytes are at the symbols' file
+ * offsets. Returns how many were marked, or -errno. */
 int call_graph_reach(const char *code_path, const struct elf_symbols *syms,
-		     const struct site_table *sites, uint32_t from, bool *reached);
+		     const struct site_table *sites, const bool *from, bool *reached);
 
 #endif

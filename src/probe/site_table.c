@@ -305,6 +305,15 @@ const char *site_task_type(const struct site *s)
 	return s->role == SITE_TASK_POLL && strcmp(s->name, s->path) != 0 ? s->name : NULL;
 }
 
+size_t site_table_count_deferred(const struct site_table *table)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < table->count; i++)
+		n += table->sites[i].deferred;
+	return n;
+}
+
 size_t site_table_count_role(const struct site_table *table, enum site_role role)
 {
 	size_t i, n = 0;

@@ -64,6 +64,7 @@ int site_table_build(const struct elf_symbols *syms, const struct dwarf_index *d
 void site_table_free(struct site_table *table);
 
 size_t site_table_count_role(const struct site_table *table, enum site_role role);
+size_t site_table_count_deferred(const struct site_table *table);
 /* The task type a task poll site runs, or NULL if DWARF did not say. */
 const char *site_task_type(const struct site *s);
 

@@ -9,38 +9,19 @@
 #include "probe/call_graph.h"
 #include "session/session.h"
 
-static bool has_deferred(const struct site_table *sites)
-{
-	size_t i;
-
-	for (i = 0; i < sites->count; i++)
-		if (sites->sites[i].deferred)
-			return true;
-	return false;
-}
-
 bool focus_possible(const struct session *s)
 {
-	return s->attached && !s->replay && !s->target.execed && has_deferred(&s->sites);
+	return s->attached && !s->replay && !s->target.execed &&
+	       site_table_count_deferred(&s->sites) > 0;
 }
 
-/* Marks in want what each marked task poll site reaches; returns the count
- * of task types, or -errno. */
-static int reach_all(struct session *s, const bool *types, bool *want)
+static size_t count_marked(const bool *marks, size_t n)
 {
-	size_t i, n = 0;
+	size_t i, c = 0;
 
-	for (i = 0; i < s->sites.count; i++) {
-		int ret;
-
-		if (!types[i])
-			continue;
-		ret = call_graph_reach(s->target.binary, &s->symbols, &s->sites, (uint32_t)i, want);
-		if (ret < 0)
-			return ret;
-		n++;
-	}
-	return (int)n;
+	for (i = 0; i < n; i++)
+		c += marks[i];
+	return c;
 }
 
 static int focus_types(struct session *s, const bool *types, char *err, size_t errlen)
@@ -50,7 +31,7 @@ static int focus_types(struct session *s, const bool *types, char *err, size_t e
 
 	if (!want)
 		return -ENOMEM;
-	n = reach_all(s, types, want);
+	n = call_graph_reach(s->target.binary, &s->symbols, &s->sites, types, want);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read the code of %s: %s", s->target.binary,
 			 strerror(-n));
@@ -62,7 +43,7 @@ static int focus_types(struct session *s, const bool *types, char *err, size_t e
 	if (ret)
 		return ret;
 	s->focus.active = true;
-	s->focus.task_types = (size_t)n;
+	s->focus.task_types = count_marked(types, s->sites.count);
 	s->focus.futures = s->probes.widened_sites;
 	return 0;
 }

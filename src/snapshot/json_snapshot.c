@@ -160,15 +160,6 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 	return o;
 }
 
-static size_t deferred_sites(const struct site_table *sites)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < sites->count; i++)
-		n += sites->sites[i].deferred;
-	return n;
-}
-
 static json_t *focus_json(const struct focus *f)
 {
 	json_t *o = json_object();
@@ -203,7 +194,7 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 	json_object_set_new(o, "futures",
 			    json_integer(site_table_count_role(&s->sites, SITE_FUTURE)));
 	json_object_set_new(o, "attached", json_integer(s->probes.attached_sites));
-	json_object_set_new(o, "deferred", json_integer(deferred_sites(&s->sites)));
+	json_object_set_new(o, "deferred", json_integer(site_table_count_deferred(&s->sites)));
 	if (s->focus.active)
 		json_object_set_new(o, "focus", focus_json(&s->focus));
 	json_object_set_new(o, "rejected", json_integer(s->probes.rejected_sites));
