@@ -23,7 +23,7 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) \
 	    -Isrc -I$(OUTPUT) $(shell pkg-config --cflags libbpf)
-LDLIBS   := $(shell pkg-config --libs libbpf) -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm -lpthread
+LDLIBS   := $(shell pkg-config --libs libbpf) -lcapstone -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm -lpthread
 LDFLAGS  := $(SANFLAGS)
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
@@ -52,14 +52,8 @@ all: $(OUTPUT)/cattop
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
-	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
-
-# Only panic_fixup reads the kernel's own structures (CO-RE): the others
-# need no vmlinux.h, so libbpf parses no kernel BTF for them.
-$(OUTPUT)/panic_fixup.bpf.o: $(OUTPUT)/vmlinux.h
-
+# No BPF program reads the kernel's own structures (no CO-RE, no vmlinux.h):
+# libbpf parses no kernel BTF for them.
 $(OUTPUT)/%.bpf.o: src/bpf/%.bpf.c src/bpf/%.h src/bpf/saved_regs.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \

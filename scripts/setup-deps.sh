@@ -19,7 +19,7 @@ apt-get update -qq || true   # a third-party source failing must not stop us
 apt-get install -y -qq -t bookworm-backports libbpf-dev bpftool libelf-dev libdw-dev >/dev/null
 apt-get install -y -qq \
 	clang llvm libclang-rt-14-dev make pkg-config gcc libc6-dev linux-libc-dev \
-	libiberty-dev libncurses-dev libinih-dev libjansson-dev \
+	libiberty-dev libcapstone-dev libncurses-dev libinih-dev libjansson-dev \
 	cargo rustc tmux jq binutils valgrind libcap2-bin util-linux \
 	librust-tokio-dev librust-async-std-dev librust-smol-dev librust-futures-dev \
 	librust-libc-dev librust-tracing-dev \

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* cattop's probes: one entry and one return program for every traced
- * function, attached with uprobe_multi links. The hot path only copies a few
- * registers into the ring buffer; pairing entries with returns, nesting and
- * resynchronisation after lost returns are done in user space by stack
- * pointer, so the BPF side needs no per-thread map at all. */
+/* cattop's probes, attached with uprobe_multi links: an entry program for
+ * every traced function, and for its end either a program on each of its
+ * ret instructions or (task polls of runtimes that catch panics inside
+ * them) a return probe; see src/probe/exit_sites.h for why. The hot path
+ * only copies a few registers into the ring buffer; pairing entries with
+ * returns, nesting and resynchronisation after lost returns are done in
+ * user space by stack pointer, so the BPF side needs no per-thread map. */
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -38,6 +40,8 @@ static __always_inline int emit(void *ctx, __u32 type)
 		return 0;
 	if (type == EV_ENTER && role == ROLE_TASK_END)
 		type = EV_TASK_END;
+	if (type == EV_ENTER && role == ROLE_PANIC)
+		type = EV_UNWIND; /* site UNWIND_PANIC: the site bits are not used */
 
 	/* No wakeup: the consumer drains on a timer, which saves ~1.9 us a hit. */
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -49,7 +53,11 @@ static __always_inline int emit(void *ctx, __u32 type)
 	e->sp = regs->sp;
 	e->arg = 0;
 	e->ret = 0;
-	if (type != EV_EXIT) {
+	if (role == ROLE_RET) {
+		/* Before the ret: report the sp after it, as a return probe would. */
+		e->sp += 8;
+		e->arg = !!(cookie & COOKIE_TAIL_EXIT);
+	} else if (type == EV_ENTER || type == EV_TASK_END) {
 		/* Both loads, then a select: the verifier rejects a context
 		 * read at a computed offset. */
 		__u64 parm1 = regs->di, parm2 = regs->si;
@@ -67,7 +75,8 @@ static __always_inline int emit(void *ctx, __u32 type)
 	}
 	e->tid = (__u32)pid_tgid;
 	e->lost = lost_events;
-	e->site = ((__u32)cookie & EVENT_SITE_MASK) | (type << EVENT_TYPE_SHIFT);
+	e->site = type == EV_UNWIND ? UNWIND_PANIC : (__u32)cookie & EVENT_SITE_MASK;
+	e->site |= type << EVENT_TYPE_SHIFT;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -103,8 +112,16 @@ int poll_enter(void *ctx)
 	return emit(ctx, EV_ENTER);
 }
 
+/* The return probe of a task poll that a panic never unwinds through. */
 SEC("uretprobe.multi")
 int poll_exit(void *ctx)
+{
+	return emit(ctx, EV_EXIT);
+}
+
+/* A ret instruction of a traced function (or of its tail callee). */
+SEC("uprobe.multi")
+int poll_ret(void *ctx)
 {
 	return emit(ctx, EV_EXIT);
 }

@@ -9,7 +9,7 @@ enum poll_event_type {
 	EV_ENTER = 0,	 /* a poll (task or future) began */
 	EV_EXIT = 1,	 /* a poll returned */
 	EV_TASK_END = 2, /* the runtime freed a task: its id may be reused */
-	EV_UNWIND = 3,	 /* a panic starts unwinding the thread: no open poll returns */
+	EV_UNWIND = 3,	 /* a panic starts unwinding the thread: polls it leaves never return */
 };
 
 /* EV_UNWIND's site field: which unwind. */
@@ -21,15 +21,22 @@ enum poll_event_type {
 #define ROLE_POLL	  0ULL /* entry+return probes: polls */
 #define ROLE_TASK_END	  1ULL /* entry probe only: task deallocation */
 #define ROLE_TASK_POLL	  2ULL /* a task poll: like ROLE_POLL, but no await point to read */
+#define ROLE_RET	  3ULL /* a ret instruction: the frame whose return address is on top returns */
+#define ROLE_PANIC	  4ULL /* the panic runtime's entry: the thread starts unwinding */
 /* The function returns its value through a hidden pointer in the first
  * argument register, so the future's self is the second. */
 #define COOKIE_SELF_IN_PARM2 (1ULL << 40)
+/* ROLE_RET in a tail callee of the site, shared with other callers: a
+ * return it reports that matches no open poll is nobody's loss. */
+#define COOKIE_TAIL_EXIT (1ULL << 41)
 
 /* 48 bytes: small enough that an event costs ~0.15 us to emit. */
 struct poll_event {
 	__u64 ts;   /* bpf_ktime_get_ns() */
-	__u64 sp;   /* stack pointer at the hit: entry sp + 8 == return sp */
-	__u64 arg;  /* at entry: the task header or the future's self */
+	__u64 sp;   /* stack pointer at the hit: entry sp + 8 == return sp (a ret
+		     * probe reports the sp after the ret) */
+	__u64 arg;  /* at entry: the task header or the future's self; at a
+		     * return: 1 if from a tail callee's ret (COOKIE_TAIL_EXIT) */
 	__u64 ret;  /* at entry: the return address, i.e. where the caller awaits */
 	__u32 tid;  /* kernel thread id */
 	__u32 site; /* site id; type in the top 2 bits */

@@ -212,6 +212,8 @@ static int set_runtime(struct config *cfg, const char *name, const char *key, co
 		return pattern_list_set(&rt->task_poll, value, append);
 	if (strcmp(key, "task_end") == 0)
 		return pattern_list_set(&rt->task_end, value, append);
+	if (strcmp(key, "task_poll_catches_panics") == 0)
+		return set_bool(&rt->task_poll_catches_panics, value);
 	return -ENOENT;
 }
 

@@ -17,6 +17,11 @@ struct runtime_profile {
 	struct pattern_list detect;
 	struct pattern_list task_poll;
 	struct pattern_list task_end;
+	/* The task poll entry runs the task's future under catch_unwind, so no
+	 * panic unwinds through its frame: it may keep a return probe, which
+	 * costs less than probes on its ret instructions (exit_sites.h) and
+	 * times a task poll that ends in a tail call. */
+	bool task_poll_catches_panics;
 };
 
 #define MAX_RUNTIMES 16

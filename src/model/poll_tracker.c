@@ -140,8 +140,11 @@ static void pop_frame(struct poll_tracker *t, struct thread_stack *st, uint64_t 
  * sp is gone. */
 static void drop_frames_below(struct poll_tracker *t, struct thread_stack *st, uint64_t sp)
 {
-	while (st->depth && st->frames[st->depth - 1].sp < sp)
+	while (st->depth && st->frames[st->depth - 1].sp < sp) {
+		t->counters.unwound += st->unwinding;
 		pop_frame(t, st, 0);
+	}
+	st->unwinding = false; /* the unwind has reached what this event shows */
 }
 
 /* An entry at the top frame's own sp is either a tail call (jmp) from it,
@@ -261,10 +264,13 @@ static void handle_exit(struct poll_tracker *t, const struct poll_event *ev)
 		return;
 	}
 	drop_frames_below(t, st, entry_sp);
-	if (st->depth && st->frames[st->depth - 1].sp == entry_sp)
+	if (!st->depth || st->frames[st->depth - 1].sp != entry_sp) {
+		/* A tail callee's ret serves other callers too: not a loss. */
+		t->counters.unmatched_returns += !ev->arg;
+	}
+	/* One ret returns from every frame of a tail-call chain (same sp). */
+	while (st->depth && st->frames[st->depth - 1].sp == entry_sp)
 		pop_frame(t, st, ev->ts);
-	else
-		t->counters.unmatched_returns++;
 	st->last_event = ev->ts;
 	release_if_empty(t, st);
 }
@@ -291,18 +297,16 @@ static void forget_open_polls(struct poll_tracker *t)
 	 * reaping: removing here would reshuffle the map being walked. */
 }
 
-/* A panic unwinds the thread, and cattop took its return probes off the
- * stack so that it can: none of its open polls will report a return. */
+/* A panic starts unwinding the thread: the polls it leaves will never
+ * return. Which ones is known only where it is caught, so they are closed
+ * by the thread's next event, as unwound, and those above the catch go on. */
 static void handle_unwind(struct poll_tracker *t, uint32_t tid)
 {
 	struct thread_stack *st = stack_of(t, tid, false);
 
-	if (!st)
-		return;
-	t->counters.unwound += st->depth;
-	while (st->depth)
-		pop_frame(t, st, 0);
-	release_if_empty(t, st);
+	t->counters.panics++;
+	if (st)
+		st->unwinding = true;
 }
 
 void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)

@@ -2,8 +2,8 @@
  * of open frames per thread and pairs returns with entries by stack pointer
  * (return sp == entry sp + 8 on x86-64), which makes nesting exact per thread
  * and lets it resynchronise when a return never comes: a panic unwinding
- * through a probed function, more than 64 nested return probes, or an event
- * lost in a full ring buffer. Such frames are counted but get no time. */
+ * through a probed function, or an event lost in a full ring buffer. Such
+ * frames are counted but get no time. */
 #ifndef CATTOP_POLL_TRACKER_H
 #define CATTOP_POLL_TRACKER_H
 
@@ -32,6 +32,7 @@ struct open_frame {
 struct thread_stack {
 	uint32_t tid;
 	uint32_t depth;
+	bool unwinding; /* a panic started: frames left below count as unwound */
 	uint64_t last_event;
 	struct open_frame frames[MAX_OPEN_FRAMES];
 };
@@ -49,6 +50,7 @@ struct tracker_counters {
 	uint64_t abandoned_frames;  /* entries whose return never came */
 	uint64_t too_deep;	    /* entries past MAX_OPEN_FRAMES, ignored */
 	uint64_t unwound;	    /* polls a panic unwound (counted as abandoned too) */
+	uint64_t panics;	    /* panics started on a traced thread */
 	uint64_t gaps;		    /* times events were lost: every open poll forgotten */
 	uint64_t orphans;	    /* futures entered with their task poll's entry lost */
 	uint64_t oom;

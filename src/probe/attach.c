@@ -11,6 +11,7 @@
 
 #include "bpf/poll_trace.h"
 #include "poll_trace.skel.h"
+#include "probe/exit_sites.h"
 #include "probe/site_table.h"
 #include "util/clock.h"
 
@@ -88,17 +89,33 @@ static int attach_bisect(struct probe_set *ps, struct bpf_program *prog,
 	return err ? err : attach_bisect(ps, prog, opts, &hi, retprobe);
 }
 
-/* Fills b with the sites of the wanted role that are not rejected yet: those
- * marked in only, or without it, every site not deferred. */
-static int collect(const struct site_table *sites, const struct probe_set *ps, bool polls,
-		   bool ends, const bool *only, struct attach_batch *b)
+static bool wanted(const struct probe_set *ps, const struct site *s, size_t i, const bool *only)
+{
+	return !ps->rejected[i] && (only ? only[i] : !s->deferred);
+}
+
+static int alloc_batch(struct attach_batch *b, size_t n)
+{
+	b->offsets = calloc(n + 1, sizeof(*b->offsets));
+	b->cookies = calloc(n + 1, sizeof(*b->cookies));
+	b->count = 0;
+	return b->offsets && b->cookies ? 0 : -ENOMEM;
+}
+
+static void add_probe(struct attach_batch *b, uint64_t offset, __u64 cookie)
+{
+	b->offsets[b->count] = offset;
+	b->cookies[b->count++] = cookie;
+}
+
+/* Fills b with the entries of the wanted sites: those marked in only, or
+ * without it, every site not deferred (task ends only then). */
+static int collect_entries(const struct site_table *sites, const struct probe_set *ps,
+			   const bool *only, struct attach_batch *b)
 {
 	size_t i;
 
-	b->offsets = calloc(sites->count + 1, sizeof(*b->offsets));
-	b->cookies = calloc(sites->count + 1, sizeof(*b->cookies));
-	b->count = 0;
-	if (!b->offsets || !b->cookies)
+	if (alloc_batch(b, sites->count))
 		return -ENOMEM;
 	for (i = 0; i < sites->count; i++) {
 		const struct site *s = &sites->sites[i];
@@ -107,12 +124,68 @@ static int collect(const struct site_table *sites, const struct probe_set *ps, b
 			     : s->role == SITE_TASK_POLL ? ROLE_TASK_POLL
 							 : ROLE_POLL;
 
-		if (ps->rejected[i] || (end ? !ends : !polls) || (only ? !only[i] : s->deferred))
+		if (!wanted(ps, s, i, only) || (end && only))
 			continue;
-		b->offsets[b->count] = s->file_offset;
-		b->cookies[b->count] =
-		    i | (role << COOKIE_ROLE_SHIFT) | (s->self_in_parm2 ? COOKIE_SELF_IN_PARM2 : 0);
-		b->count++;
+		add_probe(b, s->file_offset,
+			  i | (role << COOKIE_ROLE_SHIFT) |
+			      (s->self_in_parm2 ? COOKIE_SELF_IN_PARM2 : 0));
+	}
+	return 0;
+}
+
+/* Where each wanted site returns, found once; a site whose returns cannot
+ * be found is rejected before any of its probes goes in. */
+static int resolve_exits(struct probe_set *ps, const struct site_table *sites,
+			 const struct attach_opts *opts, const bool *only)
+{
+	size_t i;
+
+	for (i = 0; i < sites->count; i++) {
+		const struct site *s = &sites->sites[i];
+		enum exit_problem p;
+
+		if (!wanted(ps, s, i, only) || s->role == SITE_TASK_END || ps->exits[i] ||
+		    probes_use_return_probe(sites, i))
+			continue;
+		ps->exits[i] = malloc(sizeof(*ps->exits[i]));
+		if (!ps->exits[i])
+			return -ENOMEM;
+		p = opts->exits ? exit_finder_find(opts->exits, s->addr, s->size, ps->exits[i])
+				: EXIT_UNDECODABLE;
+		if (p != EXIT_OK) {
+			ps->exit_problem[i] = (unsigned char)p;
+			ps->rejected[i] = true;
+			ps->unknown_exit_sites++;
+		}
+	}
+	return 0;
+}
+
+/* The ends of the wanted polls: a return probe for each site in ret_probes,
+ * a probe on every ret instruction of the others (in rets). */
+static int collect_returns(const struct site_table *sites, const struct probe_set *ps,
+			   const bool *only, struct attach_batch *ret_probes,
+			   struct attach_batch *rets)
+{
+	size_t i, n = 0, k;
+
+	for (i = 0; i < sites->count; i++)
+		n += ps->exits[i] ? ps->exits[i]->count : 0;
+	if (alloc_batch(ret_probes, sites->count) || alloc_batch(rets, n))
+		return -ENOMEM;
+	for (i = 0; i < sites->count; i++) {
+		const struct site *s = &sites->sites[i];
+		const struct exit_list *x = ps->exits[i];
+
+		if (!wanted(ps, s, i, only) || s->role == SITE_TASK_END)
+			continue;
+		if (probes_use_return_probe(sites, i)) {
+			add_probe(ret_probes, s->file_offset, i);
+			continue;
+		}
+		for (k = 0; x && k < x->count; k++)
+			add_probe(rets, x->offsets[k],
+				  i | ROLE_RET << COOKIE_ROLE_SHIFT | (x->own[k] ? 0 : COOKIE_TAIL_EXIT));
 	}
 	return 0;
 }
@@ -139,18 +212,37 @@ static void destroy_links(struct probe_set *ps)
 	destroy_links_from(ps, 0);
 }
 
-static int attach_pass(struct probe_set *ps, const struct site_table *sites,
-		       const struct attach_opts *opts, const bool *only, bool returns)
+static int attach_entries(struct probe_set *ps, const struct site_table *sites,
+			  const struct attach_opts *opts, const bool *only)
 {
 	struct attach_batch b;
-	int err = collect(sites, ps, true, !returns && !only, only, &b);
+	int err = collect_entries(sites, ps, only, &b);
 
 	if (!err)
-		err = attach_bisect(
-		    ps, returns ? ps->skel->progs.poll_exit : ps->skel->progs.poll_enter, opts, &b,
-		    returns);
+		err = attach_bisect(ps, ps->skel->progs.poll_enter, opts, &b, false);
 	free_batch(&b);
 	return err;
+}
+
+static int attach_returns(struct probe_set *ps, const struct site_table *sites,
+			  const struct attach_opts *opts, const bool *only)
+{
+	struct attach_batch ret_probes = {0}, rets = {0};
+	int err = collect_returns(sites, ps, only, &ret_probes, &rets);
+
+	if (!err)
+		err = attach_bisect(ps, ps->skel->progs.poll_exit, opts, &ret_probes, true);
+	if (!err)
+		err = attach_bisect(ps, ps->skel->progs.poll_ret, opts, &rets, false);
+	free_batch(&ret_probes);
+	free_batch(&rets);
+	return err;
+}
+
+bool probes_use_return_probe(const struct site_table *sites, size_t site)
+{
+	return sites->sites[site].role == SITE_TASK_POLL && sites->runtime &&
+	       sites->runtime->task_poll_catches_panics;
 }
 
 static size_t count_rejected(const struct probe_set *ps, size_t n)
@@ -174,19 +266,39 @@ static int attach_all(struct probe_set *ps, const struct site_table *sites,
 	size_t rejected, first_link = ps->link_count;
 	int err, tries;
 
-	for (tries = 0; tries < 3; tries++) {
-		err = attach_pass(ps, sites, opts, only, false);
+	err = resolve_exits(ps, sites, opts, only);
+	for (tries = 0; !err && tries < 3; tries++) {
+		err = attach_entries(ps, sites, opts, only);
 		if (err)
 			return err;
 		rejected = count_rejected(ps, sites->count);
-		err = attach_pass(ps, sites, opts, only, true);
+		err = attach_returns(ps, sites, opts, only);
 		if (!only)
 			ps->returns_ready_at = monotonic_now_ns();
 		if (err || count_rejected(ps, sites->count) == rejected)
 			return err;
 		destroy_links_from(ps, first_link);
 	}
-	return -EINVAL;
+	return err ? err : -EINVAL;
+}
+
+/* A probe at the panic runtime's entry marks where a thread starts
+ * unwinding: the polls it leaves never return (the tracker counts them as
+ * unwound). It changes nothing in the target; without it they are still
+ * closed, as abandoned, by the next event on the thread. */
+static void watch_panics(struct probe_set *ps, const struct attach_opts *opts)
+{
+	unsigned long offset = opts->panic_offset;
+	__u64 cookie = ROLE_PANIC << COOKIE_ROLE_SHIFT;
+	LIBBPF_OPTS(bpf_uprobe_multi_opts, uo, .offsets = &offset, .cookies = &cookie, .cnt = 1);
+	struct bpf_link *link;
+
+	if (!offset)
+		return;
+	link = bpf_program__attach_uprobe_multi(ps->skel->progs.poll_enter, opts->pid,
+						opts->binary, NULL, &uo);
+	if (link && !add_link(ps, link))
+		ps->panics_watched = true;
 }
 
 static int load_programs(struct probe_set *ps, const struct attach_opts *opts)
@@ -211,9 +323,14 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 	int ret;
 
 	memset(ps, 0, sizeof(*ps));
+	ps->site_count = sites->count;
 	ps->rejected = calloc(sites->count + 1, sizeof(*ps->rejected));
-	if (!ps->rejected)
+	ps->exits = calloc(sites->count + 1, sizeof(*ps->exits));
+	ps->exit_problem = calloc(sites->count + 1, sizeof(*ps->exit_problem));
+	if (!ps->rejected || !ps->exits || !ps->exit_problem) {
+		probes_detach(ps);
 		return -ENOMEM;
+	}
 	ret = load_programs(ps, opts);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
@@ -227,8 +344,6 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-ret));
 		goto fail;
 	}
-	if (opts->before_probes)
-		opts->before_probes(opts->ctx, bpf_map__fd(ps->skel->maps.events));
 	/* An exec is marked in the event stream, so nothing after it counts. */
 	ret = add_link(ps, bpf_program__attach(ps->skel->progs.process_exec));
 	if (ret || !ps->links[ps->link_count - 1]) {
@@ -236,6 +351,7 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 		snprintf(err, errlen, "cannot watch for exec: %s", strerror(-ret));
 		goto fail;
 	}
+	watch_panics(ps, opts);
 	ret = attach_all(ps, sites, opts, NULL);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach uprobes to %s: %s", opts->binary,
@@ -315,7 +431,13 @@ int probes_widen(struct probe_set *ps, const struct site_table *sites,
 
 void probes_detach(struct probe_set *ps)
 {
+	size_t i;
+
 	destroy_links(ps);
+	for (i = 0; ps->exits && i < ps->site_count; i++)
+		free(ps->exits[i]);
+	free(ps->exits);
+	free(ps->exit_problem);
 	free(ps->links);
 	ring_buffer__free(ps->ring);
 	poll_trace_bpf__destroy(ps->skel);

@@ -12,6 +12,8 @@
 
 struct site_table;
 struct poll_trace_bpf;
+struct exit_finder;
+struct exit_list;
 
 struct probe_set {
 	struct poll_trace_bpf *skel;
@@ -23,6 +25,14 @@ struct probe_set {
 	size_t widened_sites;  /* deferred sites probed now (probes_widen) */
 	size_t rejected_sites; /* sites the kernel refused (e.g. unprobeable code) */
 	bool *rejected;	       /* per site id */
+	/* Per site id, found when the site is first probed: where it returns
+	 * (NULL: by a return probe, or not looked at yet), and why its
+	 * returns could not be found (then it is rejected, never probed). */
+	struct exit_list **exits;
+	unsigned char *exit_problem; /* enum exit_problem */
+	size_t unknown_exit_sites;
+	size_t site_count;
+	bool panics_watched; /* the panic runtime's entry has its probe */
 	uint64_t attach_ns;
 	uint64_t returns_ready_at; /* CLOCK_MONOTONIC when the last return link went in */
 };
@@ -33,8 +43,10 @@ struct attach_opts {
 	size_t ringbuf_bytes;
 	ring_buffer_sample_fn on_event;
 	void *ctx;
-	/* Called once the event ring exists, before any probe goes in. */
-	void (*before_probes)(void *ctx, int events_fd);
+	struct exit_finder *exits; /* the binary's code: where functions return */
+	/* The panic runtime's entry (__rust_start_panic), 0 if none: a probe
+	 * there tells which thread starts unwinding. */
+	uint64_t panic_offset;
 };
 
 /* Returns 0, or -errno with a one-line reason in err. */
@@ -53,6 +65,11 @@ int probes_widen(struct probe_set *ps, const struct site_table *sites,
 		 const struct attach_opts *opts, const bool *want, char *err, size_t errlen);
 /* Takes the widened probes out again. */
 void probes_narrow(struct probe_set *ps);
+
+/* Whether site s is timed by a return probe rather than probes on its ret
+ * instructions: only the task poll of a runtime that catches panics inside
+ * it (a panic unwinding through a return-probed frame aborts the target). */
+bool probes_use_return_probe(const struct site_table *sites, size_t site);
 
 /* Time the kernel spent in the poll programs and how often they ran, summed
  * over entry and return (both 0 unless kernel.bpf_stats_enabled is 1). */

@@ -267,12 +267,16 @@ static struct coroutine_layout *get_layout(struct in *in)
 	return l;
 }
 
-/* The cached site must still be a function at the same place in the file. */
-static bool site_matches_binary(const struct site *s, const struct elf_symbols *syms)
+/* The cached site must still be a function at the same place in the file;
+ * its size is the symbol table's. */
+static bool site_matches_binary(struct site *s, const struct elf_symbols *syms)
 {
 	const struct elf_symbol *sym = symbol_at(syms, s->addr);
 
-	return sym && sym->addr == s->addr && sym->file_offset == s->file_offset;
+	if (!sym || sym->addr != s->addr || sym->file_offset != s->file_offset)
+		return false;
+	s->size = sym->size;
+	return true;
 }
 
 static void get_site(struct in *in, struct site *s)

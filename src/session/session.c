@@ -16,6 +16,7 @@
 #include "probe/coroutine_layout.h"
 #include "probe/debug_file.h"
 #include "probe/dwarf_index.h"
+#include "probe/exit_sites.h"
 #include "probe/probe_cost.h"
 #include "probe/rust_demangle.h"
 #include "probe/site_cache.h"
@@ -213,20 +214,16 @@ bool session_await_source(const struct session *s, struct await_source *src)
 	return true;
 }
 
-/* Return probes would make a panic unwinding through a probed poll abort
- * the target; the guard takes them off the stack first (panic_guard.h). */
-static void guard_panics(void *ctx, int events_fd)
+/* std's panic runtime starts every unwind here (any mangling); 0 if the
+ * binary has none (built with panic = "abort"). */
+static uint64_t panic_entry_offset(const struct elf_symbols *syms)
 {
-	struct session *s = ctx;
-	int ret = panic_guard_attach(&s->panic_guard, s->target.pid, s->target.binary, &s->symbols,
-				     events_fd);
+	size_t i;
 
-	s->panics_guarded = ret == 0 || ret == -ENOENT;
-	if (!s->panics_guarded)
-		fprintf(stderr,
-			"cattop: cannot guard the target's panics (%s): a panic unwinding through "
-			"a probed poll would abort it; --tasks-only is safe with tokio\n",
-			strerror(-ret));
+	for (i = 0; i < syms->count; i++)
+		if (strstr(syms->syms[i].name, "__rust_start_panic"))
+			return syms->syms[i].file_offset;
+	return 0;
 }
 
 static struct attach_opts attach_opts_of(struct session *s)
@@ -237,7 +234,8 @@ static struct attach_opts attach_opts_of(struct session *s)
 	    .ringbuf_bytes = s->cfg->ringbuf_bytes,
 	    .on_event = on_event,
 	    .ctx = s,
-	    .before_probes = guard_panics, /* in before any return probe */
+	    .exits = s->exits,
+	    .panic_offset = panic_entry_offset(&s->symbols),
 	};
 }
 
@@ -251,12 +249,20 @@ int session_widen(struct session *s, const bool *want, char *err, size_t errlen)
 static int attach_probes(struct session *s, char *err, size_t errlen)
 {
 	struct attach_opts ao = attach_opts_of(s);
+	int ret;
 
 	if (!have_bpf_privileges()) {
 		snprintf(err, errlen,
 			 "attaching probes needs CAP_BPF and CAP_PERFMON (or root): run with sudo");
 		return -EPERM;
 	}
+	ret = exit_finder_open(&s->exits, s->target.binary, &s->symbols);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the code of %s: %s", s->target.binary,
+			 strerror(-ret));
+		return ret;
+	}
+	ao.exits = s->exits;
 	return probes_attach(&s->probes, &s->sites, &ao, err, errlen);
 }
 
@@ -461,7 +467,8 @@ void session_stop(struct session *s)
 		hand_links_to_child();
 	stack_watch_stop(&s->stacks);
 	probes_detach(&s->probes);
-	panic_guard_detach(&s->panic_guard);
+	exit_finder_close(s->exits);
+	s->exits = NULL;
 	if (s->recorder && session_record_stop(s, END_STOPPED, err, sizeof(err)))
 		fprintf(stderr, "cattop: %s\n", err);
 	if (s->target.launched && !s->target.exited) {

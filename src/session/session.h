@@ -12,7 +12,6 @@
 #include "probe/attach.h"
 #include "probe/elf_symbols.h"
 #include "probe/inlined_futures.h"
-#include "probe/panic_guard.h"
 #include "probe/site_table.h"
 #include "probe/target.h"
 #include "session/focus.h"
@@ -59,8 +58,7 @@ struct session {
 	char dwarf_path[4096];		/* where the DWARF was read from, "" if none */
 	struct inlined_futures inlined; /* the application's futures with no code of their own */
 	struct stack_watch stacks;	/* slow polls' stacks, polls begun before attach */
-	struct panic_guard panic_guard;
-	bool panics_guarded; /* a panic cannot trip over the return probes */
+	struct exit_finder *exits; /* the binary's code: where functions return */
 	struct focus focus;  /* deferred futures probed now (focus.h) */
 	const char *focus_glob;
 };

@@ -200,8 +200,9 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 	json_object_set_new(o, "rejected", json_integer(s->probes.rejected_sites));
 	json_object_set_new(o, "scan_ns", json_integer(s->scan_ns));
 	json_object_set_new(o, "cached", json_boolean(s->sites_cached));
-	json_object_set_new(o, "panics_guarded", json_boolean(s->panics_guarded));
-	json_object_set_new(o, "panics_seen", json_integer(panic_guard_panics(&s->panic_guard)));
+	json_object_set_new(o, "unknown_exits", json_integer(s->probes.unknown_exit_sites));
+	json_object_set_new(o, "panics_watched", json_boolean(s->probes.panics_watched));
+	json_object_set_new(o, "panics_seen", json_integer(s->tracker.counters.panics));
 	json_object_set_new(o, "attach_ns", json_integer(s->probes.attach_ns));
 	json_object_set_new(o, "dwarf", json_boolean(s->sites.dwarf_used));
 	if (s->dwarf_path[0] && strcmp(s->dwarf_path, s->target.binary) != 0)
