@@ -113,6 +113,20 @@ static void report_span(struct poll_tracker *t, const struct thread_stack *st,
 	t->on_span(t->span_ctx, &span);
 }
 
+/* When the task is polled again on another thread before this frame's
+ * return (the runtime re-schedules it while this worker still finishes up
+ * after the future returned, and may be preempted there), its poll ended
+ * when the next began: a task never runs twice at once. */
+static uint64_t task_poll_end(const struct open_frame *f, uint64_t ts)
+{
+	const struct task *task = f->task;
+	uint64_t next = task->stats.inflight_since;
+
+	if (task->running_tid && task->running_tid != f->task_tid && next > f->start && next < ts)
+		return next;
+	return ts;
+}
+
 /* Pops the top frame; ts == 0 means its return was never seen. */
 static void pop_frame(struct poll_tracker *t, struct thread_stack *st, uint64_t ts)
 {
@@ -125,7 +139,7 @@ static void pop_frame(struct poll_tracker *t, struct thread_stack *st, uint64_t 
 		if (f->node)
 			poll_stats_end(&f->node->stats, f->start, ts, threshold);
 		if (f->task_frame)
-			poll_stats_end(&f->task->stats, f->start, ts, threshold);
+			poll_stats_end(&f->task->stats, f->start, task_poll_end(f, ts), threshold);
 	} else {
 		t->counters.abandoned_frames++;
 		if (f->node)
@@ -259,15 +273,14 @@ static void handle_exit(struct poll_tracker *t, const struct poll_event *ev)
 	/* At entry sp points at the return address; ret pops it. */
 	uint64_t entry_sp = ev->sp - 8;
 
-	if (!st) {
-		t->counters.unmatched_returns++;
-		return;
-	}
+	if (!st)
+		return; /* nothing open on the thread: entered before attach */
 	drop_frames_below(t, st, entry_sp);
-	if (!st->depth || st->frames[st->depth - 1].sp != entry_sp) {
-		/* A tail callee's ret serves other callers too: not a loss. */
+	/* Inside a poll whose entry was seen, this one's entry was due too: a
+	 * loss. Outside any, it may have begun before the probes went in. A
+	 * tail callee's ret serves other callers too: never a loss. */
+	if (st->depth && st->frames[st->depth - 1].sp != entry_sp)
 		t->counters.unmatched_returns += !ev->arg;
-	}
 	/* One ret returns from every frame of a tail-call chain (same sp). */
 	while (st->depth && st->frames[st->depth - 1].sp == entry_sp)
 		pop_frame(t, st, ev->ts);

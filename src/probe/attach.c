@@ -145,7 +145,7 @@ static int resolve_exits(struct probe_set *ps, const struct site_table *sites,
 		enum exit_problem p;
 
 		if (!wanted(ps, s, i, only) || s->role == SITE_TASK_END || ps->exits[i] ||
-		    probes_use_return_probe(sites, i))
+		    probes_use_return_probe(sites, i, opts->exits))
 			continue;
 		ps->exits[i] = malloc(sizeof(*ps->exits[i]));
 		if (!ps->exits[i])
@@ -164,8 +164,8 @@ static int resolve_exits(struct probe_set *ps, const struct site_table *sites,
 /* The ends of the wanted polls: a return probe for each site in ret_probes,
  * a probe on every ret instruction of the others (in rets). */
 static int collect_returns(const struct site_table *sites, const struct probe_set *ps,
-			   const bool *only, struct attach_batch *ret_probes,
-			   struct attach_batch *rets)
+			   const struct attach_opts *opts, const bool *only,
+			   struct attach_batch *ret_probes, struct attach_batch *rets)
 {
 	size_t i, n = 0, k;
 
@@ -179,13 +179,14 @@ static int collect_returns(const struct site_table *sites, const struct probe_se
 
 		if (!wanted(ps, s, i, only) || s->role == SITE_TASK_END)
 			continue;
-		if (probes_use_return_probe(sites, i)) {
+		if (probes_use_return_probe(sites, i, opts->exits)) {
 			add_probe(ret_probes, s->file_offset, i);
 			continue;
 		}
 		for (k = 0; x && k < x->count; k++)
 			add_probe(rets, x->offsets[k],
-				  i | ROLE_RET << COOKIE_ROLE_SHIFT | (x->own[k] ? 0 : COOKIE_TAIL_EXIT));
+				  i | ROLE_RET << COOKIE_ROLE_SHIFT |
+				      (x->own[k] ? 0 : COOKIE_TAIL_EXIT));
 	}
 	return 0;
 }
@@ -228,7 +229,7 @@ static int attach_returns(struct probe_set *ps, const struct site_table *sites,
 			  const struct attach_opts *opts, const bool *only)
 {
 	struct attach_batch ret_probes = {0}, rets = {0};
-	int err = collect_returns(sites, ps, only, &ret_probes, &rets);
+	int err = collect_returns(sites, ps, opts, only, &ret_probes, &rets);
 
 	if (!err)
 		err = attach_bisect(ps, ps->skel->progs.poll_exit, opts, &ret_probes, true);
@@ -239,8 +240,11 @@ static int attach_returns(struct probe_set *ps, const struct site_table *sites,
 	return err;
 }
 
-bool probes_use_return_probe(const struct site_table *sites, size_t site)
+bool probes_use_return_probe(const struct site_table *sites, size_t site,
+			     const struct exit_finder *exits)
 {
+	if (exits && !exit_finder_binary_unwinds(exits))
+		return true;
 	return sites->sites[site].role == SITE_TASK_POLL && sites->runtime &&
 	       sites->runtime->task_poll_catches_panics;
 }
@@ -295,8 +299,8 @@ static void watch_panics(struct probe_set *ps, const struct attach_opts *opts)
 
 	if (!offset)
 		return;
-	link = bpf_program__attach_uprobe_multi(ps->skel->progs.poll_enter, opts->pid,
-						opts->binary, NULL, &uo);
+	link = bpf_program__attach_uprobe_multi(ps->skel->progs.poll_enter, opts->pid, opts->binary,
+						NULL, &uo);
 	if (link && !add_link(ps, link))
 		ps->panics_watched = true;
 }

@@ -67,9 +67,11 @@ int probes_widen(struct probe_set *ps, const struct site_table *sites,
 void probes_narrow(struct probe_set *ps);
 
 /* Whether site s is timed by a return probe rather than probes on its ret
- * instructions: only the task poll of a runtime that catches panics inside
- * it (a panic unwinding through a return-probed frame aborts the target). */
-bool probes_use_return_probe(const struct site_table *sites, size_t site);
+ * instructions: a panic unwinding through a return-probed frame aborts the
+ * target, so only where none can: the task poll of a runtime that catches
+ * panics inside it, or any site of a binary that cannot unwind. */
+bool probes_use_return_probe(const struct site_table *sites, size_t site,
+			     const struct exit_finder *exits);
 
 /* Time the kernel spent in the poll programs and how often they ran, summed
  * over entry and return (both 0 unless kernel.bpf_stats_enabled is 1). */

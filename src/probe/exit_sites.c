@@ -31,6 +31,7 @@ struct exit_finder {
 	size_t nsegs;
 	uint8_t *code; /* one function's bytes */
 	size_t code_cap;
+	bool unwinds;
 };
 
 /* One function to walk: a site's own, or a tail callee of it. */
@@ -57,6 +58,40 @@ const char *exit_problem_str(enum exit_problem p)
 	return "?";
 }
 
+/* Any symbol (defined or imported) of the unwinder's raise entry. */
+static bool refers_to_unwinder(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data = elf_getdata(scn, NULL);
+		GElf_Shdr sh;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) || !sh.sh_entsize ||
+		    !data)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 0; i < n; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(data, (int)i, &sym))
+				break;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (name && strcmp(name, "_Unwind_RaiseException") == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+bool exit_finder_binary_unwinds(const struct exit_finder *f)
+{
+	return f->unwinds;
+}
+
 static int read_segments(struct exit_finder *f)
 {
 	size_t i, n;
@@ -72,14 +107,12 @@ static int read_segments(struct exit_finder *f)
 		if (!gelf_getphdr(f->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
 		    !(ph.p_flags & PF_X))
 			continue;
-		f->segs[f->nsegs++] =
-		    (struct exec_segment){ph.p_vaddr, ph.p_filesz, ph.p_offset};
+		f->segs[f->nsegs++] = (struct exec_segment){ph.p_vaddr, ph.p_filesz, ph.p_offset};
 	}
 	return f->nsegs ? 0 : -ENOEXEC;
 }
 
-int exit_finder_open(struct exit_finder **out, const char *binary,
-		     const struct elf_symbols *syms)
+int exit_finder_open(struct exit_finder **out, const char *binary, const struct elf_symbols *syms)
 {
 	struct exit_finder *f = calloc(1, sizeof(*f));
 	int err = -ENOEXEC;
@@ -101,6 +134,7 @@ int exit_finder_open(struct exit_finder **out, const char *binary,
 	if (err)
 		goto fail;
 	f->cfi = dwarf_getcfi_elf(f->elf); /* NULL: tail calls cannot be told */
+	f->unwinds = refers_to_unwinder(f->elf);
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &f->cs) != CS_ERR_OK) {
 		err = -ENOMEM;
 		goto fail;
@@ -243,8 +277,7 @@ static bool add_exit(struct exit_list *out, uint64_t offset, bool own)
 	return true;
 }
 
-static uint8_t *function_code(struct exit_finder *f, uint64_t addr, uint64_t size,
-			      int64_t *offset)
+static uint8_t *function_code(struct exit_finder *f, uint64_t addr, uint64_t size, int64_t *offset)
 {
 	*offset = code_offset(f, addr, size);
 	if (*offset < 0 || !size || size > MAX_FUNCTION_BYTES)
@@ -285,7 +318,8 @@ static enum exit_problem walk_function(struct exit_finder *f, struct walk *w, si
 			break;
 		}
 		if (cs_insn_group(f->cs, insn, CS_GRP_RET)) {
-			if (insn->id != X86_INS_RET || !add_exit(out, at - lo + (uint64_t)offset, i == 0))
+			if (insn->id != X86_INS_RET ||
+			    !add_exit(out, at - lo + (uint64_t)offset, i == 0))
 				p = insn->id != X86_INS_RET ? EXIT_UNDECODABLE : EXIT_TOO_MANY;
 		} else if (cs_insn_group(f->cs, insn, CS_GRP_JUMP)) {
 			p = on_jump(f, w, insn, lo, hi, w->depth[i]);

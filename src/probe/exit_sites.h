@@ -40,8 +40,7 @@ struct exit_list {
 
 /* Opens binary (whose code and .eh_frame are read) with syms to name tail
  * callees. Returns 0 or -errno. */
-int exit_finder_open(struct exit_finder **out, const char *binary,
-		     const struct elf_symbols *syms);
+int exit_finder_open(struct exit_finder **out, const char *binary, const struct elf_symbols *syms);
 void exit_finder_close(struct exit_finder *f);
 
 /* Fills out with where the function at link-time address addr, of size
@@ -50,5 +49,10 @@ enum exit_problem exit_finder_find(struct exit_finder *f, uint64_t addr, uint64_
 				   struct exit_list *out);
 
 const char *exit_problem_str(enum exit_problem p);
+
+/* Whether anything in the binary can unwind the stack: it refers to
+ * _Unwind_RaiseException (panic = "unwind", the default). A binary built
+ * with panic = "abort" cannot, and a return probe anywhere in it is safe. */
+bool exit_finder_binary_unwinds(const struct exit_finder *f);
 
 #endif

@@ -2,7 +2,9 @@
  * instruction. The kernel emulates push, jmp, call and nop at a uprobe
  * (~0.8 us a hit on the machines measured); anything else, such as the
  * `sub $N,%rsp` that starts most functions of a plain debug build, is
- * single-stepped out of line (~12.5 us). A return probe adds ~0.6 us.
+ * single-stepped out of line (~12.5 us). A return probe adds ~0.6 us; a
+ * probe on a ret instruction, which times a poll where a return probe
+ * would not be safe (exit_sites.h), is single-stepped.
  * Frame pointers (-C force-frame-pointers=yes) make functions start with
  * `push %rbp`. */
 #ifndef CATTOP_PROBE_COST_H

@@ -34,6 +34,8 @@ struct site {
 	uint64_t file_offset;
 	bool self_in_parm2; /* returns through a hidden pointer (see poll_trace.h) */
 	bool single_step;   /* its first instruction is single-stepped (probe_cost.h) */
+	bool ret_probed;    /* timed by probes on its ret instructions (single-stepped),
+			     * not a return probe (exit_sites.h) */
 	/* A future left unprobed until a task type that reaches it is focused
 	 * (--tasks-only, --focus, drill-down: see call_graph.h). */
 	bool deferred;

@@ -249,6 +249,7 @@ int session_widen(struct session *s, const bool *want, char *err, size_t errlen)
 static int attach_probes(struct session *s, char *err, size_t errlen)
 {
 	struct attach_opts ao = attach_opts_of(s);
+	size_t i;
 	int ret;
 
 	if (!have_bpf_privileges()) {
@@ -263,7 +264,11 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 		return ret;
 	}
 	ao.exits = s->exits;
-	return probes_attach(&s->probes, &s->sites, &ao, err, errlen);
+	ret = probes_attach(&s->probes, &s->sites, &ao, err, errlen);
+	for (i = 0; !ret && i < s->sites.count; i++)
+		s->sites.sites[i].ret_probed = s->sites.sites[i].role != SITE_TASK_END &&
+					       !probes_use_return_probe(&s->sites, i, s->exits);
+	return ret;
 }
 
 int session_start(struct session *s, struct config *cfg, const struct session_opts *opts, char *err,

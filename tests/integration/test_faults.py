@@ -422,11 +422,11 @@ def deep_chain(snap):
 
 
 def test_deep():
-    """101 nested async fn polls: return probes nest at most 64 deep per
-    thread, so the deepest ~40 polls never see their return. cattop shows
-    the whole chain, times the levels whose returns it sees, counts the rest
-    as unknown (never as time), and its snapshot still holds. Past its own
-    stack limit (512, with --depth 600) it counts too_deep."""
+    """101 nested async fn polls. The kernel's return probes nest at most 64
+    deep per thread; cattop's futures are timed by probes on their ret
+    instructions, which have no such limit: every level is timed, each no
+    busier than its parent. Past its own stack limit (512, with --depth 600)
+    it counts too_deep."""
     with Faults("deep", "--seconds", 12, "--depth", 100) as w:
         time.sleep(0.3)
         snap = harness.snapshot(w.pid, 3)
@@ -434,20 +434,14 @@ def test_deep():
         chain = deep_chain(snap)
         check(len(chain) == 101 and all(n["name"] == CRATE + "::deep_level" for n in chain),
               "chain of %d deep_level, want 101" % len(chain))
-        timed = [i for i, n in enumerate(chain) if n["unknown_polls"] * 2 < n["polls"]]
-        check(timed == list(range(len(timed))) and len(timed) >= 50,
-              "the timed levels should be the top ones, >= 50: %s" % timed)
-        untimed = chain[len(timed) + 2:]
-        check(len(untimed) >= 30 and all(n["unknown_polls"] == n["polls"] and n["busy_ns"] == 0
-                                         and n["polls"] > 0 for n in untimed),
-              "levels past the return-probe limit given time: %s" % [
-                  (n["polls"], n["unknown_polls"], n["busy_ns"]) for n in untimed[:3]])
+        untimed = [i for i, n in enumerate(chain)
+                   if n["polls"] == 0 or n["unknown_polls"] * 2 >= n["polls"] or not n["busy_ns"]]
+        check(not untimed, "levels not timed (past 64, where return probes stop?): %s" % untimed)
         for a, b in zip(chain, chain[1:]):
             check(b["busy_ns"] <= a["busy_ns"] and b["max_poll_ns"] <= a["max_poll_ns"],
                   "a level busier than its parent: %d > %d" % (b["busy_ns"], a["busy_ns"]))
         c = snap["counters"]
-        check(c["abandoned_frames"] >= 30 * chain[-1]["polls"] and c["too_deep"] == 0
-              and c["unmatched_returns"] == 0, "counters %s" % c)
+        check(c["too_deep"] == 0 and c["unmatched_returns"] == 0, "counters %s" % c)
         ticker = one_task(snap, CRATE + "::ticker_task")
         # a poll entered while the return probes were going in (the attach
         # window, ~40 ms here) has no measurable end: at most a couple
