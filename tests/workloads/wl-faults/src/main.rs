@@ -7,11 +7,17 @@
 //!
 //! Modes (names of the futures are asserted on by the tests):
 //!   tick     only the ticker
-//!   panic    panic_task: every 50 ms spawns panic_outer -> panic_middle -> panic_inner,
-//!            which panics in its second poll; tokio catches it (JoinError).
+//!   panic    panic_task: every --panic-every-ms (default 50; 0: at once) spawns
+//!            panic_outer -> panic_middle -> panic_inner, which panics in its second
+//!            poll; tokio catches it (JoinError).
 //!            catch_task: the same chain inside CatchUnwind, a hand-written future that
 //!            catches the panic inside its own poll, so the task goes on polling.
-//!            n = panics caught.
+//!            --panic-threads N adds N std threads ("panicker-I"), each running
+//!            catch_task on a current-thread runtime of its own: many threads panic at
+//!            once. n = panics caught. The progress line adds `stall_max_us=S stalls=K`:
+//!            a thread at real-time priority (when allowed) sleeps 1 ms in a loop; S is
+//!            its longest overshoot, K how many overshoots passed 50 ms (the process
+//!            held stopped or frozen, not merely busy).
 //!   deep     deep_task: deep_level(--depth) -> deep_level(depth-1) -> ... -> deep_level(0)
 //!            (Box::pin recursion, depth+1 nested async fn polls), the innermost sleeps
 //!            1 ms. n = complete descents.
@@ -77,12 +83,14 @@ struct Args {
     child_seconds: u64,
     rate: u64,
     flood_tasks: u64,
+    panic_every_ms: u64,
+    panic_threads: u64,
 }
 
 fn usage() -> &'static str {
     "usage: wl-faults --mode tick|panic|deep|threads|fork|exec|flood|tasks [--seconds N] \
      [--depth N] [--exec-after-ms M] [--exec-self] [--fork-after-ms M] [--child-seconds N] \
-     [--rate N] [--flood-tasks N]"
+     [--rate N] [--flood-tasks N] [--panic-every-ms M] [--panic-threads N]"
 }
 
 fn fail(msg: String) -> ! {
@@ -101,6 +109,8 @@ fn parse_args() -> Args {
         child_seconds: 4,
         rate: 10000,
         flood_tasks: 2,
+        panic_every_ms: 50,
+        panic_threads: 0,
     };
     let mut mode_set = false;
     let mut argv = std::env::args().skip(1);
@@ -144,6 +154,8 @@ fn parse_args() -> Args {
             "--child-seconds" => &mut a.child_seconds,
             "--rate" => &mut a.rate,
             "--flood-tasks" => &mut a.flood_tasks,
+            "--panic-every-ms" => &mut a.panic_every_ms,
+            "--panic-threads" => &mut a.panic_threads,
             _ => fail(format!("unknown argument '{arg}'")),
         };
         *slot = value
@@ -193,6 +205,15 @@ async fn tick_inner() {
 
 // ----------------------------------------------------------------- panic ---
 
+static PANIC_EVERY_MS: AtomicU64 = AtomicU64::new(50);
+
+async fn pause_between_panics() {
+    match PANIC_EVERY_MS.load(Relaxed) {
+        0 => tokio::task::yield_now().await,
+        ms => sleep(Duration::from_millis(ms)).await,
+    }
+}
+
 #[inline(never)]
 async fn panic_task() {
     let mut i: u64 = 0;
@@ -204,7 +225,7 @@ async fn panic_task() {
             }
         }
         i += 1;
-        sleep(Duration::from_millis(50)).await;
+        pause_between_panics().await;
     }
 }
 
@@ -255,7 +276,38 @@ async fn catch_task() {
             WORK.fetch_add(1, Relaxed);
         }
         i += 1;
-        sleep(Duration::from_millis(50)).await;
+        pause_between_panics().await;
+    }
+}
+
+/// A std thread of its own, panicking in catch_task on its own runtime.
+fn panicker_thread() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    rt.block_on(catch_task());
+}
+
+static STALL_MAX_US: AtomicU64 = AtomicU64::new(0);
+static STALLS: AtomicU64 = AtomicU64::new(0);
+
+/// Sleeps 1 ms in a loop at real-time priority (when allowed, so that a
+/// busy machine does not delay it) and records how far each wake-up
+/// overshoots: a long one means the whole process was held.
+fn stall_meter() {
+    unsafe {
+        let param = libc::sched_param { sched_priority: 1 };
+        libc::sched_setscheduler(0, libc::SCHED_FIFO, &param);
+    }
+    let mut last = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(1));
+        let now = Instant::now();
+        let over = now.duration_since(last).saturating_sub(Duration::from_millis(1));
+        let us = over.as_micros() as u64;
+        STALL_MAX_US.fetch_max(us, Relaxed);
+        if us > 50_000 {
+            STALLS.fetch_add(1, Relaxed);
+        }
+        last = now;
     }
 }
 
@@ -475,10 +527,12 @@ fn reporter(seconds: u64, start: Instant) {
         }
         std::thread::sleep((end - now).min(Duration::from_millis(200)));
         say(&format!(
-            "progress n={} ticks={} ms={}",
+            "progress n={} ticks={} ms={} stall_max_us={} stalls={}",
             WORK.load(Relaxed),
             TICKS.load(Relaxed),
-            start.elapsed().as_millis()
+            start.elapsed().as_millis(),
+            STALL_MAX_US.load(Relaxed),
+            STALLS.load(Relaxed)
         ));
     }
     say(&format!("done n={} ticks={}", WORK.load(Relaxed), TICKS.load(Relaxed)));
@@ -493,8 +547,16 @@ async fn async_main(args: Args) {
         Mode::Tick | Mode::Exec => {}
         Mode::Panic => {
             std::panic::set_hook(Box::new(|_| {})); // planned panics: no noise
+            PANIC_EVERY_MS.store(args.panic_every_ms, Relaxed);
             tokio::spawn(panic_task());
             tokio::spawn(catch_task());
+            for i in 0..args.panic_threads {
+                std::thread::Builder::new()
+                    .name(format!("panicker-{i}"))
+                    .spawn(panicker_thread)
+                    .unwrap();
+            }
+            std::thread::Builder::new().name("stall-meter".into()).spawn(stall_meter).unwrap();
         }
         Mode::Deep => {
             tokio::spawn(deep_task(args.depth));
