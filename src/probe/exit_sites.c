@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "probe/elf_symbols.h"
+#include "probe/stack_scan.h" /* symbol_at */
 
 #define MAX_TAIL_DEPTH	   4	     /* f jmp g jmp h ...: enough for wrappers */
 #define MAX_FUNCTIONS	   16	     /* functions walked for one site */
@@ -179,21 +180,6 @@ static int64_t code_offset(const struct exit_finder *f, uint64_t addr, uint64_t 
 	return -1;
 }
 
-static const struct elf_symbol *symbol_at(const struct elf_symbols *syms, uint64_t addr)
-{
-	size_t lo = 0, hi = syms->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (syms->syms[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < syms->count && syms->syms[lo].addr == addr ? &syms->syms[lo] : NULL;
-}
-
 /* 1 if the frame is torn down at addr (the return address is on top of the
  * stack: CFA = rsp + 8), 0 if not, -1 if the CFI does not say. */
 static int frame_torn_down(const struct exit_finder *f, uint64_t addr)
@@ -233,7 +219,7 @@ static enum exit_problem follow_tail_call(struct exit_finder *f, struct walk *w,
 {
 	const struct elf_symbol *callee = symbol_at(f->syms, target);
 
-	if (frame_torn_down(f, insn->address) != 1 || !callee || !callee->size)
+	if (frame_torn_down(f, insn->address) != 1 || !callee || callee->addr != target)
 		return EXIT_INDIRECT_TAIL;
 	return add_function(w, callee->addr, callee->size, depth + 1) ? EXIT_OK : EXIT_TOO_MANY;
 }

@@ -58,8 +58,8 @@ struct session {
 	char dwarf_path[4096];		/* where the DWARF was read from, "" if none */
 	struct inlined_futures inlined; /* the application's futures with no code of their own */
 	struct stack_watch stacks;	/* slow polls' stacks, polls begun before attach */
-	struct exit_finder *exits; /* the binary's code: where functions return */
-	struct focus focus;  /* deferred futures probed now (focus.h) */
+	struct exit_finder *exits;	/* the binary's code: where functions return */
+	struct focus focus;		/* deferred futures probed now (focus.h) */
 	const char *focus_glob;
 };
 
