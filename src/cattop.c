@@ -1,6 +1,7 @@
 /* cattop: attaches to an async Rust process and shows, live, its tasks and
  * the futures inside them, with polls, busy time, longest and in-flight poll. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -336,6 +337,30 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	return 0;
 }
 
+/* Started with stdout (or stdin, stderr) closed: the first file cattop
+ * opens would take its number, and the tables would be written into a BPF
+ * link or the recording. /dev/null holds the place; output meant for a
+ * closed stdout is refused before attaching. */
+static bool stdout_was_closed(const struct options *o)
+{
+	bool closed = false;
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		closed |= fd == STDOUT_FILENO;
+		if (open("/dev/null", O_RDWR) != fd)
+			return true; /* cannot hold the place: do not run */
+	}
+	if (closed && (o->batch || (o->snapshot_path && strcmp(o->snapshot_path, "-") == 0) ||
+		       (o->output_path && strcmp(o->output_path, "-") == 0))) {
+		fprintf(stderr, "cattop: cannot write to stdout: it is closed\n");
+		return true;
+	}
+	return false;
+}
+
 /* Asked before attaching: the target is not probed for a view that
  * cannot be shown. */
 static bool live_view_unavailable(void)
@@ -358,6 +383,8 @@ int main(int argc, char **argv)
 	ret = options_parse(argc, argv, &opts);
 	if (ret)
 		return ret > 0 ? 0 : 2;
+	if (stdout_was_closed(&opts))
+		return 1;
 	if (load_config(&cfg, &opts))
 		return 1;
 	install_signals();

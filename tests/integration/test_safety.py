@@ -405,6 +405,12 @@ def test_closed_or_full_stdout():
         lines = errors(r.stderr)
         check(r.returncode == 1 and len(lines) == 1 and "No space left on device" in lines[0],
               "-b > /dev/full: exit %d %r" % (r.returncode, r.stderr))
+        # started with stdout closed: the first file cattop opens would take
+        # its number, so nothing is attached
+        r = run(["-p", str(w.pid), "-b", "-n", "2", "-d", "0.3"], stdout=None,
+                preexec_fn=lambda: os.close(1))
+        check(r.returncode == 1 and re.search(r"stdout: it is closed", r.stderr) and
+              not links_of(w.pid), "-b >&-: exit %d %r" % (r.returncode, r.stderr))
         # a replay too: its tables come as fast as they are computed
         with tempfile.TemporaryDirectory() as d:
             rec = os.path.join(d, "x.rec")
