@@ -341,7 +341,7 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
  * opens would take its number, and the tables would be written into a BPF
  * link or the recording. /dev/null holds the place; output meant for a
  * closed stdout is refused before attaching. */
-static bool stdout_was_closed(const struct options *o)
+static bool std_fds_refused(const struct options *o)
 {
 	bool closed = false;
 	int fd;
@@ -383,7 +383,7 @@ int main(int argc, char **argv)
 	ret = options_parse(argc, argv, &opts);
 	if (ret)
 		return ret > 0 ? 0 : 2;
-	if (stdout_was_closed(&opts))
+	if (std_fds_refused(&opts))
 		return 1;
 	if (load_config(&cfg, &opts))
 		return 1;

@@ -1,7 +1,7 @@
-/* Whether the live view can run here, asked before cattop attaches: a
- * terminal on stdin and stdout, of a type curses knows, that can move its
- * cursor (TERM=dumb cannot: the screen would stay blank while the target
- * is probed for nothing). */
+/* Whether the live view can run on this terminal, asked before cattop
+ * attaches: a type curses knows, that can move its cursor (TERM=dumb
+ * cannot: the screen would stay blank while the target is probed for
+ * nothing). No terminal at all is tui_run's to report. */
 #ifndef CATTOP_TERMINAL_CHECK_H
 #define CATTOP_TERMINAL_CHECK_H
 

@@ -278,6 +278,10 @@ int tui_run(struct session *s, const struct tui_opts *opts)
 	struct stderr_capture cap;
 	struct tui ui;
 
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "cattop: the live view needs a terminal; use -b for batch mode\n");
+		return -1;
+	}
 	memset(&ui, 0, sizeof(ui));
 	ui.s = s;
 	ui.opts = *opts;
