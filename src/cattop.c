@@ -1,11 +1,15 @@
 /* cattop: attaches to an async Rust process and shows, live, its tasks and
  * the futures inside them, with polls, busy time, longest and in-flight poll. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "export/export.h"
@@ -16,16 +20,21 @@
 #include "session/session.h"
 #include "snapshot/json_snapshot.h"
 #include "ui/colors.h"
+#include "ui/terminal_check.h"
 #include "ui/task_table.h"
 #include "ui/tui.h"
 #include "util/byte_size.h"
 #include "util/duration.h"
+#include "util/safe_text.h"
 
 /* The ring buffer is drained this often between refreshes; it bounds how
  * stale an in-flight poll can be and how full the buffer can get. */
 #define DRAIN_PERIOD_NS (50 * NSEC_PER_MSEC)
 
 static volatile sig_atomic_t stop_requested;
+
+/* Why batch output stopped: the errno of a failed write to stdout, or 0. */
+static int stdout_error;
 
 static void on_stop_signal(int sig)
 {
@@ -52,7 +61,7 @@ static int load_config(struct config *cfg, const struct options *o)
 	if (config_init(cfg))
 		return -1;
 	if (o->config_path && config_load_file(cfg, o->config_path, err, sizeof(err))) {
-		fprintf(stderr, "cattop: %s\n", err);
+		safe_error(err);
 		config_free(cfg);
 		return -1;
 	}
@@ -76,24 +85,76 @@ static void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
 }
 
-static void report_gone(const struct session *s)
+/* How a command cattop started ended by itself, for the message. */
+static void describe_exit(int status, char *buf, size_t len)
 {
-	if (s->target.execed)
-		fprintf(stderr,
-			"cattop: process %d replaced its program (exec): what it runs now is "
-			"not traced\n",
-			s->target.pid);
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
 	else
-		fprintf(stderr, "cattop: process %d exited\n", s->target.pid);
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
 
-/* Runs until -n refreshes, a stop signal, or the target's exit. */
+static void report_gone(const struct session *s)
+{
+	char msg[4400], how[96];
+
+	if (s->target.execed)
+		snprintf(msg, sizeof(msg),
+			 "process %d replaced its program (exec): what it runs now is not traced",
+			 s->target.pid);
+	else if (s->target.launched && s->target.exited) {
+		describe_exit(s->target.exit_status, how, sizeof(how));
+		snprintf(msg, sizeof(msg), "%s (pid %d) %s", s->target.exe, s->target.pid, how);
+	} else
+		snprintf(msg, sizeof(msg), "process %d exited", s->target.pid);
+	safe_error(msg);
+}
+
+/* A command cattop started that ended by itself: its status is cattop's,
+ * as with time and strace (128 + N when signal N killed it). */
+static int command_status(const struct session *s)
+{
+	int st = s->target.exit_status;
+
+	if (!s->target.launched || !s->target.exited)
+		return 0;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WIFEXITED(st) ? WEXITSTATUS(st) : 0;
+}
+
+/* Batch output nobody can read ends cattop, so the target is not probed
+ * for nothing: silently for a closed pipe, as `top -b | head` does, with
+ * the reason otherwise (a full disk). */
+static bool print_failed(int ret)
+{
+	if (!ret)
+		return false;
+	stdout_error = -ret;
+	if (ret != -EPIPE)
+		fprintf(stderr, "cattop: cannot write to stdout: %s\n", strerror(-ret));
+	return true;
+}
+
+/* The reader of the pipe on stdout has gone (`| head` has its lines):
+ * known at once, not at the next table, which may be minutes away. */
+static bool stdout_closed(void)
+{
+	struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLERR | POLLHUP)))
+		return false;
+	stdout_error = EPIPE;
+	return true;
+}
+
+/* Runs until -n refreshes, a stop signal, the target's exit, or stdout
+ * failing. */
 static void run_batch(struct session *s, const struct options *o)
 {
 	uint64_t interval = s->cfg->interval_ns, next = s->started_ns + interval;
 	long printed = 0;
 
-	while (!stop_requested) {
+	while (!stop_requested && !stdout_closed()) {
 		uint64_t now = monotonic_now_ns();
 
 		session_drain(s);
@@ -103,7 +164,8 @@ static void run_batch(struct session *s, const struct options *o)
 		}
 		if (now >= next) {
 			session_tick(s);
-			batch_table_print(stdout, s, now, o->rows);
+			if (print_failed(batch_table_print(stdout, s, now, o->rows)))
+				return;
 			next += interval;
 			if (next <= now)
 				next = now + interval;
@@ -112,10 +174,12 @@ static void run_batch(struct session *s, const struct options *o)
 		}
 		sleep_ns(next - now < DRAIN_PERIOD_NS ? next - now : DRAIN_PERIOD_NS);
 	}
+	if (stdout_error)
+		return;
 	/* Stopped early or the target is gone: show the last state once. */
 	session_drain(s);
 	session_tick(s);
-	batch_table_print(stdout, s, monotonic_now_ns(), o->rows);
+	print_failed(batch_table_print(stdout, s, monotonic_now_ns(), o->rows));
 }
 
 /* A replay in batch mode: a table per interval of recorded time, as fast as
@@ -128,12 +192,13 @@ static void run_replay_batch(struct session *s, const struct options *o)
 
 	for (; t < end && !stop_requested; t += interval) {
 		session_seek(s, t);
-		batch_table_print(stdout, s, t, o->rows);
+		if (print_failed(batch_table_print(stdout, s, t, o->rows)))
+			return;
 		if (o->iterations > 0 && ++printed >= o->iterations)
 			return;
 	}
 	session_seek(s, end);
-	batch_table_print(stdout, s, end, o->rows);
+	print_failed(batch_table_print(stdout, s, end, o->rows));
 }
 
 static const char *end_reason_text(enum recording_end_reason r)
@@ -171,11 +236,12 @@ static int run_record(struct session *s, const struct options *o)
 	uint64_t next = s->started_ns + s->cfg->interval_ns, now = s->started_ns, bytes, events;
 	enum recording_end_reason why;
 	const char *reason;
-	char err[512], size[32];
+	char err[512], size[32], comm[160];
 	int ret;
 
-	fprintf(stderr, "cattop: recording pid %d (%s) to %s%s\n", s->target.pid, s->target.comm,
-		o->output_path, o->duration_ns ? "" : "; Ctrl-C stops");
+	fprintf(stderr, "cattop: recording pid %d (%s) to %s%s\n", s->target.pid,
+		safe_text(s->target.comm, comm, sizeof(comm)), o->output_path,
+		o->duration_ns ? "" : "; Ctrl-C stops");
 	while (!record_should_stop(s, o, now, &why)) {
 		session_drain(s);
 		now = monotonic_now_ns();
@@ -192,7 +258,7 @@ static int run_record(struct session *s, const struct options *o)
 	events = recorder_events(s->recorder);
 	ret = session_record_stop(s, why, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "cattop: %s\n", err);
+		safe_error(err);
 		return 1;
 	}
 	reason = end_reason_text(why);
@@ -214,12 +280,16 @@ static int finish(struct session *s, const struct options *o)
 		session_drain(s);
 		session_tick(s);
 	}
-	if (o->snapshot_path &&
-	    snapshot_write(s, session_now(s), o->snapshot_path, err, sizeof(err))) {
-		fprintf(stderr, "cattop: %s\n", err);
-		ret = 1;
+	/* Where the tables could not go, the snapshot cannot either: one
+	 * message is enough. */
+	if (stdout_error && o->snapshot_path && strcmp(o->snapshot_path, "-") == 0)
+		return 1;
+	if (o->snapshot_path) {
+		ret = snapshot_write(s, session_now(s), o->snapshot_path, err, sizeof(err));
+		if (ret && !(ret == -EPIPE && strcmp(o->snapshot_path, "-") == 0))
+			safe_error(err);
 	}
-	return ret;
+	return ret || stdout_error ? 1 : 0;
 }
 
 static int open_session(struct session *s, struct config *cfg, const struct options *o)
@@ -245,7 +315,7 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	if (!ret && o->mode == MODE_RECORD)
 		ret = session_record_start(s, o->output_path, o->max_bytes, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "cattop: %s\n", err);
+		safe_error(err);
 		if (o->mode == MODE_RECORD)
 			session_stop(s);
 		return -1;
@@ -267,6 +337,42 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	return 0;
 }
 
+/* Started with stdout (or stdin, stderr) closed: the first file cattop
+ * opens would take its number, and the tables would be written into a BPF
+ * link or the recording. /dev/null holds the place; output meant for a
+ * closed stdout is refused before attaching. */
+static bool std_fds_refused(const struct options *o)
+{
+	bool closed = false;
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		closed |= fd == STDOUT_FILENO;
+		if (open("/dev/null", O_RDWR) != fd)
+			return true; /* cannot hold the place: do not run */
+	}
+	if (closed && (o->batch || (o->snapshot_path && strcmp(o->snapshot_path, "-") == 0) ||
+		       (o->output_path && strcmp(o->output_path, "-") == 0))) {
+		fprintf(stderr, "cattop: cannot write to stdout: it is closed\n");
+		return true;
+	}
+	return false;
+}
+
+/* Asked before attaching: the target is not probed for a view that
+ * cannot be shown. */
+static bool live_view_unavailable(void)
+{
+	char err[256];
+
+	if (!terminal_check(err, sizeof(err)))
+		return false;
+	safe_error(err);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts;
@@ -277,9 +383,16 @@ int main(int argc, char **argv)
 	ret = options_parse(argc, argv, &opts);
 	if (ret)
 		return ret > 0 ? 0 : 2;
+	if (std_fds_refused(&opts))
+		return 1;
 	if (load_config(&cfg, &opts))
 		return 1;
 	install_signals();
+	if (!opts.batch && (opts.mode == MODE_LIVE || opts.mode == MODE_REPLAY) &&
+	    live_view_unavailable()) {
+		config_free(&cfg);
+		return 1;
+	}
 	if (opts.mode == MODE_EXPORT) {
 		ret = export_run(&cfg, &opts);
 		config_free(&cfg);
@@ -307,6 +420,8 @@ int main(int argc, char **argv)
 		}
 	}
 	ret |= finish(&s, &opts);
+	if (command_status(&s))
+		ret = command_status(&s);
 	session_stop(&s);
 	config_free(&cfg);
 	return ret;

@@ -2,14 +2,20 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/duration.h"
 #include "default_config.h" /* generated: default_config_text */
+
+/* A config file is small: anything bigger is not one. */
+#define MAX_CONFIG_BYTES (1 << 20)
 
 struct parse_ctx {
 	struct config *cfg;
@@ -284,11 +290,76 @@ int config_init(struct config *cfg)
 	return 0;
 }
 
+/* The file's text, read whole: only a regular file (a directory, FIFO or
+ * /dev/zero would be ignored or read forever), of bounded size. */
+static char *read_config_text(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	char *text = NULL;
+	struct stat st;
+	ssize_t n = -1;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		snprintf(err, errlen, "%s: not a regular file", path);
+	else if (st.st_size > MAX_CONFIG_BYTES)
+		snprintf(err, errlen, "%s: too big for a config file (over %d KiB)", path,
+			 MAX_CONFIG_BYTES >> 10);
+	else if (!(text = malloc((size_t)st.st_size + 1)))
+		snprintf(err, errlen, "%s: out of memory", path);
+	else if ((n = read(fd, text, (size_t)st.st_size)) < 0)
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	close(fd);
+	if (n < 0) {
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	if (strlen(text) != (size_t)n) {
+		snprintf(err, errlen, "%s: not a text file (it holds a NUL byte)", path);
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* inih reads a line of up to ini_max_line - 1 bytes, newline included, and
+ * the rest of a longer one as the next line: a phantom key there. */
+static int check_line_lengths(const char *text, const char *path, char *err, size_t errlen)
+{
+	size_t max = ini_max_line > 2 ? (size_t)ini_max_line - 2 : 0;
+	int line = 1;
+
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+
+		if (len > max) {
+			snprintf(err, errlen, "%s:%d: line too long (over %zu characters)", path,
+				 line, max);
+			return -EINVAL;
+		}
+		text += len + (text[len] == '\n');
+		line++;
+	}
+	return 0;
+}
+
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct parse_ctx ctx = {cfg, path, err, errlen, false, "", ""};
+	char *text = read_config_text(path, err, errlen);
+	int ret;
 
-	return finish_parse(&ctx, ini_parse(path, on_ini_value, &ctx));
+	if (!text)
+		return -EINVAL;
+	ret = check_line_lengths(text, path, err, errlen);
+	if (!ret)
+		ret = finish_parse(&ctx, ini_parse_string(text, on_ini_value, &ctx));
+	free(text);
+	return ret;
 }
 
 void config_free(struct config *cfg)

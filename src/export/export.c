@@ -1,6 +1,8 @@
 #include "export/export.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "export/chrome_trace.h"
 #include "export/folded_stacks.h"
@@ -10,6 +12,7 @@
 #include "recording/replay.h"
 #include "session/session.h"
 #include "util/atomic_file.h"
+#include "util/safe_text.h"
 
 static unsigned long long write_format(struct session *s, enum export_format format, FILE *out)
 {
@@ -44,7 +47,7 @@ int export_run(struct config *cfg, const struct options *o)
 	ret = session_open_replay(&s, cfg, o->input_path, o->threshold_set ? o->threshold_ns : 0,
 				  err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "cattop: %s\n", err);
+		safe_error(err);
 		return 1;
 	}
 	if (s.replay->rec.truncated)
@@ -59,8 +62,9 @@ int export_run(struct config *cfg, const struct options *o)
 			fprintf(stderr, "cattop: %s of %llu %s written to %s\n", names[o->format],
 				n, o->format == EXPORT_FOLDED ? "events" : "polls", o->output_path);
 	}
-	if (ret)
-		fprintf(stderr, "cattop: %s\n", err);
+	/* A closed pipe (`| head`) ends it silently, as for the batch tables. */
+	if (ret && !(ret == -EPIPE && strcmp(o->output_path, "-") == 0))
+		safe_error(err);
 	session_stop(&s);
 	return ret ? 1 : 0;
 }

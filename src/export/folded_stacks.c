@@ -8,6 +8,7 @@
 #include "model/task_view.h"
 #include "probe/site_table.h"
 #include "session/session.h"
+#include "util/safe_text.h"
 
 struct folded_stack {
 	char *text;
@@ -67,9 +68,14 @@ static const char *frame_name(const struct session *s, const struct open_frame *
 	return f->node ? s->sites.sites[f->site].name : task_name(f->task, &s->sites);
 }
 
-/* Appends name; a ';' inside it (as in "[u8; 4]") would split the frame. */
+/* Appends name; a ';' inside it (as in "[u8; 4]") would split the frame,
+ * a newline the line, and a control character would reach the terminal of
+ * whoever reads the file: escaped. */
 static size_t append_frame(char *buf, size_t used, size_t len, const char *name)
 {
+	char escaped[1024];
+
+	name = safe_text(name, escaped, sizeof(escaped));
 	if (used && used + 1 < len)
 		buf[used++] = ';';
 	for (; *name && used + 1 < len; name++)

@@ -61,6 +61,37 @@ static bool any_path_matches(char **paths, size_t n, const struct pattern_list *
 	return false;
 }
 
+/* The first runtime of the config whose detect patterns the symbols match. */
+static const struct runtime_profile *detect_runtime(const struct config *cfg, char **paths,
+						    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->runtime_count; i++)
+		if (any_path_matches(paths, n, &cfg->runtimes[i].detect))
+			return &cfg->runtimes[i];
+	return NULL;
+}
+
+/* --runtime NAME names a runtime the binary must link: without its symbols
+ * no task poll would be found, and every future would look like a
+ * block_on of its own. A config's runtime without detect patterns is
+ * taken on the user's word. */
+static int check_named_runtime(const struct site_scan_opts *opts, char **paths, size_t n,
+			       const struct runtime_profile *rt, char *err, size_t errlen)
+{
+	const struct runtime_profile *found;
+
+	if (!rt->detect.count || any_path_matches(paths, n, &rt->detect))
+		return 0;
+	found = detect_runtime(opts->cfg, paths, n);
+	snprintf(err, errlen, "--runtime %s: the binary has none of its symbols (%s%s)%s%s%s",
+		 rt->name, rt->detect.items[0], rt->detect.count > 1 ? ", ..." : "",
+		 found ? "; it runs " : "", found ? found->name : "",
+		 found ? ": try --runtime auto" : "");
+	return -ESRCH;
+}
+
 static int pick_runtime(const struct site_scan_opts *opts, char **paths, size_t n,
 			const struct runtime_profile **out, char *err, size_t errlen)
 {
@@ -70,7 +101,7 @@ static int pick_runtime(const struct site_scan_opts *opts, char **paths, size_t 
 	if (strcmp(opts->runtime, "auto") != 0) {
 		*out = config_find_runtime(cfg, opts->runtime);
 		if (*out)
-			return 0;
+			return check_named_runtime(opts, paths, n, *out, err, errlen);
 		snprintf(err, errlen, "unknown runtime '%s' (the config defines:", opts->runtime);
 		for (i = 0; i < cfg->runtime_count; i++)
 			snprintf(err + strlen(err), errlen - strlen(err), " %s",
@@ -78,12 +109,9 @@ static int pick_runtime(const struct site_scan_opts *opts, char **paths, size_t 
 		snprintf(err + strlen(err), errlen - strlen(err), ")");
 		return -EINVAL;
 	}
-	for (i = 0; i < cfg->runtime_count; i++) {
-		if (any_path_matches(paths, n, &cfg->runtimes[i].detect)) {
-			*out = &cfg->runtimes[i];
-			return 0;
-		}
-	}
+	*out = detect_runtime(cfg, paths, n);
+	if (*out)
+		return 0;
 	snprintf(err, errlen, "no async runtime found in the symbols (looked for:");
 	for (i = 0; i < cfg->runtime_count; i++)
 		snprintf(err + strlen(err), errlen - strlen(err), " %s", cfg->runtimes[i].name);

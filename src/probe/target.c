@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "util/safe_text.h"
 
 static void remember_program(struct target *t, const char *path, bool confirmed);
 
@@ -43,8 +46,9 @@ bool have_bpf_privileges(void)
 	return geteuid() == 0 || (has_cap(CAP_BPF_BIT) && has_cap(CAP_PERFMON_BIT));
 }
 
-/* State letter and real uid of a process, from /proc/PID/status. */
-static int read_status(pid_t pid, char *state, uid_t *uid)
+/* State letter, real uid and thread group (the process a thread id
+ * belongs to) of a process, from /proc/PID/status. */
+static int read_status(pid_t pid, char *state, uid_t *uid, pid_t *tgid)
 {
 	char path[64], line[256];
 	FILE *f;
@@ -56,16 +60,20 @@ static int read_status(pid_t pid, char *state, uid_t *uid)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned int u;
+		int g;
 
 		if (sscanf(line, "State: %c", state) == 1)
 			found |= 1;
 		else if (sscanf(line, "Uid: %u", &u) == 1) {
 			*uid = u;
 			found |= 2;
+		} else if (sscanf(line, "Tgid: %d", &g) == 1) {
+			*tgid = g;
+			found |= 4;
 		}
 	}
 	fclose(f);
-	return found == 3 ? 0 : -EIO;
+	return found == 7 ? 0 : -EIO;
 }
 
 /* Like the kernel's PTRACE_MODE_ATTACH_REALCREDS: same real uid, or
@@ -93,6 +101,7 @@ void thread_comm(pid_t pid, pid_t tid, char *comm, size_t len)
 
 int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 {
+	pid_t tgid = 0;
 	uid_t uid = 0;
 	char state = 0;
 	ssize_t n;
@@ -101,7 +110,7 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->release_fd = -1;
-	if (pid <= 0 || (ret = read_status(pid, &state, &uid)) == -ENOENT) {
+	if (pid <= 0 || (ret = read_status(pid, &state, &uid, &tgid)) == -ENOENT) {
 		snprintf(err, errlen, "no such process: %d", pid);
 		return -ESRCH;
 	}
@@ -111,6 +120,11 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 	}
 	if (state == 'Z' || state == 'X') {
 		snprintf(err, errlen, "process %d is a zombie (it has exited)", pid);
+		return -ESRCH;
+	}
+	/* /proc/TID exists for every thread, though no listing shows it. */
+	if (tgid != pid) {
+		snprintf(err, errlen, "%d is a thread of process %d: trace -p %d", pid, tgid, tgid);
 		return -ESRCH;
 	}
 	if (!may_trace(uid)) {
@@ -160,14 +174,42 @@ static int resolve_in_path(const char *cmd, char *out, size_t len)
 	return ret;
 }
 
+/* Under ptrace the kernel runs a set-user-ID program without its
+ * privileges unless the tracer has CAP_SYS_PTRACE: otherwise a tracer could
+ * read and change what runs as root. cattop with file capabilities, run by
+ * an ordinary user, must not be that way in either (the rule of
+ * target_open_pid's may_trace): its command gets no new privileges from
+ * exec (no set-user-ID, set-group-ID or file capabilities). */
+static bool exec_may_elevate(void)
+{
+	return getuid() == 0 || has_cap(CAP_SYS_PTRACE_BIT);
+}
+
+static void warn_if_privileged_program(const char *path)
+{
+	char shown[512];
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)))
+		fprintf(stderr,
+			"cattop: %s is set-user-ID or set-group-ID: it runs with your own "
+			"privileges, as under a debugger\n",
+			safe_text(path, shown, sizeof(shown)));
+}
+
 /* The child: wait until the parent has attached, then exec. */
-static void run_child(int release_fd, const char *path, char *const argv[])
+static void run_child(int release_fd, const char *path, char *const argv[], bool may_elevate)
 {
 	char go;
 
 	if (read(release_fd, &go, 1) != 1)
 		_exit(127); /* cattop gave up before attaching */
 	close(release_fd);
+	if (!may_elevate && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		fprintf(stderr, "cattop: cannot drop privileges for %s: %s\n", path,
+			strerror(errno));
+		_exit(127);
+	}
 	execv(path, argv);
 	fprintf(stderr, "cattop: cannot execute %s: %s\n", path, strerror(errno));
 	_exit(127);
@@ -175,6 +217,7 @@ static void run_child(int release_fd, const char *path, char *const argv[])
 
 int target_launch(struct target *t, char *const argv[], char *err, size_t errlen)
 {
+	bool may_elevate = exec_may_elevate();
 	int fds[2], ret;
 	pid_t pid;
 
@@ -185,6 +228,8 @@ int target_launch(struct target *t, char *const argv[], char *err, size_t errlen
 		snprintf(err, errlen, "cannot find %s: %s", argv[0], strerror(-ret));
 		return ret;
 	}
+	if (!may_elevate)
+		warn_if_privileged_program(t->exe);
 	if (pipe2(fds, O_CLOEXEC)) {
 		ret = -errno;
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -200,7 +245,7 @@ int target_launch(struct target *t, char *const argv[], char *err, size_t errlen
 	}
 	if (pid == 0) {
 		close(fds[1]);
-		run_child(fds[0], t->exe, argv);
+		run_child(fds[0], t->exe, argv, may_elevate);
 	}
 	close(fds[0]);
 	t->pid = pid;
@@ -260,6 +305,7 @@ bool target_alive(struct target *t)
 {
 	char path[64];
 	char state = 0;
+	pid_t tgid;
 	uid_t uid;
 
 	if (t->exited || t->execed)
@@ -279,7 +325,8 @@ bool target_alive(struct target *t)
 		return true;
 	}
 	snprintf(path, sizeof(path), "/proc/%d", t->pid);
-	if (access(path, F_OK) || read_status(t->pid, &state, &uid) || state == 'Z' || state == 'X')
+	if (access(path, F_OK) || read_status(t->pid, &state, &uid, &tgid) || state == 'Z' ||
+	    state == 'X')
 		t->exited = true;
 	return !t->exited;
 }

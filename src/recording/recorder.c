@@ -7,10 +7,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/types.h>
 
 #include "bpf/poll_trace.h"
 #include "probe/site_table.h"
+#include "util/output_target.h"
 #include "util/u64_map.h"
 
 #define IO_BUFFER (1 << 20)
@@ -25,6 +27,7 @@ struct recorder {
 	uint64_t bytes;
 	uint64_t events;
 	bool full;
+	bool created; /* a regular file of ours, not stdout or a device */
 	int error;
 	uint64_t flushed; /* bytes known to be on disk */
 	char *iobuf;
@@ -141,17 +144,27 @@ static void write_site(struct recorder *r, const struct site *s, uint32_t id)
 	write_payload(r, CHUNK_SITE, &p);
 }
 
-/* The recording is written in place, so a cattop killed mid-way leaves a
- * readable file under its name. A file already there is replaced: its name
- * is unlinked (a planted symlink goes, not what it points to) and the new
- * one created with O_EXCL | O_NOFOLLOW, mode 0600. */
-static int create_file(struct recorder *r, const char *path, char *err, size_t errlen)
+/* A name that is already taken is reused only when it is a regular file
+ * of ours: unlinked (a planted symlink never gets here: output_target
+ * refuses one to a regular file and writes to a device as it is), then
+ * created anew with O_EXCL | O_NOFOLLOW. */
+static int create_regular(const char *path, char *err, size_t errlen)
 {
+	struct stat st;
 	int fd = -1, tries;
 
 	for (tries = 0; fd < 0 && tries < 2; tries++) {
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno == EEXIST && tries == 0 && unlink(path))
+		if (fd >= 0 || errno != EEXIST || tries > 0 || lstat(path, &st))
+			break;
+		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+			snprintf(err, errlen,
+				 "cannot create %s: it exists and is not a file of uid %u (cattop "
+				 "replaces only its own): remove it or choose another name",
+				 path, (unsigned int)geteuid());
+			return -EEXIST;
+		}
+		if (unlink(path))
 			break;
 	}
 	if (fd < 0) {
@@ -160,20 +173,38 @@ static int create_file(struct recorder *r, const char *path, char *err, size_t e
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(e));
 		return -e;
 	}
-	r->file = fdopen(fd, "w");
+	return fd;
+}
+
+/* The recording is written in place, so a cattop killed mid-way leaves a
+ * readable file under its name; or to stdout, a FIFO, a device as it is. */
+static int create_file(struct recorder *r, const char *path, char *err, size_t errlen)
+{
+	struct output_target target;
+	int fd, ret = output_target_open(path, true, &target, err, errlen);
+
+	if (ret)
+		return ret;
+	fd = target.stream ? target.fd : create_regular(path, err, errlen);
+	if (fd < 0)
+		return fd;
+	r->created = !target.stream;
+	r->file = fd == STDOUT_FILENO ? stdout : fdopen(fd, "w");
 	r->path = strdup(path);
 	if (!r->file || !r->path) {
-		if (r->file)
+		if (r->file && r->file != stdout)
 			fclose(r->file);
-		else
+		else if (!r->file)
 			close(fd);
 		free(r->path);
-		unlink(path);
+		if (r->created)
+			unlink(path);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	/* glibc ignores the size without a buffer of ours. */
-	r->iobuf = malloc(IO_BUFFER);
+	/* glibc ignores the size without a buffer of ours (not for stdout,
+	 * which outlives the recorder). */
+	r->iobuf = r->file != stdout ? malloc(IO_BUFFER) : NULL;
 	if (r->iobuf)
 		setvbuf(r->file, r->iobuf, _IOFBF, IO_BUFFER);
 	return 0;
@@ -288,16 +319,16 @@ int recorder_close(struct recorder *r, uint64_t ts, uint64_t events_lost,
 	errno = 0;
 	if (fflush(r->file) && !r->error)
 		r->error = errno ? errno : EIO;
-	if (!r->error && fsync(fileno(r->file)))
+	if (!r->error && r->created && fsync(fileno(r->file)))
 		r->error = errno;
-	if (fclose(r->file) && !r->error)
+	if (r->file != stdout && fclose(r->file) && !r->error)
 		r->error = errno ? errno : EIO;
 	ret = -r->error;
 	/* Even after a write error what was written is a readable recording,
 	 * unless not even its sites made it to the disk. */
 	if (ret) {
 		snprintf(err, errlen, "writing %s: %s", r->path, strerror(r->error));
-		if (!r->flushed)
+		if (!r->flushed && r->created)
 			unlink(r->path);
 	}
 	free(r->iobuf);

@@ -31,9 +31,10 @@ struct recording_meta {
 	const struct site_table *sites;
 };
 
-/* Creates path through a temporary file in its directory (mode 0600, never
- * following a planted link), renamed over path by recorder_close.
- * max_bytes 0: no size limit. Returns 0 or -errno with a reason in err. */
+/* Creates path in place (mode 0600, O_EXCL | O_NOFOLLOW), replacing only a
+ * regular file of the same owner; "-", a FIFO or a device is written to as
+ * it is, a terminal refused (output_target.h). max_bytes 0: no size limit.
+ * Returns 0 or -errno with a reason in err. */
 int recorder_open(struct recorder **out, const char *path, uint64_t max_bytes,
 		  const struct recording_meta *meta, char *err, size_t errlen);
 

@@ -1,21 +1,26 @@
 #include "report/batch_table.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "model/task_view.h"
 #include "session/session.h"
 #include "util/duration.h"
+#include "util/safe_text.h"
 
 static void print_header(FILE *out, const struct session *s, struct task_counts c, uint64_t now)
 {
-	char thr[16], up[16];
+	char thr[16], up[16], comm[160], runtime[160];
 
 	fprintf(out, "cattop - pid %d %s  runtime %s  threshold %s  up %s  probes %zu",
-		s->target.pid, s->target.comm, s->sites.runtime->name,
+		s->target.pid, safe_text(s->target.comm, comm, sizeof(comm)),
+		safe_text(s->sites.runtime->name, runtime, sizeof(runtime)),
 		duration_format(s->model.threshold_ns, thr, sizeof(thr)),
 		duration_format(now - s->started_ns, up, sizeof(up)), s->probes.attached_sites);
-	if (s->focus.active)
-		fprintf(out, " +%zu focus %s", s->focus.futures, s->focus.label);
+	if (s->focus.active) {
+		fprintf(out, " +%zu focus ", s->focus.futures);
+		safe_text_write(out, s->focus.label);
+	}
 	if (s->probes.rejected_sites)
 		fprintf(out, " (%zu rejected)", s->probes.rejected_sites);
 	fprintf(out, "  events %llu lost %llu  cost ~%.1f%% CPU%s\n",
@@ -44,16 +49,17 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 	uint64_t thr = s->model.threshold_ns;
 	char busy[16], longest[16], inflight[16];
 
-	fprintf(out, "%6llu %-7s %8llu %9s %9s %9s %6llu  %s%s\n", (unsigned long long)t->id,
+	fprintf(out, "%6llu %-7s %8llu %9s %9s %9s %6llu  ", (unsigned long long)t->id,
 		task_state_name(task_state(t)), (unsigned long long)st->polls,
 		st->busy_ns ? duration_format(st->busy_ns, busy, sizeof(busy)) : "-",
 		duration_cell(poll_stats_longest(st, now), thr, longest, sizeof(longest)),
 		duration_cell(poll_stats_inflight(st, now), thr, inflight, sizeof(inflight)),
-		(unsigned long long)st->slow_polls, task_name(t, &s->sites),
-		t->block_on ? " (block_on)" : "");
+		(unsigned long long)st->slow_polls);
+	safe_text_write(out, task_name(t, &s->sites)); /* the target's: escaped */
+	fprintf(out, "%s\n", t->block_on ? " (block_on)" : "");
 }
 
-void batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows)
+int batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows)
 {
 	struct task **tasks;
 	size_t i, n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &tasks);
@@ -65,6 +71,10 @@ void batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t 
 	if (shown < n)
 		fprintf(out, "%6s ... %zu more tasks (-r 0 shows all)\n", "", n - shown);
 	fputc('\n', out);
-	fflush(out);
 	free(tasks);
+	/* A closed pipe or a full disk: the caller ends, nobody reads. */
+	errno = 0;
+	if (fflush(out) || ferror(out))
+		return errno ? -errno : -EIO;
+	return 0;
 }

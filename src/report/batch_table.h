@@ -9,7 +9,8 @@
 
 struct session;
 
-/* Prints the header and the first max_rows tasks (0: all). */
-void batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows);
+/* Prints the header and the first max_rows tasks (0: all), names escaped
+ * (safe_text.h). Returns 0, or -errno when out could not be written. */
+int batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows);
 
 #endif

@@ -12,6 +12,19 @@
 #include "probe/classify.h"
 #include "session/session.h"
 #include "util/atomic_file.h"
+#include "util/safe_text.h"
+
+/* A name as a JSON string. Names are the target's, and jansson refuses
+ * text that is not UTF-8 (the field would vanish): such a name is given
+ * escaped, as batch mode and the live view show it. Control characters
+ * are escaped by jansson itself. */
+static json_t *text_json(const char *s)
+{
+	char escaped[4096];
+	json_t *j = s ? json_string(s) : NULL;
+
+	return j || !s ? j : json_string(safe_text(s, escaped, sizeof(escaped)));
+}
 
 static void add_stats(json_t *obj, const struct poll_stats *st, uint64_t now)
 {
@@ -25,7 +38,7 @@ static void add_stats(json_t *obj, const struct poll_stats *st, uint64_t now)
 
 static json_t *nullable_string(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return s ? text_json(s) : json_null();
 }
 
 /* What one task's JSON is built from. */
@@ -48,7 +61,7 @@ static void add_inlined(json_t *f, const struct inlined_futures *in, int site)
 			continue;
 		if (!list)
 			list = json_array();
-		json_array_append_new(list, json_string(in->list[i].name));
+		json_array_append_new(list, text_json(in->list[i].name));
 	}
 	if (list)
 		json_object_set_new(f, "inlined", list);
@@ -64,12 +77,11 @@ static json_t *inlined_json(const struct inlined_futures *in)
 		const struct inlined_future *f = &in->list[i];
 		json_t *o = json_object();
 
-		json_object_set_new(o, "name", json_string(f->name));
-		json_object_set_new(o, "kind", json_string(future_kind_name(f->kind)));
+		json_object_set_new(o, "name", text_json(f->name));
+		json_object_set_new(o, "kind", text_json(future_kind_name(f->kind)));
 		json_object_set_new(o, "location", nullable_string(f->location));
-		json_object_set_new(o, "inlined_into", json_string(f->into));
-		json_object_set_new(o, "reason",
-				    json_string("inlined: no code of its own to probe"));
+		json_object_set_new(o, "inlined_into", text_json(f->into));
+		json_object_set_new(o, "reason", text_json("inlined: no code of its own to probe"));
 		json_array_append_new(list, o);
 	}
 	return list;
@@ -84,7 +96,7 @@ static json_t *stack_json(const struct session *s, const struct poll_stack *ps)
 
 	for (i = 0; i < ps->count; i++) {
 		session_frame_name(s, ps->frames[i], i == 0, name, sizeof(name));
-		json_array_append_new(frames, json_string(name));
+		json_array_append_new(frames, text_json(name));
 	}
 	json_object_set_new(
 	    o, "sampled_after_ns",
@@ -103,14 +115,14 @@ static json_t *futures_json(const struct future_node *n, const struct task_ctx *
 		const char *awaiting = await_chain_line(c->chain, c->chain_len, n);
 		json_t *f = json_object();
 
-		json_object_set_new(f, "name", json_string(site->name));
-		json_object_set_new(f, "kind", json_string(future_kind_name(site->kind)));
-		json_object_set_new(f, "crate", json_string(site->crate));
+		json_object_set_new(f, "name", text_json(site->name));
+		json_object_set_new(f, "kind", text_json(future_kind_name(site->kind)));
+		json_object_set_new(f, "crate", text_json(site->crate));
 		json_object_set_new(f, "location", nullable_string(site->location));
-		json_object_set_new(f, "path", json_string(site->path));
+		json_object_set_new(f, "path", text_json(site->path));
 		add_stats(f, &n->stats, c->now);
 		if (awaiting)
-			json_object_set_new(f, "awaiting", json_string(awaiting));
+			json_object_set_new(f, "awaiting", text_json(awaiting));
 		if (n->slow_stack)
 			json_object_set_new(f, "slow_poll_stack", stack_json(c->s, n->slow_stack));
 		add_inlined(f, &c->s->inlined, (int)n->site);
@@ -130,7 +142,7 @@ static json_t *await_stack_json(const struct task_ctx *c)
 		json_t *f = json_object();
 
 		json_object_set_new(f, "name",
-				    json_string(c->sites->sites[c->chain[i].node->site].name));
+				    text_json(c->sites->sites[c->chain[i].node->site].name));
 		json_object_set_new(f, "awaiting", nullable_string(c->chain[i].awaiting));
 		json_array_append_new(list, f);
 	}
@@ -143,11 +155,11 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 
 	c->chain_len = src ? await_chain_build(t, c->sites, src, c->chain, AWAIT_CHAIN_MAX) : 0;
 	json_object_set_new(o, "id", json_integer(t->id));
-	json_object_set_new(o, "name", json_string(task_name(t, c->sites)));
+	json_object_set_new(o, "name", text_json(task_name(t, c->sites)));
 	if (t->has_poll_site && t->poll_site < c->sites->count)
 		json_object_set_new(
 		    o, "type", nullable_string(site_task_type(&c->sites->sites[t->poll_site])));
-	json_object_set_new(o, "state", json_string(task_state_name(task_state(t))));
+	json_object_set_new(o, "state", text_json(task_state_name(task_state(t))));
 	json_object_set_new(o, "block_on", json_boolean(t->block_on));
 	add_stats(o, &t->stats, c->now);
 	if (c->chain_len)
@@ -164,7 +176,7 @@ static json_t *focus_json(const struct focus *f)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "task_types", json_string(f->label));
+	json_object_set_new(o, "task_types", text_json(f->label));
 	json_object_set_new(o, "matched", json_integer(f->task_types));
 	json_object_set_new(o, "futures", json_integer(f->futures));
 	return o;
@@ -206,7 +218,7 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 	json_object_set_new(o, "attach_ns", json_integer(s->probes.attach_ns));
 	json_object_set_new(o, "dwarf", json_boolean(s->sites.dwarf_used));
 	if (s->dwarf_path[0] && strcmp(s->dwarf_path, s->target.binary) != 0)
-		json_object_set_new(o, "debug_file", json_string(s->dwarf_path));
+		json_object_set_new(o, "debug_file", text_json(s->dwarf_path));
 	json_object_set_new(o, "single_step", json_integer(session_single_step_sites(s)));
 	json_object_set_new(o, "cost_cpu_pct", json_real(session_probe_cost_pct(s, now)));
 	add_bpf_run_time(o, s);
@@ -248,9 +260,9 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	ctx->now = now;
 
 	json_object_set_new(root, "pid", json_integer(s->target.pid));
-	json_object_set_new(root, "exe", json_string(s->target.exe));
-	json_object_set_new(root, "runtime", json_string(s->sites.runtime->name));
-	json_object_set_new(root, "app_crate", json_string(s->sites.app_crate));
+	json_object_set_new(root, "exe", text_json(s->target.exe));
+	json_object_set_new(root, "runtime", text_json(s->sites.runtime->name));
+	json_object_set_new(root, "app_crate", text_json(s->sites.app_crate));
 	json_object_set_new(root, "threshold_ns", json_integer(s->model.threshold_ns));
 	json_object_set_new(root, "elapsed_ns", json_integer(now - s->started_ns));
 	json_object_set_new(root, "events_lost", json_integer(s->events_lost));
@@ -281,10 +293,11 @@ int snapshot_write(const struct session *s, uint64_t now, const char *path, char
 	ret = atomic_file_open(&af, path, why, sizeof(why));
 	if (!ret) {
 		/* The reason of a failed write is in errno right then (a full
-		 * disk), not after the stream is closed. */
+		 * disk), not after the stream is closed. ASCII only: a name's
+		 * C1 or bidi controls as \u escapes, never raw on a terminal. */
 		errno = 0;
-		if (json_dumpf(doc, af.file, JSON_INDENT(2)) || fputc('\n', af.file) == EOF ||
-		    fflush(af.file))
+		if (json_dumpf(doc, af.file, JSON_INDENT(2) | JSON_ENSURE_ASCII) ||
+		    fputc('\n', af.file) == EOF || fflush(af.file))
 			write_err = errno ? errno : EIO;
 		ret = atomic_file_close(&af, false, why, sizeof(why));
 		if (write_err) {

@@ -6,6 +6,7 @@
 
 #include "ui/tui.h"
 #include "util/duration.h"
+#include "util/safe_text.h"
 
 /* Bytes of text that fit in width columns; UTF-8 continuation bytes take no
  * column of their own (our wide characters are all single-column). */
@@ -25,10 +26,14 @@ static int bytes_for_columns(const char *text, int width, int *cols)
 
 int draw_text(int y, int x, int width, int attr, const char *text, int pad)
 {
+	char shown[4096]; /* enough for any screen line, escaped */
 	int cols, n;
 
 	if (width <= 0)
 		return x;
+	/* Names are the target's: curses would pass some controls through and
+	 * count ^[ as one column; escaped, they are plain text. */
+	text = safe_text(text, shown, sizeof(shown));
 	n = bytes_for_columns(text, width, &cols);
 	attron(attr);
 	mvaddnstr(y, x, text, n);

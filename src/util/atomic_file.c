@@ -5,16 +5,44 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/output_target.h"
+
+/* A device, FIFO, terminal or stdout: written to as it is. */
+static int open_stream(struct atomic_file *af, int fd)
+{
+	if (fd == STDOUT_FILENO) {
+		af->file = stdout;
+		return 0;
+	}
+	af->file = fdopen(fd, "w");
+	if (!af->file) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return 0;
+}
+
 int atomic_file_open(struct atomic_file *af, const char *path, char *err, size_t errlen)
 {
+	struct output_target target;
 	int fd, ret;
 
 	memset(af, 0, sizeof(*af));
 	af->path = strdup(path);
 	if (!af->path)
 		return -ENOMEM;
-	if (strcmp(path, "-") == 0) {
-		af->file = stdout;
+	ret = output_target_open(path, false, &target, err, errlen);
+	if (ret) {
+		free(af->path);
+		af->path = NULL;
+		return ret;
+	}
+	if (target.stream) {
+		ret = open_stream(af, target.fd);
+		if (ret)
+			goto fail;
 		return 0;
 	}
 	if (asprintf(&af->tmp_path, "%s.tmpXXXXXX", path) < 0) {
@@ -53,12 +81,10 @@ static int finish_stream(struct atomic_file *af)
 
 	if (fflush(af->file) || ferror(af->file))
 		ret = errno ? -errno : -EIO;
-	if (af->tmp_path) {
-		if (!ret && fsync(fileno(af->file)))
-			ret = -errno;
-		if (fclose(af->file) && !ret)
-			ret = errno ? -errno : -EIO;
-	}
+	if (af->tmp_path && !ret && fsync(fileno(af->file)))
+		ret = -errno;
+	if (af->file != stdout && fclose(af->file) && !ret)
+		ret = errno ? -errno : -EIO;
 	af->file = NULL;
 	return ret;
 }

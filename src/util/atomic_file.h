@@ -1,6 +1,9 @@
-/* Output files that appear whole or not at all: written to a temporary file
- * in the same directory (created with O_EXCL, mode 0600, so a planted link
- * is never followed) and renamed over the path at the end. "-" is stdout. */
+/* Output files that appear whole or not at all: a regular file (or a name
+ * not taken yet) is written to a temporary file in the same directory
+ * (created with O_EXCL, mode 0600, so a planted link is never followed) and
+ * renamed over the path at the end. Anything else (stdout for "-", a
+ * terminal, a FIFO, /dev/null) is written to as it is: see output_target.h
+ * for what is refused. */
 #ifndef CATTOP_ATOMIC_FILE_H
 #define CATTOP_ATOMIC_FILE_H
 
@@ -11,7 +14,7 @@
 struct atomic_file {
 	FILE *file;
 	char *path;
-	char *tmp_path; /* NULL for stdout */
+	char *tmp_path; /* NULL when written to as it is */
 	char *iobuf;
 };
 

@@ -252,19 +252,24 @@ def damaged_recordings(rec, d):
 
 def test_record_limits_and_safety():
     """--max-size ends a recording with a message; a planted symlink at the
-    output path is replaced, not followed; launching a command records it."""
+    output path is refused, neither followed nor replaced (more in
+    test_safety.test_output_paths); launching a command records it."""
     with wedging_workload("tokio") as w, tempfile.TemporaryDirectory() as d:
         rec = os.path.join(d, "small.rec")
         victim = os.path.join(d, "victim")
         with open(victim, "w") as f:
             f.write("keep me")
         os.symlink(victim, rec)
+        r = run_cattop(["record", "-p", str(w.pid), "-o", rec, "-d", "1"], timeout=60)
+        check(r.returncode == 1 and "symbolic link" in r.stderr,
+              "a planted symlink: %d %r" % (r.returncode, r.stderr))
+        check(open(victim).read() == "keep me" and os.readlink(rec) == victim,
+              "the symlink was followed or replaced")
+        os.unlink(rec)
         r = run_cattop(["record", "-p", str(w.pid), "-o", rec, "--max-size", "200K"],
                        timeout=60)
         check(r.returncode == 0 and "the size limit was reached" in r.stderr,
               "max-size: %d %r" % (r.returncode, r.stderr))
-        check(open(victim).read() == "keep me" and not os.path.islink(rec),
-              "the symlink was followed")
         size = os.path.getsize(rec)
         check(200 * 1024 <= size <= 200 * 1024 + 160 * 1024, "size %d past the limit" % size)
         snap, _ = replay_snapshot(rec)

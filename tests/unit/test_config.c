@@ -1,5 +1,6 @@
 /* The built-in config, a file on top of it, and bad lines reported as FILE:LINE. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -81,10 +82,41 @@ static void test_overrides_and_errors(void)
 	config_free(&cfg);
 }
 
+/* What is not a config file is refused at once, never read forever or
+ * silently ignored; an overlong line is an error of its own, not a phantom
+ * key on the next line. */
+static void test_not_config_files(void)
+{
+	char err[256] = "", line[512], *path;
+	struct config cfg;
+	FILE *f;
+
+	CHECK(config_init(&cfg) == 0);
+	CHECK(config_load_file(&cfg, "/tmp", err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "/tmp: not a regular file") != NULL);
+	CHECK(config_load_file(&cfg, "/dev/zero", err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "/dev/zero: not a regular file") != NULL);
+	snprintf(line, sizeof(line), "[cattop]\nexclude = %0300d threshold = 1ms\n", 0);
+	CHECK(load(&cfg, line, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, ":2: line too long") != NULL);
+	CHECK(cfg.threshold_ns == 100000); /* the tail was not read as a key */
+	CHECK(load(&cfg, "[cattop]\nthreshold = 3ms\n", err, sizeof(err)) == 0);
+	CHECK(cfg.threshold_ns == 3000000);
+	path = write_temp("[cattop]\n");
+	f = fopen(path, "a");
+	fwrite("x\0y = 1\n", 1, 8, f);
+	fclose(f);
+	CHECK(config_load_file(&cfg, path, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "NUL byte") != NULL);
+	unlink(path);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	test_defaults();
 	test_overrides_and_errors();
+	test_not_config_files();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed != 0;
 }
