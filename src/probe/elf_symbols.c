@@ -8,12 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-struct load_segment {
-	uint64_t vaddr, memsz, offset;
-};
-
 struct segments {
-	struct load_segment *seg;
+	struct elf_code_segment *seg;
 	size_t count;
 };
 
@@ -33,20 +29,22 @@ static int read_exec_segments(Elf *elf, struct segments *out)
 			return -ENOEXEC;
 		if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
 			continue;
-		out->seg[out->count++] = (struct load_segment){ph.p_vaddr, ph.p_memsz, ph.p_offset};
+		out->seg[out->count++] =
+		    (struct elf_code_segment){ph.p_vaddr, ph.p_filesz, ph.p_offset};
 	}
 	return 0;
 }
 
-/* uprobes take offsets into the file, not virtual addresses. */
+/* uprobes take offsets into the file, not virtual addresses; code the file
+ * does not hold (past p_filesz) has none. */
 static bool vaddr_to_offset(const struct segments *segs, uint64_t vaddr, uint64_t *offset)
 {
 	size_t i;
 
 	for (i = 0; i < segs->count; i++) {
-		const struct load_segment *s = &segs->seg[i];
+		const struct elf_code_segment *s = &segs->seg[i];
 
-		if (vaddr >= s->vaddr && vaddr < s->vaddr + s->memsz) {
+		if (vaddr >= s->vaddr && vaddr - s->vaddr < s->filesz) {
 			*offset = vaddr - s->vaddr + s->offset;
 			return true;
 		}
@@ -105,12 +103,16 @@ static int append_functions(Elf *elf, Elf_Scn *scn, const struct segments *segs,
 	return 0;
 }
 
+/* By address; at one address the sized symbol first, so that a label of
+ * size 0 never hides the function it marks. */
 static int by_addr(const void *a, const void *b)
 {
 	const struct elf_symbol *x = a, *y = b;
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
@@ -204,6 +206,9 @@ int elf_symbols_read_from(const char *path, const char *code_path, struct elf_sy
 	err = symtab ? append_functions(elf, symtab, &segs, out) : 0;
 	if (!err)
 		drop_aliases(out);
+	out->code = segs.seg; /* kept: the placement of every probe is checked on them */
+	out->code_count = segs.count;
+	segs.seg = NULL;
 cleanup:
 	free(segs.seg);
 	if (elf)
@@ -221,5 +226,6 @@ void elf_symbols_free(struct elf_symbols *syms)
 	for (i = 0; i < syms->count; i++)
 		free(syms->syms[i].name);
 	free(syms->syms);
+	free(syms->code);
 	memset(syms, 0, sizeof(*syms));
 }

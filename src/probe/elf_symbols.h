@@ -13,9 +13,19 @@ struct elf_symbol {
 	uint64_t file_offset; /* where uprobes want it */
 };
 
+/* An executable PT_LOAD segment of the file the probes go on: the part of
+ * it the file holds (p_filesz), and where in the file that is. */
+struct elf_code_segment {
+	uint64_t vaddr, filesz, offset;
+};
+
 struct elf_symbols {
 	struct elf_symbol *syms; /* sorted by addr, one per address */
 	size_t count;
+	/* Always the probed binary's, even when the symbols come from a
+	 * separate debug file: file offsets are the binary's to say. */
+	struct elf_code_segment *code;
+	size_t code_count;
 	bool has_symtab;     /* false: stripped, only .dynsym was there */
 	bool has_debug_info; /* a .debug_info section is present */
 	bool built_by_rustc; /* .comment names rustc: survives strip */

@@ -12,11 +12,12 @@
 #include "probe/coroutine_layout.h"
 #include "probe/debug_file.h"
 #include "probe/elf_symbols.h"
+#include "probe/site_proof.h"
 #include "probe/stack_scan.h"
 #include "util/atomic_file.h"
 
 #define CACHE_MAGIC   "CATTOPSC"
-#define CACHE_VERSION 3
+#define CACHE_VERSION 4
 #define MAX_STRING    4096
 #define MAX_ITEMS     (1U << 22)
 
@@ -194,6 +195,8 @@ void site_cache_store(const struct site_cache_key *key, const struct site_table 
 		put_str(af.file, in->into);
 		put_u64(af.file, (uint64_t)in->kind | (uint64_t)(uint32_t)in->into_site << 32);
 	}
+	put_u64(af.file, sites->unproven);
+	put_str(af.file, sites->unproven_example);
 	atomic_file_close(&af, false, err, sizeof(err));
 }
 
@@ -267,15 +270,13 @@ static struct coroutine_layout *get_layout(struct in *in)
 	return l;
 }
 
-/* The cached site must still be a function at the same place in the file;
- * its size is the symbol table's. */
-static bool site_matches_binary(struct site *s, const struct elf_symbols *syms)
+/* The same proof as a scan's (site_proof.h): a cache never places a probe.
+ * The function's size is the symbol table's. */
+static bool site_proven_in_binary(struct site *s, const struct elf_symbols *syms)
 {
-	const struct elf_symbol *sym = symbol_at(syms, s->addr);
-
-	if (!sym || sym->addr != s->addr || sym->file_offset != s->file_offset)
+	if (!site_placement_proven(syms, s->addr, s->file_offset))
 		return false;
-	s->size = sym->size;
+	s->size = symbol_at(syms, s->addr)->size;
 	return true;
 }
 
@@ -323,7 +324,7 @@ static int read_sites(struct in *in, const struct site_cache_key *key,
 	for (i = 0; i < n && !in->bad; i++) {
 		get_site(in, &sites->sites[i]);
 		sites->count = i + 1; /* so that freeing frees it */
-		if (!in->bad && !site_matches_binary(&sites->sites[i], syms))
+		if (!in->bad && !site_proven_in_binary(&sites->sites[i], syms))
 			in->bad = true;
 	}
 	return in->bad ? -EINVAL : 0;
@@ -348,6 +349,18 @@ static int read_inlined(struct in *in, struct inlined_futures *out)
 		if (!f->name || !f->into)
 			in->bad = true;
 	}
+	return in->bad ? -EINVAL : 0;
+}
+
+static int read_unproven(struct in *in, struct site_table *sites)
+{
+	char *example;
+
+	sites->unproven = get_u64(in);
+	example = get_str(in);
+	snprintf(sites->unproven_example, sizeof(sites->unproven_example), "%s",
+		 example ? example : "");
+	free(example);
 	return in->bad ? -EINVAL : 0;
 }
 
@@ -379,7 +392,8 @@ static int read_cache(struct in *in, const struct site_cache_key *key,
 	if (in->bad || stamp_of(key->binary, &bin) || stamp_of(key->dwarf_path, &dw) ||
 	    memcmp(&bin, &cached_bin, sizeof(bin)) || memcmp(&dw, &cached_dw, sizeof(dw)))
 		return -ENOENT; /* rebuilt since */
-	if (read_sites(in, key, syms, sites) || read_inlined(in, inlined))
+	if (read_sites(in, key, syms, sites) || read_inlined(in, inlined) ||
+	    read_unproven(in, sites))
 		return -EINVAL;
 	return 0;
 }

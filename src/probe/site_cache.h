@@ -3,8 +3,8 @@
  * milliseconds for a large debug build, while a cached table loads in a few.
  * Keyed by the binary's build id and everything that chooses the sites (the
  * options and the runtime profiles); checked against the binary's size and
- * time, and every cached site must still be a function of the symbol table
- * at the same file offset before a probe goes there. Only files owned by
+ * time, and every cached site must pass the scan's own proof (site_proof.h)
+ * before a probe goes there: one that fails discards the cache. Only files owned by
  * cattop's user and writable by no one else are trusted. */
 #ifndef CATTOP_SITE_CACHE_H
 #define CATTOP_SITE_CACHE_H

@@ -9,6 +9,7 @@
 #include "probe/dwarf_index.h"
 #include "probe/elf_symbols.h"
 #include "probe/rust_demangle.h"
+#include "probe/site_proof.h"
 #include "probe/task_type.h"
 
 /* Never probed: their futures are thin forwarding wrappers (Pin, &mut F,
@@ -271,6 +272,13 @@ static int add_site(struct site_table *t, const struct elf_symbol *sym, char *pa
 	return s->name ? 0 : -ENOMEM;
 }
 
+/* A function that would have had a probe, but whose start is not proved. */
+static void note_unproven(struct site_table *t, const char *path)
+{
+	if (!t->unproven++)
+		snprintf(t->unproven_example, sizeof(t->unproven_example), "%s", path);
+}
+
 int site_table_build(const struct elf_symbols *syms, const struct dwarf_index *dwarf,
 		     const struct site_scan_opts *opts, struct site_table *out, char *err,
 		     size_t errlen)
@@ -302,6 +310,10 @@ int site_table_build(const struct elf_symbols *syms, const struct dwarf_index *d
 		fn = dwarf ? dwarf_index_lookup(dwarf, syms->syms[i].addr) : NULL;
 		if (!choose_site(out, opts, paths[i], fn, &c))
 			continue;
+		if (!site_placement_proven(syms, syms->syms[i].addr, syms->syms[i].file_offset)) {
+			note_unproven(out, paths[i]);
+			continue;
+		}
 		ret = add_site(out, &syms->syms[i], paths[i], fn, &c);
 		paths[i] = NULL; /* owned by the site now */
 		if (ret)

@@ -50,6 +50,10 @@ struct site_table {
 	char app_crate[CRATE_NAME_MAX]; /* "" when not found */
 	size_t rust_symbols;		/* how many symbols demangled as Rust */
 	bool dwarf_used;
+	/* Functions chosen for a probe whose start could not be proved
+	 * (site_proof.h): left out of the table, never probed. */
+	size_t unproven;
+	char unproven_example[160]; /* the first of them, for the message */
 };
 
 struct site_scan_opts {

@@ -15,6 +15,7 @@
 #include "util/safe_text.h"
 
 static void remember_program(struct target *t, const char *path, bool confirmed);
+static int hold_program(struct target *t, const char *path);
 
 #define CAP_PERFMON_BIT	   38
 #define CAP_BPF_BIT	   39
@@ -102,6 +103,7 @@ void thread_comm(pid_t pid, pid_t tid, char *comm, size_t len)
 int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 {
 	pid_t tgid = 0;
+	char path[64];
 	uid_t uid = 0;
 	char state = 0;
 	ssize_t n;
@@ -110,6 +112,7 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->release_fd = -1;
+	t->binary_fd = -1;
 	if (pid <= 0 || (ret = read_status(pid, &state, &uid, &tgid)) == -ENOENT) {
 		snprintf(err, errlen, "no such process: %d", pid);
 		return -ESRCH;
@@ -134,10 +137,14 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 			 pid, uid);
 		return -EPERM;
 	}
-	snprintf(t->binary, sizeof(t->binary), "/proc/%d/exe", pid);
-	n = readlink(t->binary, t->exe, sizeof(t->exe) - 1);
-	if (n < 0) {
-		ret = -errno;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, t->exe, sizeof(t->exe) - 1);
+	ret = n < 0 ? -errno : hold_program(t, path);
+	if (ret == -ENOENT && (read_status(pid, &state, &uid, &tgid) || state == 'Z' || state == 'X')) {
+		snprintf(err, errlen, "process %d exited", pid);
+		return -ESRCH;
+	}
+	if (ret) {
 		snprintf(err, errlen,
 			 ret == -ENOENT ? "process %d is a kernel thread (no executable)"
 					: "cannot read /proc/%d/exe: %s",
@@ -223,7 +230,10 @@ int target_launch(struct target *t, char *const argv[], char *err, size_t errlen
 
 	memset(t, 0, sizeof(*t));
 	t->release_fd = -1;
+	t->binary_fd = -1;
 	ret = resolve_in_path(argv[0], t->exe, sizeof(t->exe));
+	if (!ret)
+		ret = hold_program(t, t->exe);
 	if (ret) {
 		snprintf(err, errlen, "cannot find %s: %s", argv[0], strerror(-ret));
 		return ret;
@@ -252,7 +262,6 @@ int target_launch(struct target *t, char *const argv[], char *err, size_t errlen
 	t->launched = true;
 	t->release_fd = fds[1];
 	/* Until exec, the child runs cattop's image: probe the file itself. */
-	snprintf(t->binary, sizeof(t->binary), "%s", t->exe);
 	remember_program(t, t->binary, false);
 	snprintf(t->comm, sizeof(t->comm), "%.31s",
 		 strrchr(t->exe, '/') ? strrchr(t->exe, '/') + 1 : t->exe);
@@ -270,6 +279,22 @@ int target_release(struct target *t)
 	close(t->release_fd);
 	t->release_fd = -1;
 	return ret;
+}
+
+static int hold_program(struct target *t, const char *path)
+{
+	t->binary_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (t->binary_fd < 0)
+		return -errno;
+	snprintf(t->binary, sizeof(t->binary), "/proc/self/fd/%d", t->binary_fd);
+	return 0;
+}
+
+void target_close(struct target *t)
+{
+	if (t->binary_fd >= 0)
+		close(t->binary_fd);
+	t->binary_fd = -1;
 }
 
 static void remember_program(struct target *t, const char *path, bool confirmed)

@@ -10,9 +10,13 @@
 
 struct target {
 	pid_t pid;
-	bool launched;	   /* started by cattop (-- COMMAND) */
-	int release_fd;	   /* launched: write end that lets the child exec */
-	char binary[4096]; /* path for ELF reading and uprobes: /proc/PID/exe */
+	bool launched;	/* started by cattop (-- COMMAND) */
+	int release_fd; /* launched: write end that lets the child exec */
+	/* The program file, held open: every read of it and every uprobe go
+	 * through binary (/proc/self/fd/N), so they all mean the same file,
+	 * even if the process exits or execs another program meanwhile. */
+	int binary_fd;
+	char binary[4096]; /* path for ELF reading and uprobes */
 	char exe[4096];	   /* what /proc/PID/exe points to, for display */
 	char comm[32];
 	int exit_status; /* launched: set once reaped */
@@ -30,6 +34,9 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen);
  * is the resolved path until target_release() lets it exec. */
 int target_launch(struct target *t, char *const argv[], char *err, size_t errlen);
 int target_release(struct target *t);
+
+/* Lets go of the program file. */
+void target_close(struct target *t);
 
 /* False once the process is gone (reaps a launched child). */
 bool target_alive(struct target *t);

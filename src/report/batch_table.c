@@ -23,6 +23,8 @@ static void print_header(FILE *out, const struct session *s, struct task_counts 
 	}
 	if (s->probes.rejected_sites)
 		fprintf(out, " (%zu rejected)", s->probes.rejected_sites);
+	if (s->sites.unproven)
+		fprintf(out, " (%zu unproven)", s->sites.unproven);
 	fprintf(out, "  events %llu lost %llu  cost ~%.1f%% CPU%s\n",
 		(unsigned long long)s->tracker.counters.events, (unsigned long long)s->events_lost,
 		session_probe_cost_pct(s, now), s->target.exited ? "  [process exited]" : "");

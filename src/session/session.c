@@ -14,7 +14,6 @@
 #include "model/await_chain.h"
 #include "probe/code_lines.h"
 #include "probe/coroutine_layout.h"
-#include "probe/debug_file.h"
 #include "probe/dwarf_index.h"
 #include "probe/exit_sites.h"
 #include "probe/probe_cost.h"
@@ -24,6 +23,7 @@
 #include "probe/target_memory.h"
 #include "recording/recorder.h"
 #include "recording/replay.h"
+#include "session/target_symbols.h"
 
 /* Threads found dead at one tick, for the recording. */
 #define MAX_DEAD_PER_TICK 1024
@@ -45,68 +45,6 @@ static int open_target(struct session *s, const struct session_opts *opts, char 
 	if (opts->argv)
 		return target_launch(&s->target, opts->argv, err, errlen);
 	return target_open_pid(&s->target, opts->pid, err, errlen);
-}
-
-/* DWARF kept apart from the binary: --debug-file, or where gdb looks. */
-static void find_debug_file(struct session *s, const struct session_opts *opts)
-{
-	if (opts->debug_file) {
-		snprintf(s->dwarf_path, sizeof(s->dwarf_path), "%s", opts->debug_file);
-		return;
-	}
-	if (debug_file_find(s->target.binary, s->target.exe, s->dwarf_path, sizeof(s->dwarf_path)))
-		s->dwarf_path[0] = '\0';
-}
-
-/* A stripped binary whose symbols live on in its debug file. */
-static void symbols_from_debug_file(struct session *s)
-{
-	struct elf_symbols syms;
-
-	if (elf_symbols_read_from(s->dwarf_path, s->target.binary, &syms))
-		return;
-	if (!syms.has_symtab) {
-		elf_symbols_free(&syms);
-		return;
-	}
-	elf_symbols_free(&s->symbols);
-	s->symbols = syms;
-}
-
-static int read_symbols(struct session *s, const struct session_opts *opts, char *err,
-			size_t errlen)
-{
-	const char *exe = s->target.exe;
-	int ret = elf_symbols_read(s->target.binary, &s->symbols);
-
-	if (ret == -ENOEXEC) {
-		snprintf(err, errlen, "%s: not an ELF executable", exe);
-		return ret;
-	}
-	if (ret) {
-		snprintf(err, errlen, "cannot read %s: %s", exe, strerror(-ret));
-		return ret;
-	}
-	if (!s->symbols.has_symtab && !s->symbols.built_by_rustc) {
-		snprintf(err, errlen, "%s: not a Rust binary (no symbol table, no rustc mark)",
-			 exe);
-		return -ENOEXEC;
-	}
-	/* DWARF is a bonus (kinds, locations): its absence is not an error. */
-	if (s->symbols.has_debug_info)
-		snprintf(s->dwarf_path, sizeof(s->dwarf_path), "%s", s->target.binary);
-	else
-		find_debug_file(s, opts);
-	if (!s->symbols.has_symtab && s->dwarf_path[0])
-		symbols_from_debug_file(s);
-	if (!s->symbols.has_symtab) {
-		snprintf(err, errlen,
-			 "%s is stripped (no .symtab) and has no debug file: cattop needs the "
-			 "symbol table; build with strip = false, or give --debug-file",
-			 exe);
-		return -ENOEXEC;
-	}
-	return 0;
 }
 
 /* Everything DWARF says about the sites: kinds, lines, state machines,
@@ -271,6 +209,55 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 	return ret;
 }
 
+/* Probes in, the focus widened, the stack watch on, and a launched command
+ * let go: everything that touches the target. */
+static int attach_session(struct session *s, const struct session_opts *opts, char *err,
+			  size_t errlen)
+{
+	int ret;
+
+	task_model_init(&s->model, s->cfg->threshold_ns, s->cfg->retain_done_ns,
+			s->cfg->max_done_tasks);
+	poll_tracker_init(&s->tracker, &s->sites, &s->model);
+	s->tracker.launch_exec_due = s->target.launched;
+	s->started_ns = monotonic_now_ns();
+	ret = attach_probes(s, err, errlen);
+	if (ret)
+		return ret;
+	s->attached = true;
+	s->tracker.returns_ready_at = s->probes.returns_ready_at;
+	s->focus_glob = opts->focus;
+	if (opts->focus) {
+		ret = focus_matching(s, opts->focus, err, errlen);
+		if (ret)
+			return ret;
+	}
+	stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
+	ret = target_release(&s->target);
+	if (ret)
+		snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));
+	return ret;
+}
+
+/* Functions cattop would have probed but could not prove the start of. */
+static void report_unproven(const struct session *s)
+{
+	if (s->sites.unproven)
+		fprintf(stderr,
+			"cattop: %zu functions not probed: their start in %s is not proved by its "
+			"symbols and program headers (first: %s)\n",
+			s->sites.unproven, s->target.exe, s->sites.unproven_example);
+}
+
+/* The target went away before there was anything to show. */
+static void describe_gone(const struct session *s, char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+		 s->target.execed ? "process %d replaced its program (exec) before cattop attached"
+				  : "process %d exited before cattop attached",
+		 s->target.pid);
+}
+
 int session_start(struct session *s, struct config *cfg, const struct session_opts *opts, char *err,
 		  size_t errlen)
 {
@@ -285,37 +272,26 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	if (ret)
 		return ret;
 	scan_start = monotonic_now_ns();
-	ret = read_symbols(s, opts, err, errlen);
+	ret = target_symbols_read(&s->target, opts->debug_file, &s->symbols, s->dwarf_path,
+				  sizeof(s->dwarf_path), err, errlen);
 	if (!ret)
 		ret = find_sites(s, opts, &so, err, errlen);
 	if (!ret) {
 		probe_cost_mark_sites(&s->sites, s->target.binary);
 		read_await_info(s);
 		s->scan_ns = monotonic_now_ns() - scan_start;
+		report_unproven(s);
+		ret = attach_session(s, opts, err, errlen);
+		/* Gone while cattop attached: the end of the trace, not an attach
+		 * error; the run loop says "exited" (or "exec") as at any time. */
+		if (ret && !target_alive(&s->target))
+			return 0;
 	}
-	if (!ret) {
-		task_model_init(&s->model, cfg->threshold_ns, cfg->retain_done_ns,
-				cfg->max_done_tasks);
-		poll_tracker_init(&s->tracker, &s->sites, &s->model);
-		s->tracker.launch_exec_due = s->target.launched;
-		s->started_ns = monotonic_now_ns();
-		ret = attach_probes(s, err, errlen);
-	}
-	if (!ret) {
-		s->attached = true;
-		s->tracker.returns_ready_at = s->probes.returns_ready_at;
-		s->focus_glob = opts->focus;
-		if (opts->focus)
-			ret = focus_matching(s, opts->focus, err, errlen);
-	}
-	if (!ret) {
-		stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
-		ret = target_release(&s->target);
-		if (ret)
-			snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));
-	}
-	if (ret)
+	if (ret) {
+		if (!target_alive(&s->target))
+			describe_gone(s, err, errlen);
 		session_stop(s);
+	}
 	return ret;
 }
 
@@ -498,6 +474,7 @@ void session_stop(struct session *s)
 	s->lines = NULL;
 	inlined_futures_free(&s->inlined);
 	elf_symbols_free(&s->symbols);
+	target_close(&s->target);
 	replay_free(s->replay);
 	s->replay = NULL;
 }
@@ -576,6 +553,7 @@ static void fill_from_recording(struct session *s, struct recording *rec)
 {
 	s->target.pid = (pid_t)rec->info.pid;
 	s->target.release_fd = -1;
+	s->target.binary_fd = -1;
 	snprintf(s->target.exe, sizeof(s->target.exe), "%s", rec->exe);
 	snprintf(s->target.comm, sizeof(s->target.comm), "%s", rec->comm);
 	/* The model reads sites from the session: they move there. */
@@ -596,6 +574,7 @@ int session_open_replay(struct session *s, struct config *cfg, const char *path,
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->target.release_fd = -1;
+	s->target.binary_fd = -1;
 	ret = replay_open(&s->replay, path, err, errlen);
 	if (ret)
 		return ret;

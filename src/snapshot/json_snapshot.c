@@ -210,6 +210,7 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 	if (s->focus.active)
 		json_object_set_new(o, "focus", focus_json(&s->focus));
 	json_object_set_new(o, "rejected", json_integer(s->probes.rejected_sites));
+	json_object_set_new(o, "unproven", json_integer(s->sites.unproven));
 	json_object_set_new(o, "scan_ns", json_integer(s->scan_ns));
 	json_object_set_new(o, "cached", json_boolean(s->sites_cached));
 	json_object_set_new(o, "unknown_exits", json_integer(s->probes.unknown_exit_sites));
