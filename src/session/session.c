@@ -19,6 +19,7 @@
 #include "probe/probe_cost.h"
 #include "probe/rust_demangle.h"
 #include "probe/site_cache.h"
+#include "probe/site_proof.h"
 #include "probe/stack_scan.h"
 #include "probe/target_memory.h"
 #include "recording/recorder.h"
@@ -153,14 +154,20 @@ bool session_await_source(const struct session *s, struct await_source *src)
 }
 
 /* std's panic runtime starts every unwind here (any mangling); 0 if the
- * binary has none (built with panic = "abort"). */
+ * binary has none (built with panic = "abort"), or if its start is not
+ * proved (site_proof.h): that probe is placed like any other. */
 static uint64_t panic_entry_offset(const struct elf_symbols *syms)
 {
+	const struct elf_symbol *sym;
 	size_t i;
 
-	for (i = 0; i < syms->count; i++)
-		if (strstr(syms->syms[i].name, "__rust_start_panic"))
-			return syms->syms[i].file_offset;
+	for (i = 0; i < syms->count; i++) {
+		sym = &syms->syms[i];
+		if (strstr(sym->name, "__rust_start_panic"))
+			return site_placement_proven(syms, sym->addr, sym->file_offset)
+				   ? sym->file_offset
+				   : 0;
+	}
 	return 0;
 }
 
