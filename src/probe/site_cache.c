@@ -55,7 +55,9 @@ static uint64_t key_hash(const struct site_cache_key *key)
 	size_t i;
 
 	h = mix(h, &version, sizeof(version));
-	h = mix_str(h, key->dwarf_path);
+	/* DWARF in the binary itself: the binary's path names a descriptor
+	 * of this run (target.h), which must not split the cache. */
+	h = mix_str(h, strcmp(key->dwarf_path, key->binary) ? key->dwarf_path : "(binary)");
 	h = mix_str(h, key->opts->runtime);
 	h = mix(h, &key->opts->tasks_only, sizeof(key->opts->tasks_only));
 	h = mix(h, &cfg->scope, sizeof(cfg->scope));
