@@ -104,7 +104,7 @@ FUZZ_TIME   ?= 12
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g $(FUZZ_SAN) \
 	       -Isrc -I$(OUTPUT)
-FUZZ_LDLIBS := -ldw -lelf -liberty -linih -lncursesw
+FUZZ_LDLIBS := -ldw -lelf -liberty -linih -lncursesw -lz
 FUZZERS     := config demangle elf_symbols dwarf_index recording
 fuzz_objs    = $(patsubst %,$(FUZZ_OUT)/obj/%.o,$(1))
 
@@ -125,12 +125,14 @@ $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_file.h
 
 $(FUZZ_OUT)/fuzz_config: $(call fuzz_objs,config/config util/duration ui/colors)
 $(FUZZ_OUT)/fuzz_demangle: $(call fuzz_objs,probe/rust_demangle probe/classify)
-$(FUZZ_OUT)/fuzz_elf_symbols: $(call fuzz_objs,probe/elf_symbols probe/rust_demangle probe/classify)
+$(FUZZ_OUT)/fuzz_elf_symbols: $(call fuzz_objs,probe/elf_symbols probe/rust_demangle probe/classify \
+	probe/debug_file)
 $(FUZZ_OUT)/fuzz_dwarf_index: $(call fuzz_objs,probe/dwarf_index)
 $(FUZZ_OUT)/fuzz_recording: $(call fuzz_objs,recording/recording_reader recording/replay \
 	model/poll_tracker model/task_model probe/site_table probe/coroutine_layout \
 	probe/classify probe/rust_demangle probe/dwarf_index probe/dwarf_location \
-	probe/elf_symbols probe/task_type config/config \
+	probe/elf_symbols probe/site_proof probe/stack_scan probe/target_memory \
+	probe/task_type config/config \
 	util/u64_map util/duration ui/colors)
 
 demo: all

@@ -192,7 +192,8 @@ static int verify_against(const struct binary_identity *id, const char *debug, c
 				 id->build_id);
 		else
 			snprintf(why, whylen,
-				 "its build id %s is not the binary's %s (a file of another build)",
+				 "its build id %s is not the binary's %s (a file of another build "
+				 "or program)",
 				 build_id, id->build_id);
 		return -ESTALE;
 	}

@@ -3,7 +3,8 @@
  * against the reader's promises (named, sorted, one per address) and their
  * names go through the demangler and classifier as a scan would send them.
  * Each input is read twice: alone, and as the debug file of itself under
- * another name. */
+ * another name; and it goes through the debug-file checks (build id note,
+ * .gnu_debuglink name and CRC, sections) as both binary and debug file. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "probe/classify.h"
+#include "probe/debug_file.h"
 #include "probe/elf_symbols.h"
 #include "probe/rust_demangle.h"
 #include "fuzz_file.h"
@@ -53,9 +55,13 @@ static void read_and_check(const char *path, const char *code_path)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *path = fuzz_file(data, size);
-	char code_path[64];
+	char code_path[64], why[512];
+	bool dwarf, symtab;
 
 	read_and_check(path, NULL);
+	if (debug_file_verify(path, path, why, sizeof(why)) && !why[0])
+		abort(); /* every refusal says why */
+	debug_file_contents(path, &dwarf, &symtab);
 	/* The same file under another name: the segments come from a second
 	 * open, as for a binary whose symbols are in a separate debug file. */
 	snprintf(code_path, sizeof(code_path), "/dev/fd/%s", strrchr(path, '/') + 1);
