@@ -276,8 +276,10 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	s->cfg = cfg;
 	probes_set_verbose(opts->verbose);
 	ret = open_target(s, opts, err, errlen);
-	if (ret)
+	if (ret) {
+		target_close(&s->target);
 		return ret;
+	}
 	scan_start = monotonic_now_ns();
 	ret = target_symbols_read(&s->target, opts->debug_file, &s->symbols, s->dwarf_path,
 				  sizeof(s->dwarf_path), err, errlen);
