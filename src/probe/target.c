@@ -140,7 +140,8 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, t->exe, sizeof(t->exe) - 1);
 	ret = n < 0 ? -errno : hold_program(t, path);
-	if (ret == -ENOENT && (read_status(pid, &state, &uid, &tgid) || state == 'Z' || state == 'X')) {
+	if (ret == -ENOENT &&
+	    (read_status(pid, &state, &uid, &tgid) || state == 'Z' || state == 'X')) {
 		snprintf(err, errlen, "process %d exited", pid);
 		return -ESRCH;
 	}

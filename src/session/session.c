@@ -25,6 +25,7 @@
 #include "recording/recorder.h"
 #include "recording/replay.h"
 #include "session/target_symbols.h"
+#include "util/safe_text.h"
 
 /* Threads found dead at one tick, for the recording. */
 #define MAX_DEAD_PER_TICK 1024
@@ -249,11 +250,15 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 /* Functions cattop would have probed but could not prove the start of. */
 static void report_unproven(const struct session *s)
 {
-	if (s->sites.unproven)
-		fprintf(stderr,
-			"cattop: %zu functions not probed: their start in %s is not proved by its "
-			"symbols and program headers (first: %s)\n",
-			s->sites.unproven, s->target.exe, s->sites.unproven_example);
+	char msg[5000];
+
+	if (!s->sites.unproven)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "%zu functions not probed: their start in %s is not proved by its symbols and "
+		 "program headers (first: %s)",
+		 s->sites.unproven, s->target.exe, s->sites.unproven_example);
+	safe_error(msg); /* the target's names: escaped */
 }
 
 /* The target went away before there was anything to show. */

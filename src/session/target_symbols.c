@@ -8,6 +8,7 @@
 #include "probe/debug_file.h"
 #include "probe/elf_symbols.h"
 #include "probe/target.h"
+#include "util/safe_text.h"
 
 /* --debug-file: the user said which file; any doubt about it is an error. */
 static int check_given(const struct target *t, const char *path, bool stripped, char *err,
@@ -43,11 +44,13 @@ static int check_given(const struct target *t, const char *path, bool stripped, 
 /* Where gdb would look; a file of another build is skipped, and said so. */
 static void find_automatically(const struct target *t, char *dwarf_path, size_t dwarf_len)
 {
-	char why[512];
+	char why[512], msg[5000];
 	int ret = debug_file_find(t->binary, t->exe, dwarf_path, dwarf_len, why, sizeof(why));
 
-	if (ret == -ESTALE)
-		fprintf(stderr, "cattop: not using the debug file %s: %s\n", dwarf_path, why);
+	if (ret == -ESTALE) { /* the path comes from the target's binary: escaped */
+		snprintf(msg, sizeof(msg), "not using the debug file %s: %s", dwarf_path, why);
+		safe_error(msg);
+	}
 	if (ret)
 		dwarf_path[0] = '\0';
 }
