@@ -133,8 +133,9 @@ static int collect_entries(const struct site_table *sites, const struct probe_se
 	return 0;
 }
 
-/* Where each wanted site returns, found once; a site whose returns cannot
- * be found is rejected before any of its probes goes in. */
+/* Where each wanted site returns, found once by decoding it from its
+ * proved start; a site whose code does not decode, or whose returns cannot
+ * be found, is rejected before any of its probes goes in. */
 static int resolve_exits(struct probe_set *ps, const struct site_table *sites,
 			 const struct attach_opts *opts, const bool *only)
 {
@@ -144,14 +145,21 @@ static int resolve_exits(struct probe_set *ps, const struct site_table *sites,
 		const struct site *s = &sites->sites[i];
 		enum exit_problem p;
 
-		if (!wanted(ps, s, i, only) || s->role == SITE_TASK_END || ps->exits[i] ||
-		    probes_use_return_probe(sites, i, opts->exits))
+		if (!wanted(ps, s, i, only) || ps->code_checked[i])
 			continue;
-		ps->exits[i] = malloc(sizeof(*ps->exits[i]));
-		if (!ps->exits[i])
-			return -ENOMEM;
-		p = opts->exits ? exit_finder_find(opts->exits, s->addr, s->size, ps->exits[i])
-				: EXIT_UNDECODABLE;
+		ps->code_checked[i] = true;
+		if (!opts->exits) {
+			p = EXIT_UNDECODABLE;
+		} else if (s->role == SITE_TASK_END ||
+			   probes_use_return_probe(sites, i, opts->exits)) {
+			/* Only its entry is probed: it must be an instruction start. */
+			p = exit_finder_check_code(opts->exits, s->addr, s->size);
+		} else {
+			ps->exits[i] = malloc(sizeof(*ps->exits[i]));
+			if (!ps->exits[i])
+				return -ENOMEM;
+			p = exit_finder_find(opts->exits, s->addr, s->size, ps->exits[i]);
+		}
 		if (p != EXIT_OK) {
 			ps->exit_problem[i] = (unsigned char)p;
 			ps->rejected[i] = true;
@@ -331,7 +339,8 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 	ps->rejected = calloc(sites->count + 1, sizeof(*ps->rejected));
 	ps->exits = calloc(sites->count + 1, sizeof(*ps->exits));
 	ps->exit_problem = calloc(sites->count + 1, sizeof(*ps->exit_problem));
-	if (!ps->rejected || !ps->exits || !ps->exit_problem) {
+	ps->code_checked = calloc(sites->count + 1, sizeof(*ps->code_checked));
+	if (!ps->rejected || !ps->exits || !ps->exit_problem || !ps->code_checked) {
 		probes_detach(ps);
 		return -ENOMEM;
 	}
@@ -442,6 +451,7 @@ void probes_detach(struct probe_set *ps)
 		free(ps->exits[i]);
 	free(ps->exits);
 	free(ps->exit_problem);
+	free(ps->code_checked);
 	free(ps->links);
 	ring_buffer__free(ps->ring);
 	poll_trace_bpf__destroy(ps->skel);

@@ -30,6 +30,7 @@ struct probe_set {
 	 * returns could not be found (then it is rejected, never probed). */
 	struct exit_list **exits;
 	unsigned char *exit_problem; /* enum exit_problem */
+	bool *code_checked;	     /* decoded from its start (exit_sites.h) */
 	size_t unknown_exit_sites;
 	size_t site_count;
 	bool panics_watched; /* the panic runtime's entry has its probe */

@@ -315,6 +315,22 @@ static enum exit_problem walk_function(struct exit_finder *f, struct walk *w, si
 	return p;
 }
 
+enum exit_problem exit_finder_check_code(struct exit_finder *f, uint64_t addr, uint64_t size)
+{
+	int64_t offset;
+	const uint8_t *code = function_code(f, addr, size, &offset);
+	size_t left = size;
+	uint64_t pc = addr;
+	bool whole = code != NULL;
+	cs_insn *insn = code ? cs_malloc(f->cs) : NULL;
+
+	while (insn && left && whole)
+		whole = cs_disasm_iter(f->cs, &code, &left, &pc, insn);
+	if (insn)
+		cs_free(insn, 1);
+	return insn && whole ? EXIT_OK : EXIT_UNDECODABLE;
+}
+
 enum exit_problem exit_finder_find(struct exit_finder *f, uint64_t addr, uint64_t size,
 				   struct exit_list *out)
 {

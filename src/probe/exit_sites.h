@@ -48,6 +48,11 @@ void exit_finder_close(struct exit_finder *f);
 enum exit_problem exit_finder_find(struct exit_finder *f, uint64_t addr, uint64_t size,
 				   struct exit_list *out);
 
+/* EXIT_OK if the function's bytes, from its start, are whole x86-64
+ * instructions (its entry is an instruction start, as any probe site must
+ * be); EXIT_UNDECODABLE if not. */
+enum exit_problem exit_finder_check_code(struct exit_finder *f, uint64_t addr, uint64_t size);
+
 const char *exit_problem_str(enum exit_problem p);
 
 /* Whether anything in the binary can unwind the stack: it refers to

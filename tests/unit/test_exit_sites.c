@@ -67,6 +67,10 @@ static void test_fixture(const struct elf_symbols *syms, struct exit_finder *f)
 	CHECK(exits_of(f, table, &x) == EXIT_OK && x.count == 1 && x.own[0]);
 	CHECK(x.offsets[0] == table->file_offset + table->size - 1);
 	CHECK(exits_of(f, indirect, &x) == EXIT_INDIRECT_TAIL);
+	/* Whole instructions from the start to the end, or refused: a range
+	 * that ends inside the mov (at byte 6 of 9) is not code. */
+	CHECK(exit_finder_check_code(f, two->addr, two->size) == EXIT_OK);
+	CHECK(exit_finder_check_code(f, two->addr, 6) == EXIT_UNDECODABLE);
 	/* A C program without the unwinder's raise: return probes are safe. */
 	CHECK(!exit_finder_binary_unwinds(f));
 	CHECK(strcmp(exit_problem_str(EXIT_INDIRECT_TAIL), "ok") != 0);
