@@ -143,6 +143,116 @@ static char *strip_closures(const char *path)
 	return out;
 }
 
+/* Where the "::"-separated component starting at p ends: at the next "::"
+ * outside generic arguments, or at end. */
+static const char *component_end(const char *p, const char *end)
+{
+	int depth = 0;
+
+	for (; p < end; p++) {
+		if (*p == '<' || *p == '(' || *p == '[')
+			depth++;
+		else if ((*p == '>' || *p == ')' || *p == ']') && depth > 0)
+			depth--;
+		else if (depth == 0 && p + 1 < end && p[0] == ':' && p[1] == ':')
+			break;
+	}
+	return p;
+}
+
+/* Appends one "{word#N}" or "{word_env#N}" component as "{word#N}", without
+ * generic arguments; an async fn's body ("{async_fn#N}") is the fn itself
+ * and appends nothing. Returns how many bytes it wrote. */
+static size_t put_special_component(char *out, const char *c, const char *end)
+{
+	const char *close = memchr(c, '}', (size_t)(end - c));
+	const char *hash = memchr(c, '#', (size_t)(end - c));
+	const char *word_end = hash;
+	size_t n = 0;
+
+	if (!close || !hash || hash > close) {
+		memcpy(out, c, (size_t)(end - c));
+		return (size_t)(end - c);
+	}
+	if (word_end - c > 5 && strncmp(word_end - 4, "_env", 4) == 0)
+		word_end -= 4;
+	if (word_end - c == 9 && strncmp(c, "{async_fn", 9) == 0)
+		return 0;
+	memcpy(out, c, (size_t)(word_end - c));
+	n = (size_t)(word_end - c);
+	memcpy(out + n, hash, (size_t)(close + 1 - hash));
+	return n + (size_t)(close + 1 - hash);
+}
+
+char *future_path_name(const char *path, size_t len)
+{
+	const char *p = path, *end = path + len;
+	char *out = malloc(len + 1);
+	size_t o = 0;
+
+	if (!out)
+		return NULL;
+	while (p < end) {
+		const char *c_end = component_end(p, end);
+		size_t n;
+
+		if (o)
+			out[o++] = ':', out[o++] = ':';
+		if (*p == '{') {
+			n = put_special_component(out + o, p, c_end);
+		} else {
+			n = (size_t)(c_end - p);
+			memcpy(out + o, p, n);
+		}
+		if (n == 0 && o >= 2)
+			o -= 2; /* the "::" before a dropped component */
+		o += n;
+		p = c_end + (c_end < end ? 2 : 0);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Where the last n "::"-separated components of name begin, if each is a
+ * "{…}" component; NULL otherwise. */
+static const char *last_special_components(const char *name, int n)
+{
+	const char *end = name + strlen(name), *p = name, *starts[64];
+	int count = 0, i;
+
+	while (p < end) {
+		starts[count++ % 64] = p;
+		p = component_end(p, end);
+		p += p < end ? 2 : 0;
+	}
+	if (n <= 0 || n > count || n > 64)
+		return NULL;
+	for (i = count - n; i < count; i++)
+		if (*starts[i % 64] != '{')
+			return NULL;
+	return starts[(count - n) % 64];
+}
+
+/* The symbol's path with its closure components named as DWARF names them:
+ * "{{closure}}" says nothing of whether a component is an async fn body, a
+ * block or a closure, and two futures whose only difference is there would
+ * read alike. */
+static char *name_from_dwarf_path(const char *path, const char *dwarf_path)
+{
+	size_t prefix_len;
+	int depth = count_trailing_closures(path, &prefix_len);
+	const char *tail = dwarf_path ? last_special_components(dwarf_path, depth) : NULL;
+	char *joined, *out;
+
+	if (!tail)
+		return NULL;
+	if (asprintf(&joined, "%.*s::%s", (int)prefix_len, path, tail) < 0)
+		return NULL;
+	out = future_path_name(joined, strlen(joined));
+	free(joined);
+	return out;
+}
+
 char *display_name(const char *path, enum future_kind kind, const char *dwarf_name)
 {
 	const char *suffix = NULL;
@@ -150,6 +260,8 @@ char *display_name(const char *path, enum future_kind kind, const char *dwarf_na
 
 	if (kind == FUTURE_USER_FUTURE)
 		return impl_type_name(path);
+	if (kind != FUTURE_NONE && (out = name_from_dwarf_path(path, dwarf_name)))
+		return out;
 	base = strip_closures(path);
 	if (!base || kind == FUTURE_ASYNC_FN || kind == FUTURE_NONE)
 		return base;

@@ -8,6 +8,8 @@
  */
 #include "dwarf_index.h"
 
+#include "util/str_pool.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,29 +27,18 @@
  * stack. Deeper subtrees are skipped, not treated as errors. */
 #define WALK_MAX_DEPTH 512
 
-/* Strings are copied into large blocks instead of one malloc each: an index
- * of a big binary holds tens of thousands of names. */
-#define STRBLOCK_SIZE (64 * 1024)
-
-struct strblock {
-	struct strblock *next;
-	size_t used, cap;
-	char data[];
-};
-
-/* Interning string pool: decl file names repeat for every function of a
- * source file and names such as "poll" or "{closure#0}" repeat across
- * modules, so each distinct string is stored once. */
-struct strpool {
-	struct strblock *blocks; /* newest first; only the head has room */
-	const char **slots;	 /* open-addressing set of stored strings */
-	size_t nslots, nused;
-};
-
 struct dwarf_index {
 	struct dwarf_fn_info *fns; /* sorted by addr, addresses unique */
 	size_t count, cap;
-	struct strpool pool;
+	struct str_pool pool;
+};
+
+/* A named function's decl line, by the hash of its namespace-qualified name
+ * without generic arguments: where an async fn body's fn item is declared. */
+struct fn_item {
+	uint64_t hash;
+	const char *file;
+	int line;
 };
 
 /* State of one dwarf_index_open() walk. */
@@ -54,95 +46,11 @@ struct walk {
 	struct dwarf_index *idx;
 	const char *comp_dir; /* of the CU being walked, NULL if absent */
 	size_t comp_dir_len;
+	char ns[2048]; /* enclosing namespaces, "app::conn" */
+	size_t ns_len;
+	struct fn_item *items;
+	size_t item_count, item_cap;
 };
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static char *strpool_store(struct strpool *p, const char *s)
-{
-	size_t len = strlen(s) + 1;
-	struct strblock *b = p->blocks;
-	char *dst;
-
-	if (!b || b->cap - b->used < len) {
-		/* An oversized string gets a block of its own. */
-		size_t cap = len > STRBLOCK_SIZE ? len : STRBLOCK_SIZE;
-
-		b = malloc(sizeof(*b) + cap);
-		if (!b)
-			return NULL;
-		b->used = 0;
-		b->cap = cap;
-		b->next = p->blocks;
-		p->blocks = b;
-	}
-	dst = b->data + b->used;
-	memcpy(dst, s, len);
-	b->used += len;
-	return dst;
-}
-
-static int strpool_grow(struct strpool *p)
-{
-	size_t nslots = p->nslots ? p->nslots * 2 : 1024;
-	const char **slots = calloc(nslots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->nslots; i++) {
-		const char *s = p->slots[i];
-		size_t j;
-
-		if (!s)
-			continue;
-		for (j = str_hash(s) & (nslots - 1); slots[j]; j = (j + 1) & (nslots - 1))
-			;
-		slots[j] = s;
-	}
-	free(p->slots);
-	p->slots = slots;
-	p->nslots = nslots;
-	return 0;
-}
-
-/* Returns the pool's copy of s, or NULL when out of memory. */
-static const char *strpool_intern(struct strpool *p, const char *s)
-{
-	size_t j;
-
-	/* Keep the load factor under 1/2 so probe chains stay short. */
-	if ((p->nused + 1) * 2 > p->nslots && strpool_grow(p))
-		return NULL;
-	for (j = str_hash(s) & (p->nslots - 1); p->slots[j]; j = (j + 1) & (p->nslots - 1)) {
-		if (strcmp(p->slots[j], s) == 0)
-			return p->slots[j];
-	}
-	p->slots[j] = strpool_store(p, s);
-	if (!p->slots[j])
-		return NULL;
-	p->nused++;
-	return p->slots[j];
-}
-
-static void strpool_free(struct strpool *p)
-{
-	struct strblock *b = p->blocks;
-
-	while (b) {
-		struct strblock *next = b->next;
-
-		free(b);
-		b = next;
-	}
-	free(p->slots);
-}
 
 /* Matches "{<word>#<digits>}", optionally followed by generic arguments
  * ("{closure#0}<()>" for a closure inside a generic fn). */
@@ -233,6 +141,58 @@ static int index_push(struct dwarf_index *idx, const struct dwarf_fn_info *fn)
 	return 0;
 }
 
+/* Length of name without its generic arguments ("get<u32>" -> 3). */
+static size_t name_len_without_generics(const char *name)
+{
+	const char *lt = strchr(name, '<');
+
+	return lt ? (size_t)(lt - name) : strlen(name);
+}
+
+/* Hash of "ns::name" (name without generics) as fn items are keyed. */
+static uint64_t qualified_hash(const char *ns, size_t ns_len, const char *name, size_t len)
+{
+	char buf[sizeof(((struct walk *)0)->ns) + 256];
+	int n = snprintf(buf, sizeof(buf), "%.*s%s%.*s", (int)ns_len, ns, ns_len ? "::" : "",
+			 (int)len, name);
+
+	return str_pool_hash(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* Every named function, with or without code (an inlined fn item keeps its
+ * abstract DIE): an async fn body looks its fn item up here. */
+static int note_fn_item(struct walk *w, Dwarf_Die *die, const char *name)
+{
+	struct fn_item item = {0};
+	const char *file;
+
+	if (!name || name[0] == '{' || dwarf_decl_line(die, &item.line) != 0 || item.line <= 0)
+		return 0;
+	file = dwarf_decl_file(die);
+	if (file && !(item.file = str_pool_intern(&w->idx->pool, relative_file(w, file))))
+		return -ENOMEM;
+	item.hash = qualified_hash(w->ns, w->ns_len, name, name_len_without_generics(name));
+	if (w->item_count == w->item_cap) {
+		size_t cap = w->item_cap ? w->item_cap * 2 : 1024;
+		struct fn_item *items = realloc(w->items, cap * sizeof(*items));
+
+		if (!items)
+			return -ENOMEM;
+		w->items = items;
+		w->item_cap = cap;
+	}
+	w->items[w->item_count++] = item;
+	return 0;
+}
+
+static const char *intern_qualified(struct walk *w, const char *name)
+{
+	char buf[sizeof(w->ns) + 512];
+
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)w->ns_len, w->ns, w->ns_len ? "::" : "", name);
+	return str_pool_intern(&w->idx->pool, buf);
+}
+
 /* Record one subprogram if it owns code. Name and decl attributes are read
  * through dwarf_attr_integrate() (and dwarf_decl_*(), which integrate too):
  * an out-of-line copy of an inlined or generic function carries only
@@ -244,21 +204,25 @@ static int visit_subprogram(struct walk *w, Dwarf_Die *die)
 	Dwarf_Attribute attr;
 	const char *name, *file;
 
+	name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+	if (note_fn_item(w, die, name))
+		return -ENOMEM;
 	if (!fn_entry(die, &fn.addr) || addr_is_tombstone(fn.addr))
 		return 0;
 	fn.die_off = dwarf_dieoffset(die);
 
-	name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
 	if (name) {
-		fn.name = strpool_intern(&w->idx->pool, name);
+		fn.name = str_pool_intern(&w->idx->pool, name);
 		if (!fn.name)
 			return -ENOMEM;
 	}
 	fn.kind = kind_from_name(name);
+	if (fn.kind != DWARF_FN_OTHER && !(fn.qualified = intern_qualified(w, name)))
+		return -ENOMEM;
 
 	file = dwarf_decl_file(die);
 	if (file) {
-		fn.file = strpool_intern(&w->idx->pool, relative_file(w, file));
+		fn.file = str_pool_intern(&w->idx->pool, relative_file(w, file));
 		if (!fn.file)
 			return -ENOMEM;
 	}
@@ -292,6 +256,21 @@ static bool tag_may_nest_functions(int tag)
 	}
 }
 
+/* Appends a namespace's name to the path its functions are qualified by;
+ * one too long for the buffer is left out (the path is then partial, only
+ * ever shown, never matched for placement). */
+static void enter_namespace(struct walk *w, const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (!n || w->ns_len + n + 3 > sizeof(w->ns))
+		return;
+	if (w->ns_len)
+		w->ns[w->ns_len++] = ':', w->ns[w->ns_len++] = ':';
+	memcpy(w->ns + w->ns_len, name, n);
+	w->ns_len += n;
+}
+
 static int walk_children(struct walk *w, Dwarf_Die *parent, int depth)
 {
 	Dwarf_Die child;
@@ -311,7 +290,12 @@ static int walk_children(struct walk *w, Dwarf_Die *parent, int depth)
 				return err;
 		}
 		if (tag_may_nest_functions(tag) && dwarf_haschildren(&child) > 0) {
+			size_t ns_len = w->ns_len;
+
+			if (tag == DW_TAG_namespace)
+				enter_namespace(w, dwarf_diename(&child));
 			err = walk_children(w, &child, depth + 1);
+			w->ns_len = ns_len;
 			if (err)
 				return err;
 		}
@@ -326,6 +310,7 @@ static int walk_unit(struct walk *w, Dwarf_Die *cudie)
 	/* For a split unit this integrates the skeleton's comp_dir. */
 	w->comp_dir = dwarf_formstring(dwarf_attr_integrate(cudie, DW_AT_comp_dir, &attr));
 	w->comp_dir_len = w->comp_dir ? strlen(w->comp_dir) : 0;
+	w->ns_len = 0;
 	return walk_children(w, cudie, 0);
 }
 
@@ -418,6 +403,40 @@ static bool elf_has_debug_info(Elf *elf)
 	return false;
 }
 
+static int item_cmp(const void *a, const void *b)
+{
+	const struct fn_item *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* An async fn's body is declared at its `{`; a user looks for the line of
+ * `async fn`, which is its fn item's (the namespace the body sits in). */
+static void lines_from_fn_items(struct walk *w)
+{
+	size_t i;
+
+	qsort(w->items, w->item_count, sizeof(*w->items), item_cmp);
+	for (i = 0; i < w->idx->count; i++) {
+		struct dwarf_fn_info *fn = &w->idx->fns[i];
+		struct fn_item key = {0}, *item;
+		size_t ns_len;
+
+		if (fn->kind != DWARF_FN_ASYNC_FN || !fn->qualified ||
+		    strlen(fn->qualified) < strlen(fn->name) + 3)
+			continue;
+		/* qualified is "ns::name": the fn item is "ns" */
+		ns_len = strlen(fn->qualified) - strlen(fn->name) - 2;
+		key.hash = str_pool_hash(fn->qualified, ns_len);
+		item = bsearch(&key, w->items, w->item_count, sizeof(key), item_cmp);
+		if (!item)
+			continue;
+		fn->line = item->line;
+		if (item->file)
+			fn->file = item->file;
+	}
+}
+
 int dwarf_index_open(const char *elf_path, struct dwarf_index **out)
 {
 	struct dwarf_index *idx = NULL;
@@ -457,11 +476,13 @@ int dwarf_index_open(const char *elf_path, struct dwarf_index **out)
 	err = walk_all_units(&w, dw);
 	if (err)
 		goto cleanup;
+	lines_from_fn_items(&w);
 	index_sort_unique(idx);
 
 	*out = idx;
 	idx = NULL;
 cleanup:
+	free(w.items);
 	dwarf_index_free(idx);
 	if (dw)
 		dwarf_end(dw);
@@ -500,7 +521,7 @@ void dwarf_index_free(struct dwarf_index *idx)
 {
 	if (!idx)
 		return;
-	strpool_free(&idx->pool);
+	str_pool_free(&idx->pool);
 	free(idx->fns);
 	free(idx);
 }

@@ -33,10 +33,17 @@ struct dwarf_fn_info {
 	enum dwarf_fn_kind kind;
 	/* DW_AT_name, e.g. "{async_fn#0}" or "poll" (owned by the index) */
 	const char *name;
+	/* For async fns, blocks and closures: DW_AT_name under its enclosing
+	 * namespaces, "app::main::{async_block#0}::{closure#0}::{async_block#0}",
+	 * which keeps the kind of every enclosing closure the symbol's
+	 * "{{closure}}" components lose; NULL otherwise (owned by the index) */
+	const char *qualified;
 	/* Decl file relative to the CU's DW_AT_comp_dir when it lies below it,
 	 * else as DWARF has it; NULL if unknown (owned by the index) */
 	const char *file;
-	/* Decl line, 0 if unknown */
+	/* Decl line, 0 if unknown. An async fn's body ({async_fn#N}) is
+	 * declared where its body's `{` is; it gets the line (and file) of its
+	 * fn item, where `async fn` is written, when DWARF has that fn. */
 	int line;
 	/* Offset of the DIE in .debug_info, so a later pass can go back to it
 	 * with dwarf_offdie() (e.g. to find the {async_fn_env#N} type). */

@@ -10,4 +10,8 @@ const char *path_below(const char *file, const char *comp_dir);
 /* DW_AT_decl_file:DW_AT_decl_line of die, malloc'd, or NULL. */
 char *decl_location(Dwarf_Die *die, const char *comp_dir);
 
+/* DW_AT_name of die under its enclosing namespaces ("app::main::
+ * {async_block#0}::{closure#0}::{async_block#0}"), malloc'd, or NULL. */
+char *qualified_die_name(Dwarf_Die *die);
+
 #endif

@@ -78,9 +78,13 @@ static void note_inlined(struct walk *w, Dwarf_Die *origin, const char *into_pat
 	if (!path)
 		return;
 	crate_of(path, crate, sizeof(crate));
-	name = strcmp(crate, w->sites->app_crate) == 0 && site_by_path(w->sites, path) < 0
-		   ? display_name(path, kind, dwarf_diename(origin))
-		   : NULL;
+	name = NULL;
+	if (strcmp(crate, w->sites->app_crate) == 0 && site_by_path(w->sites, path) < 0) {
+		char *qualified = qualified_die_name(origin);
+
+		name = display_name(path, kind, qualified ? qualified : dwarf_diename(origin));
+		free(qualified);
+	}
 	if (!name || listed(w->out, name)) {
 		free(name);
 		free(path);

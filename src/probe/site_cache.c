@@ -17,7 +17,7 @@
 #include "util/atomic_file.h"
 
 #define CACHE_MAGIC   "CATTOPSC"
-#define CACHE_VERSION 4
+#define CACHE_VERSION 5
 #define MAX_STRING    4096
 #define MAX_ITEMS     (1U << 22)
 
@@ -162,6 +162,7 @@ static void put_site(FILE *f, const struct site *s)
 	put_str(f, s->crate);
 	put_str(f, s->path);
 	put_str(f, s->name);
+	put_str(f, s->type_detail);
 	put_str(f, s->location);
 	put_layout(f, s->layout);
 }
@@ -300,6 +301,7 @@ static void get_site(struct in *in, struct site *s)
 	free(crate);
 	s->path = get_str(in);
 	s->name = get_str(in);
+	s->type_detail = get_str(in);
 	s->location = get_str(in);
 	s->layout = get_layout(in);
 	if (!s->path || !s->name || s->role > SITE_FUTURE || s->kind > FUTURE_USER_FUTURE)

@@ -113,6 +113,11 @@ static int pick_runtime(const struct site_scan_opts *opts, char **paths, size_t 
 	*out = detect_runtime(cfg, paths, n);
 	if (*out)
 		return 0;
+	/* No known runtime: trace the futures anyway, each outermost poll on
+	 * a thread a task (site_table_runtime_assumed says so). */
+	*out = config_find_runtime(cfg, ASSUMED_RUNTIME);
+	if (*out)
+		return 0;
 	snprintf(err, errlen, "no async runtime found in the symbols (looked for:");
 	for (i = 0; i < cfg->runtime_count; i++)
 		snprintf(err + strlen(err), errlen - strlen(err), " %s", cfg->runtimes[i].name);
@@ -243,9 +248,43 @@ static bool choose_site(const struct site_table *t, const struct site_scan_opts 
 	return future_in_scope(opts, c->kind, c->app, fn != NULL, pc.crate);
 }
 
+/* The app's futures a library's task type runs ("app::main::{async_block#0},
+ * app::hello" for hyper's NewSvcTask), comma-separated; NULL if none. */
+static char *app_futures_of(const struct site_table *t, const struct config *cfg,
+			    const struct task_type *type)
+{
+	char *out = NULL, *grown, crate[CRATE_NAME_MAX];
+	size_t i, len = 0;
+
+	for (i = 0; i < type->inner_count; i++) {
+		crate_of(type->inner[i], crate, sizeof(crate));
+		if (!is_app_crate(t, cfg, crate))
+			continue;
+		grown = realloc(out, len + strlen(type->inner[i]) + 3);
+		if (!grown)
+			break;
+		out = grown;
+		len += (size_t)sprintf(out + len, "%s%s", len ? ", " : "", type->inner[i]);
+	}
+	return out;
+}
+
+static void name_task_poll(struct site_table *t, const struct config *cfg, struct site *s,
+			   const struct dwarf_fn_info *fn)
+{
+	struct task_type type;
+
+	if (!fn || task_type_parse(fn->name, &type) <= 0)
+		return;
+	s->name = type.name;
+	type.name = NULL;
+	s->type_detail = app_futures_of(t, cfg, &type);
+	task_type_free(&type);
+}
+
 /* Takes ownership of path. */
-static int add_site(struct site_table *t, const struct elf_symbol *sym, char *path,
-		    const struct dwarf_fn_info *fn, const struct candidate *c)
+static int add_site(struct site_table *t, const struct config *cfg, const struct elf_symbol *sym,
+		    char *path, const struct dwarf_fn_info *fn, const struct candidate *c)
 {
 	struct site *s = append_site(t);
 
@@ -264,9 +303,12 @@ static int add_site(struct site_table *t, const struct elf_symbol *sym, char *pa
 	s->location = format_location(fn);
 	s->deferred = c->deferred;
 	if (c->role == SITE_FUTURE)
-		s->name = display_name(path, c->kind, fn ? fn->name : NULL);
-	else if (c->role == SITE_TASK_POLL && fn)
-		s->name = task_type_name(fn->name);
+		s->name = display_name(path, c->kind,
+				       !fn	       ? NULL
+				       : fn->qualified ? fn->qualified
+						       : fn->name);
+	else if (c->role == SITE_TASK_POLL)
+		name_task_poll(t, cfg, s, fn);
 	if (!s->name)
 		s->name = strdup(path);
 	return s->name ? 0 : -ENOMEM;
@@ -314,7 +356,7 @@ int site_table_build(const struct elf_symbols *syms, const struct dwarf_index *d
 			note_unproven(out, paths[i]);
 			continue;
 		}
-		ret = add_site(out, &syms->syms[i], paths[i], fn, &c);
+		ret = add_site(out, opts->cfg, &syms->syms[i], paths[i], fn, &c);
 		paths[i] = NULL; /* owned by the site now */
 		if (ret)
 			goto cleanup;
@@ -334,11 +376,18 @@ void site_table_free(struct site_table *table)
 	for (i = 0; i < table->count; i++) {
 		free(table->sites[i].path);
 		free(table->sites[i].name);
+		free(table->sites[i].type_detail);
 		free(table->sites[i].location);
 		coroutine_layout_free(table->sites[i].layout);
 	}
 	free(table->sites);
 	memset(table, 0, sizeof(*table));
+}
+
+bool site_table_runtime_assumed(const struct site_table *table)
+{
+	return table->runtime && table->runtime->detect.count == 0 &&
+	       strcmp(table->runtime->name, ASSUMED_RUNTIME) == 0;
 }
 
 const char *site_task_type(const struct site *s)

@@ -25,9 +25,13 @@ struct site {
 	enum future_kind kind;
 	bool app; /* from the application's crates */
 	char crate[CRATE_NAME_MAX];
-	char *path;	/* demangled, e.g. "app::handler::{{closure}}" */
-	char *name;	/* shown to users, e.g. "app::handler"; a task poll entry's
-			 * is the task type it runs, if DWARF says (task_type.h) */
+	char *path; /* demangled, e.g. "app::handler::{{closure}}" */
+	char *name; /* shown to users, e.g. "app::handler"; a task poll entry's
+		     * is the task type it runs, if DWARF says (task_type.h) */
+	/* A task poll entry whose task type is a library's future (hyper's
+	 * NewSvcTask): the app's futures it is generic over, comma-separated,
+	 * or NULL */
+	char *type_detail;
 	char *location; /* "file:line" from DWARF, or NULL */
 	uint64_t addr;
 	uint64_t size; /* of the function, from the symbol table */
@@ -63,7 +67,8 @@ struct site_scan_opts {
 };
 
 /* Builds the table. Errors (with a one-line message in err):
- * -ENOEXEC not a Rust binary, -ESRCH no known runtime, -EINVAL unknown
+ * -ENOEXEC not a Rust binary, -ESRCH no known runtime (and no ASSUMED_RUNTIME
+ * profile in the config), -EINVAL unknown
  * runtime name, -ENOMEM. */
 int site_table_build(const struct elf_symbols *syms, const struct dwarf_index *dwarf,
 		     const struct site_scan_opts *opts, struct site_table *out, char *err,
@@ -72,6 +77,13 @@ void site_table_free(struct site_table *table);
 
 size_t site_table_count_role(const struct site_table *table, enum site_role role);
 size_t site_table_count_deferred(const struct site_table *table);
+/* The config's runtime taken when no other is detected: no task poll entry,
+ * each outermost future poll on a thread is a task of its own. */
+#define ASSUMED_RUNTIME "any"
+/* No known runtime was found in the symbols: the ASSUMED_RUNTIME profile is
+ * in use. */
+bool site_table_runtime_assumed(const struct site_table *table);
+
 /* The task type a task poll site runs, or NULL if DWARF did not say. */
 const char *site_task_type(const struct site *s);
 

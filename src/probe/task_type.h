@@ -9,11 +9,30 @@
 #ifndef CATTOP_TASK_TYPE_H
 #define CATTOP_TASK_TYPE_H
 
-/* The task type in the DW_AT_name of a task poll entry: the innermost async
- * fn or block in its first generic argument ("app::conn_loop",
- * "blocking::unblock::{async_block#0}"), else that argument with its own
- * generics dropped. NULL when the name has no generic argument, or on
- * ENOMEM. Returns malloc'd text. */
+#include <stddef.h>
+
+/* What a task poll entry runs, from its DW_AT_name. */
+struct task_type {
+	/* The outermost type of the entry's first generic argument, once the
+	 * runtime's forwarding wrappers (async-executor's spawn block,
+	 * async-std's SupportTaskLocals) are off: an async fn or block by its
+	 * future name ("app::conn_loop", "app::main::{async_block#0}"), any
+	 * other future by its path without generics ("hyper::server::server::
+	 * new_svc::NewSvcTask"). Never a type that only appears deeper in its
+	 * generics, such as a service fn pointer's return type. */
+	char *name;
+	/* For a type that is not itself an async fn or block: the async fns and
+	 * blocks its generic arguments name, in order, each once. */
+	char **inner;
+	size_t inner_count;
+};
+
+/* Returns 1 with *out filled, 0 when the name has no generic argument (out
+ * empty), -1 on ENOMEM. */
+int task_type_parse(const char *dwarf_name, struct task_type *out);
+void task_type_free(struct task_type *t);
+
+/* task_type_parse's name alone, malloc'd; NULL when there is none. */
 char *task_type_name(const char *dwarf_name);
 
 #endif

@@ -156,9 +156,14 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 	c->chain_len = src ? await_chain_build(t, c->sites, src, c->chain, AWAIT_CHAIN_MAX) : 0;
 	json_object_set_new(o, "id", json_integer(t->id));
 	json_object_set_new(o, "name", text_json(task_name(t, c->sites)));
-	if (t->has_poll_site && t->poll_site < c->sites->count)
-		json_object_set_new(
-		    o, "type", nullable_string(site_task_type(&c->sites->sites[t->poll_site])));
+	if (t->has_poll_site && t->poll_site < c->sites->count) {
+		const struct site *poll = &c->sites->sites[t->poll_site];
+
+		json_object_set_new(o, "type", nullable_string(site_task_type(poll)));
+		/* the app's futures a library's task type runs (hyper's NewSvcTask) */
+		if (poll->type_detail)
+			json_object_set_new(o, "type_detail", text_json(poll->type_detail));
+	}
 	json_object_set_new(o, "state", text_json(task_state_name(task_state(t))));
 	json_object_set_new(o, "block_on", json_boolean(t->block_on));
 	add_stats(o, &t->stats, c->now);
@@ -263,6 +268,8 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	json_object_set_new(root, "pid", json_integer(s->target.pid));
 	json_object_set_new(root, "exe", text_json(s->target.exe));
 	json_object_set_new(root, "runtime", text_json(s->sites.runtime->name));
+	if (site_table_runtime_assumed(&s->sites))
+		json_object_set_new(root, "runtime_assumed", json_true());
 	json_object_set_new(root, "app_crate", text_json(s->sites.app_crate));
 	json_object_set_new(root, "threshold_ns", json_integer(s->model.threshold_ns));
 	json_object_set_new(root, "elapsed_ns", json_integer(now - s->started_ns));

@@ -89,6 +89,44 @@ static void test_display(void)
 	check_display("app::f::{{closure}}", FUTURE_CLOSURE, "{closure#1}", "app::f::{closure#1}");
 	check_display("<wl_tokio::SpinFuture as core::future::future::Future>::poll",
 		      FUTURE_USER_FUTURE, NULL, "wl_tokio::SpinFuture");
+	/* hyper's hello server: #[tokio::main]'s body and the make-service
+	 * block inside it have the same symbol shape but are two futures */
+	check_display("hyper_hello::main::{{closure}}", FUTURE_ASYNC_BLOCK,
+		      "hyper_hello::main::{async_block#0}", "hyper_hello::main::{async_block#0}");
+	check_display("hyper_hello::main::{{closure}}::{{closure}}::{{closure}}",
+		      FUTURE_ASYNC_BLOCK,
+		      "hyper_hello::main::{async_block#0}::{closure#0}::{async_block#0}",
+		      "hyper_hello::main::{async_block#0}::{closure#0}::{async_block#0}");
+	/* a block in an async fn's body: the body is the fn, as the task type
+	 * names the same future (test_task_type) */
+	check_display("usage_example::main::main::{{closure}}::{{closure}}", FUTURE_ASYNC_BLOCK,
+		      "usage_example::main::main::{async_fn#0}::{async_block#0}",
+		      "usage_example::main::main::{async_block#0}");
+	check_display("app::serve::{{closure}}", FUTURE_ASYNC_FN, "app::serve::{async_fn#0}",
+		      "app::serve");
+	/* v0 demangling, generic closure */
+	check_display("app::run::{closure#0}::{closure#1}", FUTURE_CLOSURE,
+		      "app::run::{async_fn#0}::{closure#1}<u32>", "app::run::{closure#1}");
+}
+
+/* A future's body and its state machine type name it the same. */
+static void test_future_path_name(void)
+{
+	static const char *const pairs[][2] = {
+	    {"app::main::{async_block_env#0}", "app::main::{async_block#0}"},
+	    {"app::main::{async_fn#0}::{async_block_env#1}", "app::main::{async_block#1}"},
+	    {"app::conn::{async_fn_env#0}", "app::conn"},
+	    {"app::f::{closure_env#2}<alloc::vec::Vec<u8>>", "app::f::{closure#2}"},
+	    {"app::{impl#3}::poll::{async_fn#0}", "app::{impl#3}::poll"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		char *got = future_path_name(pairs[i][0], strlen(pairs[i][0]));
+
+		CHECK_STR(got, pairs[i][1]);
+		free(got);
+	}
 }
 
 int main(void)
@@ -96,6 +134,7 @@ int main(void)
 	test_demangle();
 	test_classify();
 	test_display();
+	test_future_path_name();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed != 0;
 }

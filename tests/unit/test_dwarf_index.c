@@ -42,26 +42,41 @@ struct expect {
 	enum dwarf_fn_kind kind;
 	const char *name;
 	int line;
+	const char *qualified; /* NULL: not checked */
 };
 
 static const struct expect expects[] = {
     {"alpha body", "_ZN13dwarf_fixture5alpha28_$u7b$$u7b$closure$u7d$$u7d$17h", DWARF_FN_ASYNC_FN,
-     "{async_fn#0}", 16},
-    {"alpha constructor", "_ZN13dwarf_fixture5alpha17h", DWARF_FN_OTHER, "alpha", 16},
+     "{async_fn#0}", 16, "dwarf_fixture::alpha::{async_fn#0}"},
+    /* An async fn whose `{` is three lines below `async fn`: the line of
+     * `async fn` (its fn item's), not the body's own decl_line. */
+    {"gamma body", "_ZN13dwarf_fixture5gamma28_$u7b$$u7b$closure$u7d$$u7d$17h", DWARF_FN_ASYNC_FN,
+     "{async_fn#0}", 103, "dwarf_fixture::gamma::{async_fn#0}"},
+    {"gamma's block",
+     "_ZN13dwarf_fixture5gamma28_$u7b$$u7b$closure$u7d$$u7d$28_$u7b$$u7b$closure$u7d$$u7d$17h",
+     DWARF_FN_ASYNC_BLOCK, "{async_block#0}", 107,
+     "dwarf_fixture::gamma::{async_fn#0}::{async_block#0}"},
+    /* Every enclosing closure keeps its kind in the qualified name. */
+    {"nest's inner block",
+     "_ZN13dwarf_fixture4nest28_$u7b$$u7b$closure$u7d$$u7d$28_$u7b$$u7b$closure$u7d$$u7d$28_$u7b$"
+     "$u7b$closure$u7d$$u7d$17h",
+     DWARF_FN_ASYNC_BLOCK, "{async_block#0}", 116,
+     "dwarf_fixture::nest::{async_block#0}::{closure#0}::{async_block#0}"},
+    {"alpha constructor", "_ZN13dwarf_fixture5alpha17h", DWARF_FN_OTHER, "alpha", 16, NULL},
     {"beta body", "_ZN13dwarf_fixture4beta28_$u7b$$u7b$closure$u7d$$u7d$17h", DWARF_FN_ASYNC_FN,
-     "{async_fn#0}", 22},
+     "{async_fn#0}", 22, "dwarf_fixture::beta::{async_fn#0}"},
     {"async block", "_ZN13dwarf_fixture10make_block28_$u7b$$u7b$closure$u7d$$u7d$17h",
-     DWARF_FN_ASYNC_BLOCK, "{async_block#0}", 29},
+     DWARF_FN_ASYNC_BLOCK, "{async_block#0}", 29, "dwarf_fixture::make_block::{async_block#0}"},
     {"closure", "_ZN13dwarf_fixture13apply_closure28_$u7b$$u7b$closure$u7d$$u7d$17h",
-     DWARF_FN_CLOSURE, "{closure#0}", 35},
+     DWARF_FN_CLOSURE, "{closure#0}", 35, "dwarf_fixture::apply_closure::{closure#0}"},
     {"Ready1::poll",
      "_ZN70_$LT$dwarf_fixture..Ready1$u20$as$u20$core..future..future..Future$GT$4poll17h",
-     DWARF_FN_OTHER, "poll", 45},
+     DWARF_FN_OTHER, "poll", 45, NULL},
     /* Name and line only reachable through DW_AT_abstract_origin. */
-    {"twice (abstract origin)", "_ZN13dwarf_fixture5twice17h", DWARF_FN_OTHER, "twice", 54},
+    {"twice (abstract origin)", "_ZN13dwarf_fixture5twice17h", DWARF_FN_OTHER, "twice", 54, NULL},
     /* Name and line only reachable through DW_AT_specification. */
     {"Wrap::get (specification)", "_ZN13dwarf_fixture13Wrap$LT$T$GT$3get17h", DWARF_FN_OTHER,
-     "get<u32>", 71},
+     "get<u32>", 71, NULL},
 };
 
 /* Runs argv without a shell; returns its exit status, or -1. */
@@ -155,7 +170,11 @@ static void test_expect(const struct dwarf_index *idx, const char *bin, const st
 	CHECK(fn->kind == e->kind);
 	CHECK_STR(fn->name, e->name);
 	CHECK_STR(fn->file, FIXTURE_FILE);
+	if (fn->line != e->line)
+		fprintf(stderr, "%s: line %d, want %d\n", e->what, fn->line, e->line);
 	CHECK(fn->line == e->line);
+	if (e->qualified)
+		CHECK_STR(fn->qualified, e->qualified);
 	/* Entry addresses are exact keys, not ranges. */
 	CHECK(dwarf_index_lookup(idx, addr + 1) != fn);
 }
