@@ -261,6 +261,16 @@ static void report_unproven(const struct session *s)
 	safe_error(msg); /* the target's names: escaped */
 }
 
+/* No known runtime: say what cattop assumed rather than refuse. */
+static void report_assumed_runtime(const struct session *s)
+{
+	if (site_table_runtime_assumed(&s->sites))
+		fprintf(stderr,
+			"cattop: no known async runtime in the symbols: assuming runtime '%s', "
+			"each outermost future poll on a thread is a task\n",
+			s->sites.runtime->name);
+}
+
 /* The target went away before there was anything to show. */
 static void describe_gone(const struct session *s, char *err, size_t errlen)
 {
@@ -295,6 +305,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 		read_await_info(s);
 		s->scan_ns = monotonic_now_ns() - scan_start;
 		report_unproven(s);
+		report_assumed_runtime(s);
 		ret = attach_session(s, opts, err, errlen);
 		/* Gone while cattop attached: the end of the trace, not an attach
 		 * error; the run loop says "exited" (or "exec") as at any time. */

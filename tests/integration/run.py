@@ -19,6 +19,7 @@ import test_placement
 import test_recording
 import test_safety
 import test_stacks
+import test_truth
 import test_tui
 
 TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_std,
@@ -27,7 +28,8 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          test_core.test_quit_fast_and_clean, test_tui.test_tui,
          test_tui.test_tui_config_ascii_exit, *test_await.TESTS, *test_stacks.TESTS, *test_cache.TESTS,
          *test_recording.TESTS, *test_faults.TESTS, *test_focus.TESTS,
-         *test_safety.TESTS, *test_panic_stress.TESTS, *test_placement.TESTS]
+         *test_safety.TESTS, *test_panic_stress.TESTS, *test_placement.TESTS,
+         *test_truth.TESTS]
 
 
 def main():

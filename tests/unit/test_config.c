@@ -41,7 +41,17 @@ static void test_defaults(void)
 	CHECK(cfg.threshold_ns == 100000);
 	CHECK(cfg.interval_ns == 1000000000ULL);
 	CHECK(cfg.scope == SCOPE_APP);
-	CHECK(cfg.runtime_count == 3);
+	/* tokio, async-std, smol, futures-rs's three executors, and "any" */
+	CHECK(cfg.runtime_count == 7);
+	CHECK(config_find_runtime(&cfg, "futures-threadpool") &&
+	      pattern_list_matches(&config_find_runtime(&cfg, "futures-threadpool")->detect,
+				   "futures_executor::thread_pool::ThreadPool::spawn_obj_ok"));
+	CHECK(config_find_runtime(&cfg, "futures-block_on") &&
+	      pattern_list_matches(&config_find_runtime(&cfg, "futures-block_on")->detect,
+				   "futures_executor::local_pool::block_on"));
+	/* taken when nothing is detected: it detects nothing itself */
+	CHECK(config_find_runtime(&cfg, "any") &&
+	      config_find_runtime(&cfg, "any")->detect.count == 0);
 	tokio = config_find_runtime(&cfg, "tokio");
 	CHECK(tokio && pattern_list_matches(&tokio->task_poll, "tokio::runtime::task::raw::poll"));
 	CHECK(config_find_runtime(&cfg, "smol") != NULL);
@@ -65,7 +75,7 @@ static void test_overrides_and_errors(void)
 		   "task_poll = glommio::task::raw::RawTask<*>::run\n",
 		   err, sizeof(err)) == 0);
 	CHECK(cfg.threshold_ns == 2000000);
-	CHECK(cfg.runtime_count == 4);
+	CHECK(cfg.runtime_count == 8);
 	CHECK(config_find_runtime(&cfg, "glommio") != NULL);
 
 	CHECK(load(&cfg, "[cattop]\n\nbogus = 1\n", err, sizeof(err)) == -EINVAL);
