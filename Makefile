@@ -6,10 +6,14 @@ SAN ?= 0
 ifeq ($(SAN),1)
 OUTPUT  ?= build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# Linked in statically: gcc's shared libubsan next to libasan ignores
+# log_path, and the test runners collect every report through it.
+SANLDFLAGS := -static-libasan -static-libubsan
 OPTFLAGS := -O1 -g
 else
 OUTPUT  ?= build
 SANFLAGS :=
+SANLDFLAGS :=
 OPTFLAGS := -O2 -g
 endif
 
@@ -24,7 +28,7 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) \
 	    -Isrc -I$(OUTPUT) $(shell pkg-config --cflags libbpf)
 LDLIBS   := $(shell pkg-config --libs libbpf) -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm -lpthread
-LDFLAGS  := $(SANFLAGS)
+LDFLAGS  := $(SANFLAGS) $(SANLDFLAGS)
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))

@@ -14,12 +14,23 @@ int check_passed, check_failed;
 
 enum { S_TASK, S_END, S_A, S_B, S_C, S_COUNT };
 
+/* Every site has a path, as the scanner makes them; a task poll entry
+ * named like its path is one whose task type DWARF did not give. */
 static struct site sites[S_COUNT] = {
-    [S_TASK] = {.role = SITE_TASK_POLL, .name = "raw::poll"},
-    [S_END] = {.role = SITE_TASK_END, .name = "raw::dealloc"},
-    [S_A] = {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::a"},
-    [S_B] = {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::b"},
-    [S_C] = {.role = SITE_FUTURE, .kind = FUTURE_USER_FUTURE, .name = "app::C"},
+    [S_TASK] = {.role = SITE_TASK_POLL, .path = "raw::poll", .name = "raw::poll"},
+    [S_END] = {.role = SITE_TASK_END, .path = "raw::dealloc", .name = "raw::dealloc"},
+    [S_A] = {.role = SITE_FUTURE,
+	     .kind = FUTURE_ASYNC_FN,
+	     .path = "app::a::{{closure}}",
+	     .name = "app::a"},
+    [S_B] = {.role = SITE_FUTURE,
+	     .kind = FUTURE_ASYNC_FN,
+	     .path = "app::b::{{closure}}",
+	     .name = "app::b"},
+    [S_C] = {.role = SITE_FUTURE,
+	     .kind = FUTURE_USER_FUTURE,
+	     .path = "<app::C as core::future::future::Future>::poll",
+	     .name = "app::C"},
 };
 static struct site_table table = {.sites = sites, .count = S_COUNT};
 
