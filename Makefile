@@ -46,7 +46,8 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean test unit-test integration-test workloads format format-check demo bench
+.PHONY: all clean test unit-test integration-test workloads format format-check demo bench \
+	test-under-load run-under-load
 .DELETE_ON_ERROR:
 # Generated skeletons are kept: every object depends on them.
 .SECONDARY: $(SKELS) $(SKELS:.skel.h=.bpf.o)
@@ -104,6 +105,15 @@ integration-test: all workloads
 # The one command CI and the README run (the plain build too: valgrind runs it).
 test: all fuzz-test
 	$(Q)$(MAKE) --no-print-directory SAN=1 unit-test integration-test
+
+# The unit and integration tests again with a busy loop on every CPU
+# (tests/run-under-load.sh): they must hold on a busy machine too.
+# LOAD_ARGS goes to the script, e.g. LOAD_ARGS='-k test_tui -U'.
+test-under-load: all
+	$(Q)$(MAKE) --no-print-directory SAN=1 run-under-load
+
+run-under-load: all workloads $(UNIT_BINS)
+	$(Q)tests/run-under-load.sh $(LOAD_ARGS) $(OUTPUT)/cattop
 
 # libFuzzer harnesses of the parsers (tests/fuzz), built with clang into
 # build/fuzz; `make test` runs each for FUZZ_TIME seconds over its corpus and
