@@ -15,7 +15,10 @@
 #include <stdint.h>
 
 #define RECORDING_MAGIC	  "CATTOPRC"
-#define RECORDING_VERSION 2
+#define RECORDING_VERSION 3
+/* Version 2 events lack run_delay (POLL_EVENT_V2_SIZE): still read, their
+ * polls timed by the wall clock alone. */
+#define RECORDING_OLDEST_VERSION 2
 
 /* A chunk larger than this is corruption, not data. */
 #define RECORDING_MAX_CHUNK (64U << 20)

@@ -168,9 +168,9 @@ static int read_events(struct parse *ps, const uint8_t *payload, uint32_t bytes)
 
 	if (ps->sites_read != rec->info.site_count || !rec->sites.sites)
 		return corrupt(ps, "events before the site table");
-	if (bytes % sizeof(struct poll_event) || !bytes)
+	if (bytes % rec->event_size || !bytes)
 		return corrupt(ps, "events chunk of a partial event");
-	rec->events += bytes / sizeof(struct poll_event);
+	rec->events += bytes / rec->event_size;
 	return add_chunk(ps, CHUNK_EVENTS, bytes, payload);
 }
 
@@ -307,11 +307,12 @@ int recording_parse(const void *data, size_t size, struct recording *rec, char *
 		return -EINVAL;
 	}
 	memcpy(&h, data, sizeof(h));
-	if (h.version != RECORDING_VERSION) {
-		snprintf(err, errlen, "recording format version %u, this cattop reads %u",
-			 h.version, RECORDING_VERSION);
+	if (h.version < RECORDING_OLDEST_VERSION || h.version > RECORDING_VERSION) {
+		snprintf(err, errlen, "recording format version %u, this cattop reads %u to %u",
+			 h.version, RECORDING_OLDEST_VERSION, RECORDING_VERSION);
 		return -EINVAL;
 	}
+	rec->event_size = h.version == 2 ? POLL_EVENT_V2_SIZE : sizeof(struct poll_event);
 	ret = read_chunks(&ps, data, size);
 	if (!ret && (!rec->sites.sites || ps.sites_read != rec->info.site_count)) {
 		snprintf(err, errlen, "recording cut short before its site table: nothing to read");

@@ -35,15 +35,19 @@ void replay_free(struct replay *r)
 	free(r);
 }
 
-static void feed_events(const struct recording_chunk *c, const struct replay_sink *sink)
+static void feed_events(const struct recording_chunk *c, size_t event_size,
+			const struct replay_sink *sink)
 {
-	size_t i, n = c->bytes / sizeof(struct poll_event);
+	size_t i, n = c->bytes / event_size;
+	size_t copy =
+	    event_size < sizeof(struct poll_event) ? event_size : sizeof(struct poll_event);
 
 	for (i = 0; i < n; i++) {
-		struct poll_event ev;
+		/* An older format's event lacks the fields at the end: zero. */
+		struct poll_event ev = {0};
 
 		/* The payload has no alignment guarantee inside the file. */
-		memcpy(&ev, c->payload + i * sizeof(ev), sizeof(ev));
+		memcpy(&ev, c->payload + i * event_size, copy);
 		sink->event(sink->ctx, &ev);
 	}
 }
@@ -75,7 +79,7 @@ void replay_advance(struct replay *r, uint64_t t, const struct replay_sink *sink
 		const struct recording_chunk *c = &rec->chunks[r->next_chunk++];
 
 		if (c->type == CHUNK_EVENTS)
-			feed_events(c, sink);
+			feed_events(c, rec->event_size, sink);
 		else
 			feed_tick(c, sink);
 	}

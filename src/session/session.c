@@ -16,6 +16,7 @@
 #include "probe/coroutine_layout.h"
 #include "probe/debug_file.h"
 #include "probe/dwarf_index.h"
+#include "probe/kernel_btf.h"
 #include "probe/probe_cost.h"
 #include "probe/rust_demangle.h"
 #include "probe/site_cache.h"
@@ -235,6 +236,7 @@ static struct attach_opts attach_opts_of(struct session *s)
 	    .binary = s->target.binary,
 	    .pid = s->target.pid,
 	    .ringbuf_bytes = s->cfg->ringbuf_bytes,
+	    .run_delay_offset = s->run_delay_offset,
 	    .on_event = on_event,
 	    .ctx = s,
 	    .before_probes = guard_panics, /* in before any return probe */
@@ -257,6 +259,11 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 			 "attaching probes needs CAP_BPF and CAP_PERFMON (or root): run with sudo");
 		return -EPERM;
 	}
+	/* Without it polls are timed by the wall clock alone, preemption
+	 * included, as on a kernel without scheduler statistics. */
+	if (kernel_run_delay_offset("/sys/kernel/btf/vmlinux", &s->run_delay_offset))
+		s->run_delay_offset = 0;
+	ao.run_delay_offset = s->run_delay_offset;
 	return probes_attach(&s->probes, &s->sites, &ao, err, errlen);
 }
 

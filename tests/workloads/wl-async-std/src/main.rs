@@ -12,7 +12,7 @@
 //!   ticker_task  -> nested_outer -> nested_middle -> nested_inner (sleep 1 ms); then sleep 10 ms
 //!   parked_task  -> parked_outer -> parked_inner (sleep 300 ms), forever
 //!   blocker_task -> inline async block doing std::thread::sleep(2 ms); then sleep 20 ms
-//!   spinner_task -> SpinFuture (one poll, busy-waits 3 ms); then sleep 20 ms
+//!   spinner_task -> SpinFuture (one poll, busy-waits 3 ms of CPU time); then sleep 20 ms
 //!   wedged_task  -> sleep --wedge-after-ms, then wedged_loop spins --wedge-ms without yielding; ends
 //!   spawner_task -> every 50 ms spawns a detached short_lived(i) task (sleep 5 ms, return)
 //!   fast_task    -> sleep 1 ms + trivial computation, forever
@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 
 #[path = "../../common/args.rs"]
 mod args;
+#[path = "../../common/thread_cpu.rs"]
+mod thread_cpu;
 
 use async_std::task::sleep;
 
@@ -72,7 +74,8 @@ async fn blocker_task() {
 
 // --------------------------------------------------------------- spinner ---
 
-/// Hand-written future: a single poll that busy-waits for `dur`, then Ready.
+/// Hand-written future: a single poll that busy-waits for `dur` of the
+/// thread's CPU time (not wall time: see thread_cpu.rs), then Ready.
 pub struct SpinFuture {
     dur: Duration,
 }
@@ -89,8 +92,8 @@ impl Future for SpinFuture {
 
     #[inline(never)]
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
-        let start = Instant::now();
-        while Instant::now().duration_since(start) < self.dur {
+        let start = thread_cpu::thread_cpu_time();
+        while thread_cpu::thread_cpu_time() - start < self.dur {
             std::hint::spin_loop();
         }
         Poll::Ready(())
