@@ -331,22 +331,55 @@ int session_drain(struct session *s)
 	return n;
 }
 
-/* Threads found dead by one reaping pass, so a recording can repeat it. */
+/* Threads found dead at one tick: reaped once the events they sent before
+ * dying are in, and listed in the recording so a replay reaps them at the
+ * same point of the event stream. */
 struct reaped {
 	struct target *target;
 	uint32_t tids[MAX_DEAD_PER_TICK];
 	size_t count;
 };
 
-static int thread_exists_noting_dead(uint32_t tid, void *ctx)
+/* Notes the dead but reaps nothing yet (says every thread exists). */
+static int note_dead_thread(uint32_t tid, void *ctx)
 {
 	struct reaped *r = ctx;
+	size_t i;
 
 	if (target_thread_exists(tid, r->target))
 		return 1;
+	for (i = 0; i < r->count; i++)
+		if (r->tids[i] == tid)
+			return 1;
 	if (r->count < MAX_DEAD_PER_TICK)
 		r->tids[r->count++] = tid;
-	return 0;
+	return 1;
+}
+
+static int thread_not_noted_dead(uint32_t tid, void *ctx)
+{
+	const struct reaped *r = ctx;
+	size_t i;
+
+	for (i = 0; i < r->count; i++)
+		if (r->tids[i] == tid)
+			return 0;
+	return 1;
+}
+
+/* A thread's last events can still be in the ring when it is found gone
+ * (sent since the last drain): reaping it first would count its last
+ * returns as unmatched, and an entry would bring it back. So: who is
+ * dead, then the ring drained, then those reaped; a thread dead before
+ * the drain has sent everything it ever will. */
+static void reap_dead_threads(struct session *s, struct reaped *dead, uint64_t now)
+{
+	dead->target = &s->target;
+	poll_tracker_reap_threads(&s->tracker, note_dead_thread, dead, now);
+	if (!dead->count)
+		return;
+	probes_drain(&s->probes);
+	poll_tracker_reap_threads(&s->tracker, thread_not_noted_dead, dead, now);
 }
 
 static void record_worker_names(struct session *s)
@@ -395,17 +428,14 @@ void session_tick(struct session *s)
 	if (s->code_bias_known && !s->target.execed)
 		stack_watch_tick(&s->stacks, s, now);
 	task_model_prune(&s->model, now);
-	if (!s->recorder) {
-		poll_tracker_reap_threads(&s->tracker, target_thread_exists, &s->target, now);
-		return;
-	}
 	dead = calloc(1, sizeof(*dead));
 	if (!dead)
 		return;
-	dead->target = &s->target;
-	poll_tracker_reap_threads(&s->tracker, thread_exists_noting_dead, dead, now);
-	record_worker_names(s);
-	recorder_tick(s->recorder, now, s->events_lost, true, dead->tids, dead->count);
+	reap_dead_threads(s, dead, now);
+	if (s->recorder) {
+		record_worker_names(s);
+		recorder_tick(s->recorder, now, s->events_lost, true, dead->tids, dead->count);
+	}
 	free(dead);
 }
 
