@@ -148,7 +148,7 @@ $(FUZZ_OUT)/fuzz_demangle: $(call fuzz_objs,probe/rust_demangle probe/classify)
 $(FUZZ_OUT)/fuzz_elf_symbols: $(call fuzz_objs,probe/elf_symbols probe/rust_demangle probe/classify)
 $(FUZZ_OUT)/fuzz_dwarf_index: $(call fuzz_objs,probe/dwarf_index)
 $(FUZZ_OUT)/fuzz_recording: $(call fuzz_objs,recording/recording_reader recording/replay \
-	model/poll_tracker model/task_model probe/site_table probe/coroutine_layout \
+	model/poll_tracker model/task_model model/stuck_task probe/site_table probe/coroutine_layout \
 	probe/classify probe/rust_demangle probe/dwarf_index probe/dwarf_location \
 	probe/elf_symbols probe/task_type config/config \
 	util/u64_map util/duration ui/colors)

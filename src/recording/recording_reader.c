@@ -191,6 +191,36 @@ static int read_tick(struct parse *ps, const uint8_t *payload, uint32_t bytes)
 	return add_chunk(ps, CHUNK_TICK, bytes, payload);
 }
 
+static int read_stuck(struct parse *ps, const uint8_t *payload, uint32_t bytes)
+{
+	struct recording_stuck st;
+	uint32_t i, site;
+
+	if (ps->sites_read != ps->rec->info.site_count || !ps->rec->sites.sites)
+		return corrupt(ps, "a stuck poll before the site table");
+	if (bytes < sizeof(st))
+		return corrupt(ps, "short stuck-poll chunk");
+	memcpy(&st, payload, sizeof(st));
+	if (st.site_count > RECORDING_MAX_STUCK_SITES ||
+	    bytes != sizeof(st) + st.site_count * sizeof(uint32_t))
+		return corrupt(ps, "stuck-poll chunk of the wrong size");
+	for (i = 0; i < st.site_count; i++) {
+		memcpy(&site, payload + sizeof(st) + i * sizeof(site), sizeof(site));
+		if (site >= ps->rec->info.site_count)
+			return corrupt(ps, "stuck poll in an unknown site");
+	}
+	return add_chunk(ps, CHUNK_STUCK, bytes, payload);
+}
+
+static int read_stuck_end(struct parse *ps, const uint8_t *payload, uint32_t bytes)
+{
+	if (!ps->rec->sites.sites)
+		return corrupt(ps, "a stuck poll's end before the header");
+	if (bytes != sizeof(struct recording_stuck_end))
+		return corrupt(ps, "stuck-poll end chunk of the wrong size");
+	return add_chunk(ps, CHUNK_STUCK_END, bytes, payload);
+}
+
 static int read_thread(struct parse *ps, struct reader *r)
 {
 	uint32_t tid;
@@ -239,6 +269,10 @@ static int read_chunk(struct parse *ps, uint32_t type, const uint8_t *payload, u
 		return read_thread(ps, &r);
 	case CHUNK_END:
 		return read_end(ps, payload, bytes);
+	case CHUNK_STUCK:
+		return read_stuck(ps, payload, bytes);
+	case CHUNK_STUCK_END:
+		return read_stuck_end(ps, payload, bytes);
 	default:
 		return 0; /* from a newer cattop: skipped */
 	}

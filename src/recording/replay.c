@@ -69,6 +69,28 @@ static void feed_tick(const struct recording_chunk *c, const struct replay_sink 
 	free(dead);
 }
 
+static void feed_stuck(const struct recording_chunk *c, const struct replay_sink *sink)
+{
+	uint32_t sites[RECORDING_MAX_STUCK_SITES];
+	struct recording_stuck st;
+
+	if (!sink->stuck)
+		return;
+	memcpy(&st, c->payload, sizeof(st)); /* sizes checked by the reader */
+	memcpy(sites, c->payload + sizeof(st), st.site_count * sizeof(sites[0]));
+	sink->stuck(sink->ctx, &st, sites);
+}
+
+static void feed_stuck_end(const struct recording_chunk *c, const struct replay_sink *sink)
+{
+	struct recording_stuck_end e;
+
+	if (!sink->stuck_end)
+		return;
+	memcpy(&e, c->payload, sizeof(e));
+	sink->stuck_end(sink->ctx, &e);
+}
+
 void replay_advance(struct replay *r, uint64_t t, const struct replay_sink *sink)
 {
 	const struct recording *rec = &r->rec;
@@ -80,6 +102,10 @@ void replay_advance(struct replay *r, uint64_t t, const struct replay_sink *sink
 
 		if (c->type == CHUNK_EVENTS)
 			feed_events(c, rec->event_size, sink);
+		else if (c->type == CHUNK_STUCK)
+			feed_stuck(c, sink);
+		else if (c->type == CHUNK_STUCK_END)
+			feed_stuck_end(c, sink);
 		else
 			feed_tick(c, sink);
 	}

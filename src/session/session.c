@@ -12,6 +12,7 @@
 
 #include "bpf/poll_trace.h"
 #include "model/await_chain.h"
+#include "model/stuck_task.h"
 #include "probe/code_lines.h"
 #include "probe/coroutine_layout.h"
 #include "probe/debug_file.h"
@@ -565,6 +566,20 @@ static void replay_tick(void *ctx, const struct recording_tick *t, const uint32_
 		poll_tracker_reap_threads(&s->tracker, thread_not_listed, &list, t->ts);
 }
 
+static void replay_stuck(void *ctx, const struct recording_stuck *st, const uint32_t *sites)
+{
+	struct session *s = ctx;
+
+	stuck_task_begin(&s->model, st->tid, st->since, sites, st->site_count);
+}
+
+static void replay_stuck_end(void *ctx, const struct recording_stuck_end *end)
+{
+	struct session *s = ctx;
+
+	stuck_task_end(&s->model, end->tid, end->ts);
+}
+
 static void replay_reset_model(struct session *s)
 {
 	poll_tracker_free(&s->tracker);
@@ -580,7 +595,7 @@ static void replay_reset_model(struct session *s)
 
 void session_seek(struct session *s, uint64_t t)
 {
-	struct replay_sink sink = {replay_event, replay_tick, s};
+	struct replay_sink sink = {replay_event, replay_tick, s, replay_stuck, replay_stuck_end};
 	const struct recording *rec;
 
 	if (!s->replay)

@@ -1,9 +1,12 @@
 """Stack samples: cattop attached to a process that is already stuck finds
 the poll that began before it (no probe ever saw its entry), and a slow poll
 comes with the stack of what its thread was doing."""
+import os
+import tempfile
 import time
 
 from harness import CRATE, Workload, check, child, snapshot
+from test_recording import check_replay_matches, record, replay_snapshot
 
 MS = 1_000_000
 
@@ -40,7 +43,23 @@ def test_stuck_before_attach():
                 root = child(t, CRATE["tokio"] + "::wedged_task")
                 loop = child(root, CRATE["tokio"] + "::wedged_loop")
                 check(loop["inflight_ns"] >= 1900 * MS, "wedged_loop not in flight")
+                check_stuck_replayed(w)
             check(w.alive(), "the target died")
+
+
+def check_stuck_replayed(w):
+    """A recording holds the polls found on stacks: its replay has the same
+    tasks, with the same ids, as the live session."""
+    with tempfile.TemporaryDirectory() as d:
+        rec = os.path.join(d, "stuck.rec")
+        live, _ = record(w.pid, rec, 2)
+        check(any(t.get("found_on_stack") for t in live["tasks"]),
+              "the recording session found no stuck poll")
+        replayed, _ = replay_snapshot(rec)
+        check_replay_matches(live, replayed)
+        stuck = [t for t in replayed["tasks"] if t.get("found_on_stack")]
+        check(len(stuck) >= 1 and stuck[0]["name"] == CRATE["tokio"] + "::wedged_task",
+              "replay of the stuck poll: %s" % [(t["name"], t["state"]) for t in stuck])
 
 
 def test_slow_poll_stack():
