@@ -112,17 +112,27 @@ def test_tui_await_points():
             tempfile.TemporaryDirectory() as d:
         ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), d, 150, 30)
         try:
-            time.sleep(1.5)
+            ui.wait_screen(lambda t: "parked_task" in t, 60)
             ui.keys("/", wait=0.2)
-            ui.keys("parked_task", "Enter", wait=0.6)
-            ui.keys("Enter", wait=1.2)
-            scr = ui.screen()
+            ui.keys("parked_task", "Enter")
+            ui.wait_screen(lambda t: [n for _, n in harness.table_rows(t)]
+                           == ["wl_tokio::parked_task"])
+            ui.keys("Enter")
             want = expected_parked_stack("tokio")
-            for frame in want:
-                line = next((l for l in scr.splitlines() if frame["name"] in l
+
+            def tree_row(scr, frame):
+                return next((l for l in scr.splitlines() if frame["name"] in l
                              and "async fn" in l), "")
-                check(line.rstrip().endswith("await :" + frame["awaiting"].split(":")[1]),
-                      "tree row of %s: %r" % (frame["name"], line))
+
+            def awaiting(scr, frame):
+                return tree_row(scr, frame).rstrip().endswith(
+                    "await :" + frame["awaiting"].split(":")[1])
+
+            # the tree fills in at the parked task's next poll (every 300 ms)
+            scr = ui.wait_screen(lambda t: all(awaiting(t, f) for f in want))
+            for frame in want:
+                check(awaiting(scr, frame), "tree row of %s: %r"
+                      % (frame["name"], tree_row(scr, frame)))
             ui.save("tui-await.txt")
         finally:
             ui.close()

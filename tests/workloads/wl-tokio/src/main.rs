@@ -9,7 +9,8 @@
 //!   parked_task  -> parked_outer -> parked_inner (sleep 300 ms), forever
 //!   blocker_task -> inline async block doing std::thread::sleep(2 ms); then sleep 20 ms
 //!   spinner_task -> SpinFuture (one poll, busy-waits 3 ms of CPU time); then sleep 20 ms
-//!   wedged_task  -> sleep --wedge-after-ms, then wedged_loop spins --wedge-ms without yielding; ends
+//!   wedged_task  -> sleep --wedge-after-ms (and wait for --wedge-file), then wedged_loop spins
+//!                   --wedge-ms without yielding; ends
 //!   spawner_task -> every 50 ms spawns a detached short_lived(i) task (sleep 5 ms, return)
 //!   fast_task    -> sleep 1 ms + trivial computation, forever
 //!
@@ -107,8 +108,15 @@ async fn spinner_task() {
 // ---------------------------------------------------------------- wedged ---
 
 #[inline(never)]
-async fn wedged_task(after: Duration, dur: Duration) {
+async fn wedged_task(after: Duration, dur: Duration, start_file: Option<String>) {
     sleep(after).await;
+    // With --wedge-file the wedge also waits for the test to create that
+    // file, once cattop is attached (however long that took under load).
+    if let Some(path) = start_file {
+        while !std::path::Path::new(&path).exists() {
+            sleep(Duration::from_millis(10)).await;
+        }
+    }
     wedged_loop(dur).await;
 }
 
@@ -197,7 +205,7 @@ async fn async_main(args: args::Args) {
     tokio::spawn(parked_task());
     tokio::spawn(blocker_task());
     tokio::spawn(spinner_task());
-    tokio::spawn(wedged_task(args.wedge_after(), args.wedge()));
+    tokio::spawn(wedged_task(args.wedge_after(), args.wedge(), args.wedge_file.clone()));
     tokio::spawn(spawner_task());
     tokio::spawn(fast_task());
 
