@@ -273,6 +273,12 @@ def table_rows(screen):
     return rows
 
 
+# For tests the wedge is not about: the workloads' default one (1.5 s in)
+# would begin while a slow attach is still going on, and tokio's other
+# worker can stall behind it.
+NO_WEDGE = ("--wedge-after-ms", "600000")
+
+
 def wedging_workload(runtime, profile="debug", wedge_ms=10000):
     """Runs normally until the test calls w.wedge() (once cattop is
     attached), then one task spins for wedge_ms without yielding (which

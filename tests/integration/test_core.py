@@ -11,7 +11,7 @@ import harness
 from harness import (CRATE, MS, S, CheckFailed, Workload, attached, binary, check, child,
                      one_task, parse_snapshot, run_cattop, run_timed, snapshot,
                      snapshot_wedged, source_line, stop_and_time, tasks_named,
-                     uprobe_multi_links, wait_for, wedging_workload)
+                     uprobe_multi_links, wait_for, wedging_workload, NO_WEDGE)
 
 
 def check_future_tree(runtime, snap):
@@ -131,7 +131,7 @@ def test_release_build_tasks():
 
 def test_exclude():
     """--exclude leaves those futures unprobed, and only those."""
-    with Workload("tokio", args=["--seconds", "20"]) as w:
+    with Workload("tokio", args=["--seconds", "120", *NO_WEDGE]) as w:
         snap = snapshot(w.pid, 2, ["--exclude", "wl_tokio::nested_*,*::SpinFuture*"])
         names = set()
 
@@ -150,8 +150,10 @@ def test_exclude():
 def test_launch_command():
     """cattop -- COMMAND traces from the start: the block_on root future too."""
     exe = binary("tokio")
-    r = run_cattop(["-b", "-n", "1", "-d", "2", "--snapshot", "-", "--", exe,
-                    "--seconds", "1"], timeout=30)
+    # no refresh before the command ends: its exit ends cattop, however
+    # late a busy machine lets it come
+    r = run_cattop(["-b", "-d", "60", "--snapshot", "-", "--", exe, "--seconds", "1"],
+                   timeout=90)
     check(r.returncode == 0, "launch: exit %d %s" % (r.returncode, r.stderr.strip()))
     snap = parse_snapshot(r.stdout)
     roots = [t for t in snap["tasks"] if t["block_on"]]
@@ -179,7 +181,7 @@ def test_target_exit():
 def test_quit_fast_and_clean():
     """SIGINT detaches in well under a second of cattop's own time (its waits
     for a CPU on a busy machine left out); no probe stays; the target runs on."""
-    with Workload("tokio", args=["--seconds", "60"]) as w:
+    with Workload("tokio", args=["--seconds", "120", *NO_WEDGE]) as w:
         p = subprocess.Popen([harness.CATTOP, "-p", str(w.pid), "-b", "-d", "1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         check(attached(w.pid), "no uprobe_multi links while attached")

@@ -8,8 +8,8 @@ import tempfile
 import time
 
 import harness
-from harness import (CRATE, MS, Tmux, Workload, check, child, one_task, run_cattop, snapshot,
-                     table_rows, uprobe_multi_links, wait_for)
+from harness import (CRATE, MS, NO_WEDGE, Tmux, Workload, check, child, one_task, run_cattop,
+                     snapshot, table_rows, uprobe_multi_links, wait_for)
 
 RUNTIMES = ("tokio", "async-std", "smol")
 
@@ -40,7 +40,7 @@ def probed_futures(t):
 def test_tasks_only_names():
     """No future probe, yet every task is named by its type, on each runtime."""
     for rt in RUNTIMES:
-        with Workload(rt, args=["--seconds", "20"]) as w:
+        with Workload(rt, args=["--seconds", "120", *NO_WEDGE]) as w:
             snap = snapshot(w.pid, 2, ["--tasks-only"])
             p = snap["probes"]
             check(p["attached"] == probed_task_sites(snap) and p["deferred"] == p["futures"]
@@ -62,7 +62,7 @@ def test_focus_option():
     """--focus GLOB probes the futures of the matching task types and no others."""
     for rt in RUNTIMES:
         crate = CRATE[rt]
-        with Workload(rt, args=["--seconds", "20"]) as w:
+        with Workload(rt, args=["--seconds", "120", *NO_WEDGE]) as w:
             snap = snapshot(w.pid, 3, ["--focus", "*::spinner_task"])
             p = snap["probes"]
             check(p["focus"]["matched"] >= 1 and p["focus"]["futures"] >= 2
@@ -85,7 +85,7 @@ def test_focus_option():
             ticker = one_task(snap, crate + "::ticker_task")
             check(ticker["futures"] == [] and ticker["polls"] >= 20,
                   "%s: ticker %s" % (rt, ticker["futures"]))
-    with Workload("tokio", args=["--seconds", "20"]) as w:
+    with Workload("tokio", args=["--seconds", "120", *NO_WEDGE]) as w:
         snap = snapshot(w.pid, 2, ["--focus", "*::ticker_task"])
         t = one_task(snap, "wl_tokio::ticker_task")
         names = []
@@ -107,7 +107,7 @@ def test_tui_drill_down_widens():
     """In the live view with --tasks-only, opening a task attaches its type's
     futures (two more uprobe_multi links), which then show in its tree;
     going back takes them out again."""
-    with Workload("tokio", args=["--seconds", "120"]) as w, tempfile.TemporaryDirectory() as d:
+    with Workload("tokio", args=["--seconds", "120", *NO_WEDGE]) as w, tempfile.TemporaryDirectory() as d:
         ui = Tmux("%s -p %d --tasks-only -d 0.5" % (harness.CATTOP, w.pid), d)
         try:
             scr = ui.wait_screen(lambda t: "wl_tokio::spinner_task" in t

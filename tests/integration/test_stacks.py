@@ -5,7 +5,8 @@ import os
 import tempfile
 import time
 
-from harness import CRATE, Workload, check, child, snapshot
+from harness import (CRATE, Workload, check, child, snapshot, snapshot_wedged,
+                     wedging_workload)
 from test_recording import check_replay_matches, record, replay_snapshot
 
 MS = 1_000_000
@@ -18,8 +19,9 @@ def frames_of(node):
 def test_stuck_before_attach():
     """The wedge starts 0.3 s in; cattop attaches 1.2 s later, for 2 s."""
     for profile in ("debug", "release"):
-        with Workload("tokio", profile, ["--seconds", "20", "--wedge-after-ms", "300",
-                                         "--wedge-ms", "15000"]) as w:
+        # stuck for the whole test, however long a busy machine makes it
+        with Workload("tokio", profile, ["--seconds", "120", "--wedge-after-ms", "300",
+                                         "--wedge-ms", "120000"]) as w:
             time.sleep(1.5)
             snap = snapshot(w.pid, 2)
             # tokio 1.24 can leave the other worker spinning too (its timer
@@ -65,9 +67,8 @@ def check_stuck_replayed(w):
 def test_slow_poll_stack():
     """A wedge that starts after attach: its poll's stack names the loop,
     with the line it spins on."""
-    with Workload("tokio", args=["--seconds", "20", "--wedge-after-ms", "1000",
-                                 "--wedge-ms", "15000"]) as w:
-        snap = snapshot(w.pid, 3)
+    with wedging_workload("tokio", wedge_ms=15000) as w:
+        snap, _ = snapshot_wedged(w, 3, 0.5)
         wedged = snap["tasks"][0]
         check(wedged["name"] == CRATE["tokio"] + "::wedged_task" and
               not wedged.get("found_on_stack"), "first task %s" % wedged["name"])

@@ -128,7 +128,7 @@ def test_tui_config_ascii_exit():
         cfg = os.path.join(d, "cattop.ini")
         with open(cfg, "w") as f:
             f.write("[cattop]\nsort = name\ninterval = 500ms\n")
-        with Workload("smol", args=["--seconds", "120"]) as w:
+        with Workload("smol", args=["--seconds", "120", *harness.NO_WEDGE]) as w:
             ui = Tmux("%s -c %s -p %d --no-color" % (harness.CATTOP, cfg, w.pid), d, 110, 24, lang="C")
             try:
                 scr = ui.wait_screen(lambda t: len(table_rows(t)) >= 5, 60)

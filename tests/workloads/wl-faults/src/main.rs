@@ -26,8 +26,9 @@
 //!            --child-seconds, then exits 0. sleep_task runs /bin/sleep 0.01 every
 //!            100 ms (fork+exec from inside a poll); fork_in_poll forks in a poll and the
 //!            child _exits at once. n = /bin/sleep runs that succeeded.
-//!   exec     after --exec-after-ms async_main execs /bin/sleep <rest of --seconds>, or
-//!            with --exec-self this binary again in mode tick.
+//!   exec     after --exec-after-ms (and once --exec-file exists, if given) async_main
+//!            execs /bin/sleep <rest of --seconds>, or with --exec-self this binary again
+//!            in mode tick.
 //!   flood    --flood-tasks tasks (default 2): flood_task -> flood_step (yield_now) in a
 //!            tight loop: a few hundred thousand polls a second. n = flood_step calls.
 //!   tasks    task_spawner spawns --rate tiny_task -> tiny_inner tasks a second (default
@@ -73,6 +74,7 @@ struct Args {
     depth: u64,
     exec_after_ms: u64,
     exec_self: bool,
+    exec_file: Option<String>,
     fork_after_ms: u64,
     child_seconds: u64,
     rate: u64,
@@ -81,8 +83,8 @@ struct Args {
 
 fn usage() -> &'static str {
     "usage: wl-faults --mode tick|panic|deep|threads|fork|exec|flood|tasks [--seconds N] \
-     [--depth N] [--exec-after-ms M] [--exec-self] [--fork-after-ms M] [--child-seconds N] \
-     [--rate N] [--flood-tasks N]"
+     [--depth N] [--exec-after-ms M] [--exec-self] [--exec-file PATH] [--fork-after-ms M] \
+     [--child-seconds N] [--rate N] [--flood-tasks N]"
 }
 
 fn fail(msg: String) -> ! {
@@ -97,6 +99,7 @@ fn parse_args() -> Args {
         depth: 100,
         exec_after_ms: 2000,
         exec_self: false,
+        exec_file: None,
         fork_after_ms: 1000,
         child_seconds: 4,
         rate: 10000,
@@ -134,6 +137,10 @@ fn parse_args() -> Args {
                 _ => fail(format!("unknown mode '{value}'")),
             };
             mode_set = true;
+            continue;
+        }
+        if name == "--exec-file" {
+            a.exec_file = Some(value);
             continue;
         }
         let slot = match name.as_str() {
@@ -524,6 +531,13 @@ async fn async_main(args: Args) {
 
     if args.mode == Mode::Exec {
         sleep(Duration::from_millis(args.exec_after_ms)).await;
+        // With --exec-file, also wait for the test to create that file: it
+        // does once cattop has seen enough (however long that took).
+        if let Some(path) = &args.exec_file {
+            while !std::path::Path::new(path).exists() {
+                sleep(Duration::from_millis(10)).await;
+            }
+        }
         let rest = args.seconds.saturating_sub(args.exec_after_ms / 1000).max(1).to_string();
         say("exec");
         let err = if args.exec_self {
