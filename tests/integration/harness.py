@@ -154,27 +154,29 @@ def attached(pid, timeout=60):
     return wait_for(lambda: len(uprobe_multi_links(pid)) >= 2, timeout)
 
 
-def snapshot_wedged(w, seconds, wedge_after, extra=()):
-    """A snapshot over `seconds` of a wedging_workload whose wedge starts
-    wedge_after seconds after cattop is attached; returns it with the
-    wedge's age when it was taken (a lower bound: the snapshot comes after
-    attach + seconds)."""
-    launched = time.monotonic()
-    p = subprocess.Popen([CATTOP, "-p", str(w.pid), "-b", "-n", "1", "-d", str(seconds),
-                          "--snapshot", "-", *extra], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+def snapshot_wedged(w, normal_s, wedged_s, extra=()):
+    """A snapshot of a wedging_workload: normal_s seconds of normal running
+    once cattop is attached, then wedged_s seconds of its wedge; cattop is
+    stopped then (SIGINT: final snapshot). Returns the snapshot and a lower
+    bound of the wedge's age when it was taken. Both spans are measured
+    from what the test saw happen, so they hold however late a busy
+    machine lets each step come."""
+    p = subprocess.Popen([CATTOP, "-p", str(w.pid), "-b", "-d", "600", "--snapshot", "-",
+                          *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         check(attached(w.pid), "cattop did not attach")
-        time.sleep(wedge_after)
+        time.sleep(normal_s)
         w.wedge()
-        out, err = p.communicate(timeout=seconds + 60)
+        time.sleep(wedged_s)
+        stopped = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
     check(p.returncode == 0, "cattop exited %d: %s" % (p.returncode, err.strip()))
-    snap = parse_snapshot(out)
-    return snap, launched + snap["elapsed_ns"] / S - w.wedged_at
+    return parse_snapshot(out), stopped - w.wedged_at
 
 
 def parse_snapshot(stdout):

@@ -87,14 +87,12 @@ def check_wedged(runtime, snap, wedge_age_s):
 
 
 def test_runtime(runtime):
-    """One snapshot over 6 s from the attach on: 3.5 s of normal running,
-    then the wedge (cattop must be attached before the wedged poll begins
-    to see its entry; tokio's other worker may stall behind it)."""
+    """One snapshot: 3.2 s of normal running from the attach on, then 1.8 s
+    of the wedge (cattop must be attached before the wedged poll begins to
+    see its entry; tokio's other worker may stall behind it)."""
     with wedging_workload(runtime) as w:
-        snap, wedge_age = snapshot_wedged(w, 6, 3.5, ["-t", "1ms"])
+        snap, wedge_age = snapshot_wedged(w, 3.2, 1.8, ["-t", "1ms"])
         check_future_tree(runtime, snap)
-        check(wedge_age >= 1.0, "the snapshot came %.2fs into the wedge: too soon to "
-              "check it" % wedge_age)
         check_wedged(runtime, snap, wedge_age)
         check(w.alive(), "the target died")
 
@@ -115,7 +113,7 @@ def test_release_build_tasks():
     """Optimised builds: task polls still traced; slow tasks and the wedged one found."""
     for profile in ("release", "release-nodebug"):
         with wedging_workload("tokio", profile) as w:
-            snap, _ = snapshot_wedged(w, 5, 3.0, ["-t", "1ms"])
+            snap, _ = snapshot_wedged(w, 3.0, 2.0, ["-t", "1ms"])
             check(snap["probes"]["task_poll"] > 0, "no task probes in %s" % profile)
             wedged = snap["tasks"][0]
             check(wedged["state"] == "running" and wedged["inflight_ns"] >= 1 * S,

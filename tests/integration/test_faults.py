@@ -516,11 +516,13 @@ def test_wedge_long():
     with tempfile.TemporaryDirectory() as d, \
             harness.wedging_workload("tokio", wedge_ms=9000) as w:
         out = os.path.join(d, "snap.json")
-        p = popen_cattop(["-p", str(w.pid), "-b", "-d", "1", "-n", "13", "-r", "8", "-t", "1ms",
+        p = popen_cattop(["-p", str(w.pid), "-b", "-d", "1", "-r", "8", "-t", "1ms",
                           "--snapshot", out])
         check(harness.attached(w.pid), "cattop did not attach")
         time.sleep(0.5)
         w.wedge()
+        time.sleep(10.5)  # the 9 s wedge, and a table or more after it ended
+        p.send_signal(signal.SIGINT)
         rc, stdout, err = finish(p, timeout=60)
         check(rc == 0, "exit %d %s" % (rc, err))
         running = []  # (up, in flight) of the tables that show it running

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -20,17 +21,21 @@ CRATE = "wl_tokio"
 
 def record(pid, path, seconds, extra=(), wedge=None):
     """cattop record for `seconds`: its live snapshot and stderr. wedge =
-    (workload, s): that wedging_workload's wedge starts s seconds after the
-    probes are in."""
+    (workload, normal_s, wedged_s): instead, normal_s of that
+    wedging_workload's normal running once cattop is attached, then
+    wedged_s of its wedge, then Ctrl-C."""
     live = path + ".live.json"
-    p = subprocess.Popen([harness.CATTOP, "record", "-p", str(pid), "-o", path, "-d",
-                          str(seconds), "-t", "1ms", "--snapshot", live, *extra],
+    duration = [] if wedge else ["-d", str(seconds)]
+    p = subprocess.Popen([harness.CATTOP, "record", "-p", str(pid), "-o", path, *duration,
+                          "-t", "1ms", "--snapshot", live, *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         if wedge:
             check(harness.attached(pid), "cattop record did not attach")
             time.sleep(wedge[1])
             wedge[0].wedge()
+            time.sleep(wedge[2])
+            p.send_signal(signal.SIGINT)
         _, err = p.communicate(timeout=seconds + 60)
     finally:
         if p.poll() is None:
@@ -207,8 +212,8 @@ def test_record_replay_export():
     """Five seconds of the tokio workload, its wedge beginning mid-way."""
     with wedging_workload("tokio") as w, tempfile.TemporaryDirectory() as d:
         rec = os.path.join(d, "wl.rec")
-        live, err = record(w.pid, rec, 5, wedge=(w, 3.0))
-        check(re.search(r"recorded 5\.\d\ds, \d+ events .* 0 lost, to " + re.escape(rec), err),
+        live, err = record(w.pid, rec, 5, wedge=(w, 3.0, 2.0))
+        check(re.search(r"recorded \d+\.\d\ds, \d+ events .* 0 lost, to " + re.escape(rec), err),
               "record summary: %r" % err)
         check(stat.S_IMODE(os.stat(rec).st_mode) == 0o600, "recording not mode 0600")
         check(w.alive(), "the target died")

@@ -68,7 +68,7 @@ def test_slow_poll_stack():
     """A wedge that starts after attach: its poll's stack names the loop,
     with the line it spins on."""
     with wedging_workload("tokio", wedge_ms=15000) as w:
-        snap, _ = snapshot_wedged(w, 3, 0.5)
+        snap, _ = snapshot_wedged(w, 0.5, 2.5)
         wedged = snap["tasks"][0]
         check(wedged["name"] == CRATE["tokio"] + "::wedged_task" and
               not wedged.get("found_on_stack"), "first task %s" % wedged["name"])
