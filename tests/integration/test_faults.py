@@ -101,7 +101,10 @@ def links_of(pid):
     return [l for l in harness.uprobe_multi_links() if l.get("pid") == pid]
 
 
-def wait_links_gone(pid, timeout=2.0):
+def wait_links_gone(pid, timeout=20.0):
+    """The links on pid still there after waiting for them to go (the
+    kernel unregisters uprobes after an RCU grace period, which a busy
+    machine makes longer: whether they go is the point, not how fast)."""
     end = time.monotonic() + timeout
     while links_of(pid) and time.monotonic() < end:
         time.sleep(0.05)
@@ -227,7 +230,7 @@ def check_exec(self_exec):
     what = "exec of itself" if self_exec else "exec of /bin/sleep"
     extra = ["--exec-self"] if self_exec else []
     with tempfile.TemporaryDirectory() as d, \
-            Faults("exec", "--seconds", 60, "--exec-after-ms", 0, "--exec-file",
+            Faults("exec", "--seconds", 60, "--exec-after-ms", 0, "--start-file",
                    os.path.join(d, "exec"), *extra) as w:
         out = os.path.join(d, "snap.json")
         p = popen_cattop(["-p", str(w.pid), "-b", "-d", "0.5", "-r", "5", "--snapshot", out])
@@ -254,6 +257,11 @@ def check_exec(self_exec):
         check(len(tasks_named(snap, CRATE + "::ticker_task")) == 1,
               "%s: the new program's tasks mixed into the old one's" % what)
         check(w.alive(), "%s: the new program died" % what)
+        if self_exec:
+            # the kernel drags the unregistration of the old program's
+            # uprobes out while the process lives (return instances): it
+            # must end with it, cattop having let go at once
+            w.stop()
         check(not wait_links_gone(w.pid), "%s: probes left behind" % what)
 
 
@@ -269,34 +277,48 @@ def test_exec_self():
 def test_fork():
     """The target forks a child that runs the same (probed) code for 4 s,
     runs /bin/sleep every 100 ms and forks inside a poll: the children's
-    polls are not the parent's, and nobody is harmed."""
-    with Faults("fork", "--seconds", 9, "--fork-after-ms", 800, "--child-seconds", 4) as w:
-        time.sleep(0.3)
-        n0, ticks0, ms0 = w.progress()
-        snap = harness.snapshot(w.pid, 5, ["-r", "0"])
-        n1, ticks1, ms1 = w.progress()
+    polls are not the parent's, and nobody is harmed. The fork comes once
+    cattop is attached; cattop stops once the child is done."""
+    with tempfile.TemporaryDirectory() as d, \
+            Faults("fork", "--seconds", 120, "--fork-after-ms", 0, "--child-seconds", 4,
+                   "--start-file", os.path.join(d, "fork")) as w:
+        p = popen_cattop(["-p", str(w.pid), "-b", "-d", "600", "-r", "0", "--snapshot", "-"])
+        check(harness.attached(w.pid), "cattop did not attach")
+        t_attached = time.monotonic()
+        open(os.path.join(d, "fork"), "w").close()
+        check(w.line(r"forked child=(\d+)", timeout=10) is not None, "no fork happened")
+        done = w.line(r"child done ticks=(\d+)", timeout=30)
+        status = w.line(r"child exited status=(-?\d+)", timeout=5)
+        t_stop = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        rc, stdout, err = finish(p)
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        snap = parse_snapshot(stdout)
         check_sane(snap, "fork")
         names = {t["name"] for t in snap["tasks"]}
         check(not names & {CRATE + "::child_task", CRATE + "::child_main"},
               "the child's tasks are reported as the parent's: %s" % sorted(names))
         check(len(tasks_named(snap, CRATE + "::ticker_task")) == 1,
               "two ticker tasks: the child's ticker counted as the parent's")
-        # each ticker iteration is one task poll: the parent's rate, not twice it
+        # each ticker iteration is one task poll: the parent's rate while
+        # traced (first progress line after the attach to the last before
+        # the stop), not twice it
+        first = w.progress(after=t_attached)
+        last = [m for t, l in w.lines if t < t_stop
+                for m in [re.match(r"progress n=(\d+) ticks=(\d+) ms=(\d+)", l)] if m][-1]
+        n0, ticks0, ms0 = first
+        n1, ticks1, ms1 = (int(x) for x in last.groups())
         ticker = one_task(snap, CRATE + "::ticker_task")
         rate = (ticks1 - ticks0) / max(ms1 - ms0, 1) * 1000
         want = rate * snap["elapsed_ns"] / S
         check(0.6 * want <= ticker["polls"] <= 1.4 * want,
               "ticker polled %d times, the parent ticked ~%.0f" % (ticker["polls"], want))
-        check(w.line(r"forked child=(\d+)") is not None, "no fork happened")
         check(n1 - n0 >= 10, "only %d /bin/sleep runs while traced" % (n1 - n0))
         w.check_progressing("fork")
-        done = w.line(r"child done ticks=(\d+)", timeout=6)
-        status = w.line(r"child exited status=(-?\d+)", timeout=2)
         check(done is not None and int(done.group(1)) >= 300,
               "the child did not run its 4 s: %s" % (done and done.group(0)))
         check(status is not None and status.group(1) == "0",
               "the child exited badly: %s" % (status and status.group(0)))
-        check(w.proc.wait(timeout=10) == 0, "the parent exited %s" % w.proc.returncode)
 
 
 def test_threads():

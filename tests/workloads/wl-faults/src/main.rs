@@ -20,13 +20,14 @@
 //!            thread_churn_task: every 10 ms a std thread that runs its own
 //!            current-thread runtime: block_on(thread_job) -> spawned thread_subtask.
 //!            n = std threads finished.
-//!   fork     parent_task ticks (parent only). After --fork-after-ms a plain std thread
+//!   fork     parent_task ticks (parent only). After --fork-after-ms (and once --start-file
+//!            exists, if given) a plain std thread
 //!            forks: the child runs a current-thread runtime with ticker_task (the same,
 //!            probed, code) and child_task (a name only the child runs) for
 //!            --child-seconds, then exits 0. sleep_task runs /bin/sleep 0.01 every
 //!            100 ms (fork+exec from inside a poll); fork_in_poll forks in a poll and the
 //!            child _exits at once. n = /bin/sleep runs that succeeded.
-//!   exec     after --exec-after-ms (and once --exec-file exists, if given) async_main
+//!   exec     after --exec-after-ms (and once --start-file exists, if given) async_main
 //!            execs /bin/sleep <rest of --seconds>, or with --exec-self this binary again
 //!            in mode tick.
 //!   flood    --flood-tasks tasks (default 2): flood_task -> flood_step (yield_now) in a
@@ -74,7 +75,7 @@ struct Args {
     depth: u64,
     exec_after_ms: u64,
     exec_self: bool,
-    exec_file: Option<String>,
+    start_file: Option<String>,
     fork_after_ms: u64,
     child_seconds: u64,
     rate: u64,
@@ -83,7 +84,7 @@ struct Args {
 
 fn usage() -> &'static str {
     "usage: wl-faults --mode tick|panic|deep|threads|fork|exec|flood|tasks [--seconds N] \
-     [--depth N] [--exec-after-ms M] [--exec-self] [--exec-file PATH] [--fork-after-ms M] \
+     [--depth N] [--exec-after-ms M] [--exec-self] [--start-file PATH] [--fork-after-ms M] \
      [--child-seconds N] [--rate N] [--flood-tasks N]"
 }
 
@@ -99,7 +100,7 @@ fn parse_args() -> Args {
         depth: 100,
         exec_after_ms: 2000,
         exec_self: false,
-        exec_file: None,
+        start_file: None,
         fork_after_ms: 1000,
         child_seconds: 4,
         rate: 10000,
@@ -139,8 +140,8 @@ fn parse_args() -> Args {
             mode_set = true;
             continue;
         }
-        if name == "--exec-file" {
-            a.exec_file = Some(value);
+        if name == "--start-file" {
+            a.start_file = Some(value);
             continue;
         }
         let slot = match name.as_str() {
@@ -384,8 +385,13 @@ fn wait_status(pid: libc::pid_t) -> i32 {
     }
 }
 
-fn forker(after: Duration, child_seconds: u64) {
+fn forker(after: Duration, child_seconds: u64, start_file: Option<String>) {
     std::thread::sleep(after);
+    if let Some(path) = start_file {
+        while !std::path::Path::new(&path).exists() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         run_child(child_seconds);
@@ -514,7 +520,8 @@ async fn async_main(args: Args) {
             tokio::spawn(parent_task());
             tokio::spawn(sleep_task());
             let (after, secs) = (Duration::from_millis(args.fork_after_ms), args.child_seconds);
-            std::thread::spawn(move || forker(after, secs));
+            let start_file = args.start_file.clone();
+            std::thread::spawn(move || forker(after, secs, start_file));
         }
         Mode::Flood => {
             for _ in 0..args.flood_tasks {
@@ -531,9 +538,9 @@ async fn async_main(args: Args) {
 
     if args.mode == Mode::Exec {
         sleep(Duration::from_millis(args.exec_after_ms)).await;
-        // With --exec-file, also wait for the test to create that file: it
-        // does once cattop has seen enough (however long that took).
-        if let Some(path) = &args.exec_file {
+        // With --start-file, also wait for the test to create that file:
+        // it does once cattop has seen enough (however long that took).
+        if let Some(path) = &args.start_file {
             while !std::path::Path::new(path).exists() {
                 sleep(Duration::from_millis(10)).await;
             }
