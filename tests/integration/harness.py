@@ -239,8 +239,11 @@ class Tmux:
         time.sleep(wait)
 
     def screen(self):
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
-                              capture_output=True, text=True, check=True).stdout
+        r = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
+                           capture_output=True, text=True)
+        if r.returncode:  # the session is gone: cattop and the shell after it ended
+            return "(no tmux session: %s)" % r.stderr.strip()
+        return r.stdout
 
     def wait_screen(self, cond, timeout=20):
         """The screen once cond(screen) holds, or the last one after timeout."""
