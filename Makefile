@@ -6,10 +6,14 @@ SAN ?= 0
 ifeq ($(SAN),1)
 OUTPUT  ?= build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# Linked in statically: gcc's shared libubsan next to libasan ignores
+# log_path, and the test runners collect every report through it.
+SANLDFLAGS := -static-libasan -static-libubsan
 OPTFLAGS := -O1 -g
 else
 OUTPUT  ?= build
 SANFLAGS :=
+SANLDFLAGS :=
 OPTFLAGS := -O2 -g
 endif
 
@@ -24,7 +28,7 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) \
 	    -Isrc -I$(OUTPUT) $(shell pkg-config --cflags libbpf)
 LDLIBS   := $(shell pkg-config --libs libbpf) -lcapstone -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm -lpthread
-LDFLAGS  := $(SANFLAGS)
+LDFLAGS  := $(SANFLAGS) $(SANLDFLAGS)
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
@@ -42,7 +46,8 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean test unit-test integration-test workloads format format-check demo bench
+.PHONY: all clean test unit-test integration-test workloads format format-check demo bench \
+	test-under-load run-under-load
 .DELETE_ON_ERROR:
 # Generated skeletons are kept: every object depends on them.
 .SECONDARY: $(SKELS) $(SKELS:.skel.h=.bpf.o)
@@ -95,6 +100,15 @@ integration-test: all workloads
 test: all fuzz-test
 	$(Q)$(MAKE) --no-print-directory SAN=1 unit-test integration-test
 
+# The unit and integration tests again with a busy loop on every CPU
+# (tests/run-under-load.sh): they must hold on a busy machine too.
+# LOAD_ARGS goes to the script, e.g. LOAD_ARGS='-k test_tui -U'.
+test-under-load: all
+	$(Q)$(MAKE) --no-print-directory SAN=1 run-under-load
+
+run-under-load: all workloads $(UNIT_BINS)
+	$(Q)tests/run-under-load.sh $(LOAD_ARGS) $(OUTPUT)/cattop
+
 # libFuzzer harnesses of the parsers (tests/fuzz), built with clang into
 # build/fuzz; `make test` runs each for FUZZ_TIME seconds over its corpus and
 # fails on a crash, leak or UB. Long runs: tests/run-fuzz.sh -h.
@@ -129,7 +143,7 @@ $(FUZZ_OUT)/fuzz_elf_symbols: $(call fuzz_objs,probe/elf_symbols probe/rust_dema
 	probe/debug_file)
 $(FUZZ_OUT)/fuzz_dwarf_index: $(call fuzz_objs,probe/dwarf_index util/str_pool)
 $(FUZZ_OUT)/fuzz_recording: $(call fuzz_objs,recording/recording_reader recording/replay \
-	model/poll_tracker model/task_model probe/site_table probe/coroutine_layout \
+	model/poll_tracker model/task_model model/stuck_task probe/site_table probe/coroutine_layout \
 	probe/classify probe/rust_demangle probe/dwarf_index util/str_pool probe/dwarf_location \
 	probe/elf_symbols probe/site_proof probe/stack_scan probe/target_memory \
 	probe/task_type config/config \

@@ -17,6 +17,10 @@ char LICENSE[] SEC("license") = "GPL";
 /* The traced process; the links already filter on it, this guards forks
  * sharing the text (a child keeps breakpoints until exec). */
 const volatile __u32 target_tgid = 0;
+/* Where the kernel's task_struct keeps sched_info.run_delay (kernel_btf.h),
+ * 0 if unknown: an offset set at load, so no CO-RE relocation (and no
+ * parsing of the kernel's BTF by libbpf) is needed for it. */
+const volatile __u64 run_delay_offset = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -53,6 +57,13 @@ static __always_inline int emit(void *ctx, __u32 type)
 	e->sp = regs->sp;
 	e->arg = 0;
 	e->ret = 0;
+	/* The thread is on a CPU: the delay it has waited for one is complete
+	 * up to now, so entry and return give the waits inside the poll. */
+	e->run_delay = 0;
+	if (run_delay_offset &&
+	    bpf_probe_read_kernel(&e->run_delay, sizeof(e->run_delay),
+				  (void *)(bpf_get_current_task() + run_delay_offset)))
+		e->run_delay = 0;
 	if (role == ROLE_RET) {
 		/* Before the ret: report the sp after it, as a return probe would. */
 		e->sp += 8;

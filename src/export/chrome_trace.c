@@ -73,6 +73,10 @@ void chrome_trace_span(void *ctx, const struct poll_span *span)
 		json_write_string(out, in.location, ct->html_safe);
 		fputc(',', out);
 	}
+	/* dur is the wall time the timeline shows; the poll's own time is dur
+	 * minus its wait for a CPU. */
+	if (span->cpu_wait)
+		fprintf(out, "\"cpu_wait_ns\":%" PRIu64 ",", span->cpu_wait);
 	fprintf(out, "\"thread\":%u,\"slow\":%s,\"inflight\":%s}", in.thread,
 		in.slow ? "true" : "false", span->inflight ? "true" : "false");
 	if (in.slow)

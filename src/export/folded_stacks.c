@@ -125,7 +125,9 @@ void folded_stacks_span(void *ctx, const struct poll_span *span)
 {
 	struct folded_stacks *fs = ctx;
 	struct child_time *ct = child_time_of(fs, span->stack->tid);
-	uint64_t dur = span->end - span->start, children = 0;
+	/* A poll's own time, as the snapshot counts it: its waits for a CPU
+	 * left out (a parent's include its children's, the same thread's). */
+	uint64_t dur = span->end - span->start - span->cpu_wait, children = 0;
 	uint32_t d = span->depth;
 	char text[4096];
 

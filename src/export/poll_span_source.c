@@ -13,7 +13,7 @@ void span_describe(const struct session *s, const struct poll_span *span, struct
 	out->task_name = task_name(f->task, &s->sites);
 	out->task_id = f->task->id;
 	out->thread = span->stack->tid;
-	out->slow = span->end - span->start > s->model.threshold_ns;
+	out->slow = span->end - span->start - span->cpu_wait > s->model.threshold_ns;
 	if (f->node) {
 		out->name = site->name;
 		out->kind = future_kind_name(site->kind);

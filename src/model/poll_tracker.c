@@ -99,7 +99,7 @@ static void leave_task(struct poll_tracker *t, struct open_frame *f, uint64_t ts
 }
 
 static void report_span(struct poll_tracker *t, const struct thread_stack *st,
-			const struct open_frame *f, uint64_t end, bool inflight)
+			const struct open_frame *f, uint64_t end, uint64_t cpu_wait, bool inflight)
 {
 	struct poll_span span = {
 	    .stack = st,
@@ -110,6 +110,7 @@ static void report_span(struct poll_tracker *t, const struct thread_stack *st,
 	    .inflight = inflight,
 	};
 
+	span.cpu_wait = cpu_wait < span.end - span.start ? cpu_wait : span.end - span.start;
 	t->on_span(t->span_ctx, &span);
 }
 
@@ -127,19 +128,25 @@ static uint64_t task_poll_end(const struct open_frame *f, uint64_t ts)
 	return ts;
 }
 
-/* Pops the top frame; ts == 0 means its return was never seen. */
-static void pop_frame(struct poll_tracker *t, struct thread_stack *st, uint64_t ts)
+/* Pops the top frame; ret is the event of its return, NULL if that was
+ * never seen. */
+static void pop_frame(struct poll_tracker *t, struct thread_stack *st, const struct poll_event *ret)
 {
 	struct open_frame *f = &st->frames[--st->depth];
 	uint64_t threshold = t->model->threshold_ns;
+	uint64_t ts = ret ? ret->ts : 0;
 
 	if (ts && !f->no_return) {
+		/* A counter of the thread's own: only ever grows. */
+		uint64_t waited = ret->run_delay > f->run_delay ? ret->run_delay - f->run_delay : 0;
+
 		if (t->on_span)
-			report_span(t, st, f, ts, false);
+			report_span(t, st, f, ts, waited, false);
 		if (f->node)
-			poll_stats_end(&f->node->stats, f->start, ts, threshold);
+			poll_stats_end(&f->node->stats, f->start, ts, waited, threshold);
 		if (f->task_frame)
-			poll_stats_end(&f->task->stats, f->start, task_poll_end(f, ts), threshold);
+			poll_stats_end(&f->task->stats, f->start, task_poll_end(f, ts), waited,
+				       threshold);
 	} else {
 		t->counters.abandoned_frames++;
 		if (f->node)
@@ -156,7 +163,7 @@ static void drop_frames_below(struct poll_tracker *t, struct thread_stack *st, u
 {
 	while (st->depth && st->frames[st->depth - 1].sp < sp) {
 		t->counters.unwound += st->unwinding;
-		pop_frame(t, st, 0);
+		pop_frame(t, st, NULL);
 	}
 	st->unwinding = false; /* the unwind has reached what this event shows */
 }
@@ -171,7 +178,7 @@ static void drop_stale_for_entry(struct poll_tracker *t, struct thread_stack *st
 	drop_frames_below(t, st, sp);
 	if (st->depth && st->frames[st->depth - 1].sp == sp &&
 	    st->frames[st->depth - 1].site == site)
-		pop_frame(t, st, 0);
+		pop_frame(t, st, NULL);
 }
 
 static void begin_poll(const struct open_frame *f, struct poll_stats *s, uint64_t ts)
@@ -230,6 +237,7 @@ static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, ui
 	struct open_frame f = {
 	    .sp = ev->sp,
 	    .start = ev->ts,
+	    .run_delay = ev->run_delay,
 	    .site = site,
 	    .no_return = ev->ts < t->returns_ready_at,
 	};
@@ -283,7 +291,7 @@ static void handle_exit(struct poll_tracker *t, const struct poll_event *ev)
 		t->counters.unmatched_returns += !ev->arg;
 	/* One ret returns from every frame of a tail-call chain (same sp). */
 	while (st->depth && st->frames[st->depth - 1].sp == entry_sp)
-		pop_frame(t, st, ev->ts);
+		pop_frame(t, st, ev);
 	st->last_event = ev->ts;
 	release_if_empty(t, st);
 }
@@ -299,7 +307,7 @@ static void forget_open_polls(struct poll_tracker *t)
 		struct thread_stack *st = t->threads.slots[i].value;
 
 		while (st && st->depth)
-			pop_frame(t, st, 0);
+			pop_frame(t, st, NULL);
 	}
 	/* Workers: a task poll clears it. A thread that only runs block_on
 	 * has none, and its roots are roots whatever was lost. */
@@ -421,7 +429,7 @@ void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t ti
 			continue;
 		}
 		while (st->depth)
-			pop_frame(t, st, 0);
+			pop_frame(t, st, NULL);
 		/* Removal shifts a later slot into i: look at i again. */
 		free(u64_map_remove(&t->threads, st->tid));
 	}
@@ -442,6 +450,6 @@ void poll_tracker_report_open(struct poll_tracker *t, uint64_t end)
 		/* Innermost first, as returns would have come. */
 		for (d = st ? st->depth : 0; d-- > 0;)
 			if (!st->frames[d].no_return)
-				report_span(t, st, &st->frames[d], end, true);
+				report_span(t, st, &st->frames[d], end, 0, true);
 	}
 }

@@ -19,7 +19,8 @@ struct poll_event;
 
 struct open_frame {
 	uint64_t sp;
-	uint64_t start; /* entry time */
+	uint64_t start;	    /* entry time */
+	uint64_t run_delay; /* the thread's wait for a CPU so far, at entry */
 	uint32_t site;
 	struct task *task;	  /* the task this poll belongs to */
 	struct future_node *node; /* NULL for a task poll frame */
@@ -63,7 +64,8 @@ struct poll_span {
 	const struct open_frame *frame;
 	uint32_t depth;
 	uint64_t start, end;
-	bool inflight; /* still running where the data ends */
+	uint64_t cpu_wait; /* of end - start, spent waiting for a CPU (0 in flight) */
+	bool inflight;	   /* still running where the data ends */
 };
 
 typedef void (*poll_span_fn)(void *ctx, const struct poll_span *span);

@@ -141,12 +141,17 @@ uint64_t poll_stats_percentile(const struct poll_stats *s, double fraction)
 	return (2ULL << i) < s->max_poll_ns ? (2ULL << i) : s->max_poll_ns;
 }
 
-void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t threshold_ns)
+void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t cpu_wait,
+		    uint64_t threshold_ns)
 {
-	uint64_t dur = now > start ? now - start : 0;
+	uint64_t wall = now > start ? now - start : 0;
+	/* The scheduler's clock is not the probes': never more than the poll. */
+	uint64_t waited = cpu_wait < wall ? cpu_wait : wall;
+	uint64_t dur = wall - waited;
 
 	s->polls++;
 	s->busy_ns += dur;
+	s->cpu_wait_ns += waited;
 	s->hist[poll_hist_bucket(dur)]++;
 	if (dur > s->max_poll_ns)
 		s->max_poll_ns = dur;

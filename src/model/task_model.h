@@ -17,6 +17,10 @@ struct slow_poll {
 	uint64_t duration_ns;
 };
 
+/* A poll's time is its wall time minus what its thread spent runnable
+ * but waiting for a CPU meanwhile (preempted by other work): the time the
+ * future held its worker by computing or blocking, which is what makes it
+ * slow. Where the kernel does not say, the wait is 0. */
 struct poll_stats {
 	uint64_t polls;
 	uint64_t busy_ns;
@@ -26,6 +30,7 @@ struct poll_stats {
 	uint64_t last_poll_start;
 	uint64_t last_poll_end;
 	uint64_t unknown_polls; /* polls whose return was never seen (no time counted) */
+	uint64_t cpu_wait_ns;	/* the polls' waits for a CPU: not in busy_ns */
 	uint32_t hist[POLL_HIST_BUCKETS];
 	struct slow_poll recent_slow[RECENT_SLOW_POLLS]; /* ring, newest at slow_polls - 1 */
 };
@@ -98,11 +103,13 @@ void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now);
 struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site);
 
 void poll_stats_begin(struct poll_stats *s, uint64_t now);
-/* The poll that began at start ended at now. Each poll is timed from its
- * own start: the same task can have a second poll open (a frame whose
- * return was lost is still on another thread's stack), and the in-flight
- * mark is only cleared by the poll that set it. */
-void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t threshold_ns);
+/* The poll that began at start ended at now, having waited cpu_wait ns
+ * of that for a CPU. Each poll is timed from its own start: the same task
+ * can have a second poll open (a frame whose return was lost is still on
+ * another thread's stack), and the in-flight mark is only cleared by the
+ * poll that set it. */
+void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t cpu_wait,
+		    uint64_t threshold_ns);
 /* The poll that began at start ended unseen: count it, add no time. */
 void poll_stats_abandon(struct poll_stats *s, uint64_t start);
 

@@ -321,6 +321,7 @@ static int load_programs(struct probe_set *ps, const struct attach_opts *opts)
 	if (!ps->skel)
 		return -errno ? -errno : -EINVAL;
 	ps->skel->rodata->target_tgid = opts->pid;
+	ps->skel->rodata->run_delay_offset = opts->run_delay_offset;
 	err = bpf_map__set_max_entries(ps->skel->maps.events, opts->ringbuf_bytes);
 	if (err)
 		return err;

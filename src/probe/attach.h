@@ -42,6 +42,7 @@ struct attach_opts {
 	const char *binary; /* path the uprobes go on, e.g. /proc/PID/exe */
 	pid_t pid;	    /* only this process is traced */
 	size_t ringbuf_bytes;
+	uint64_t run_delay_offset; /* of task_struct's run_delay (kernel_btf.h), 0 if unknown */
 	ring_buffer_sample_fn on_event;
 	void *ctx;
 	struct exit_finder *exits; /* the binary's code: where functions return */

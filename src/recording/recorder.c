@@ -245,6 +245,34 @@ void recorder_event(struct recorder *r, const struct poll_event *ev)
 		flush_events(r);
 }
 
+void recorder_stuck_task(struct recorder *r, uint64_t ts, uint64_t since, uint32_t tid,
+			 const uint32_t *sites, size_t count)
+{
+	struct recording_stuck st = {ts, since, tid, 0};
+	struct recording_chunk_header h = {CHUNK_STUCK, sizeof(st)};
+
+	if (r->full)
+		return;
+	if (count > RECORDING_MAX_STUCK_SITES)
+		count = RECORDING_MAX_STUCK_SITES;
+	st.site_count = (uint32_t)count;
+	h.bytes += (uint32_t)(count * sizeof(*sites));
+	flush_events(r);
+	write_raw(r, &h, sizeof(h));
+	write_raw(r, &st, sizeof(st));
+	write_raw(r, sites, count * sizeof(*sites));
+}
+
+void recorder_stuck_end(struct recorder *r, uint64_t ts, uint32_t tid)
+{
+	struct recording_stuck_end e = {ts, tid, 0};
+
+	if (r->full)
+		return;
+	flush_events(r);
+	write_chunk(r, CHUNK_STUCK_END, &e, sizeof(e));
+}
+
 void recorder_tick(struct recorder *r, uint64_t ts, uint64_t events_lost, bool model_tick,
 		   const uint32_t *dead, size_t ndead)
 {

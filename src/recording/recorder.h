@@ -39,6 +39,11 @@ int recorder_open(struct recorder **out, const char *path, uint64_t max_bytes,
 		  const struct recording_meta *meta, char *err, size_t errlen);
 
 void recorder_event(struct recorder *r, const struct poll_event *ev);
+/* A poll begun before attach found on thread tid's stack, inside sites
+ * (outermost first), and its end: in line with the events so far. */
+void recorder_stuck_task(struct recorder *r, uint64_t ts, uint64_t since, uint32_t tid,
+			 const uint32_t *sites, size_t count);
+void recorder_stuck_end(struct recorder *r, uint64_t ts, uint32_t tid);
 /* A refresh point: buffered events, then the tick. model_tick says the
  * model was pruned and dead threads (dead[0..ndead)) were forgotten. */
 void recorder_tick(struct recorder *r, uint64_t ts, uint64_t events_lost, bool model_tick,

@@ -15,7 +15,10 @@
 #include <stdint.h>
 
 #define RECORDING_MAGIC	  "CATTOPRC"
-#define RECORDING_VERSION 2
+#define RECORDING_VERSION 3
+/* Version 2 events lack run_delay (POLL_EVENT_V2_SIZE): still read, their
+ * polls timed by the wall clock alone. */
+#define RECORDING_OLDEST_VERSION 2
 
 /* A chunk larger than this is corruption, not data. */
 #define RECORDING_MAX_CHUNK (64U << 20)
@@ -33,6 +36,10 @@ enum recording_chunk_type {
 	CHUNK_TICK = 4,	  /* struct recording_tick, then u32 tids of threads gone */
 	CHUNK_THREAD = 5, /* u32 tid, then its name */
 	CHUNK_END = 6,	  /* struct recording_end: a recording that finished properly */
+	/* Version 3: a poll begun before attach found on a thread's stack
+	 * (model/stuck_task.h), and its end. */
+	CHUNK_STUCK = 7,     /* struct recording_stuck, then u32 site ids */
+	CHUNK_STUCK_END = 8, /* struct recording_stuck_end */
 };
 
 struct recording_chunk_header {
@@ -84,6 +91,22 @@ enum recording_end_reason {
 	END_STOPPED = 0,       /* duration reached, or cattop was asked to stop */
 	END_SIZE_LIMIT = 1,    /* --max-size reached */
 	END_TARGET_EXITED = 2, /* the process exited */
+};
+
+/* The futures on the stack, outermost first: at most this many. */
+#define RECORDING_MAX_STUCK_SITES 48
+
+struct recording_stuck {
+	uint64_t ts;	/* when it was found */
+	uint64_t since; /* in flight since (the attach) */
+	uint32_t tid;
+	uint32_t site_count;
+};
+
+struct recording_stuck_end {
+	uint64_t ts;
+	uint32_t tid;
+	uint32_t reserved;
 };
 
 struct recording_end {

@@ -168,9 +168,9 @@ static int read_events(struct parse *ps, const uint8_t *payload, uint32_t bytes)
 
 	if (ps->sites_read != rec->info.site_count || !rec->sites.sites)
 		return corrupt(ps, "events before the site table");
-	if (bytes % sizeof(struct poll_event) || !bytes)
+	if (bytes % rec->event_size || !bytes)
 		return corrupt(ps, "events chunk of a partial event");
-	rec->events += bytes / sizeof(struct poll_event);
+	rec->events += bytes / rec->event_size;
 	return add_chunk(ps, CHUNK_EVENTS, bytes, payload);
 }
 
@@ -189,6 +189,36 @@ static int read_tick(struct parse *ps, const uint8_t *payload, uint32_t bytes)
 		ps->rec->end_ts = t.ts;
 	ps->rec->events_lost = t.events_lost;
 	return add_chunk(ps, CHUNK_TICK, bytes, payload);
+}
+
+static int read_stuck(struct parse *ps, const uint8_t *payload, uint32_t bytes)
+{
+	struct recording_stuck st;
+	uint32_t i, site;
+
+	if (ps->sites_read != ps->rec->info.site_count || !ps->rec->sites.sites)
+		return corrupt(ps, "a stuck poll before the site table");
+	if (bytes < sizeof(st))
+		return corrupt(ps, "short stuck-poll chunk");
+	memcpy(&st, payload, sizeof(st));
+	if (st.site_count > RECORDING_MAX_STUCK_SITES ||
+	    bytes != sizeof(st) + st.site_count * sizeof(uint32_t))
+		return corrupt(ps, "stuck-poll chunk of the wrong size");
+	for (i = 0; i < st.site_count; i++) {
+		memcpy(&site, payload + sizeof(st) + i * sizeof(site), sizeof(site));
+		if (site >= ps->rec->info.site_count)
+			return corrupt(ps, "stuck poll in an unknown site");
+	}
+	return add_chunk(ps, CHUNK_STUCK, bytes, payload);
+}
+
+static int read_stuck_end(struct parse *ps, const uint8_t *payload, uint32_t bytes)
+{
+	if (!ps->rec->sites.sites)
+		return corrupt(ps, "a stuck poll's end before the header");
+	if (bytes != sizeof(struct recording_stuck_end))
+		return corrupt(ps, "stuck-poll end chunk of the wrong size");
+	return add_chunk(ps, CHUNK_STUCK_END, bytes, payload);
 }
 
 static int read_thread(struct parse *ps, struct reader *r)
@@ -239,6 +269,10 @@ static int read_chunk(struct parse *ps, uint32_t type, const uint8_t *payload, u
 		return read_thread(ps, &r);
 	case CHUNK_END:
 		return read_end(ps, payload, bytes);
+	case CHUNK_STUCK:
+		return read_stuck(ps, payload, bytes);
+	case CHUNK_STUCK_END:
+		return read_stuck_end(ps, payload, bytes);
 	default:
 		return 0; /* from a newer cattop: skipped */
 	}
@@ -307,11 +341,12 @@ int recording_parse(const void *data, size_t size, struct recording *rec, char *
 		return -EINVAL;
 	}
 	memcpy(&h, data, sizeof(h));
-	if (h.version != RECORDING_VERSION) {
-		snprintf(err, errlen, "recording format version %u, this cattop reads %u",
-			 h.version, RECORDING_VERSION);
+	if (h.version < RECORDING_OLDEST_VERSION || h.version > RECORDING_VERSION) {
+		snprintf(err, errlen, "recording format version %u, this cattop reads %u to %u",
+			 h.version, RECORDING_OLDEST_VERSION, RECORDING_VERSION);
 		return -EINVAL;
 	}
+	rec->event_size = h.version == 2 ? POLL_EVENT_V2_SIZE : sizeof(struct poll_event);
 	ret = read_chunks(&ps, data, size);
 	if (!ret && (!rec->sites.sites || ps.sites_read != rec->info.site_count)) {
 		snprintf(err, errlen, "recording cut short before its site table: nothing to read");

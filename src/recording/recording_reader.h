@@ -33,7 +33,8 @@ struct recording {
 	struct recording_chunk *chunks;
 	size_t chunk_count;
 	uint64_t events;
-	uint64_t end_ts; /* last tick or end: it covers info.started_ns..end_ts */
+	uint32_t event_size; /* bytes of one event in CHUNK_EVENTS: its format version's */
+	uint64_t end_ts;     /* last tick or end: it covers info.started_ns..end_ts */
 	uint64_t events_lost;
 	enum recording_end_reason end_reason;
 	bool ended;	     /* has its end chunk */

@@ -35,15 +35,19 @@ void replay_free(struct replay *r)
 	free(r);
 }
 
-static void feed_events(const struct recording_chunk *c, const struct replay_sink *sink)
+static void feed_events(const struct recording_chunk *c, size_t event_size,
+			const struct replay_sink *sink)
 {
-	size_t i, n = c->bytes / sizeof(struct poll_event);
+	size_t i, n = c->bytes / event_size;
+	size_t copy =
+	    event_size < sizeof(struct poll_event) ? event_size : sizeof(struct poll_event);
 
 	for (i = 0; i < n; i++) {
-		struct poll_event ev;
+		/* An older format's event lacks the fields at the end: zero. */
+		struct poll_event ev = {0};
 
 		/* The payload has no alignment guarantee inside the file. */
-		memcpy(&ev, c->payload + i * sizeof(ev), sizeof(ev));
+		memcpy(&ev, c->payload + i * event_size, copy);
 		sink->event(sink->ctx, &ev);
 	}
 }
@@ -65,6 +69,28 @@ static void feed_tick(const struct recording_chunk *c, const struct replay_sink 
 	free(dead);
 }
 
+static void feed_stuck(const struct recording_chunk *c, const struct replay_sink *sink)
+{
+	uint32_t sites[RECORDING_MAX_STUCK_SITES];
+	struct recording_stuck st;
+
+	if (!sink->stuck)
+		return;
+	memcpy(&st, c->payload, sizeof(st)); /* sizes checked by the reader */
+	memcpy(sites, c->payload + sizeof(st), st.site_count * sizeof(sites[0]));
+	sink->stuck(sink->ctx, &st, sites);
+}
+
+static void feed_stuck_end(const struct recording_chunk *c, const struct replay_sink *sink)
+{
+	struct recording_stuck_end e;
+
+	if (!sink->stuck_end)
+		return;
+	memcpy(&e, c->payload, sizeof(e));
+	sink->stuck_end(sink->ctx, &e);
+}
+
 void replay_advance(struct replay *r, uint64_t t, const struct replay_sink *sink)
 {
 	const struct recording *rec = &r->rec;
@@ -75,7 +101,11 @@ void replay_advance(struct replay *r, uint64_t t, const struct replay_sink *sink
 		const struct recording_chunk *c = &rec->chunks[r->next_chunk++];
 
 		if (c->type == CHUNK_EVENTS)
-			feed_events(c, sink);
+			feed_events(c, rec->event_size, sink);
+		else if (c->type == CHUNK_STUCK)
+			feed_stuck(c, sink);
+		else if (c->type == CHUNK_STUCK_END)
+			feed_stuck_end(c, sink);
 		else
 			feed_tick(c, sink);
 	}

@@ -17,6 +17,9 @@ struct replay_sink {
 	void (*event)(void *ctx, const struct poll_event *ev);
 	void (*tick)(void *ctx, const struct recording_tick *tick, const uint32_t *dead);
 	void *ctx;
+	/* Optional: a poll begun before attach found on a stack, and its end. */
+	void (*stuck)(void *ctx, const struct recording_stuck *st, const uint32_t *sites);
+	void (*stuck_end)(void *ctx, const struct recording_stuck_end *end);
 };
 
 struct replay {

@@ -16,6 +16,7 @@
 #include "probe/coroutine_layout.h"
 #include "probe/dwarf_index.h"
 #include "probe/exit_sites.h"
+#include "probe/kernel_btf.h"
 #include "probe/probe_cost.h"
 #include "probe/rust_demangle.h"
 #include "probe/site_cache.h"
@@ -178,6 +179,7 @@ static struct attach_opts attach_opts_of(struct session *s)
 	    .binary = s->target.binary,
 	    .pid = s->target.pid,
 	    .ringbuf_bytes = s->cfg->ringbuf_bytes,
+	    .run_delay_offset = s->run_delay_offset,
 	    .on_event = on_event,
 	    .ctx = s,
 	    .exits = s->exits,
@@ -210,6 +212,11 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 		return ret;
 	}
 	ao.exits = s->exits;
+	/* Without it polls are timed by the wall clock alone, preemption
+	 * included, as on a kernel without scheduler statistics. */
+	if (kernel_run_delay_offset("/sys/kernel/btf/vmlinux", &s->run_delay_offset))
+		s->run_delay_offset = 0;
+	ao.run_delay_offset = s->run_delay_offset;
 	ret = probes_attach(&s->probes, &s->sites, &ao, err, errlen);
 	for (i = 0; !ret && i < s->sites.count; i++)
 		s->sites.sites[i].ret_probed = s->sites.sites[i].role != SITE_TASK_END &&
@@ -336,22 +343,55 @@ int session_drain(struct session *s)
 	return n;
 }
 
-/* Threads found dead by one reaping pass, so a recording can repeat it. */
+/* Threads found dead at one tick: reaped once the events they sent before
+ * dying are in, and listed in the recording so a replay reaps them at the
+ * same point of the event stream. */
 struct reaped {
 	struct target *target;
 	uint32_t tids[MAX_DEAD_PER_TICK];
 	size_t count;
 };
 
-static int thread_exists_noting_dead(uint32_t tid, void *ctx)
+/* Notes the dead but reaps nothing yet (says every thread exists). */
+static int note_dead_thread(uint32_t tid, void *ctx)
 {
 	struct reaped *r = ctx;
+	size_t i;
 
 	if (target_thread_exists(tid, r->target))
 		return 1;
+	for (i = 0; i < r->count; i++)
+		if (r->tids[i] == tid)
+			return 1;
 	if (r->count < MAX_DEAD_PER_TICK)
 		r->tids[r->count++] = tid;
-	return 0;
+	return 1;
+}
+
+static int thread_not_noted_dead(uint32_t tid, void *ctx)
+{
+	const struct reaped *r = ctx;
+	size_t i;
+
+	for (i = 0; i < r->count; i++)
+		if (r->tids[i] == tid)
+			return 0;
+	return 1;
+}
+
+/* A thread's last events can still be in the ring when it is found gone
+ * (sent since the last drain): reaping it first would count its last
+ * returns as unmatched, and an entry would bring it back. So: who is
+ * dead, then the ring drained, then those reaped; a thread dead before
+ * the drain has sent everything it ever will. */
+static void reap_dead_threads(struct session *s, struct reaped *dead, uint64_t now)
+{
+	dead->target = &s->target;
+	poll_tracker_reap_threads(&s->tracker, note_dead_thread, dead, now);
+	if (!dead->count)
+		return;
+	probes_drain(&s->probes);
+	poll_tracker_reap_threads(&s->tracker, thread_not_noted_dead, dead, now);
 }
 
 static void record_worker_names(struct session *s)
@@ -400,17 +440,14 @@ void session_tick(struct session *s)
 	if (s->code_bias_known && !s->target.execed)
 		stack_watch_tick(&s->stacks, s, now);
 	task_model_prune(&s->model, now);
-	if (!s->recorder) {
-		poll_tracker_reap_threads(&s->tracker, target_thread_exists, &s->target, now);
-		return;
-	}
 	dead = calloc(1, sizeof(*dead));
 	if (!dead)
 		return;
-	dead->target = &s->target;
-	poll_tracker_reap_threads(&s->tracker, thread_exists_noting_dead, dead, now);
-	record_worker_names(s);
-	recorder_tick(s->recorder, now, s->events_lost, true, dead->tids, dead->count);
+	reap_dead_threads(s, dead, now);
+	if (s->recorder) {
+		record_worker_names(s);
+		recorder_tick(s->recorder, now, s->events_lost, true, dead->tids, dead->count);
+	}
 	free(dead);
 }
 
@@ -502,114 +539,6 @@ void session_stop(struct session *s)
 	target_close(&s->target);
 	replay_free(s->replay);
 	s->replay = NULL;
-}
-
-/* Replay: the recording's events and ticks go where the probes' would. */
-static void replay_event(void *ctx, const struct poll_event *ev)
-{
-	struct session *s = ctx;
-
-	poll_tracker_handle(&s->tracker, ev);
-}
-
-struct dead_list {
-	const uint32_t *tids;
-	size_t count;
-};
-
-/* In a replay a thread lives until the recording says it was found dead. */
-static int thread_not_listed(uint32_t tid, void *ctx)
-{
-	const struct dead_list *dead = ctx;
-	size_t i;
-
-	for (i = 0; i < dead->count; i++)
-		if (dead->tids[i] == tid)
-			return 0;
-	return 1;
-}
-
-static void replay_tick(void *ctx, const struct recording_tick *t, const uint32_t *dead)
-{
-	struct session *s = ctx;
-	struct dead_list list = {dead, t->dead_threads};
-
-	s->events_lost = t->events_lost;
-	if (!(t->flags & TICK_MODEL))
-		return;
-	task_model_prune(&s->model, t->ts);
-	if (t->dead_threads && dead)
-		poll_tracker_reap_threads(&s->tracker, thread_not_listed, &list, t->ts);
-}
-
-static void replay_reset_model(struct session *s)
-{
-	poll_tracker_free(&s->tracker);
-	task_model_free(&s->model);
-	task_model_init(&s->model, s->model.threshold_ns, s->cfg->retain_done_ns,
-			s->cfg->max_done_tasks);
-	poll_tracker_init(&s->tracker, &s->sites, &s->model);
-	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
-	s->tracker.launch_exec_due = s->replay->rec.info.flags & RECORDING_LAUNCH_EXEC;
-	s->events_lost = 0;
-	replay_rewind(s->replay);
-}
-
-void session_seek(struct session *s, uint64_t t)
-{
-	struct replay_sink sink = {replay_event, replay_tick, s};
-	const struct recording *rec;
-
-	if (!s->replay)
-		return;
-	rec = &s->replay->rec;
-	if (t < s->replay->now)
-		replay_reset_model(s);
-	replay_advance(s->replay, t, &sink);
-	s->target.exited = replay_at_end(s->replay) && rec->end_reason == END_TARGET_EXITED;
-}
-
-uint64_t session_replay_end(const struct session *s)
-{
-	return s->replay ? replay_end(s->replay) : 0;
-}
-
-static void fill_from_recording(struct session *s, struct recording *rec)
-{
-	s->target.pid = (pid_t)rec->info.pid;
-	s->target.release_fd = -1;
-	s->target.binary_fd = -1;
-	snprintf(s->target.exe, sizeof(s->target.exe), "%s", rec->exe);
-	snprintf(s->target.comm, sizeof(s->target.comm), "%s", rec->comm);
-	/* The model reads sites from the session: they move there. */
-	s->sites = rec->sites;
-	memset(&rec->sites, 0, sizeof(rec->sites));
-	s->probes.attached_sites = rec->info.attached_sites;
-	s->probes.rejected_sites = rec->info.rejected_sites;
-	s->probes.attach_ns = rec->info.attach_ns;
-	s->probes.returns_ready_at = rec->info.returns_ready_at;
-	s->started_ns = rec->info.started_ns;
-}
-
-int session_open_replay(struct session *s, struct config *cfg, const char *path,
-			uint64_t threshold_ns, char *err, size_t errlen)
-{
-	int ret;
-
-	memset(s, 0, sizeof(*s));
-	s->cfg = cfg;
-	s->target.release_fd = -1;
-	s->target.binary_fd = -1;
-	ret = replay_open(&s->replay, path, err, errlen);
-	if (ret)
-		return ret;
-	fill_from_recording(s, &s->replay->rec);
-	task_model_init(&s->model, threshold_ns ? threshold_ns : s->replay->rec.info.threshold_ns,
-			cfg->retain_done_ns, cfg->max_done_tasks);
-	poll_tracker_init(&s->tracker, &s->sites, &s->model);
-	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
-	s->tracker.launch_exec_due = s->replay->rec.info.flags & RECORDING_LAUNCH_EXEC;
-	return 0;
 }
 
 int session_record_start(struct session *s, const char *path, uint64_t max_bytes, char *err,

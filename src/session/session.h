@@ -61,6 +61,7 @@ struct session {
 	struct exit_finder *exits;	/* the binary's code: where functions return */
 	struct focus focus;		/* deferred futures probed now (focus.h) */
 	const char *focus_glob;
+	uint64_t run_delay_offset; /* task_struct's run_delay (kernel_btf.h), 0 if unknown */
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno

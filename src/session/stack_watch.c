@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/stuck_task.h"
 #include "probe/stack_scan.h"
+#include "recording/recorder.h"
 #include "session/session.h"
 
 /* Samples per second and CPU: enough to see a poll stuck for a second. */
@@ -157,49 +159,29 @@ static bool poll_on_stack(const struct stack_watch *w, const struct session *s,
 }
 
 static void add_stuck_task(struct stack_watch *w, struct session *s, uint32_t tid,
-			   struct poll_stack *ps, const uint32_t *sites, size_t nsites)
+			   struct poll_stack *ps, const uint32_t *sites, size_t nsites,
+			   uint64_t now)
 {
-	struct task *t = task_model_task(&s->model, stack_task_key(tid), false, s->started_ns);
-	struct future_node *parent = NULL;
-	size_t i;
+	struct task *t = stuck_task_begin(&s->model, tid, s->started_ns, sites, nsites);
 
 	if (!t || u64_map_put(&w->stuck, tid, t)) {
 		free(ps);
 		return;
 	}
-	t->from_stack = true;
-	t->running_tid = tid;
-	ps->poll_began = s->started_ns;		    /* as far as anyone can tell */
-	poll_stats_begin(&t->stats, s->started_ns); /* at least since the attach */
-	for (i = 0; i < nsites; i++) {
-		parent = task_model_child(t, parent, sites[i]);
-		if (!parent)
-			break;
-		poll_stats_begin(&parent->stats, s->started_ns);
-	}
+	if (s->recorder)
+		recorder_stuck_task(s->recorder, now, s->started_ns, tid, sites, nsites);
+	ps->poll_began = s->started_ns; /* as far as anyone can tell */
 	keep_stack(&t->slow_stack, ps);
-}
-
-static void end_node_polls(struct future_node *n)
-{
-	for (; n; n = n->next_sibling) {
-		if (n->stats.inflight_since)
-			poll_stats_abandon(&n->stats, n->stats.inflight_since);
-		end_node_polls(n->children);
-	}
 }
 
 /* The thread hit a probe: its old poll is over (its return went unseen). */
 static void end_stuck_task(struct stack_watch *w, struct session *s, uint32_t tid, uint64_t now)
 {
-	struct task *t = u64_map_remove(&w->stuck, tid);
-
-	if (!t)
+	if (!u64_map_remove(&w->stuck, tid))
 		return;
-	poll_stats_abandon(&t->stats, t->stats.inflight_since);
-	end_node_polls(t->roots);
-	t->running_tid = 0;
-	task_model_task_ended(&s->model, stack_task_key(tid), now);
+	stuck_task_end(&s->model, tid, now);
+	if (s->recorder)
+		recorder_stuck_end(s->recorder, now, tid);
 }
 
 static bool polled_since_attach(const struct session *s, uint32_t tid)
@@ -258,7 +240,7 @@ static void look_at_thread(struct stack_watch *w, struct session *s, uint32_t ti
 		free(ps);
 		return;
 	}
-	add_stuck_task(w, s, tid, ps, sites, n);
+	add_stuck_task(w, s, tid, ps, sites, n, now);
 }
 
 static void watch_threads(struct stack_watch *w, struct session *s, uint64_t now)

@@ -32,11 +32,4 @@ void stack_watch_drain(struct stack_watch *w, struct session *s, uint64_t now);
 void stack_watch_tick(struct stack_watch *w, struct session *s, uint64_t now);
 void stack_watch_stop(struct stack_watch *w);
 
-/* Task key of a thread's poll found on its stack (never a runtime pointer:
- * those have the top bits clear; block_on keys have the top bit set). */
-static inline uint64_t stack_task_key(uint32_t tid)
-{
-	return (1ULL << 62) | tid;
-}
-
 #endif

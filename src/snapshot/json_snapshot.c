@@ -34,6 +34,7 @@ static void add_stats(json_t *obj, const struct poll_stats *st, uint64_t now)
 	json_object_set_new(obj, "slow_polls", json_integer(st->slow_polls));
 	json_object_set_new(obj, "inflight_ns", json_integer(poll_stats_inflight(st, now)));
 	json_object_set_new(obj, "unknown_polls", json_integer(st->unknown_polls));
+	json_object_set_new(obj, "cpu_wait_ns", json_integer(st->cpu_wait_ns));
 }
 
 static json_t *nullable_string(const char *s)

@@ -13,6 +13,7 @@
 #include "export/folded_stacks.h"
 #include "export/poll_span_source.h"
 #include "model/poll_tracker.h"
+#include "model/stuck_task.h"
 #include "model/task_model.h"
 #include "recording/recording_reader.h"
 #include "recording/replay.h"
@@ -41,6 +42,20 @@ static void on_tick(void *ctx, const struct recording_tick *t, const uint32_t *d
 		task_model_prune(&m->model, t->ts);
 }
 
+static void on_stuck(void *ctx, const struct recording_stuck *st, const uint32_t *sites)
+{
+	struct fuzz_model *m = ctx;
+
+	stuck_task_begin(&m->model, st->tid, st->since, sites, st->site_count);
+}
+
+static void on_stuck_end(void *ctx, const struct recording_stuck_end *end)
+{
+	struct fuzz_model *m = ctx;
+
+	stuck_task_end(&m->model, end->tid, end->ts);
+}
+
 static void count_span(void *ctx, const struct poll_span *span)
 {
 	uint64_t *n = ctx;
@@ -54,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct replay r = {0};
 	struct fuzz_model m;
-	struct replay_sink sink = {on_event, on_tick, &m};
+	struct replay_sink sink = {on_event, on_tick, &m, on_stuck, on_stuck_end};
 	char err[256];
 	uint64_t spans = 0;
 

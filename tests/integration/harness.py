@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,6 +40,18 @@ def binary(runtime, profile="debug"):
     return os.path.join(WORKLOADS, "target", profile, "wl-" + runtime)
 
 
+def wait_for(cond, timeout, interval=0.1):
+    """cond()'s value once it is true, or its last value after timeout
+    seconds. The tests run on busy machines: they wait for what they need,
+    they do not sleep a fixed time and hope."""
+    end = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value or time.monotonic() >= end:
+            return value
+        time.sleep(interval)
+
+
 class Workload:
     """A workload process, started and waited for until it prints 'ready'."""
 
@@ -50,14 +63,23 @@ class Workload:
             raise CheckFailed("workload did not start: %r" % line)
         self.pid = self.proc.pid
         self.started = time.monotonic()
+        self.wedge_dir = None
+        self.wedged_at = None
 
     def alive(self):
         return self.proc.poll() is None
+
+    def wedge(self):
+        """Starts the wedge of a wedging_workload (within ~10 ms)."""
+        open(os.path.join(self.wedge_dir, "wedge"), "w").close()
+        self.wedged_at = time.monotonic()
 
     def stop(self):
         if self.alive():
             self.proc.kill()
         self.proc.wait()
+        if self.wedge_dir:
+            shutil.rmtree(self.wedge_dir, ignore_errors=True)
 
     def __enter__(self):
         return self
@@ -75,6 +97,86 @@ def snapshot(pid, seconds=3, extra=()):
                     *extra])
     check(r.returncode == 0, "cattop exited %d: %s" % (r.returncode, r.stderr.strip()))
     return parse_snapshot(r.stdout)
+
+
+def run_delay_ns(pid):
+    """How long thread pid has been runnable but waiting for a CPU (the
+    scheduler's run_delay, as cattop itself uses it for poll times)."""
+    with open("/proc/%d/schedstat" % pid) as f:
+        return int(f.read().split()[1])
+
+
+def _wait_timed(p, t0, waited, timeout):
+    """(exit code or None, stdout, stderr, wall s, own s) of p, from t0 on,
+    its main thread having waited `waited` ns for a CPU at t0."""
+    out, err = [], []
+    readers = [threading.Thread(target=lambda f=f, acc=acc: acc.append(f.read()), daemon=True)
+               for f, acc in ((p.stdout, out), (p.stderr, err)) if f]
+    for r in readers:
+        r.start()
+    # WNOWAIT: the zombie is kept until read, its schedstat with it
+    while not os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+        if time.monotonic() - t0 > timeout:
+            p.kill()
+            break
+        time.sleep(0.005)
+    took = time.monotonic() - t0
+    own = took - (run_delay_ns(p.pid) - waited) / S
+    rc = p.wait()
+    for r in readers:
+        r.join()
+    return (rc if took <= timeout else None), "".join(out), "".join(err), took, own
+
+
+def stop_and_time(p, sig, timeout=15):
+    """Sends sig to the process p and waits until it has exited; returns
+    (exit code, stdout, stderr, wall seconds, own seconds). The own time
+    leaves out its main thread's waits for a CPU: on a busy machine those
+    are most of the wall time, and they are not what a bound on how fast
+    cattop quits is about. The code is None if it did not exit in time."""
+    waited = run_delay_ns(p.pid)
+    t0 = time.monotonic()
+    p.send_signal(sig)
+    return _wait_timed(p, t0, waited, timeout)
+
+
+def run_timed(args, timeout=60):
+    """run_cattop, as stop_and_time times it: from start to exit."""
+    t0 = time.monotonic()
+    p = subprocess.Popen([CATTOP, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    return _wait_timed(p, t0, 0, timeout)
+
+
+def attached(pid, timeout=60):
+    """Waits until a cattop's probes are in on pid (its entry and return
+    links): how long that takes depends on the machine's load."""
+    return wait_for(lambda: len(uprobe_multi_links(pid)) >= 2, timeout)
+
+
+def snapshot_wedged(w, normal_s, wedged_s, extra=()):
+    """A snapshot of a wedging_workload: normal_s seconds of normal running
+    once cattop is attached, then wedged_s seconds of its wedge; cattop is
+    stopped then (SIGINT: final snapshot). Returns the snapshot and a lower
+    bound of the wedge's age when it was taken. Both spans are measured
+    from what the test saw happen, so they hold however late a busy
+    machine lets each step come."""
+    p = subprocess.Popen([CATTOP, "-p", str(w.pid), "-b", "-d", "600", "--snapshot", "-",
+                          *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        check(attached(w.pid), "cattop did not attach")
+        time.sleep(normal_s)
+        w.wedge()
+        time.sleep(wedged_s)
+        stopped = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check(p.returncode == 0, "cattop exited %d: %s" % (p.returncode, err.strip()))
+    return parse_snapshot(out), stopped - w.wedged_at
 
 
 def parse_snapshot(stdout):
@@ -137,8 +239,20 @@ class Tmux:
         time.sleep(wait)
 
     def screen(self):
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
-                              capture_output=True, text=True, check=True).stdout
+        r = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
+                           capture_output=True, text=True)
+        if r.returncode:  # the session is gone: cattop and the shell after it ended
+            return "(no tmux session: %s)" % r.stderr.strip()
+        return r.stdout
+
+    def wait_screen(self, cond, timeout=20):
+        """The screen once cond(screen) holds, or the last one after timeout."""
+        scr = self.screen()
+        end = time.monotonic() + timeout
+        while not cond(scr) and time.monotonic() < end:
+            time.sleep(0.2)
+            scr = self.screen()
+        return scr
 
     def resize(self, width, height):
         subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(width),
@@ -164,11 +278,23 @@ def table_rows(screen):
     return rows
 
 
-WEDGE_AFTER_S = 3.5
+# For tests the wedge is not about: the workloads' default one (1.5 s in)
+# would begin while a slow attach is still going on, and tokio's other
+# worker can stall behind it.
+NO_WEDGE = ("--wedge-after-ms", "600000")
 
 
-def wedging_workload(runtime, profile="debug"):
-    """Runs normally for WEDGE_AFTER_S, then one task spins for 10 s without
-    yielding (which also starves tasks queued behind it on that worker)."""
-    return Workload(runtime, profile, ["--seconds", "20", "--wedge-after-ms",
-                                       str(int(WEDGE_AFTER_S * 1000)), "--wedge-ms", "10000"])
+def wedging_workload(runtime, profile="debug", wedge_ms=10000):
+    """Runs normally until the test calls w.wedge() (once cattop is
+    attached), then one task spins for wedge_ms without yielding (which
+    also starves tasks queued behind it on that worker)."""
+    d = tempfile.mkdtemp(prefix="cattop-wedge-")
+    try:
+        w = Workload(runtime, profile, ["--seconds", "120", "--wedge-after-ms", "0",
+                                        "--wedge-ms", str(wedge_ms),
+                                        "--wedge-file", os.path.join(d, "wedge")])
+    except BaseException:
+        shutil.rmtree(d, ignore_errors=True)
+        raise
+    w.wedge_dir = d
+    return w

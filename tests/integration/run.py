@@ -4,7 +4,9 @@ attach cattop to them by PID (or launch them through cattop), and assert on
 what it reports. The tests live in test_*.py next to this file."""
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 
@@ -32,6 +34,31 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          *test_truth.TESTS]
 
 
+def send_sanitizer_reports_to(directory):
+    """Every cattop the tests start (batch, tmux, recorders) writes its
+    ASan, UBSan or LeakSanitizer report to a file of its own in directory,
+    whatever happens to its stderr; UBSan stops at the first one. Options
+    the caller set come after ours, so they win."""
+    prefix = os.path.join(directory, "report")
+    for var, ours in (("ASAN_OPTIONS", "detect_leaks=1:log_path=" + prefix),
+                      ("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1:log_path=" + prefix)):
+        mine = os.environ.get(var)
+        os.environ[var] = ours + (":" + mine if mine else "")
+
+
+def take_sanitizer_reports(directory):
+    """The reports written since the last call, printed and removed."""
+    reports = []
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        with open(path, errors="replace") as f:
+            text = f.read()
+        os.unlink(path)
+        reports.append(name)
+        sys.stderr.write("---- sanitizer report %s\n%s\n" % (name, text))
+    return reports
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cattop", required=True)
@@ -40,6 +67,9 @@ def main():
     harness.CATTOP = os.path.abspath(a.cattop)
     checks = harness.checks
     failed_tests = []
+    reports_dir = tempfile.mkdtemp(prefix="cattop-sanitizer-")
+    os.chmod(reports_dir, 0o1777)  # tests run cattop as other users too
+    send_sanitizer_reports_to(reports_dir)
     for t in TESTS:
         if a.k and a.k not in t.__name__:
             continue
@@ -53,8 +83,20 @@ def main():
                 traceback.print_exc()
             status = "FAIL: %s" % e
             failed_tests.append(t.__name__)
+        reports = take_sanitizer_reports(reports_dir)
+        if reports:  # a sanitizer report fails the test, whatever it checked
+            checks["failed"] += 1
+            status = "FAIL: sanitizer report from %s (above)" % ", ".join(reports)
+            failed_tests.append(t.__name__)
         print("integration: %-28s %5.1fs  %s" % (t.__name__, time.monotonic() - t0, status),
               flush=True)
+    time.sleep(0.5)  # a cattop that outlived its test may still be writing
+    late = take_sanitizer_reports(reports_dir)
+    if late:
+        checks["failed"] += 1
+        print("integration: FAIL: sanitizer report from %s (above), after the tests"
+              % ", ".join(late))
+    shutil.rmtree(reports_dir, ignore_errors=True)
     print("integration: %d passed, %d failed" % (checks["passed"], checks["failed"]))
     return 1 if checks["failed"] else 0
 

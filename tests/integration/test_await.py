@@ -66,7 +66,7 @@ def check_spinner(runtime, snap):
 
 def test_await_points():
     for runtime in ("tokio", "async-std", "smol"):
-        with Workload(runtime, args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w:
+        with Workload(runtime, args=["--seconds", "120", "--wedge-after-ms", "600000"]) as w:
             snap = snapshot(w.pid, 2)
             check_parked(runtime, snap)
             check_spinner(runtime, snap)
@@ -78,11 +78,11 @@ def test_await_points_release():
     its line (the nested fns are inlined into it, unprobed). With line tables
     only (debug = 1) there is no state layout: no stack rather than a guess."""
     with Workload("tokio", "release-debuginfo",
-                  args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w:
+                  args=["--seconds", "120", "--wedge-after-ms", "600000"]) as w:
         snap = snapshot(w.pid, 2)
         check_parked("tokio", snap, depth=1)
         check_spinner("tokio", snap)
-    with Workload("tokio", "release", args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w:
+    with Workload("tokio", "release", args=["--seconds", "120", "--wedge-after-ms", "600000"]) as w:
         snap = snapshot(w.pid, 2)
         stacks = [t["name"] for t in snap["tasks"] if t.get("await_stack")]
         check(not stacks, "await stacks without the DWARF to back them: %s" % stacks)
@@ -108,21 +108,31 @@ def check_inlined_reported(snap):
 
 
 def test_tui_await_points():
-    with Workload("tokio", args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w, \
+    with Workload("tokio", args=["--seconds", "120", "--wedge-after-ms", "600000"]) as w, \
             tempfile.TemporaryDirectory() as d:
         ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), d, 150, 30)
         try:
-            time.sleep(1.5)
+            ui.wait_screen(lambda t: "parked_task" in t, 60)
             ui.keys("/", wait=0.2)
-            ui.keys("parked_task", "Enter", wait=0.6)
-            ui.keys("Enter", wait=1.2)
-            scr = ui.screen()
+            ui.keys("parked_task", "Enter")
+            ui.wait_screen(lambda t: [n for _, n in harness.table_rows(t)]
+                           == ["wl_tokio::parked_task"])
+            ui.keys("Enter")
             want = expected_parked_stack("tokio")
-            for frame in want:
-                line = next((l for l in scr.splitlines() if frame["name"] in l
+
+            def tree_row(scr, frame):
+                return next((l for l in scr.splitlines() if frame["name"] in l
                              and "async fn" in l), "")
-                check(line.rstrip().endswith("await :" + frame["awaiting"].split(":")[1]),
-                      "tree row of %s: %r" % (frame["name"], line))
+
+            def awaiting(scr, frame):
+                return tree_row(scr, frame).rstrip().endswith(
+                    "await :" + frame["awaiting"].split(":")[1])
+
+            # the tree fills in at the parked task's next poll (every 300 ms)
+            scr = ui.wait_screen(lambda t: all(awaiting(t, f) for f in want))
+            for frame in want:
+                check(awaiting(scr, frame), "tree row of %s: %r"
+                      % (frame["name"], tree_row(scr, frame)))
             ui.save("tui-await.txt")
         finally:
             ui.close()
@@ -139,7 +149,7 @@ def test_split_debug_file():
         subprocess.run(["objcopy", "--only-keep-debug", harness.binary("tokio"), dbg], check=True)
         subprocess.run(["objcopy", "--strip-debug", "--add-gnu-debuglink=" + dbg,
                         harness.binary("tokio"), exe], check=True)
-        with Workload("tokio", exe=exe, args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w:
+        with Workload("tokio", exe=exe, args=["--seconds", "120", "--wedge-after-ms", "600000"]) as w:
             snap = snapshot(w.pid, 2)
             check(snap["probes"].get("debug_file") == dbg, "debug file %s"
                   % snap["probes"].get("debug_file"))
@@ -157,7 +167,7 @@ def test_split_debug_file():
         subprocess.run(["objcopy", "--add-gnu-debuglink=" + other, stripped + ".tmp", stripped],
                        check=True)
         with Workload("tokio", exe=stripped,
-                      args=["--seconds", "20", "--wedge-after-ms", "60000"]) as w:
+                      args=["--seconds", "120", "--wedge-after-ms", "600000"]) as w:
             snap = snapshot(w.pid, 2, ["--debug-file", other])
             check(snap["probes"]["task_poll"] > 0 and snap["probes"]["futures"] > 0,
                   "stripped binary with a debug file: %s" % snap["probes"])

@@ -20,7 +20,7 @@ def probes(pid, env, extra=()):
 
 def test_site_cache():
     with tempfile.TemporaryDirectory() as d, \
-            Workload("tokio", args=["--seconds", "30", "--wedge-after-ms", "60000"]) as w:
+            Workload("tokio", args=["--seconds", "120", "--wedge-after-ms", "600000"]) as w:
         env = dict(os.environ, XDG_CACHE_HOME=d)
         first, _ = probes(w.pid, env)
         second, _ = probes(w.pid, env)

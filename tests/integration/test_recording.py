@@ -6,7 +6,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
+import subprocess
 import tempfile
 import time
 
@@ -17,13 +19,31 @@ from test_core import check_future_tree
 CRATE = "wl_tokio"
 
 
-def record(pid, path, seconds, extra=()):
+def record(pid, path, seconds, extra=(), wedge=None):
+    """cattop record for `seconds`: its live snapshot and stderr. wedge =
+    (workload, normal_s, wedged_s): instead, normal_s of that
+    wedging_workload's normal running once cattop is attached, then
+    wedged_s of its wedge, then Ctrl-C."""
     live = path + ".live.json"
-    r = run_cattop(["record", "-p", str(pid), "-o", path, "-d", str(seconds), "-t", "1ms",
-                    "--snapshot", live, *extra], timeout=seconds + 30)
-    check(r.returncode == 0, "record exited %d: %s" % (r.returncode, r.stderr.strip()))
+    duration = [] if wedge else ["-d", str(seconds)]
+    p = subprocess.Popen([harness.CATTOP, "record", "-p", str(pid), "-o", path, *duration,
+                          "-t", "1ms", "--snapshot", live, *extra],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if wedge:
+            check(harness.attached(pid), "cattop record did not attach")
+            time.sleep(wedge[1])
+            wedge[0].wedge()
+            time.sleep(wedge[2])
+            p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=seconds + 60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check(p.returncode == 0, "record exited %d: %s" % (p.returncode, err.strip()))
     with open(live) as f:
-        return json.load(f), r.stderr
+        return json.load(f), err
 
 
 def replay_snapshot(path, extra=()):
@@ -100,15 +120,16 @@ def check_nesting(spans):
 
 
 def future_totals(snap, name, with_inflight=False):
-    """polls and busy (and in-flight time) of the future called name,
-    summed over all tasks."""
+    """Timed polls (those whose return was seen: a poll entered while the
+    return probes went in is not) and busy (and in-flight time) of the
+    future called name, summed over all tasks."""
     polls = busy = inflight = 0
 
     def walk(nodes):
         nonlocal polls, busy, inflight
         for n in nodes:
             if n["name"] == name:
-                polls += n["polls"]
+                polls += n["polls"] - n["unknown_polls"]
                 busy += n["busy_ns"]
                 inflight += n["inflight_ns"]
             walk(n["children"])
@@ -122,18 +143,25 @@ def check_chrome(trace, snap):
     check(len(spans) > 1000, "only %d spans" % len(spans))
     check(trace["otherData"]["events_lost"] == 0, "events lost")
     check_nesting(spans)
-    # each future's polls and busy time add up to the snapshot's, to the ns
+    # each future's polls and busy time add up to the snapshot's, to the ns:
+    # a span is the poll's wall time, its waits for a CPU (preempted) are
+    # in cpu_wait_ns and not the poll's time
     for name in (CRATE + "::SpinFuture", CRATE + "::blocker_task::{async_block#0}",
                  CRATE + "::nested_inner"):
         done = [e for e in spans if e["name"] == name and not e["args"]["inflight"]]
         polls, busy = future_totals(snap, name)
+        own = sum(ns(e["dur"]) - e["args"].get("cpu_wait_ns", 0) for e in done)
         check(len(done) == polls, "%s: %d spans, snapshot %d polls" % (name, len(done), polls))
-        check(sum(ns(e["dur"]) for e in done) == busy,
-              "%s: spans add up to %d ns, snapshot %d" % (
-                  name, sum(ns(e["dur"]) for e in done), busy))
+        check(all(0 < e["args"].get("cpu_wait_ns", 1) <= ns(e["dur"]) for e in done),
+              "%s: a span waited for a CPU longer than it lasted" % name)
+        check(own == busy, "%s: spans add up to %d ns of poll time, snapshot %d" % (
+            name, own, busy))
     spin = [e for e in spans if e["name"] == CRATE + "::SpinFuture"]
-    check(all(e["args"]["slow"] and e["cat"] == "user_future" and ns(e["dur"]) >= 3 * MS
-              for e in spin), "SpinFuture spans not all slow user_future >= 3 ms")
+    # 3 ms of CPU each: >= 3 ms of poll time, so of wall time too
+    check(all(e["args"]["slow"] and e["cat"] == "user_future"
+              and ns(e["dur"]) - e["args"].get("cpu_wait_ns", 0) >= 3 * MS
+              for e in spin if not e["args"]["inflight"]),
+          "SpinFuture spans not all slow user_future >= 3 ms")
     check(spin[0]["args"]["location"].startswith("wl-tokio/src/main.rs:"), "no location")
     # the spin is inside its task's async fn, inside the task's poll
     s = spin[len(spin) // 2]
@@ -183,10 +211,9 @@ def check_html(page, trace):
 def test_record_replay_export():
     """Five seconds of the tokio workload, its wedge beginning mid-way."""
     with wedging_workload("tokio") as w, tempfile.TemporaryDirectory() as d:
-        time.sleep(0.3)
         rec = os.path.join(d, "wl.rec")
-        live, err = record(w.pid, rec, 5)
-        check(re.search(r"recorded 5\.\d\ds, \d+ events .* 0 lost, to " + re.escape(rec), err),
+        live, err = record(w.pid, rec, 5, wedge=(w, 3.0, 2.0))
+        check(re.search(r"recorded \d+\.\d\ds, \d+ events .* 0 lost, to " + re.escape(rec), err),
               "record summary: %r" % err)
         check(stat.S_IMODE(os.stat(rec).st_mode) == 0o600, "recording not mode 0600")
         check(w.alive(), "the target died")
@@ -292,14 +319,22 @@ def test_tui_record_and_replay():
     with wedging_workload("tokio") as w, tempfile.TemporaryDirectory() as d:
         ui = Tmux("%s -p %d -t 1ms -d 0.5" % (harness.CATTOP, w.pid), d, 120, 30)
         try:
-            time.sleep(1.5)
-            ui.keys("R", wait=2.5)
-            check(" REC" in ui.screen().splitlines()[0], "no REC flag: %s" % ui.screen())
-            ui.keys("R", wait=0.8)
-            scr = ui.screen()
-            m = re.search(r"recording saved to (cattop-%d-\S+\.rec)" % w.pid, scr)
+            ui.wait_screen(lambda t: "wl_tokio::spinner_task" in t, 60)
+            ui.keys("R", wait=0)
+            scr = ui.wait_screen(lambda t: " REC" in t.splitlines()[0])
+            check(" REC" in scr.splitlines()[0], "no REC flag: %s" % scr)
+            # flushed at every refresh: recording until some polls are in
+            recorded = harness.wait_for(lambda: [f for f in os.listdir(d) if f.endswith(".rec")
+                                                 and os.path.getsize(os.path.join(d, f))
+                                                 > 50000], 20)
+            check(recorded, "the R key's recording does not grow: %s" % os.listdir(d))
+            ui.keys("R", wait=0)
+            pattern = r"recording saved to (cattop-%d-\S+\.rec)" % w.pid
+            scr = ui.wait_screen(lambda t: re.search(pattern, t))
+            m = re.search(pattern, scr)
             check(m is not None, "no saved message: %s" % scr)
-            ui.keys("q", wait=0.8)
+            ui.keys("q", wait=0)
+            ui.wait_screen(lambda t: "EXIT=" in t)
         finally:
             ui.close()
         rec = os.path.join(d, m.group(1))
@@ -307,26 +342,37 @@ def test_tui_record_and_replay():
         snap, _ = replay_snapshot(rec)
         one_task(snap, CRATE + "::spinner_task")
 
+        def head(scr):
+            return scr.splitlines()[0] if scr else ""
+
+        def position(scr):
+            m = re.search(r"at (\S+) of", head(scr))
+            return m and m.group(1)
+
         ui = Tmux("%s replay %s -d 0.5" % (harness.CATTOP, rec), d, 120, 30)
         try:
-            time.sleep(1.0)
-            head = ui.screen().splitlines()[0]
-            check("REPLAY" in head and re.search(r"at \S+ of \S+", head), "header %r" % head)
-            ui.keys(" ", wait=0.6)
-            at = re.search(r"at (\S+) of", ui.screen()).group(1)
-            ui.keys(".", wait=0.6)
-            head = ui.screen().splitlines()[0]
-            check("PAUSED" in head, "space did not pause: %r" % head)
-            at2 = re.search(r"at (\S+) of", head).group(1)
-            check(at2 != at, "'.' did not step: %s -> %s" % (at, at2))
-            ui.keys("[", wait=0.6)
-            check(re.search(r"at 0ns of|at 0s of|at 0 of", ui.screen()) is not None,
-                  "'[' did not go back to the start: %r" % ui.screen().splitlines()[0])
-            ui.keys("]", "]", wait=0.8)
-            check("end of the recording" in ui.screen(), "']' did not reach the end")
+            scr = ui.wait_screen(lambda t: "REPLAY" in head(t) and position(t), 30)
+            check("REPLAY" in head(scr) and position(scr), "header %r" % head(scr))
+            ui.keys(" ", wait=0)
+            scr = ui.wait_screen(lambda t: "PAUSED" in head(t))
+            check("PAUSED" in head(scr), "space did not pause: %r" % head(scr))
+            at = position(scr)
+            ui.keys(".", wait=0)
+            scr = ui.wait_screen(lambda t: position(t) != at)
+            check("PAUSED" in head(scr) and position(scr) != at,
+                  "'.' did not step: %s -> %r" % (at, head(scr)))
+            ui.keys("[", wait=0)
+            at_start = r"at 0ns of|at 0s of|at 0 of"
+            scr = ui.wait_screen(lambda t: re.search(at_start, head(t)))
+            check(re.search(at_start, head(scr)) is not None,
+                  "'[' did not go back to the start: %r" % head(scr))
+            ui.keys("]", "]", wait=0)
+            scr = ui.wait_screen(lambda t: "end of the recording" in t)
+            check("end of the recording" in scr, "']' did not reach the end")
             ui.save("tui-replay.txt")
-            ui.keys("q", wait=0.8)
-            check("EXIT=0" in ui.screen(), "replay view did not exit 0")
+            ui.keys("q", wait=0)
+            scr = ui.wait_screen(lambda t: "EXIT=" in t)
+            check("EXIT=0" in scr, "replay view did not exit 0")
         finally:
             ui.close()
 

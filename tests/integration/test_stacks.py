@@ -1,9 +1,13 @@
 """Stack samples: cattop attached to a process that is already stuck finds
 the poll that began before it (no probe ever saw its entry), and a slow poll
 comes with the stack of what its thread was doing."""
+import os
+import tempfile
 import time
 
-from harness import CRATE, Workload, check, child, snapshot
+from harness import (CRATE, Workload, check, child, snapshot, snapshot_wedged,
+                     wedging_workload)
+from test_recording import check_replay_matches, record, replay_snapshot
 
 MS = 1_000_000
 
@@ -15,8 +19,9 @@ def frames_of(node):
 def test_stuck_before_attach():
     """The wedge starts 0.3 s in; cattop attaches 1.2 s later, for 2 s."""
     for profile in ("debug", "release"):
-        with Workload("tokio", profile, ["--seconds", "20", "--wedge-after-ms", "300",
-                                         "--wedge-ms", "15000"]) as w:
+        # stuck for the whole test, however long a busy machine makes it
+        with Workload("tokio", profile, ["--seconds", "120", "--wedge-after-ms", "300",
+                                         "--wedge-ms", "120000"]) as w:
             time.sleep(1.5)
             snap = snapshot(w.pid, 2)
             # tokio 1.24 can leave the other worker spinning too (its timer
@@ -40,15 +45,30 @@ def test_stuck_before_attach():
                 root = child(t, CRATE["tokio"] + "::wedged_task")
                 loop = child(root, CRATE["tokio"] + "::wedged_loop")
                 check(loop["inflight_ns"] >= 1900 * MS, "wedged_loop not in flight")
+                check_stuck_replayed(w)
             check(w.alive(), "the target died")
+
+
+def check_stuck_replayed(w):
+    """A recording holds the polls found on stacks: its replay has the same
+    tasks, with the same ids, as the live session."""
+    with tempfile.TemporaryDirectory() as d:
+        rec = os.path.join(d, "stuck.rec")
+        live, _ = record(w.pid, rec, 2)
+        check(any(t.get("found_on_stack") for t in live["tasks"]),
+              "the recording session found no stuck poll")
+        replayed, _ = replay_snapshot(rec)
+        check_replay_matches(live, replayed)
+        stuck = [t for t in replayed["tasks"] if t.get("found_on_stack")]
+        check(len(stuck) >= 1 and stuck[0]["name"] == CRATE["tokio"] + "::wedged_task",
+              "replay of the stuck poll: %s" % [(t["name"], t["state"]) for t in stuck])
 
 
 def test_slow_poll_stack():
     """A wedge that starts after attach: its poll's stack names the loop,
     with the line it spins on."""
-    with Workload("tokio", args=["--seconds", "20", "--wedge-after-ms", "1000",
-                                 "--wedge-ms", "15000"]) as w:
-        snap = snapshot(w.pid, 3)
+    with wedging_workload("tokio", wedge_ms=15000) as w:
+        snap, _ = snapshot_wedged(w, 0.5, 2.5)
         wedged = snap["tasks"][0]
         check(wedged["name"] == CRATE["tokio"] + "::wedged_task" and
               not wedged.get("found_on_stack"), "first task %s" % wedged["name"])

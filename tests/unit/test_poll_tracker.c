@@ -14,12 +14,23 @@ int check_passed, check_failed;
 
 enum { S_TASK, S_END, S_A, S_B, S_C, S_COUNT };
 
+/* Every site has a path, as the scanner makes them; a task poll entry
+ * named like its path is one whose task type DWARF did not give. */
 static struct site sites[S_COUNT] = {
-    [S_TASK] = {.role = SITE_TASK_POLL, .name = "raw::poll", .path = "raw::poll"},
-    [S_END] = {.role = SITE_TASK_END, .name = "raw::dealloc"},
-    [S_A] = {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::a"},
-    [S_B] = {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::b"},
-    [S_C] = {.role = SITE_FUTURE, .kind = FUTURE_USER_FUTURE, .name = "app::C"},
+    [S_TASK] = {.role = SITE_TASK_POLL, .path = "raw::poll", .name = "raw::poll"},
+    [S_END] = {.role = SITE_TASK_END, .path = "raw::dealloc", .name = "raw::dealloc"},
+    [S_A] = {.role = SITE_FUTURE,
+	     .kind = FUTURE_ASYNC_FN,
+	     .path = "app::a::{{closure}}",
+	     .name = "app::a"},
+    [S_B] = {.role = SITE_FUTURE,
+	     .kind = FUTURE_ASYNC_FN,
+	     .path = "app::b::{{closure}}",
+	     .name = "app::b"},
+    [S_C] = {.role = SITE_FUTURE,
+	     .kind = FUTURE_USER_FUTURE,
+	     .path = "<app::C as core::future::future::Future>::poll",
+	     .name = "app::C"},
 };
 static struct site_table table = {.sites = sites, .count = S_COUNT};
 
@@ -408,6 +419,51 @@ static void test_task_repolled_before_return(void)
 	teardown(&f);
 }
 
+static void handle(struct fixture *f, uint32_t type, uint32_t site, uint64_t sp, uint64_t arg,
+		   uint64_t ts, uint64_t run_delay)
+{
+	struct poll_event e = {.ts = ts,
+			       .sp = sp,
+			       .arg = arg,
+			       .tid = 7,
+			       .site = site | (type << EVENT_TYPE_SHIFT),
+			       .run_delay = run_delay};
+
+	poll_tracker_handle(&f->tracker, &e);
+}
+
+/* Polls preempted by other work on the machine: the time their thread
+ * waited for a CPU is not theirs. A fast poll preempted for 4 ms is not
+ * slow; a poll blocking its thread 300us is, however long it also waited;
+ * a parent's wait includes its child's. */
+static void test_preempted_polls(void)
+{
+	struct fixture f;
+	struct task *t;
+	struct future_node *a;
+
+	setup(&f);
+	/* the thread had already waited 1 s for a CPU in its life */
+	handle(&f, EV_ENTER, S_TASK, 1000, 0xabc0, 1000000, 1000000000);
+	handle(&f, EV_ENTER, S_A, 900, 0x100, 1010000, 1000000000);
+	/* a: 4.05 ms of wall time, 4 ms of it preempted */
+	handle(&f, EV_EXIT, S_A, 908, 0, 5060000, 1004000000);
+	/* the task poll: 300 us more of blocking, then returns */
+	handle(&f, EV_EXIT, S_TASK, 1008, 0, 5370000, 1004000000);
+	t = f.model.first;
+	a = t ? t->roots : NULL;
+	CHECK(a && a->stats.busy_ns == 50000 && a->stats.cpu_wait_ns == 4000000);
+	CHECK(a && a->stats.max_poll_ns == 50000 && a->stats.slow_polls == 0);
+	CHECK(t && t->stats.busy_ns == 370000 && t->stats.cpu_wait_ns == 4000000);
+	CHECK(t && t->stats.max_poll_ns == 370000 && t->stats.slow_polls == 1);
+	/* without the kernel's count (0 at both ends) a poll is its wall time */
+	handle(&f, EV_ENTER, S_TASK, 1000, 0xabc0, 6000000, 0);
+	handle(&f, EV_EXIT, S_TASK, 1008, 0, 6500000, 0);
+	CHECK(t && t->stats.busy_ns == 870000 && t->stats.max_poll_ns == 500000);
+	CHECK(t && t->stats.slow_polls == 2 && t->stats.cpu_wait_ns == 4000000);
+	teardown(&f);
+}
+
 int main(void)
 {
 	test_nesting_and_stats();
@@ -423,6 +479,7 @@ int main(void)
 	test_gap_in_events();
 	test_panic_caught_above();
 	test_task_repolled_before_return();
+	test_preempted_polls();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed != 0;
 }

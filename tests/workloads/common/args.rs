@@ -7,6 +7,8 @@
 //   --wedge-ms W         how long the wedged task spins without yielding (default 6000)
 //   --idle-tasks N       also keep N tasks alive, each waking once a second (default 0;
 //                        wl-tokio only: the scale test for cattop's own CPU)
+//   --wedge-file PATH    the wedge also waits until PATH exists (checked every 10 ms):
+//                        tests create it once cattop is attached, however long that took
 //
 // Both `--flag VALUE` and `--flag=VALUE` are accepted.
 
@@ -18,6 +20,7 @@ pub struct Args {
     pub wedge_ms: u64,
     #[allow(dead_code)]
     pub idle_tasks: u64,
+    pub wedge_file: Option<String>,
 }
 
 impl Args {
@@ -33,7 +36,10 @@ impl Args {
 }
 
 fn usage(prog: &str) -> String {
-    format!("usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W] [--idle-tasks N]")
+    format!(
+        "usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W] [--idle-tasks N] \
+         [--wedge-file PATH]"
+    )
 }
 
 fn fail(prog: &str, msg: String) -> ! {
@@ -50,6 +56,7 @@ pub fn parse() -> Args {
         wedge_after_ms: 1500,
         wedge_ms: 6000,
         idle_tasks: 0,
+        wedge_file: None,
     };
     while let Some(arg) = argv.next() {
         if arg == "-h" || arg == "--help" {
@@ -60,6 +67,13 @@ pub fn parse() -> Args {
             Some((n, v)) => (n.to_string(), Some(v.to_string())),
             None => (arg.clone(), None),
         };
+        if name == "--wedge-file" {
+            match inline_value.or_else(|| argv.next()) {
+                Some(v) => args.wedge_file = Some(v),
+                None => fail(&prog, format!("{name} needs a value")),
+            }
+            continue;
+        }
         let slot = match name.as_str() {
             "--seconds" => &mut args.seconds,
             "--wedge-after-ms" => &mut args.wedge_after_ms,

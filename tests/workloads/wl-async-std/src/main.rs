@@ -12,8 +12,9 @@
 //!   ticker_task  -> nested_outer -> nested_middle -> nested_inner (sleep 1 ms); then sleep 10 ms
 //!   parked_task  -> parked_outer -> parked_inner (sleep 300 ms), forever
 //!   blocker_task -> inline async block doing std::thread::sleep(2 ms); then sleep 20 ms
-//!   spinner_task -> SpinFuture (one poll, busy-waits 3 ms); then sleep 20 ms
-//!   wedged_task  -> sleep --wedge-after-ms, then wedged_loop spins --wedge-ms without yielding; ends
+//!   spinner_task -> SpinFuture (one poll, busy-waits 3 ms of CPU time); then sleep 20 ms
+//!   wedged_task  -> sleep --wedge-after-ms (and wait for --wedge-file), then wedged_loop spins
+//!                   --wedge-ms without yielding; ends
 //!   spawner_task -> every 50 ms spawns a detached short_lived(i) task (sleep 5 ms, return)
 //!   fast_task    -> sleep 1 ms + trivial computation, forever
 //!
@@ -27,6 +28,8 @@ use std::time::{Duration, Instant};
 
 #[path = "../../common/args.rs"]
 mod args;
+#[path = "../../common/thread_cpu.rs"]
+mod thread_cpu;
 
 use async_std::task::sleep;
 
@@ -72,7 +75,8 @@ async fn blocker_task() {
 
 // --------------------------------------------------------------- spinner ---
 
-/// Hand-written future: a single poll that busy-waits for `dur`, then Ready.
+/// Hand-written future: a single poll that busy-waits for `dur` of the
+/// thread's CPU time (not wall time: see thread_cpu.rs), then Ready.
 pub struct SpinFuture {
     dur: Duration,
 }
@@ -89,8 +93,8 @@ impl Future for SpinFuture {
 
     #[inline(never)]
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
-        let start = Instant::now();
-        while Instant::now().duration_since(start) < self.dur {
+        let start = thread_cpu::thread_cpu_time();
+        while thread_cpu::thread_cpu_time() - start < self.dur {
             std::hint::spin_loop();
         }
         Poll::Ready(())
@@ -108,8 +112,15 @@ async fn spinner_task() {
 // ---------------------------------------------------------------- wedged ---
 
 #[inline(never)]
-async fn wedged_task(after: Duration, dur: Duration) {
+async fn wedged_task(after: Duration, dur: Duration, start_file: Option<String>) {
     sleep(after).await;
+    // With --wedge-file the wedge also waits for the test to create that
+    // file, once cattop is attached (however long that took under load).
+    if let Some(path) = start_file {
+        while !std::path::Path::new(&path).exists() {
+            sleep(Duration::from_millis(10)).await;
+        }
+    }
     wedged_loop(dur).await;
 }
 
@@ -186,7 +197,7 @@ async fn async_main(args: args::Args) {
     spawn(parked_task());
     spawn(blocker_task());
     spawn(spinner_task());
-    spawn(wedged_task(args.wedge_after(), args.wedge()));
+    spawn(wedged_task(args.wedge_after(), args.wedge(), args.wedge_file.clone()));
     spawn(spawner_task());
     spawn(fast_task());
 

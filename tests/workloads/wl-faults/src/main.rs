@@ -26,14 +26,16 @@
 //!            thread_churn_task: every 10 ms a std thread that runs its own
 //!            current-thread runtime: block_on(thread_job) -> spawned thread_subtask.
 //!            n = std threads finished.
-//!   fork     parent_task ticks (parent only). After --fork-after-ms a plain std thread
+//!   fork     parent_task ticks (parent only). After --fork-after-ms (and once --start-file
+//!            exists, if given) a plain std thread
 //!            forks: the child runs a current-thread runtime with ticker_task (the same,
 //!            probed, code) and child_task (a name only the child runs) for
 //!            --child-seconds, then exits 0. sleep_task runs /bin/sleep 0.01 every
 //!            100 ms (fork+exec from inside a poll); fork_in_poll forks in a poll and the
 //!            child _exits at once. n = /bin/sleep runs that succeeded.
-//!   exec     after --exec-after-ms async_main execs /bin/sleep <rest of --seconds>, or
-//!            with --exec-self this binary again in mode tick.
+//!   exec     after --exec-after-ms (and once --start-file exists, if given) async_main
+//!            execs /bin/sleep <rest of --seconds>, or with --exec-self this binary again
+//!            in mode tick.
 //!   flood    --flood-tasks tasks (default 2): flood_task -> flood_step (yield_now) in a
 //!            tight loop: a few hundred thousand polls a second. n = flood_step calls.
 //!   tasks    task_spawner spawns --rate tiny_task -> tiny_inner tasks a second (default
@@ -79,6 +81,7 @@ struct Args {
     depth: u64,
     exec_after_ms: u64,
     exec_self: bool,
+    start_file: Option<String>,
     fork_after_ms: u64,
     child_seconds: u64,
     rate: u64,
@@ -89,8 +92,8 @@ struct Args {
 
 fn usage() -> &'static str {
     "usage: wl-faults --mode tick|panic|deep|threads|fork|exec|flood|tasks [--seconds N] \
-     [--depth N] [--exec-after-ms M] [--exec-self] [--fork-after-ms M] [--child-seconds N] \
-     [--rate N] [--flood-tasks N] [--panic-every-ms M] [--panic-threads N]"
+     [--depth N] [--exec-after-ms M] [--exec-self] [--start-file PATH] [--fork-after-ms M] \
+     [--child-seconds N] [--rate N] [--flood-tasks N] [--panic-every-ms M] [--panic-threads N]"
 }
 
 fn fail(msg: String) -> ! {
@@ -105,6 +108,7 @@ fn parse_args() -> Args {
         depth: 100,
         exec_after_ms: 2000,
         exec_self: false,
+        start_file: None,
         fork_after_ms: 1000,
         child_seconds: 4,
         rate: 10000,
@@ -144,6 +148,10 @@ fn parse_args() -> Args {
                 _ => fail(format!("unknown mode '{value}'")),
             };
             mode_set = true;
+            continue;
+        }
+        if name == "--start-file" {
+            a.start_file = Some(value);
             continue;
         }
         let slot = match name.as_str() {
@@ -429,8 +437,13 @@ fn wait_status(pid: libc::pid_t) -> i32 {
     }
 }
 
-fn forker(after: Duration, child_seconds: u64) {
+fn forker(after: Duration, child_seconds: u64, start_file: Option<String>) {
     std::thread::sleep(after);
+    if let Some(path) = start_file {
+        while !std::path::Path::new(&path).exists() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         run_child(child_seconds);
@@ -569,7 +582,8 @@ async fn async_main(args: Args) {
             tokio::spawn(parent_task());
             tokio::spawn(sleep_task());
             let (after, secs) = (Duration::from_millis(args.fork_after_ms), args.child_seconds);
-            std::thread::spawn(move || forker(after, secs));
+            let start_file = args.start_file.clone();
+            std::thread::spawn(move || forker(after, secs, start_file));
         }
         Mode::Flood => {
             for _ in 0..args.flood_tasks {
@@ -586,6 +600,13 @@ async fn async_main(args: Args) {
 
     if args.mode == Mode::Exec {
         sleep(Duration::from_millis(args.exec_after_ms)).await;
+        // With --start-file, also wait for the test to create that file:
+        // it does once cattop has seen enough (however long that took).
+        if let Some(path) = &args.start_file {
+            while !std::path::Path::new(path).exists() {
+                sleep(Duration::from_millis(10)).await;
+            }
+        }
         let rest = args.seconds.saturating_sub(args.exec_after_ms / 1000).max(1).to_string();
         say("exec");
         let err = if args.exec_self {
