@@ -37,7 +37,6 @@ struct dwarf_index {
  * without generic arguments: where an async fn body's fn item is declared. */
 struct fn_item {
 	uint64_t hash;
-	const char *file;
 	int line;
 };
 
@@ -149,29 +148,19 @@ static size_t name_len_without_generics(const char *name)
 	return lt ? (size_t)(lt - name) : strlen(name);
 }
 
-/* Hash of "ns::name" (name without generics) as fn items are keyed. */
-static uint64_t qualified_hash(const char *ns, size_t ns_len, const char *name, size_t len)
-{
-	char buf[sizeof(((struct walk *)0)->ns) + 256];
-	int n = snprintf(buf, sizeof(buf), "%.*s%s%.*s", (int)ns_len, ns, ns_len ? "::" : "",
-			 (int)len, name);
-
-	return str_pool_hash(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
 /* Every named function, with or without code (an inlined fn item keeps its
- * abstract DIE): an async fn body looks its fn item up here. */
+ * abstract DIE): an async fn body looks its fn item up here. Only the line:
+ * the body lies inside its fn, in the same file. */
 static int note_fn_item(struct walk *w, Dwarf_Die *die, const char *name)
 {
 	struct fn_item item = {0};
-	const char *file;
+	uint64_t h;
 
 	if (!name || name[0] == '{' || dwarf_decl_line(die, &item.line) != 0 || item.line <= 0)
 		return 0;
-	file = dwarf_decl_file(die);
-	if (file && !(item.file = str_pool_intern(&w->idx->pool, relative_file(w, file))))
-		return -ENOMEM;
-	item.hash = qualified_hash(w->ns, w->ns_len, name, name_len_without_generics(name));
+	/* FNV-1a of "ns::name" without generics, fed in three pieces */
+	h = str_pool_hash_more(str_pool_hash(w->ns, w->ns_len), "::", w->ns_len ? 2 : 0);
+	item.hash = str_pool_hash_more(h, name, name_len_without_generics(name));
 	if (w->item_count == w->item_cap) {
 		size_t cap = w->item_cap ? w->item_cap * 2 : 1024;
 		struct fn_item *items = realloc(w->items, cap * sizeof(*items));
@@ -432,8 +421,6 @@ static void lines_from_fn_items(struct walk *w)
 		if (!item)
 			continue;
 		fn->line = item->line;
-		if (item->file)
-			fn->file = item->file;
 	}
 }
 

@@ -42,7 +42,7 @@ struct dwarf_fn_info {
 	 * else as DWARF has it; NULL if unknown (owned by the index) */
 	const char *file;
 	/* Decl line, 0 if unknown. An async fn's body ({async_fn#N}) is
-	 * declared where its body's `{` is; it gets the line (and file) of its
+	 * declared where its body's `{` is; it gets the line of its
 	 * fn item, where `async fn` is written, when DWARF has that fn. */
 	int line;
 	/* Offset of the DIE in .debug_info, so a later pass can go back to it

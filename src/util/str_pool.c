@@ -15,13 +15,16 @@ struct strblock {
 	char data[];
 };
 
+uint64_t str_pool_hash_more(uint64_t h, const char *s, size_t n)
+{
+	for (; n; s++, n--)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL; /* FNV-1a */
+	return h;
+}
+
 uint64_t str_pool_hash(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (; n; s++, n--)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	return str_pool_hash_more(1469598103934665603ULL, s, n);
 }
 
 static uint64_t str_hash(const char *s)

@@ -21,7 +21,8 @@ struct str_pool {
 /* The pool's copy of s (stored on first use), or NULL when out of memory. */
 const char *str_pool_intern(struct str_pool *p, const char *s);
 void str_pool_free(struct str_pool *p);
-/* FNV-1a of n bytes. */
+/* FNV-1a of n bytes; _more goes on from the hash of what came before. */
 uint64_t str_pool_hash(const char *s, size_t n);
+uint64_t str_pool_hash_more(uint64_t h, const char *s, size_t n);
 
 #endif
