@@ -405,6 +405,8 @@ static void lines_from_fn_items(struct walk *w)
 {
 	size_t i;
 
+	if (!w->item_count)
+		return; /* no fn items (w->items may be NULL: qsort wants an array) */
 	qsort(w->items, w->item_count, sizeof(*w->items), item_cmp);
 	for (i = 0; i < w->idx->count; i++) {
 		struct dwarf_fn_info *fn = &w->idx->fns[i];
