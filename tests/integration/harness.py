@@ -154,6 +154,42 @@ def attached(pid, timeout=60):
     return wait_for(lambda: len(uprobe_multi_links(pid)) >= 2, timeout)
 
 
+def snapshot_when_polled(pid, task, polls, extra=(), timeout=60):
+    """A snapshot taken once cattop's own tables show `task` polled at
+    least `polls` times (batch mode, a table every 0.5 s, stopped by
+    SIGINT): a busy machine slows the workload down, so a fixed length
+    would see a varying number of polls."""
+    p = subprocess.Popen([CATTOP, "-p", str(pid), "-b", "-d", "0.5", "-r", "0", "--snapshot",
+                          "-", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    lines, seen = [], threading.Event()
+    row = re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s$" % re.escape(task))
+
+    def read():
+        for line in p.stdout:
+            lines.append(line)
+            m = row.match(line.rstrip("\n"))
+            if m and int(m.group(1)) >= polls:
+                seen.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        seen.wait(timeout)
+        p.send_signal(signal.SIGINT)
+        err = p.stderr.read()
+        p.wait(timeout=60)
+        reader.join(60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check(p.returncode == 0, "cattop exited %d: %s" % (p.returncode, err.strip()))
+    check(seen.is_set(), "cattop's tables never showed %s with %d polls in %d s"
+          % (task, polls, timeout))
+    return parse_snapshot("".join(lines))
+
+
 def snapshot_wedged(w, normal_s, wedged_s, extra=()):
     """A snapshot of a wedging_workload: normal_s seconds of normal running
     once cattop is attached, then wedged_s seconds of its wedge; cattop is

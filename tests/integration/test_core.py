@@ -230,7 +230,7 @@ def test_bad_input():
     with tempfile.TemporaryDirectory() as d:
         stripped = os.path.join(d, "wl-tokio-stripped")
         subprocess.run(["strip", "-o", stripped, binary("tokio")], check=True)
-        with Workload("tokio", exe=stripped, args=["--seconds", "10"]) as w:
+        with Workload("tokio", exe=stripped, args=["--seconds", "120", *NO_WEDGE]) as w:
             fails(["-p", str(w.pid)], r"stripped .*strip = false")
         cfg = os.path.join(d, "bad.ini")
         with open(cfg, "w") as f:
@@ -239,7 +239,7 @@ def test_bad_input():
         with open(cfg, "w") as f:
             f.write("[colors]\nslow = purple\n")
         fails(["-c", cfg, "-p", "1"], re.escape(cfg) + r":2: bad value 'purple' for 'slow'")
-        with Workload("tokio", args=["--seconds", "10"]) as w:
+        with Workload("tokio", args=["--seconds", "120", *NO_WEDGE]) as w:
             os.chmod(d, 0o755)
             fails(["-p", str(w.pid)], r"CAP_BPF and CAP_PERFMON|not permitted",
                   preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))

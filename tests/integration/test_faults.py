@@ -470,8 +470,7 @@ def test_deep():
     busier than its parent. Past its own stack limit (512, with --depth 600)
     it counts too_deep."""
     with Faults("deep", "--seconds", 120, "--depth", 100) as w:
-        time.sleep(0.3)
-        snap = harness.snapshot(w.pid, 3)
+        snap = harness.snapshot_when_polled(w.pid, CRATE + "::ticker_task", 250)
         check_sane(snap, "deep")
         chain = deep_chain(snap)
         check(len(chain) == 101 and all(n["name"] == CRATE + "::deep_level" for n in chain),
@@ -957,7 +956,7 @@ def test_deleted_binary():
         with Workload("tokio", exe=exe, args=["--seconds", "120", *harness.NO_WEDGE]) as w:
             os.unlink(exe)
             check(os.readlink("/proc/%d/exe" % w.pid).endswith(" (deleted)"), "not deleted")
-            snap = harness.snapshot(w.pid, 2)
+            snap = harness.snapshot_when_polled(w.pid, "wl_tokio::ticker_task", 30)
             check(snap["exe"] == exe + " (deleted)", "exe %r" % snap["exe"])
             check_ticker_tree(snap, "deleted binary")
             check(w.alive(), "target died")
@@ -988,7 +987,7 @@ def test_other_namespaces():
                 check(not os.path.exists(exe), "%s: the binary is visible from here" % flags)
                 check(os.readlink("/proc/%d/ns/mnt" % pid) != os.readlink("/proc/self/ns/mnt"),
                       "same mount namespace")
-                snap = harness.snapshot(pid, 2)
+                snap = harness.snapshot_when_polled(pid, "wl_tokio::ticker_task", 30)
                 check(snap["exe"] == exe and snap["pid"] == pid, "%s: exe %r pid %d" % (
                     flags, snap["exe"], snap["pid"]))
                 check_ticker_tree(snap, "namespace %s" % flags)
@@ -1110,8 +1109,8 @@ def test_ptrace_file_caps():
                  ("setuid-root (real uid nobody)", ids(NOBODY, 0, 0), False),
                  ("nobody's with gid 0", ids(NOBODY, NOBODY, 0), False))
         for what, preexec, allowed in cases:
-            proc = subprocess.Popen([exe, "--seconds", "10"], stdout=subprocess.PIPE, text=True,
-                                    preexec_fn=preexec)
+            proc = subprocess.Popen([exe, "--seconds", "120", *harness.NO_WEDGE],
+                                    stdout=subprocess.PIPE, text=True, preexec_fn=preexec)
             try:
                 check(proc.stdout.readline().startswith("ready"), "%s: no start" % what)
                 kernel = subprocess.run([python, "-c", KERNEL_SAYS, str(proc.pid)],
@@ -1180,7 +1179,7 @@ def test_valgrind():
         vg = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
               "--error-exitcode=99", "--suppressions=" + supp, "--trace-children=no", cattop]
         rec = os.path.join(d, "x.rec")
-        with Workload("tokio", "release", args=["--seconds", "90"]) as w:
+        with Workload("tokio", "release", args=["--seconds", "600"]) as w:
             # an empty site cache: the symbol and DWARF scan runs under valgrind too
             r = subprocess.run([*vg, "-p", str(w.pid), "-b", "-n", "2", "-d", "1", "-r", "5",
                                 "--snapshot", os.path.join(d, "v.json")],
