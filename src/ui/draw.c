@@ -24,6 +24,14 @@ static int bytes_for_columns(const char *text, int width, int *cols)
 	return i;
 }
 
+int draw_columns(const char *text)
+{
+	int cols;
+
+	bytes_for_columns(text, 1 << 20, &cols);
+	return cols;
+}
+
 int draw_text(int y, int x, int width, int attr, const char *text, int pad)
 {
 	char shown[4096]; /* enough for any screen line, escaped */

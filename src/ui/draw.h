@@ -10,6 +10,9 @@ struct tui;
 
 /* Prints text at (y, x), cut to width columns (UTF-8 aware), padded with
  * spaces when pad is set. Returns the column after it. */
+/* Columns text takes (UTF-8 aware, as draw_text counts them). */
+int draw_columns(const char *text);
+
 int draw_text(int y, int x, int width, int attr, const char *text, int pad);
 
 /* A right-aligned duration cell; slow (over threshold) ones get the slow
