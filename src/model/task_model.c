@@ -141,6 +141,19 @@ uint64_t poll_stats_percentile(const struct poll_stats *s, double fraction)
 	return (2ULL << i) < s->max_poll_ns ? (2ULL << i) : s->max_poll_ns;
 }
 
+/* Keeps the RECENT_SLOW_POLLS longest polls, longest first: one compare
+ * per poll unless it is among them. */
+static void keep_longest(struct poll_stats *s, uint64_t now, uint64_t dur)
+{
+	int i = RECENT_SLOW_POLLS - 1;
+
+	if (dur <= s->longest[i].duration_ns)
+		return;
+	for (; i > 0 && s->longest[i - 1].duration_ns < dur; i--)
+		s->longest[i] = s->longest[i - 1];
+	s->longest[i] = (struct slow_poll){now, dur};
+}
+
 void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t threshold_ns)
 {
 	uint64_t dur = now > start ? now - start : 0;
@@ -150,6 +163,7 @@ void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t
 	s->hist[poll_hist_bucket(dur)]++;
 	if (dur > s->max_poll_ns)
 		s->max_poll_ns = dur;
+	keep_longest(s, now, dur);
 	if (dur > threshold_ns) {
 		s->recent_slow[s->slow_polls % RECENT_SLOW_POLLS] = (struct slow_poll){now, dur};
 		s->slow_polls++;
@@ -157,6 +171,69 @@ void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t
 	if (s->inflight_since == start)
 		s->inflight_since = 0;
 	s->last_poll_end = now;
+}
+
+/* Polls of bucket b over threshold: all, none, or for the bucket the
+ * threshold falls in, its share of the bucket's span (approximate). */
+static uint64_t bucket_over(uint32_t count, unsigned int b, uint64_t threshold, bool *approx)
+{
+	uint64_t lo = 1ULL << b, hi = 2ULL << b;
+
+	if (b == POLL_HIST_BUCKETS - 1)
+		hi = UINT64_MAX; /* the last bucket holds everything longer too */
+	if (lo > threshold)
+		return count;
+	if (hi - 1 <= threshold || !count)
+		return 0;
+	*approx = true;
+	return (uint64_t)((double)count * (double)(hi - 1 - threshold) / (double)(hi - lo) + 0.5);
+}
+
+void poll_stats_rethreshold(struct poll_stats *s, uint64_t threshold_ns)
+{
+	struct slow_poll kept[RECENT_SLOW_POLLS];
+	uint64_t slow = 0, n, i, k = 0;
+	bool approx = false;
+	unsigned int b;
+
+	n = s->slow_polls < RECENT_SLOW_POLLS ? s->slow_polls : RECENT_SLOW_POLLS;
+	for (i = n; i > 0; i--) { /* oldest first */
+		const struct slow_poll *p =
+		    &s->recent_slow[(s->slow_polls - i) % RECENT_SLOW_POLLS];
+
+		if (p->duration_ns > threshold_ns)
+			kept[k++] = *p;
+	}
+	if (s->max_poll_ns > threshold_ns)
+		for (b = 0; b < POLL_HIST_BUCKETS; b++)
+			slow += bucket_over(s->hist[b], b, threshold_ns, &approx);
+	/* The polls known to be over it are a floor: the recent and longest kept. */
+	for (i = 0, n = k; i < RECENT_SLOW_POLLS; i++)
+		n = s->longest[i].duration_ns > threshold_ns && i + 1 > n ? i + 1 : n;
+	slow = slow < n ? n : slow;
+	s->slow_polls = slow;
+	s->slow_approx = approx;
+	for (i = 0; i < k; i++)
+		s->recent_slow[(slow - k + i) % RECENT_SLOW_POLLS] = kept[i];
+}
+
+static void rethreshold_nodes(struct future_node *n, uint64_t threshold_ns)
+{
+	for (; n; n = n->next_sibling) {
+		poll_stats_rethreshold(&n->stats, threshold_ns);
+		rethreshold_nodes(n->children, threshold_ns);
+	}
+}
+
+void task_model_set_threshold(struct task_model *m, uint64_t threshold_ns)
+{
+	struct task *t;
+
+	m->threshold_ns = threshold_ns;
+	for (t = m->first; t; t = t->next) {
+		poll_stats_rethreshold(&t->stats, threshold_ns);
+		rethreshold_nodes(t->roots, threshold_ns);
+	}
 }
 
 void poll_stats_abandon(struct poll_stats *s, uint64_t start)

@@ -26,8 +26,10 @@ struct poll_stats {
 	uint64_t last_poll_start;
 	uint64_t last_poll_end;
 	uint64_t unknown_polls; /* polls whose return was never seen (no time counted) */
+	bool slow_approx;	/* slow_polls was recounted from hist for a new threshold */
 	uint32_t hist[POLL_HIST_BUCKETS];
 	struct slow_poll recent_slow[RECENT_SLOW_POLLS]; /* ring, newest at slow_polls - 1 */
+	struct slow_poll longest[RECENT_SLOW_POLLS];	 /* the longest polls, longest first */
 };
 
 /* What a thread was running during a slow poll: code addresses (link-time),
@@ -103,6 +105,14 @@ void poll_stats_begin(struct poll_stats *s, uint64_t now);
  * return was lost is still on another thread's stack), and the in-flight
  * mark is only cleared by the poll that set it. */
 void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t threshold_ns);
+/* A new slow-poll threshold: slow_polls recounted from the histogram, exact
+ * but for the one log2 bucket the threshold falls inside, counted in
+ * proportion (slow_approx is then set); recent_slow keeps only polls over
+ * it. The longest polls are kept whatever the threshold. */
+void poll_stats_rethreshold(struct poll_stats *s, uint64_t threshold_ns);
+/* The same for every task and future of the model, and the model's own. */
+void task_model_set_threshold(struct task_model *m, uint64_t threshold_ns);
+
 /* The poll that began at start ended unseen: count it, add no time. */
 void poll_stats_abandon(struct poll_stats *s, uint64_t start);
 

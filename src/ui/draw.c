@@ -78,6 +78,17 @@ int draw_number(int y, int x, int width, int attr, uint64_t n)
 	return draw_text(y, x, width, attr, cell, 1);
 }
 
+int draw_slow_count(int y, int x, int width, int attr, uint64_t n, bool approx)
+{
+	char count[24], cell[48];
+
+	if (!approx || !n)
+		return draw_number(y, x, width, attr, n);
+	snprintf(count, sizeof(count), "~%llu", (unsigned long long)n);
+	snprintf(cell, sizeof(cell), "%*s ", width - 1, count);
+	return draw_text(y, x, width, attr, cell, 1);
+}
+
 void draw_status_line(struct tui *ui, const char *hints)
 {
 	const char *text = hints;

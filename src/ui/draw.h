@@ -2,6 +2,7 @@
 #ifndef CATTOP_DRAW_H
 #define CATTOP_DRAW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ui/colors.h"
@@ -20,6 +21,8 @@ int draw_text(int y, int x, int width, int attr, const char *text, int pad);
 int draw_duration(int y, int x, int width, int base_attr, uint64_t ns, uint64_t threshold,
 		  enum color_role slow_role);
 int draw_number(int y, int x, int width, int attr, uint64_t n);
+/* A slow-poll count, "~" before it when it was recounted approximately. */
+int draw_slow_count(int y, int x, int width, int attr, uint64_t n, bool approx);
 
 /* The bottom line: status message, or key hints. */
 void draw_status_line(struct tui *ui, const char *hints);

@@ -228,8 +228,9 @@ static void draw_row(struct tui *ui, int y, const struct task *task, const struc
 	x = draw_text(y, x, l->busy, attr, text, 1);
 	x = draw_duration(y, x, l->longest, attr, poll_stats_longest(st, now), thr,
 			  selected ? ROLE_SELECTED : ROLE_SLOW);
-	x = draw_number(y, x, l->slow, st->slow_polls && !selected ? color_attr(ROLE_SLOW) : attr,
-			st->slow_polls);
+	x = draw_slow_count(y, x, l->slow,
+			    st->slow_polls && !selected ? color_attr(ROLE_SLOW) : attr,
+			    st->slow_polls, st->slow_approx);
 	x = draw_duration(y, x, l->inflight, attr, poll_stats_inflight(st, now), thr,
 			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
 	if (r->node)

@@ -16,6 +16,7 @@ struct group {
 	const char *name;
 	size_t tasks, live;
 	uint64_t polls, busy_ns, longest, inflight, slow;
+	bool slow_approx;
 };
 
 static void add_task(struct group *g, const struct task *t, uint64_t now)
@@ -28,6 +29,7 @@ static void add_task(struct group *g, const struct task *t, uint64_t now)
 	g->polls += t->stats.polls;
 	g->busy_ns += t->stats.busy_ns + inflight;
 	g->slow += t->stats.slow_polls;
+	g->slow_approx |= t->stats.slow_approx;
 	if (longest > g->longest)
 		g->longest = longest;
 	if (inflight > g->inflight)
@@ -113,7 +115,8 @@ static void draw_group(struct tui *ui, int y, const struct group *g, bool select
 	x = draw_duration(y, x, 9, attr, g->longest, thr, selected ? ROLE_SELECTED : ROLE_SLOW);
 	x = draw_duration(y, x, 9, attr, g->inflight, thr,
 			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
-	x = draw_number(y, x, 7, g->slow && !selected ? color_attr(ROLE_SLOW) : attr, g->slow);
+	x = draw_slow_count(y, x, 7, g->slow && !selected ? color_attr(ROLE_SLOW) : attr, g->slow,
+			    g->slow_approx);
 	snprintf(text, sizeof(text), " %s", g->name);
 	draw_text(y, x, COLS - x, attr, text, 1);
 }

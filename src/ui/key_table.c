@@ -35,12 +35,25 @@ static enum reaction down(struct tui *ui)
 {
 	return move_by(ui, 1);
 }
+/* In the detail view a page key scrolls the histogram. */
+static enum reaction scroll_histogram(struct tui *ui, int delta)
+{
+	ui->hist_scroll += delta;
+	if (ui->hist_scroll < 0)
+		ui->hist_scroll = 0;
+	return REACT_REDRAW; /* the draw clamps it to the last page */
+}
+
 static enum reaction page_up(struct tui *ui)
 {
+	if (ui->view == VIEW_DETAIL)
+		return scroll_histogram(ui, -ui->hist_page);
 	return move_by(ui, -ui->page);
 }
 static enum reaction page_down(struct tui *ui)
 {
+	if (ui->view == VIEW_DETAIL)
+		return scroll_histogram(ui, ui->hist_page);
 	return move_by(ui, ui->page);
 }
 static enum reaction home(struct tui *ui)
@@ -102,6 +115,7 @@ static enum reaction drill_in(struct tui *ui)
 	case VIEW_TREE:
 		ui->node = ui->cursor_node;
 		ui->view = VIEW_DETAIL;
+		ui->hist_scroll = 0;
 		break;
 	default:
 		return REACT_NONE;
@@ -256,6 +270,7 @@ static enum reaction snapshot(struct tui *ui)
 #define TABLES (IN_VIEW(VIEW_TASKS) | IN_VIEW(VIEW_GROUPS))
 #define LISTS  (TABLES | IN_VIEW(VIEW_TREE))
 #define TREE   IN_VIEW(VIEW_TREE)
+#define PAGED  (LISTS | IN_VIEW(VIEW_DETAIL))
 
 const struct key_binding key_table[] = {
     {'q', "q", ALL_VIEWS, quit, "quit (also Ctrl-C)", KEYS_ALWAYS},
@@ -264,8 +279,9 @@ const struct key_binding key_table[] = {
     {'k', NULL, LISTS, up, NULL, KEYS_ALWAYS},
     {KEY_DOWN, NULL, LISTS, down, NULL, KEYS_ALWAYS},
     {'j', NULL, LISTS, down, NULL, KEYS_ALWAYS},
-    {KEY_PPAGE, "PgUp/PgDn, Home/End", LISTS, page_up, "move by a page, to the ends", KEYS_ALWAYS},
-    {KEY_NPAGE, NULL, LISTS, page_down, NULL, KEYS_ALWAYS},
+    {KEY_PPAGE, "PgUp/PgDn, Home/End", PAGED, page_up,
+     "move by a page, to the ends (details: scroll the histogram)", KEYS_ALWAYS},
+    {KEY_NPAGE, NULL, PAGED, page_down, NULL, KEYS_ALWAYS},
     {KEY_HOME, NULL, LISTS, home, NULL, KEYS_ALWAYS},
     {KEY_END, NULL, LISTS, end, NULL, KEYS_ALWAYS},
     {'\n', "Enter", ALL_VIEWS, drill_in, "task: its future tree; future: details; group: its tasks",
@@ -348,8 +364,9 @@ static void apply_prompt(struct tui *ui)
 		tui_set_status(ui, "not a threshold: '%s' (e.g. 250us, 2ms, 1s)", ui->input_buf);
 		return;
 	}
-	ui->s->model.threshold_ns = ns;
-	tui_set_status(ui, "threshold is now %s (slow counts so far keep the old one)",
+	task_model_set_threshold(&ui->s->model, ns);
+	tui_set_status(ui,
+		       "threshold is now %s: slow counts recounted (~: about, from the histogram)",
 		       ui->input_buf);
 }
 

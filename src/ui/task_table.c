@@ -155,8 +155,9 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 			  selected ? ROLE_SELECTED : ROLE_SLOW);
 	x = draw_duration(y, x, columns[COL_INFLIGHT].width, attr, inflight, thr,
 			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
-	x = draw_number(y, x, columns[COL_SLOW].width,
-			st->slow_polls && !selected ? color_attr(ROLE_SLOW) : attr, st->slow_polls);
+	x = draw_slow_count(y, x, columns[COL_SLOW].width,
+			    st->slow_polls && !selected ? color_attr(ROLE_SLOW) : attr,
+			    st->slow_polls, st->slow_approx);
 	if (shown(COL_AGE)) {
 		snprintf(text, sizeof(text), "%7s ",
 			 inflight || !st->last_poll_end

@@ -44,6 +44,8 @@ struct tui {
 	const void *cursor_node;  /* tree: the future under the cursor, NULL: the task row */
 	char cursor_group[256];	  /* groups: the name under the cursor */
 	struct u64_map collapsed; /* tree: collapsed nodes */
+	int hist_scroll;	  /* detail: first histogram bucket shown */
+	int hist_page;		  /* detail: histogram lines that fit */
 	char filter[64];
 	char group_filter[256]; /* tasks view reached from a group: exact name */
 	enum ui_input input;

@@ -91,4 +91,135 @@ def test_live_view_tree_layout():
             w.stop()
 
 
-TESTS = [test_live_view_tree_layout]
+def open_task_detail(ui, name, state=None):
+    """The detail of task name (filtered to it), once it is in state."""
+    press(ui, "/")
+    wait_screen(ui, lambda s: "Filter" in s, "no filter prompt")
+    press(ui, name.split("::")[-1], "Enter")
+    want = (lambda l: l.endswith(name) and (" %s " % state) in l) if state else \
+        (lambda l: l.endswith(name))
+    wait_screen(ui, lambda s: [l for l in s.splitlines() if want(l)], "no %s row" % name,
+                timeout=30)
+    press(ui, "Enter")
+    wait_screen(ui, lambda s: "future tree" in s, "no future tree")
+    press(ui, "Enter")
+    return wait_screen(ui, lambda s: "Poll time histogram" in s and "Longest polls" in s,
+                       "no detail view")
+
+
+BUCKET = re.compile(r"^\s*(\S+)-(\S+)\s+(\d+) ")
+UNITS = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def ns(text):
+    m = re.match(r"([\d.]+)(ns|us|ms|s)$", text.rstrip("!"))
+    check(m, "not a duration: %r" % text)
+    return float(m.group(1)) * UNITS[m.group(2)]
+
+
+def histogram(scr):
+    """(title, [(lo, hi) ns of the buckets shown]) of the detail view."""
+    lines = scr.splitlines()
+    start = [i for i, l in enumerate(lines) if l.startswith("Poll time histogram")][0]
+    shown = []
+    for l in lines[start + 1:]:
+        m = BUCKET.match(l)
+        if not m:
+            break
+        shown.append((ns(m.group(1)), ns(m.group(2))))
+    return lines[start], shown
+
+
+def summary_max(scr):
+    return re.search(r"max (\S+)", scr).group(1)
+
+
+def test_live_view_detail():
+    """Detail at 80x24 and 120x40: the histogram fits its rows, reaching its
+    last bucket (the longest poll) at once or, when it has more buckets than
+    rows ("buckets 1-N of M"), by PgDn, and back by PgUp; both the newest
+    slow polls and the longest polls are listed, the first longest being
+    the max. (The ticker's polls spread over 3+ buckets, more under load;
+    at 80x24 they usually need scrolling, not always.)"""
+    for width, height in SIZES:
+        w, ui = live(width, height)
+        try:
+            scr = open_task_detail(ui, "wl_tokio::ticker_task")
+            check(all(len(l) <= width for l in scr.splitlines()), "a line too long")
+            check("Recent slow polls" in scr, "no recent slow polls list:\n" + scr)
+            press(ui, "p")  # frozen, so the figures compared are of one frame
+            scr = wait_screen(ui, lambda s: "paused" in s, "p did not pause")
+            lines = scr.splitlines()
+            longest = [l for l in lines if "Longest polls" in l][0]
+            below = lines[lines.index(longest) + 1]
+            first = below[longest.index("Longest polls"):].split() if width >= 80 else []
+            top = summary_max(scr)
+            check(len(first) > 1 and first[1].rstrip("!") == top,
+                  "longest poll listed %s, max %s:\n%s" % (first, top, scr))
+            title, shown = histogram(scr)
+            m = re.search(r"buckets (\d+)-(\d+) of (\d+)", title)
+            if m:
+                check(int(m.group(1)) == 1 and int(m.group(2)) == len(shown), title)
+                total = int(m.group(3))
+                for _ in range(total):
+                    if "-%d of %d" % (total, total) in histogram(scr)[0]:
+                        break
+                    before = histogram(scr)[0]
+                    press(ui, "NPage")
+                    scr = wait_screen(ui, lambda s: histogram(s)[0] != before,
+                                      "PgDn did not scroll")
+            last = histogram(scr)[1][-1]
+            check(last[0] <= ns(top) <= last[1] * 1.01,
+                  "the histogram does not reach the longest poll %s: %s\n%s"
+                  % (top, last, scr))
+            if m:
+                press(ui, "PPage", "PPage", "PPage", "PPage")
+                wait_screen(ui, lambda s: histogram(s)[1][0] == shown[0], "PgUp did not go back")
+            ui.save("live-detail-%dx%d.txt" % (width, height))
+        finally:
+            ui.close()
+            w.stop()
+
+
+def slow_column(scr):
+    """{name: (polls, slow text)} of the tasks view rows."""
+    out = {}
+    for l in scr.splitlines():
+        m = re.match(r"\s+\d+ (?:running|idle|done)\s+(\d+)\s.*?\s(~?\d+)\s+(?:\S+\s+)?"
+                     r"(\S+)$", l)
+        if m:
+            out[m.group(3)] = (int(m.group(1)), m.group(2))
+    return out
+
+
+def test_live_view_threshold_recount():
+    """t recounts the slow polls: over every poll seen, no task has any; down
+    to 1us, the spinner's every poll is slow (its count about its polls)."""
+    for width, height in SIZES:
+        w, ui = live(width, height)
+        try:
+            wait_screen(ui, lambda s: "wl_tokio::spinner_task" in slow_column(s),
+                        "no spinner row")
+            press(ui, "t")
+            wait_screen(ui, lambda s: "Threshold" in s, "no threshold prompt")
+            press(ui, "100s", "Enter")
+            scr = wait_screen(ui, lambda s: "threshold 100s" in s or "threshold 100.0s" in s,
+                              "threshold not shown in the header")
+            rows = slow_column(scr)
+            check(rows and all(v[1] == "0" for v in rows.values()),
+                  "slow counts not recounted for 100s: %s\n%s" % (rows, scr))
+            press(ui, "t")
+            wait_screen(ui, lambda s: "Threshold" in s, "no threshold prompt")
+            press(ui, "1us", "Enter")
+            scr = wait_screen(ui, lambda s: "threshold 1.00us" in s or "threshold 1us" in s,
+                              "threshold 1us not shown")
+            polls, slow = slow_column(scr)["wl_tokio::spinner_task"]
+            check(int(slow.lstrip("~")) >= polls * 0.9 > 0,
+                  "spinner: %d polls, slow %s at 1us:\n%s" % (polls, slow, scr))
+            ui.save("live-threshold-%dx%d.txt" % (width, height))
+        finally:
+            ui.close()
+            w.stop()
+
+
+TESTS = [test_live_view_tree_layout, test_live_view_detail, test_live_view_threshold_recount]
