@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ui/tui.h"
+#include "util/clock.h"
 #include "util/duration.h"
 #include "util/safe_text.h"
 
@@ -96,11 +97,11 @@ void draw_status_line(struct tui *ui, const char *hints)
 
 	if (ui->input != INPUT_NONE) {
 		snprintf(prompt, sizeof(prompt), "%s%s_",
-			 ui->input == INPUT_FILTER ? "Filter (Enter: apply, Esc: cancel): "
+			 ui->input == INPUT_FILTER ? "Filter (word or glob; Ctrl-U clears): "
 						   : "Threshold (e.g. 250us, 2ms): ",
 			 ui->input_buf);
 		text = prompt;
-	} else if (ui->status[0] && tui_now(ui) < ui->status_until) {
+	} else if (ui->status[0] && monotonic_now_ns() < ui->status_until) {
 		text = ui->status;
 	}
 	draw_text(LINES - 1, 0, COLS, color_attr(ROLE_STATUS), text, 1);

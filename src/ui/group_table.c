@@ -84,7 +84,7 @@ static size_t build_groups(struct tui *ui, struct group **out)
 	for (i = 0; groups && i < n; i++) {
 		const char *name = task_name(tasks[i], &ui->s->sites);
 
-		if (ui->filter[0] && !strcasestr(name, ui->filter))
+		if (!task_table_name_matches(ui->filter, name))
 			continue;
 		if (!count || strcmp(groups[count - 1].name, name) != 0)
 			groups[count++].name = name;

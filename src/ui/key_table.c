@@ -327,6 +327,8 @@ enum reaction key_dispatch(struct tui *ui, int key)
 {
 	const struct key_binding *b;
 
+	if (ui->status_until != UINT64_MAX)
+		ui->status[0] = '\0'; /* a message lasts until the next key */
 	if (ui->help && key != 'q') {
 		ui->help = false; /* any key closes the help */
 		return REACT_REDRAW;
@@ -379,6 +381,8 @@ enum reaction key_prompt(struct tui *ui, int key)
 		ui->input = INPUT_NONE;
 	} else if (key == KEY_ESC) {
 		ui->input = INPUT_NONE;
+	} else if (key == KEY_CTRL('u')) {
+		ui->input_buf[0] = '\0'; /* as in a shell: the whole line */
 	} else if (key == KEY_BACKSPACE || key == 127 || key == KEY_CTRL('h')) {
 		if (len)
 			ui->input_buf[len - 1] = '\0';

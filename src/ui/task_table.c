@@ -1,6 +1,7 @@
 #include "ui/task_table.h"
 
 #include <curses.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,13 +112,22 @@ static void draw_titles(struct tui *ui, int y)
 	}
 }
 
+bool task_table_name_matches(const char *filter, const char *name)
+{
+	if (!filter[0])
+		return true;
+	if (strpbrk(filter, "*?[")) /* a glob, as --focus and --exclude take */
+		return fnmatch(filter, name, FNM_CASEFOLD) == 0;
+	return strcasestr(name, filter) != NULL; /* a plain word: anywhere in the name */
+}
+
 static bool passes_filter(const struct tui *ui, const struct task *t)
 {
 	const char *name = task_name(t, &ui->s->sites);
 
 	if (ui->group_filter[0])
 		return strcmp(name, ui->group_filter) == 0;
-	return !ui->filter[0] || strcasestr(name, ui->filter);
+	return task_table_name_matches(ui->filter, name);
 }
 
 static int row_attr(const struct tui *ui, const struct task *t, bool selected)

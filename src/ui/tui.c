@@ -38,7 +38,9 @@ void tui_set_status(struct tui *ui, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
 	va_end(ap);
-	ui->status_until = tui_now(ui) + 5 * NSEC_PER_SEC;
+	/* The wall clock, not the target's: a frozen or paused replay clock
+	 * would keep a message up for good. */
+	ui->status_until = monotonic_now_ns() + 5 * NSEC_PER_SEC;
 }
 
 struct task *tui_find_task(const struct tui *ui, uint64_t id)

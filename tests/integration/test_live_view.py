@@ -222,4 +222,52 @@ def test_live_view_threshold_recount():
             w.stop()
 
 
-TESTS = [test_live_view_tree_layout, test_live_view_detail, test_live_view_threshold_recount]
+def filter_to(ui, text, clear_first=None):
+    press(ui, "/")
+    wait_screen(ui, lambda s: "Filter" in s, "no filter prompt")
+    if clear_first:
+        press(ui, "-l", clear_first)
+        wait_screen(ui, lambda s: clear_first + "_" in s, "typed text not in the prompt")
+        press(ui, "C-u")
+        wait_screen(ui, lambda s: "Ctrl-U clears): _" in s, "Ctrl-U did not clear the prompt")
+    press(ui, "-l", text)
+    press(ui, "Enter")
+    # the prompt closes in the frame that applies the filter
+    return wait_screen(ui, lambda s: "Filter (" not in s, "filter %s not applied" % text)
+
+
+def test_live_view_filter():
+    """/ takes a glob like --focus (whole name), a plain word still matches
+    anywhere; Ctrl-U clears the prompt; "filter cleared" goes with the next
+    key."""
+    import fnmatch
+    for width, height in SIZES:
+        w, ui = live(width, height)
+        try:
+            wait_screen(ui, lambda s: "short_lived" in s and "spinner_task" in s,
+                        "tasks not listed")
+            glob = "wl_tokio::*_task"
+            scr = filter_to(ui, glob)
+            scr = wait_screen(ui, lambda s: len(table_rows(s)) >= 3, "glob matched < 3 tasks")
+            names = {n for _, n in table_rows(scr)}
+            check(all(fnmatch.fnmatchcase(n, glob) for n in names) and
+                  "wl_tokio::ticker_task" in names, "glob %s listed %s" % (glob, names))
+            scr = filter_to(ui, "*ticker")  # a glob is anchored: no name ends in ticker
+            wait_screen(ui, lambda s: "no task matches the filter" in s,
+                        "glob *ticker matched something")
+            scr = filter_to(ui, "SPINNER", clear_first="junk")  # a word: anywhere, any case
+            wait_screen(ui, lambda s: [n for _, n in table_rows(s)] ==
+                        ["wl_tokio::spinner_task"], "word SPINNER did not match spinner_task")
+            press(ui, "Escape")
+            wait_screen(ui, lambda s: "filter cleared" in s, "no 'filter cleared'")
+            press(ui, "j")
+            wait_screen(ui, lambda s: "filter cleared" not in s,
+                        "'filter cleared' stays after a key", timeout=3)
+            ui.save("live-filter-%dx%d.txt" % (width, height))
+        finally:
+            ui.close()
+            w.stop()
+
+
+TESTS = [test_live_view_tree_layout, test_live_view_detail, test_live_view_threshold_recount,
+         test_live_view_filter]
