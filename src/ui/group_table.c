@@ -40,7 +40,10 @@ static uint64_t group_key(const struct group *g, enum task_sort sort)
 {
 	switch (sort) {
 	case SORT_BUSY:
+	case SORT_BUSY_PCT:
 		return g->busy_ns;
+	case SORT_STATE:
+		return g->live;
 	case SORT_POLLS:
 		return g->polls;
 	case SORT_SLOW:

@@ -194,6 +194,7 @@ static enum reaction threshold_prompt(struct tui *ui)
 static enum reaction toggle_help(struct tui *ui)
 {
 	ui->help = !ui->help;
+	ui->help_scroll = 0;
 	return REACT_REDRAW;
 }
 
@@ -273,13 +274,13 @@ static enum reaction snapshot(struct tui *ui)
 #define PAGED  (LISTS | IN_VIEW(VIEW_DETAIL))
 
 const struct key_binding key_table[] = {
-    {'q', "q", ALL_VIEWS, quit, "quit (also Ctrl-C)", KEYS_ALWAYS},
+    {'q', "q, F10", ALL_VIEWS, quit, "quit (also Ctrl-C)", KEYS_ALWAYS},
     {KEY_F(10), NULL, ALL_VIEWS, quit, NULL, KEYS_ALWAYS},
     {KEY_UP, "Up/Down, k/j", LISTS, up, "move the cursor", KEYS_ALWAYS},
     {'k', NULL, LISTS, up, NULL, KEYS_ALWAYS},
     {KEY_DOWN, NULL, LISTS, down, NULL, KEYS_ALWAYS},
     {'j', NULL, LISTS, down, NULL, KEYS_ALWAYS},
-    {KEY_PPAGE, "PgUp/PgDn, Home/End", PAGED, page_up,
+    {KEY_PPAGE, "PgUp/PgDn Home/End", PAGED, page_up,
      "move by a page, to the ends (details: scroll the histogram)", KEYS_ALWAYS},
     {KEY_NPAGE, NULL, PAGED, page_down, NULL, KEYS_ALWAYS},
     {KEY_HOME, NULL, LISTS, home, NULL, KEYS_ALWAYS},
@@ -293,8 +294,7 @@ const struct key_binding key_table[] = {
     {KEY_BACKSPACE, NULL, ALL_VIEWS, back, NULL, KEYS_ALWAYS},
     {127, NULL, ALL_VIEWS, back, NULL, KEYS_ALWAYS},
     {KEY_CTRL('h'), NULL, ALL_VIEWS, back, NULL, KEYS_ALWAYS},
-    {'<', "< > or Left/Right", TABLES, sort_left, "sort by the previous / next column",
-     KEYS_ALWAYS},
+    {'<', "< > Left/Right", TABLES, sort_left, "sort by the previous / next column", KEYS_ALWAYS},
     {KEY_LEFT, NULL, TABLES, sort_left, NULL, KEYS_ALWAYS},
     {'>', NULL, TABLES, sort_right, NULL, KEYS_ALWAYS},
     {KEY_RIGHT, NULL, TABLES, sort_right, NULL, KEYS_ALWAYS},
@@ -302,12 +302,12 @@ const struct key_binding key_table[] = {
     {'g', "g", TABLES, toggle_groups, "group tasks by root future (and back)", KEYS_ALWAYS},
     {'/', "/ or f", TABLES, filter_prompt, "filter tasks by name", KEYS_ALWAYS},
     {'f', NULL, TABLES, filter_prompt, NULL, KEYS_ALWAYS},
-    {' ', "Space, +, -", TREE, fold_toggle, "tree: toggle, expand, collapse the node", KEYS_ALWAYS},
-    {'+', NULL, TREE, expand, NULL, KEYS_ALWAYS},
+    {'+', "+, -", TREE, expand, "tree: expand, collapse the node (Space toggles it)", KEYS_ALWAYS},
+    {' ', NULL, TREE, fold_toggle, NULL, KEYS_ALWAYS},
     {'-', NULL, TREE, collapse, NULL, KEYS_ALWAYS},
-    {' ', "Space or p", ALL_VIEWS, toggle_pause, "pause the screen (the model keeps counting)",
-     KEYS_ALWAYS},
-    {'p', NULL, ALL_VIEWS, toggle_pause, NULL, KEYS_ALWAYS},
+    {'p', "p, Space", ALL_VIEWS, toggle_pause,
+     "pause the screen, the model keeps counting (Space: not in the tree)", KEYS_ALWAYS},
+    {' ', NULL, ALL_VIEWS, toggle_pause, NULL, KEYS_ALWAYS},
     {'.', ". and ,", ALL_VIEWS, step_forward, "replay: step forward / back one refresh",
      KEYS_REPLAY},
     {',', NULL, ALL_VIEWS, step_back, NULL, KEYS_REPLAY},
@@ -317,11 +317,29 @@ const struct key_binding key_table[] = {
      "start/stop recording to ./cattop-PID-TIME.rec (cattop replay, export)", KEYS_LIVE},
     {'t', "t", ALL_VIEWS, threshold_prompt, "change the slow-poll threshold", KEYS_ALWAYS},
     {'s', "s", ALL_VIEWS, snapshot, "write a JSON snapshot to ./cattop-PID-TIME.json", KEYS_ALWAYS},
-    {'h', "h or ?", ALL_VIEWS, toggle_help, "this help", KEYS_ALWAYS},
+    {'h', "h, ?, F1", ALL_VIEWS, toggle_help, "this help", KEYS_ALWAYS},
     {'?', NULL, ALL_VIEWS, toggle_help, NULL, KEYS_ALWAYS},
     {KEY_F(1), NULL, ALL_VIEWS, toggle_help, NULL, KEYS_ALWAYS},
     {0, NULL, 0, NULL, NULL, KEYS_ALWAYS},
 };
+
+/* In the help: the arrows and page keys scroll it, any other key closes it. */
+static enum reaction help_key(struct tui *ui, int key)
+{
+	int page = LINES - 3 > 1 ? LINES - 3 : 1;
+
+	if (key == KEY_DOWN || key == 'j')
+		ui->help_scroll++;
+	else if (key == KEY_UP || key == 'k')
+		ui->help_scroll--;
+	else if (key == KEY_NPAGE || key == ' ')
+		ui->help_scroll += page;
+	else if (key == KEY_PPAGE)
+		ui->help_scroll -= page;
+	else
+		ui->help = false;
+	return REACT_REDRAW; /* the draw clamps the scroll */
+}
 
 enum reaction key_dispatch(struct tui *ui, int key)
 {
@@ -329,10 +347,8 @@ enum reaction key_dispatch(struct tui *ui, int key)
 
 	if (ui->status_until != UINT64_MAX)
 		ui->status[0] = '\0'; /* a message lasts until the next key */
-	if (ui->help && key != 'q') {
-		ui->help = false; /* any key closes the help */
-		return REACT_REDRAW;
-	}
+	if (ui->help && key != 'q' && key != KEY_F(10))
+		return help_key(ui, key);
 	for (b = key_table; b->handle; b++)
 		if (b->key == key && key_in_mode(ui, b) &&
 		    (b->views == ALL_VIEWS || (b->views & IN_VIEW(ui->view))))

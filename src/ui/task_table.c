@@ -36,19 +36,20 @@ struct column {
 
 static const struct column columns[COL_COUNT] = {
     [COL_ID] = {"ID", 7, 0, SORT_ID},
-    [COL_STATE] = {"STATE", 8, 0, -1},
+    [COL_STATE] = {"STATE", 8, 0, SORT_STATE},
     [COL_POLLS] = {"POLLS", 8, 0, SORT_POLLS},
     [COL_BUSY] = {"BUSY", 8, 0, SORT_BUSY},
-    [COL_BUSY_PCT] = {"BUSY%", 6, 96, -1},
+    [COL_BUSY_PCT] = {"BUSY%", 6, 96, SORT_BUSY_PCT},
     [COL_LONGEST] = {"LONGEST", 9, 0, SORT_MAX_POLL},
     [COL_INFLIGHT] = {"INFLIGHT", 9, 0, SORT_INFLIGHT},
     [COL_SLOW] = {"SLOW", 7, 0, SORT_SLOW},
-    [COL_AGE] = {"LAST", 8, 110, -1},
+    [COL_AGE] = {"LAST", 8, 110, SORT_LAST},
     [COL_NAME] = {"NAME", 0, 0, SORT_NAME},
 };
 
-static const enum task_sort sort_order[] = {SORT_ID,	   SORT_POLLS, SORT_BUSY, SORT_MAX_POLL,
-					    SORT_INFLIGHT, SORT_SLOW,  SORT_NAME};
+static const enum task_sort sort_order[] = {SORT_ID,	   SORT_STATE,	  SORT_POLLS,	 SORT_BUSY,
+					    SORT_BUSY_PCT, SORT_MAX_POLL, SORT_INFLIGHT, SORT_SLOW,
+					    SORT_LAST,	   SORT_NAME};
 
 enum task_sort task_table_next_sort(enum task_sort current, int direction)
 {
@@ -76,7 +77,8 @@ enum task_sort task_sort_by_name(const char *word)
 		const char *word;
 		enum task_sort sort;
 	} words[] = {{"busy", SORT_BUSY},	  {"polls", SORT_POLLS}, {"slow", SORT_SLOW},
-		     {"inflight", SORT_INFLIGHT}, {"name", SORT_NAME},	 {"id", SORT_ID}};
+		     {"inflight", SORT_INFLIGHT}, {"name", SORT_NAME},	 {"id", SORT_ID},
+		     {"busy%", SORT_BUSY_PCT},	  {"last", SORT_LAST},	 {"state", SORT_STATE}};
 	size_t i;
 
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -85,9 +87,12 @@ enum task_sort task_sort_by_name(const char *word)
 	return SORT_MAX_POLL;
 }
 
+/* A column left out on a narrow screen still shows while it is sorted on. */
+static enum task_sort shown_sort;
+
 static bool shown(enum column_id c)
 {
-	return COLS >= columns[c].min_screen;
+	return COLS >= columns[c].min_screen || columns[c].sort == (int)shown_sort;
 }
 
 static void draw_titles(struct tui *ui, int y)
@@ -198,6 +203,8 @@ void task_table_draw(struct tui *ui, int y)
 	size_t i, n = task_view_sorted(&ui->s->model, &ui->s->sites, ui->sort, ui->ascending,
 				       tui_now(ui), &all);
 	int count = 0, workers_lines = LINES / 4 > 3 ? LINES / 4 : 3;
+
+	shown_sort = ui->sort;
 
 	y = workers_panel_draw(ui, y, workers_lines);
 	rows = all;

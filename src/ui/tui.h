@@ -52,7 +52,8 @@ struct tui {
 	char input_buf[64];
 	bool paused;
 	bool help;
-	bool ascii; /* no UTF-8: ASCII tree lines and bars */
+	int help_scroll; /* first help line shown */
+	bool ascii;	 /* no UTF-8: ASCII tree lines and bars */
 	char status[256];
 	uint64_t status_until;
 	uint64_t events_seen; /* for events/s */

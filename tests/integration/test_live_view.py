@@ -269,5 +269,77 @@ def test_live_view_filter():
             w.stop()
 
 
+def key_help_texts():
+    """(label, help) of every key listed in the help, from key_table.c."""
+    src = open(os.path.join(harness.ROOT, "src", "ui", "key_table.c")).read()
+    src = re.sub(r'"\s*\n\s*"', "", src)  # joined string literals
+    return [(m.group(1), m.group(2)) for m in re.finditer(
+        r'\{[^{}]*?, "([^"]+)", [A-Z_|() ]+, \w+,\s*"([^"]+)",\s*(KEYS_ALWAYS|KEYS_LIVE)\}', src)]
+
+
+def help_pages(ui, width):
+    """All lines of the help overlay (cut out of the screen), scrolled
+    through with PgDn until they stop changing."""
+    box = min(width - 2, 100)
+    x = (width - box) // 2
+
+    def overlay(scr):
+        return [l[x:x + box] for l in scr.splitlines()[1:-1]]
+
+    scr = wait_screen(ui, lambda s: "cattop help" in s, "no help")
+    pages = [overlay(scr)]
+    for _ in range(10):
+        if "scroll" not in pages[0][0]:
+            break
+        press(ui, "NPage")
+        deadline = time.monotonic() + 2
+        while overlay(ui.screen()) == pages[-1] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        page = overlay(ui.screen())
+        if page == pages[-1]:
+            break  # the last page: PgDn moved nothing
+        pages.append(page)
+    return [l for page in pages for l in page[1:]]
+
+
+def test_live_view_help():
+    """Help at 80x24 and 120x40: every key's whole help text (wrapped, never
+    cut), F1 and F10 listed, Space listed once, BUSY%, LAST and STATE
+    explained; those three sort the table (shown while sorted on)."""
+    wanted = key_help_texts()
+    check(len(wanted) >= 15 and any("F10" in l for l, _ in wanted), "key table parse")
+    for width, height in SIZES:
+        w, ui = live(width, height)
+        try:
+            press(ui, "F1")
+            lines = help_pages(ui, width)
+            text = " ".join(" ".join(lines).split())
+            for label, help_text in wanted:
+                check(" ".join(help_text.split()) in text,
+                      "help for %s cut at %dx%d: %r not in %r" % (label, width, height,
+                                                                  help_text, text))
+            check("F1" in text and "F10" in text, "F1/F10 not listed")
+            labels = {l[:20] for l in lines if "Space" in l[:20]}
+            check(len(labels) == 1, "Space listed as a key %d times: %s" % (len(labels), labels))
+            for word in ("STATE:", "BUSY%:", "LAST:"):
+                check(word in text, "%s not explained" % word)
+            press(ui, "Escape")
+            wait_screen(ui, lambda s: "cattop help" not in s, "help did not close")
+            titles = set()
+            for _ in range(12):
+                press(ui, ">")
+                scr = wait_screen(ui, lambda s: re.search(r"sorted by (\S+)", s),
+                                  "no sort message")
+                name = re.search(r"sorted by (\S+)", scr).group(1)
+                scr = wait_screen(ui, lambda s: re.search(r"\b%sv" % re.escape(name), s),
+                                  "sorted column %s not marked" % name)
+                titles.add(name)
+            check({"STATE", "BUSY%", "LAST"} <= titles, "not sortable: %s" % titles)
+            ui.save("live-help-%dx%d.txt" % (width, height))
+        finally:
+            ui.close()
+            w.stop()
+
+
 TESTS = [test_live_view_tree_layout, test_live_view_detail, test_live_view_threshold_recount,
-         test_live_view_filter]
+         test_live_view_filter, test_live_view_help]
