@@ -25,6 +25,64 @@ static void free_nodes(struct future_node *n)
 	}
 }
 
+static void merge_stats(struct poll_stats *into, const struct poll_stats *from)
+{
+	int i;
+
+	into->polls += from->polls;
+	into->busy_ns += from->busy_ns;
+	into->slow_polls += from->slow_polls;
+	into->unknown_polls += from->unknown_polls;
+	into->slow_approx |= from->slow_approx;
+	if (from->max_poll_ns > into->max_poll_ns)
+		into->max_poll_ns = from->max_poll_ns;
+	for (i = 0; i < POLL_HIST_BUCKETS; i++)
+		into->hist[i] += from->hist[i];
+}
+
+static struct pruned_group *pruned_group_for(struct task_model *m, const struct task *t)
+{
+	bool has_root = t->roots != NULL;
+	uint32_t root = has_root ? t->roots->site : 0;
+	struct pruned_group *g;
+	size_t i;
+
+	for (i = 0; i < m->pruned_count; i++) {
+		g = &m->pruned[i];
+		if (g->has_poll_site == t->has_poll_site && g->has_root == has_root &&
+		    (!has_root || g->root_site == root) &&
+		    (!t->has_poll_site || g->poll_site == t->poll_site))
+			return g;
+	}
+	if (m->pruned_count == m->pruned_cap) {
+		size_t cap = m->pruned_cap ? m->pruned_cap * 2 : 16;
+		struct pruned_group *grown = realloc(m->pruned, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		m->pruned = grown;
+		m->pruned_cap = cap;
+	}
+	g = &m->pruned[m->pruned_count++];
+	memset(g, 0, sizeof(*g));
+	g->has_poll_site = t->has_poll_site;
+	g->poll_site = t->poll_site;
+	g->has_root = has_root;
+	g->root_site = root;
+	return g;
+}
+
+/* A done task leaves its totals behind (grouped by kind) when pruned. */
+static void remember_pruned(struct task_model *m, const struct task *t)
+{
+	struct pruned_group *g = pruned_group_for(m, t);
+
+	if (!g)
+		return; /* out of memory: the totals lose this task */
+	g->tasks++;
+	merge_stats(&g->stats, &t->stats);
+}
+
 static void unlink_task(struct task_model *m, struct task *t)
 {
 	if (t->prev)
@@ -50,6 +108,9 @@ void task_model_free(struct task_model *m)
 	while (m->first)
 		unlink_task(m, m->first);
 	u64_map_free(&m->live);
+	free(m->pruned);
+	m->pruned = NULL;
+	m->pruned_count = m->pruned_cap = 0;
 }
 
 struct task *task_model_task(struct task_model *m, uint64_t key, bool block_on, uint64_t now)
@@ -228,8 +289,11 @@ static void rethreshold_nodes(struct future_node *n, uint64_t threshold_ns)
 void task_model_set_threshold(struct task_model *m, uint64_t threshold_ns)
 {
 	struct task *t;
+	size_t i;
 
 	m->threshold_ns = threshold_ns;
+	for (i = 0; i < m->pruned_count; i++)
+		poll_stats_rethreshold(&m->pruned[i].stats, threshold_ns);
 	for (t = m->first; t; t = t->next) {
 		poll_stats_rethreshold(&t->stats, threshold_ns);
 		rethreshold_nodes(t->roots, threshold_ns);
@@ -262,10 +326,12 @@ void task_model_prune(struct task_model *m, uint64_t now)
 
 	for (; t && m->done_count; t = next) {
 		next = t->next;
-		if (!t->done || t->open_frames)
+		if (!t->done || t->open_frames || t->pinned)
 			continue;
 		/* Tasks are oldest first, so the over-limit ones come first too. */
-		if (m->done_count > m->max_done_tasks || now - t->done_at > m->retain_done_ns)
+		if (m->done_count > m->max_done_tasks || now - t->done_at > m->retain_done_ns) {
+			remember_pruned(m, t);
 			unlink_task(m, t);
+		}
 	}
 }

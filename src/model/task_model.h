@@ -72,7 +72,17 @@ struct task {
 	bool from_stack;	       /* found on a stack sample: its poll began before attach */
 	bool has_poll_site;
 	uint32_t poll_site;	  /* the task poll entry it went through: its type */
+	bool pinned;		  /* looked at in the live view: kept past pruning */
 	struct task *prev, *next; /* all tasks, oldest first */
+};
+
+/* What pruned tasks of one kind (same poll entry and root future, so the
+ * same name) added up to: the grouped view's totals include them. */
+struct pruned_group {
+	bool has_poll_site, has_root;
+	uint32_t poll_site, root_site;
+	size_t tasks;
+	struct poll_stats stats;
 };
 
 struct task_model {
@@ -85,6 +95,8 @@ struct task_model {
 	uint64_t threshold_ns;
 	uint64_t retain_done_ns;
 	size_t max_done_tasks;
+	struct pruned_group *pruned;
+	size_t pruned_count, pruned_cap;
 };
 
 void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,

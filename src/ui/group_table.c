@@ -75,13 +75,55 @@ static int compare_groups(const void *a, const void *b)
 	return current_ascending ? -r : r;
 }
 
+/* The name tasks of a pruned group had. */
+static const char *pruned_name(const struct tui *ui, const struct pruned_group *p)
+{
+	struct future_node root = {.site = p->root_site};
+	struct task t = {.has_poll_site = p->has_poll_site,
+			 .poll_site = p->poll_site,
+			 .roots = p->has_root ? &root : NULL};
+
+	return task_name(&t, &ui->s->sites); /* a site's name: outlives t */
+}
+
+/* Pruned tasks count in their group's totals (not in LIVE), so a handler's
+ * totals do not drop as its done tasks age out. */
+static size_t add_pruned(struct tui *ui, struct group *groups, size_t count)
+{
+	const struct task_model *m = &ui->s->model;
+	size_t i, j;
+
+	for (i = 0; i < m->pruned_count; i++) {
+		const struct pruned_group *p = &m->pruned[i];
+		const char *name = pruned_name(ui, p);
+		struct group *g = NULL;
+
+		if (!task_table_name_matches(ui->filter, name))
+			continue;
+		for (j = 0; j < count && !g; j++)
+			g = strcmp(groups[j].name, name) == 0 ? &groups[j] : NULL;
+		if (!g) {
+			g = &groups[count++];
+			g->name = name;
+		}
+		g->tasks += p->tasks;
+		g->polls += p->stats.polls;
+		g->busy_ns += p->stats.busy_ns;
+		g->slow += p->stats.slow_polls;
+		g->slow_approx |= p->stats.slow_approx;
+		if (p->stats.max_poll_ns > g->longest)
+			g->longest = p->stats.max_poll_ns;
+	}
+	return count;
+}
+
 /* Tasks come sorted by name, so each group is one run of equal names. */
 static size_t build_groups(struct tui *ui, struct group **out)
 {
 	struct task **tasks;
 	uint64_t now = tui_now(ui);
 	size_t i, n = task_view_sorted(&ui->s->model, &ui->s->sites, SORT_NAME, false, now, &tasks);
-	struct group *groups = calloc(n + 1, sizeof(*groups));
+	struct group *groups = calloc(n + ui->s->model.pruned_count + 1, sizeof(*groups));
 	size_t count = 0;
 
 	for (i = 0; groups && i < n; i++) {
@@ -94,6 +136,8 @@ static size_t build_groups(struct tui *ui, struct group **out)
 		add_task(&groups[count - 1], tasks[i], now);
 	}
 	free(tasks);
+	if (groups)
+		count = add_pruned(ui, groups, count);
 	current_sort = ui->sort;
 	current_ascending = ui->ascending;
 	if (groups)

@@ -95,13 +95,25 @@ static void unfocus_closed_task(struct tui *ui)
 		tui_set_status(ui, "%s", err);
 }
 
+/* The task drilled into is kept while it is looked at, even done and past
+ * the time done tasks are kept: the tree and details stay readable. */
+static void pin_task(struct tui *ui, uint64_t id, bool pinned)
+{
+	struct task *t = id ? tui_find_task(ui, id) : NULL;
+
+	if (t)
+		t->pinned = pinned;
+}
+
 static enum reaction drill_in(struct tui *ui)
 {
 	switch (ui->view) {
 	case VIEW_TASKS:
 		if (!ui->cursor_task)
 			return REACT_NONE;
+		pin_task(ui, ui->task_id, false);
 		ui->task_id = ui->cursor_task;
+		pin_task(ui, ui->task_id, true);
 		u64_map_free(&ui->collapsed);
 		enter_view(ui, VIEW_TREE);
 		focus_opened_task(ui);
@@ -132,6 +144,7 @@ static enum reaction back(struct tui *ui)
 	case VIEW_TREE:
 		enter_view(ui, VIEW_TASKS);
 		ui->cursor_task = ui->task_id;
+		pin_task(ui, ui->task_id, false);
 		unfocus_closed_task(ui);
 		break;
 	case VIEW_TASKS:

@@ -341,5 +341,84 @@ def test_live_view_help():
             w.stop()
 
 
+def take_snapshot(ui, d, pid):
+    """Presses s and returns the JSON snapshot it wrote to d."""
+    import json
+    before = set(os.listdir(d))
+    press(ui, "s")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        new = [f for f in set(os.listdir(d)) - before if f.startswith("cattop-%d-" % pid)
+               and f.endswith(".json")]
+        if new:
+            try:
+                with open(os.path.join(d, new[0])) as f:
+                    return json.load(f)
+            except ValueError:
+                pass  # still being written
+        time.sleep(0.1)
+    check(False, "s wrote no snapshot")
+
+
+def test_live_view_pruned():
+    """With done tasks kept 1 s: the done task drilled into stays (tree and
+    details) after every done task around it was pruned, and the grouped
+    view counts the pruned tasks in its TASKS total."""
+    for width, height in SIZES:
+        with tempfile.TemporaryDirectory() as d:
+            cfg = os.path.join(d, "cattop.ini")
+            with open(cfg, "w") as f:
+                f.write("[cattop]\nretain_done = 1s\n")
+            w = Workload("tokio", args=["--seconds", "120"])
+            ui = Tmux("%s -c %s -p %d -d 0.3" % (harness.CATTOP, cfg, w.pid), d, width, height)
+            try:
+                wait_screen(ui, lambda s: "short_lived" in s, "no short_lived task")
+                filter_to(ui, "short_lived")
+                done_row = lambda l: re.match(r"\s+\d+ done\s.*short_lived$", l)
+                wait_screen(ui, lambda s: any(done_row(l) for l in s.splitlines()[:height // 2 + 3]
+                                              if "ID" not in l),
+                            "no done short_lived row")
+                press(ui, "Home")
+                scr = wait_screen(ui, lambda s: (table_rows(s) or [(0, "")])[0][1].endswith(
+                    "short_lived"), "cursor not on a short_lived row")
+                # the cursor row is the first of the table: open it whatever its state
+                press(ui, "Enter")
+                scr = wait_screen(ui, lambda s: "future tree" in s, "no tree")
+                tid = int(re.search(r"Task #(\d+)", scr).group(1))
+                # until every other done short_lived task of its time is gone
+                for _ in range(100):
+                    snap = take_snapshot(ui, d, w.pid)
+                    ids = {t["id"] for t in snap["tasks"] if t["name"].endswith("short_lived")}
+                    if tid in ids and not any(i < tid for i in ids if i != tid) and \
+                            any(t["id"] == tid and t["state"] == "done" for t in snap["tasks"]):
+                        break
+                else:
+                    check(False, "task #%d never outlived its neighbours" % tid)
+                scr = wait_screen(ui, lambda s: "future tree" in s and "task #%d" % tid in s,
+                                  "the tree of the pruned-age task is gone")
+                check("is gone" not in scr, "tree says gone:\n" + scr)
+                press(ui, "Enter")
+                scr = wait_screen(ui, lambda s: "Poll time histogram" in s or "is gone" in s,
+                                  "no detail")
+                check("is gone" not in scr and "#%d" % tid in scr, "detail gone:\n" + scr)
+                press(ui, "Escape", "Escape")
+                wait_screen(ui, lambda s: "future tree" not in s, "not back to the tasks")
+                press(ui, "Escape")  # filter off
+                press(ui, "g")
+                snap = take_snapshot(ui, d, w.pid)
+                kept = len([t for t in snap["tasks"] if t["name"].endswith("short_lived")])
+                scr = wait_screen(ui, lambda s: "ROOT FUTURE" in s and "short_lived" in s,
+                                  "no grouped view")
+                row = line_with(scr, "short_lived").split()
+                check(int(row[1]) > kept + 5,
+                      "group TASKS %s with %d short_lived tasks kept: pruned not counted\n%s"
+                      % (row[1], kept, scr))
+                ui.save("live-pruned-%dx%d.txt" % (width, height))
+            finally:
+                ui.close()
+                w.stop()
+
+
 TESTS = [test_live_view_tree_layout, test_live_view_detail, test_live_view_threshold_recount,
-         test_live_view_filter, test_live_view_help]
+         test_live_view_filter, test_live_view_help,
+         test_live_view_pruned]
