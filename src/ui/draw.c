@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ui/function_bar.h"
 #include "ui/tui.h"
 #include "util/clock.h"
 #include "util/duration.h"
@@ -97,12 +98,16 @@ void draw_status_line(struct tui *ui, const char *hints)
 
 	if (ui->input != INPUT_NONE) {
 		snprintf(prompt, sizeof(prompt), "%s%s_",
-			 ui->input == INPUT_FILTER ? "Filter (word or glob; Ctrl-U clears): "
-						   : "Threshold (e.g. 250us, 2ms): ",
+			 ui->input == INPUT_FILTER   ? "Filter (word or glob; Ctrl-U clears): "
+			 : ui->input == INPUT_SEARCH ? "Search (F3: next, Enter: done): "
+						     : "Threshold (e.g. 250us, 2ms): ",
 			 ui->input_buf);
 		text = prompt;
 	} else if (ui->status[0] && monotonic_now_ns() < ui->status_until) {
 		text = ui->status;
+	} else {
+		function_bar_draw(ui, LINES - 1, hints);
+		return;
 	}
 	draw_text(LINES - 1, 0, COLS, color_attr(ROLE_STATUS), text, 1);
 }

@@ -8,6 +8,7 @@
 #include "model/await_chain.h"
 #include "session/session.h"
 #include "ui/draw.h"
+#include "ui/function_bar.h"
 #include "ui/list_view.h"
 #include "ui/tui.h"
 #include "util/duration.h"
@@ -245,6 +246,19 @@ static void draw_row(struct tui *ui, int y, const struct task *task, const struc
 		  text, 1);
 }
 
+struct named_rows {
+	const struct tree_rows *t;
+	const struct site_table *sites;
+};
+
+static const char *tree_row_name(void *ctx, int i)
+{
+	const struct named_rows *n = ctx;
+	const struct future_node *node = n->t->rows[i].node;
+
+	return node ? n->sites->sites[node->site].name : "";
+}
+
 void future_tree_draw(struct tui *ui, int y)
 {
 	const struct task *task = tui_find_task(ui, ui->task_id);
@@ -274,6 +288,13 @@ void future_tree_draw(struct tui *ui, int y)
 		root->node = NULL;
 		root->prefix[0] = '\0';
 		flatten(ui, &t, task->roots, "", 0, ui->ascii ? &ascii_glyphs : &utf8_glyphs);
+	}
+	{
+		struct named_rows named = {&t, &ui->s->sites};
+
+		i = function_bar_search(ui, t.count, tree_row_name, &named);
+		if (i >= 0)
+			ui->cursor = i;
 	}
 	list_view_fit(ui, t.count, LINES - 1 - y);
 	for (i = ui->scroll; i < t.count && i < ui->scroll + ui->page; i++)

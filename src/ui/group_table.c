@@ -7,6 +7,7 @@
 
 #include "session/session.h"
 #include "ui/draw.h"
+#include "ui/function_bar.h"
 #include "ui/list_view.h"
 #include "ui/task_table.h"
 #include "ui/tui.h"
@@ -168,6 +169,11 @@ static void draw_group(struct tui *ui, int y, const struct group *g, bool select
 	draw_text(y, x, COLS - x, attr, text, 1);
 }
 
+static const char *group_name(void *ctx, int i)
+{
+	return ((const struct group *)ctx)[i].name;
+}
+
 void group_table_draw(struct tui *ui, int y)
 {
 	struct group *groups;
@@ -180,6 +186,9 @@ void group_table_draw(struct tui *ui, int y)
 		 ui->sort == SORT_ID ? "tasks" : task_sort_name(ui->sort),
 		 ui->ascending ? ", inverted" : "");
 	draw_text(y++, 0, COLS, color_attr(ROLE_COLUMNS), titles, 1);
+	i = function_bar_search(ui, (int)n, group_name, groups);
+	if (i >= 0)
+		ui->cursor = i;
 	list_view_fit(ui, (int)n, LINES - 1 - y);
 	for (i = ui->scroll; i < (int)n && i < ui->scroll + ui->page; i++)
 		draw_group(ui, y++, &groups[i], i == ui->cursor);

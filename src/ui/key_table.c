@@ -7,6 +7,7 @@
 
 #include "session/session.h"
 #include "snapshot/json_snapshot.h"
+#include "ui/function_bar.h"
 #include "ui/future_tree.h"
 #include "ui/list_view.h"
 #include "ui/task_table.h"
@@ -195,6 +196,26 @@ static enum reaction start_prompt(struct tui *ui, enum ui_input kind)
 	return REACT_REDRAW;
 }
 
+/* F3: the search prompt, holding the last search; Enter or F3 in it jumps. */
+static enum reaction search_prompt(struct tui *ui)
+{
+	ui->input = INPUT_SEARCH;
+	snprintf(ui->input_buf, sizeof(ui->input_buf), "%s", ui->search);
+	return REACT_REDRAW;
+}
+
+/* F5: the future tree of the task under the cursor, and back. */
+static enum reaction tree_toggle(struct tui *ui)
+{
+	return ui->view == VIEW_TREE ? back(ui) : drill_in(ui);
+}
+
+static enum reaction open_sort_menu(struct tui *ui)
+{
+	sort_menu_open(ui);
+	return REACT_REDRAW;
+}
+
 static enum reaction filter_prompt(struct tui *ui)
 {
 	return start_prompt(ui, INPUT_FILTER);
@@ -313,7 +334,16 @@ const struct key_binding key_table[] = {
     {KEY_RIGHT, NULL, TABLES, sort_right, NULL, KEYS_ALWAYS},
     {'i', "i", TABLES, invert, "invert the sort order", KEYS_ALWAYS},
     {'g', "g", TABLES, toggle_groups, "group tasks by root future (and back)", KEYS_ALWAYS},
-    {'/', "/ or f", TABLES, filter_prompt, "filter tasks by name", KEYS_ALWAYS},
+    {'/', "/, f, F4", TABLES, filter_prompt,
+     "filter tasks by name: a glob (* ? [), else a word found anywhere", KEYS_ALWAYS},
+    {KEY_F(4), NULL, TABLES, filter_prompt, NULL, KEYS_ALWAYS},
+    {KEY_F(3), "F3", LISTS, search_prompt,
+     "search: the cursor jumps to the next match (F3 again: the one after), nothing is "
+     "hidden",
+     KEYS_ALWAYS},
+    {KEY_F(5), "F5", IN_VIEW(VIEW_TASKS) | TREE, tree_toggle,
+     "the future tree of the task under the cursor, and back", KEYS_ALWAYS},
+    {KEY_F(6), "F6", TABLES, open_sort_menu, "sort menu: Up/Down, Enter sorts", KEYS_ALWAYS},
     {'f', NULL, TABLES, filter_prompt, NULL, KEYS_ALWAYS},
     {'+', "+, -", TREE, expand, "tree: expand, collapse the node (Space toggles it)", KEYS_ALWAYS},
     {' ', NULL, TREE, fold_toggle, NULL, KEYS_ALWAYS},
@@ -362,6 +392,13 @@ enum reaction key_dispatch(struct tui *ui, int key)
 		ui->status[0] = '\0'; /* a message lasts until the next key */
 	if (ui->help && key != 'q' && key != KEY_F(10))
 		return help_key(ui, key);
+	if (ui->sort_menu) {
+		enum reaction r = sort_menu_key(ui, key);
+
+		if (r != REACT_NONE)
+			return r;
+		ui->sort_menu = false; /* any other key closes it, then works as usual */
+	}
 	for (b = key_table; b->handle; b++)
 		if (b->key == key && key_in_mode(ui, b) &&
 		    (b->views == ALL_VIEWS || (b->views & IN_VIEW(ui->view))))
@@ -385,6 +422,11 @@ static void apply_prompt(struct tui *ui)
 {
 	uint64_t ns;
 
+	if (ui->input == INPUT_SEARCH) {
+		snprintf(ui->search, sizeof(ui->search), "%s", ui->input_buf);
+		ui->search_pending = ui->search[0] != '\0';
+		return;
+	}
 	if (ui->input == INPUT_FILTER) {
 		snprintf(ui->filter, sizeof(ui->filter), "%s", ui->input_buf);
 		ui->group_filter[0] = '\0';
@@ -405,7 +447,9 @@ enum reaction key_prompt(struct tui *ui, int key)
 {
 	size_t len = strlen(ui->input_buf);
 
-	if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+	if (key == KEY_F(3) && ui->input == INPUT_SEARCH) {
+		apply_prompt(ui); /* the next match; the prompt stays open */
+	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
 		apply_prompt(ui);
 		ui->input = INPUT_NONE;
 	} else if (key == KEY_ESC) {

@@ -8,6 +8,7 @@
 
 #include "session/session.h"
 #include "ui/draw.h"
+#include "ui/function_bar.h"
 #include "ui/list_view.h"
 #include "ui/tui.h"
 #include "ui/workers_panel.h"
@@ -185,6 +186,18 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 	draw_text(y, x, COLS - x, attr, text, 1);
 }
 
+struct named_tasks {
+	struct task **rows;
+	const struct site_table *sites;
+};
+
+static const char *row_name(void *ctx, int i)
+{
+	const struct named_tasks *n = ctx;
+
+	return task_name(n->rows[i], n->sites);
+}
+
 /* Puts the cursor back on the task it was on before the order changed. */
 static void follow_task(struct tui *ui, struct task **rows, int n)
 {
@@ -213,6 +226,13 @@ void task_table_draw(struct tui *ui, int y)
 			rows[count++] = all[i];
 	draw_titles(ui, y++);
 	follow_task(ui, rows, count);
+	{
+		struct named_tasks named = {rows, &ui->s->sites};
+		int found = function_bar_search(ui, count, row_name, &named);
+
+		if (found >= 0)
+			ui->cursor = found;
+	}
 	list_view_fit(ui, count, LINES - 1 - y);
 	for (i = ui->scroll; (int)i < count && (int)i < ui->scroll + ui->page; i++)
 		draw_task(ui, y++, rows[i], (int)i == ui->cursor);

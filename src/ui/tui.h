@@ -12,7 +12,7 @@
 struct session;
 
 enum ui_view { VIEW_TASKS, VIEW_GROUPS, VIEW_TREE, VIEW_DETAIL };
-enum ui_input { INPUT_NONE, INPUT_FILTER, INPUT_THRESHOLD };
+enum ui_input { INPUT_NONE, INPUT_FILTER, INPUT_THRESHOLD, INPUT_SEARCH };
 
 /* What a key handler asks the loop to do. */
 enum reaction {
@@ -47,6 +47,10 @@ struct tui {
 	int hist_scroll;	  /* detail: first histogram bucket shown */
 	int hist_page;		  /* detail: histogram lines that fit */
 	char filter[64];
+	char search[64];     /* F3: what the cursor jumps to */
+	bool search_pending; /* the next draw moves the cursor to the next match */
+	bool sort_menu;	     /* F6: the sort menu is open */
+	int sort_menu_cursor;
 	char group_filter[256]; /* tasks view reached from a group: exact name */
 	enum ui_input input;
 	char input_buf[64];

@@ -419,6 +419,66 @@ def test_live_view_pruned():
                 w.stop()
 
 
+BAR = "F1Help F3Search F4Filter F5Tree F6SortBy F10Quit"
+
+
+def test_live_view_function_keys():
+    """htop's function keys at 80x24 and 120x40: the bar on the bottom line;
+    F6 opens a sort menu whose Enter sorts; F3 moves the cursor to the next
+    match and hides nothing; F4 filters; F5 opens
+    the tree of the task under the cursor and comes back; F10 quits."""
+    for width, height in SIZES:
+        w, ui = live(width, height)
+        try:
+            scr = wait_screen(ui, lambda s: s.splitlines()[-1].startswith(BAR),
+                              "no function key bar")
+            press(ui, "F6")
+            scr = wait_screen(ui, lambda s: "Sort by" in s and "LONGEST *" in s, "no sort menu")
+            items = []
+            for l in scr.splitlines()[scr.splitlines().index(
+                    [l for l in scr.splitlines() if l.startswith("Sort by")][0]) + 1:]:
+                m = re.match(r" (\S+)( \*)?\s", l)
+                if not m or m.group(1) == "ID" and items:
+                    break
+                items.append(m.group(1))
+                if m.group(1) == "NAME":
+                    break
+            check({"STATE", "BUSY%", "LAST", "NAME", "LONGEST"} <= set(items),
+                  "sort menu items: %s" % items)
+            press(ui, *["Down"] * (items.index("NAME") - items.index("LONGEST")))
+            press(ui, "Enter")
+            scr = wait_screen(ui, lambda s: "NAMEv" in s and "Sort by" not in s,
+                              "F6 menu did not sort by NAME")
+            names = [n for _, n in table_rows(scr)]
+            check(names == sorted(names) and len(names) >= 5, "not sorted by name: %s" % names)
+            # F3: jump to the ticker without filtering anything out
+            press(ui, "F3")
+            wait_screen(ui, lambda s: "Search (" in s, "no search prompt")
+            press(ui, "-l", "ticker")
+            press(ui, "Enter")
+            scr = wait_screen(ui, lambda s: "found 'ticker'" in s, "search found nothing")
+            check(len(table_rows(scr)) >= 5, "search filtered the table:\n" + scr)
+            press(ui, "F5")
+            scr = wait_screen(ui, lambda s: "future tree" in s, "F5 opened no tree")
+            check("wl_tokio::ticker_task: future tree" in scr,
+                  "F3 did not put the cursor on the ticker:\n" + scr)
+            press(ui, "F5")
+            wait_screen(ui, lambda s: "future tree" not in s and "NAMEv" in s,
+                        "F5 did not come back")
+            press(ui, "F4")
+            wait_screen(ui, lambda s: "Filter (" in s, "F4 opened no filter prompt")
+            press(ui, "-l", "spinner")
+            press(ui, "Enter")
+            wait_screen(ui, lambda s: [n for _, n in table_rows(s)] == ["wl_tokio::spinner_task"],
+                        "F4 did not filter")
+            ui.save("live-fkeys-%dx%d.txt" % (width, height))
+            press(ui, "F10")
+            wait_screen(ui, lambda s: "EXIT=0" in s, "F10 did not quit")
+        finally:
+            ui.close()
+            w.stop()
+
+
 TESTS = [test_live_view_tree_layout, test_live_view_detail, test_live_view_threshold_recount,
          test_live_view_filter, test_live_view_help,
-         test_live_view_pruned]
+         test_live_view_pruned, test_live_view_function_keys]
