@@ -82,7 +82,7 @@ enum reaction sort_menu_key(struct tui *ui, int key)
 	else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
 		ui->sort = items[ui->sort_menu_cursor];
 		ui->sort_menu = false;
-		tui_set_status(ui, "sorted by %s", task_sort_name(ui->sort));
+		tui_note(ui, "sorted by %s", task_sort_name(ui->sort));
 	} else if (key == KEY_ESC || key == KEY_F(6) || key == 'q')
 		ui->sort_menu = false;
 	else
@@ -100,10 +100,10 @@ int function_bar_search(struct tui *ui, int rows, const char *(*name)(void *ctx,
 	for (i = 1; i <= rows; i++) {
 		at = (ui->cursor + i) % rows;
 		if (task_table_name_matches(ui->search, name(ctx, at))) {
-			tui_set_status(ui, "found '%s' (F3: next)", ui->search);
+			tui_note(ui, "found '%s' (F3: next)", ui->search);
 			return at;
 		}
 	}
-	tui_set_status(ui, "nothing matches '%s'", ui->search);
+	tui_note(ui, "nothing matches '%s'", ui->search);
 	return -1;
 }

@@ -152,7 +152,7 @@ static enum reaction back(struct tui *ui)
 		if (!ui->group_filter[0] && !ui->filter[0])
 			return REACT_NONE;
 		ui->group_filter[0] = ui->filter[0] = '\0';
-		tui_set_status(ui, "filter cleared");
+		tui_note(ui, "filter cleared");
 		break;
 	default:
 		enter_view(ui, VIEW_TASKS);
@@ -163,7 +163,7 @@ static enum reaction back(struct tui *ui)
 static enum reaction sort_step(struct tui *ui, int direction)
 {
 	ui->sort = task_table_next_sort(ui->sort, direction);
-	tui_set_status(ui, "sorted by %s", task_sort_name(ui->sort));
+	tui_note(ui, "sorted by %s", task_sort_name(ui->sort));
 	return REACT_REDRAW;
 }
 
@@ -388,8 +388,8 @@ enum reaction key_dispatch(struct tui *ui, int key)
 {
 	const struct key_binding *b;
 
-	if (ui->status_until != UINT64_MAX)
-		ui->status[0] = '\0'; /* a message lasts until the next key */
+	if (ui->status_note)
+		ui->status[0] = '\0'; /* a note answers one key: gone with the next */
 	if (ui->help && key != 'q' && key != KEY_F(10))
 		return help_key(ui, key);
 	if (ui->sort_menu) {

@@ -42,6 +42,18 @@ void tui_set_status(struct tui *ui, const char *fmt, ...)
 	/* The wall clock, not the target's: a frozen or paused replay clock
 	 * would keep a message up for good. */
 	ui->status_until = monotonic_now_ns() + 5 * NSEC_PER_SEC;
+	ui->status_note = false;
+}
+
+void tui_note(struct tui *ui, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
+	va_end(ap);
+	ui->status_until = monotonic_now_ns() + 5 * NSEC_PER_SEC;
+	ui->status_note = true;
 }
 
 struct task *tui_find_task(const struct tui *ui, uint64_t id)

@@ -60,6 +60,7 @@ struct tui {
 	bool ascii;	 /* no UTF-8: ASCII tree lines and bars */
 	char status[256];
 	uint64_t status_until;
+	bool status_note;     /* a note on the last key: the next key takes it away */
 	uint64_t events_seen; /* for events/s */
 	uint64_t events_rate;
 	uint64_t rate_at;
@@ -75,6 +76,8 @@ int tui_run(struct session *s, const struct tui_opts *opts);
 /* Helpers the views share. */
 uint64_t tui_now(const struct tui *ui);
 void tui_set_status(struct tui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A status message that only answers the last key ("filter cleared"). */
+void tui_note(struct tui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct task *tui_find_task(const struct tui *ui, uint64_t id);
 /* Replay: moves the replay clock by delta (clamped to the recording). */
 void tui_replay_step(struct tui *ui, int64_t delta_ns);
