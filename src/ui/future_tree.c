@@ -92,27 +92,26 @@ static void flatten(const struct tui *ui, struct tree_rows *t, const struct futu
 	}
 }
 
-/* Column widths for the screen: designed for 80 columns first (no KIND,
- * narrower numbers), every column grows with the screen, the name column
- * taking two thirds of what the numbers leave and the location the rest,
+/* Column widths for the screen: designed for 80 columns first (no KIND
+ * below 100), numbers as narrow as their values allow; the name column
+ * takes two thirds of what the numbers leave and the location the rest,
  * so a wider screen widens both smoothly. */
 struct tree_layout {
 	int name, kind, polls, busy, longest, slow, inflight, location;
 };
 
-#define MIN_LOCATION 19 /* "main.rs:114 -> :120" */
+#define MIN_LOCATION 17 /* " main.rs:32 -> :35" */
 
 static struct tree_layout tree_layout(void)
 {
 	struct tree_layout l;
-	bool compact = COLS < 100;
 	int rest;
 
-	l.kind = compact ? 0 : 9;
-	l.polls = compact ? 7 : 8;
-	l.busy = compact ? 7 : 8;
-	l.longest = compact ? 8 : 9;
-	l.slow = compact ? 5 : 7;
+	l.kind = COLS >= 100 ? 9 : 0; /* the detail view says it too */
+	l.polls = 7;
+	l.busy = 7;
+	l.longest = 8;
+	l.slow = 7;
 	l.inflight = 9;
 	rest = COLS - (l.kind + l.polls + l.busy + l.longest + l.slow + l.inflight);
 	l.location = rest / 3 > MIN_LOCATION ? rest / 3 : MIN_LOCATION;

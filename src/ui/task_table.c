@@ -20,10 +20,10 @@ enum column_id {
 	COL_POLLS,
 	COL_BUSY,
 	COL_BUSY_PCT,
+	COL_AGE,
 	COL_LONGEST,
 	COL_INFLIGHT,
 	COL_SLOW,
-	COL_AGE,
 	COL_NAME,
 	COL_COUNT
 };
@@ -48,9 +48,11 @@ static const struct column columns[COL_COUNT] = {
     [COL_NAME] = {"NAME", 0, 0, SORT_NAME},
 };
 
-static const enum task_sort sort_order[] = {SORT_ID,	   SORT_STATE,	  SORT_POLLS,	 SORT_BUSY,
-					    SORT_BUSY_PCT, SORT_MAX_POLL, SORT_INFLIGHT, SORT_SLOW,
-					    SORT_LAST,	   SORT_NAME};
+/* Screen order: LONGEST, INFLIGHT, SLOW and NAME stay neighbours, as
+ * before BUSY%, LAST and STATE became sortable. */
+static const enum task_sort sort_order[] = {SORT_ID,	   SORT_STATE, SORT_POLLS,    SORT_BUSY,
+					    SORT_BUSY_PCT, SORT_LAST,  SORT_MAX_POLL, SORT_INFLIGHT,
+					    SORT_SLOW,	   SORT_NAME};
 
 enum task_sort task_table_next_sort(enum task_sort current, int direction)
 {
@@ -167,13 +169,6 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 			 lifetime ? 100.0 * (st->busy_ns + inflight) / lifetime : 0.0);
 		x = draw_text(y, x, columns[COL_BUSY_PCT].width, attr, text, 1);
 	}
-	x = draw_duration(y, x, columns[COL_LONGEST].width, attr, poll_stats_longest(st, now), thr,
-			  selected ? ROLE_SELECTED : ROLE_SLOW);
-	x = draw_duration(y, x, columns[COL_INFLIGHT].width, attr, inflight, thr,
-			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
-	x = draw_slow_count(y, x, columns[COL_SLOW].width,
-			    st->slow_polls && !selected ? color_attr(ROLE_SLOW) : attr,
-			    st->slow_polls, st->slow_approx);
 	if (shown(COL_AGE)) {
 		snprintf(text, sizeof(text), "%7s ",
 			 inflight || !st->last_poll_end
@@ -181,6 +176,13 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 			     : duration_format(now - st->last_poll_end, d, sizeof(d)));
 		x = draw_text(y, x, columns[COL_AGE].width, attr, text, 1);
 	}
+	x = draw_duration(y, x, columns[COL_LONGEST].width, attr, poll_stats_longest(st, now), thr,
+			  selected ? ROLE_SELECTED : ROLE_SLOW);
+	x = draw_duration(y, x, columns[COL_INFLIGHT].width, attr, inflight, thr,
+			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
+	x = draw_slow_count(y, x, columns[COL_SLOW].width,
+			    st->slow_polls && !selected ? color_attr(ROLE_SLOW) : attr,
+			    st->slow_polls, st->slow_approx);
 	snprintf(text, sizeof(text), " %s%s", task_name(t, &ui->s->sites),
 		 t->block_on ? " (block_on)" : "");
 	draw_text(y, x, COLS - x, attr, text, 1);
