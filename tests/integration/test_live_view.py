@@ -301,8 +301,8 @@ def help_pages(ui, width):
     def overlay(scr):
         return [l[x:x + box] for l in scr.splitlines()[1:-1]]
 
-    scr = wait_screen(ui, lambda s: "cattop help" in s, "no help")
-    pages = [overlay(scr)]
+    wait_screen(ui, lambda s: "cattop help" in s, "no help")
+    pages = [overlay(stable_screen(ui))]
     for _ in range(10):
         if "scroll" not in pages[0][0]:
             break
@@ -310,7 +310,7 @@ def help_pages(ui, width):
         deadline = time.monotonic() + 2
         while overlay(ui.screen()) == pages[-1] and time.monotonic() < deadline:
             time.sleep(0.1)
-        page = overlay(ui.screen())
+        page = overlay(stable_screen(ui))
         if page == pages[-1]:
             break  # the last page: PgDn moved nothing
         pages.append(page)
@@ -340,12 +340,14 @@ def test_live_view_help():
                 check(word in text, "%s not explained" % word)
             press(ui, "Escape")
             wait_screen(ui, lambda s: "cattop help" not in s, "help did not close")
-            titles = set()
+            titles, name = set(), None
+            sorted_by = lambda s: (re.search(r"sorted by (\S+)", s) or [None, None])[1]
             for _ in range(12):
                 press(ui, ">")
-                scr = wait_screen(ui, lambda s: re.search(r"sorted by (\S+)", s),
-                                  "no sort message")
-                name = re.search(r"sorted by (\S+)", scr).group(1)
+                prev = name  # each > names the next column: wait for a new name
+                scr = wait_screen(ui, lambda s: sorted_by(s) not in (None, prev),
+                                  "no sort message after %s" % prev)
+                name = sorted_by(scr)
                 scr = wait_screen(ui, lambda s: re.search(r"\b%sv" % re.escape(name), s),
                                   "sorted column %s not marked" % name)
                 titles.add(name)
@@ -450,7 +452,7 @@ BAR = "F1Help F3Search F4Filter F5Tree F6SortBy F10Quit"
 def test_live_view_function_keys():
     """htop's function keys at 80x24 and 120x40: the bar on the bottom line;
     F6 opens a sort menu whose Enter sorts; F3 moves the cursor to the next
-    match and hides nothing; F4 filters; F5 opens
+    match and hides nothing, F3 again to the one after; F4 filters; F5 opens
     the tree of the task under the cursor and comes back; F10 quits."""
     for width, height in SIZES:
         w, ui = live(width, height)
@@ -458,7 +460,9 @@ def test_live_view_function_keys():
             scr = wait_screen(ui, lambda s: s.splitlines()[-1].startswith(BAR),
                               "no function key bar")
             press(ui, "F6")
-            scr = wait_screen(ui, lambda s: "Sort by" in s and "LONGEST *" in s, "no sort menu")
+            wait_screen(ui, lambda s: "Sort by" in s and "LONGEST *" in s and
+                        re.search(r"^ NAME ", s, re.M), "no sort menu")
+            scr = stable_screen(ui)
             items = []
             for l in scr.splitlines()[scr.splitlines().index(
                     [l for l in scr.splitlines() if l.startswith("Sort by")][0]) + 1:]:
@@ -487,6 +491,24 @@ def test_live_view_function_keys():
             scr = wait_screen(ui, lambda s: "future tree" in s, "F5 opened no tree")
             check("wl_tokio::ticker_task: future tree" in scr,
                   "F3 did not put the cursor on the ticker:\n" + scr)
+            # in the tree: F3 "nested" finds nested_outer, F3 again the one after
+            press(ui, "F3")
+            wait_screen(ui, lambda s: "Search (" in s and "ticker_" in s,
+                        "the search prompt lost the last search")
+            press(ui, "C-u")
+            press(ui, "-l", "nested")
+            press(ui, "Enter")
+            wait_screen(ui, lambda s: "found 'nested'" in s, "no nested future found")
+            press(ui, "F3")
+            wait_screen(ui, lambda s: "Search (" in s and "nested_" in s, "no search prompt")
+            press(ui, "Enter")
+            wait_screen(ui, lambda s: "found 'nested'" in s, "no next nested future")
+            press(ui, "Enter")
+            scr = wait_screen(ui, lambda s: "Poll time histogram" in s, "no detail")
+            check("Future   wl_tokio::nested_middle" in scr,
+                  "F3 twice did not reach the second match:\n" + scr)
+            press(ui, "Escape")
+            wait_screen(ui, lambda s: "future tree" in s, "not back in the tree")
             press(ui, "F5")
             wait_screen(ui, lambda s: "future tree" not in s and "NAMEv" in s,
                         "F5 did not come back")
