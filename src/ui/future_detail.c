@@ -149,6 +149,8 @@ static int draw_histogram(struct tui *ui, int y, int lines, const struct poll_st
 		return y + 2;
 	}
 	count = hi - lo + 1;
+	if (lines > LINES - 2 - y) /* never past the screen: the title counts what shows */
+		lines = LINES - 2 - y > 1 ? LINES - 2 - y : 1;
 	ui->hist_page = lines;
 	if (ui->hist_scroll > count - lines)
 		ui->hist_scroll = count - lines;

@@ -148,13 +148,38 @@ def summary_max(scr):
     return re.search(r"max (\S+)", scr).group(1)
 
 
+def check_histogram(ui, scr, top):
+    """The histogram reaches the bucket of the longest poll top, at once or
+    by PgDn when its title says it scrolls, and PgUp goes back. Whether it
+    scrolled."""
+    title, shown = histogram(scr)
+    m = re.search(r"buckets (\d+)-(\d+) of (\d+)", title)
+    if m:
+        check(int(m.group(1)) == 1 and int(m.group(2)) == len(shown), title)
+        total = int(m.group(3))
+        for _ in range(total):
+            if "-%d of %d" % (total, total) in histogram(scr)[0]:
+                break
+            before = histogram(scr)[0]
+            press(ui, "NPage")
+            wait_screen(ui, lambda s: histogram(s)[0] != before, "PgDn did not scroll")
+            scr = stable_screen(ui)
+    last = histogram(scr)[1][-1]
+    check(last[0] <= ns(top) <= last[1] * 1.01,
+          "the histogram does not reach the longest poll %s: %s\n%s" % (top, last, scr))
+    if m:
+        press(ui, "PPage", "PPage", "PPage", "PPage")
+        wait_screen(ui, lambda s: histogram(s)[1][0] == shown[0], "PgUp did not go back")
+    return m is not None
+
+
 def test_live_view_detail():
     """Detail at 80x24 and 120x40: the histogram fits its rows, reaching its
     last bucket (the longest poll) at once or, when it has more buckets than
     rows ("buckets 1-N of M"), by PgDn, and back by PgUp; both the newest
     slow polls and the longest polls are listed, the first longest being
-    the max. (The ticker's polls spread over 3+ buckets, more under load;
-    at 80x24 they usually need scrolling, not always.)"""
+    the max. When the ticker's buckets all fit, the same at 15 rows, where
+    more than 3 must scroll."""
     for width, height in SIZES:
         w, ui = live(width, height)
         try:
@@ -171,26 +196,20 @@ def test_live_view_detail():
             top = summary_max(scr)
             check(len(first) > 1 and first[1].rstrip("!") == top,
                   "longest poll listed %s, max %s:\n%s" % (first, top, scr))
-            title, shown = histogram(scr)
-            m = re.search(r"buckets (\d+)-(\d+) of (\d+)", title)
-            if m:
-                check(int(m.group(1)) == 1 and int(m.group(2)) == len(shown), title)
-                total = int(m.group(3))
-                for _ in range(total):
-                    if "-%d of %d" % (total, total) in histogram(scr)[0]:
-                        break
-                    before = histogram(scr)[0]
-                    press(ui, "NPage")
-                    wait_screen(ui, lambda s: histogram(s)[0] != before, "PgDn did not scroll")
-                    scr = stable_screen(ui)
-            last = histogram(scr)[1][-1]
-            check(last[0] <= ns(top) <= last[1] * 1.01,
-                  "the histogram does not reach the longest poll %s: %s\n%s"
-                  % (top, last, scr))
-            if m:
-                press(ui, "PPage", "PPage", "PPage", "PPage")
-                wait_screen(ui, lambda s: histogram(s)[1][0] == shown[0], "PgUp did not go back")
+            scrolled = check_histogram(ui, scr, top)
             ui.save("live-detail-%dx%d.txt" % (width, height))
+            if not scrolled:  # all buckets fitted: on a short screen they must scroll
+                ui.close()
+                w.stop()
+                w, ui = live(width, 15)
+                open_task_detail(ui, "wl_tokio::ticker_task")
+                press(ui, "p")
+                wait_screen(ui, lambda s: "paused" in s, "p did not pause")
+                scr = stable_screen(ui)
+                scrolled = check_histogram(ui, scr, summary_max(scr))
+                check(scrolled or len(histogram(scr)[1]) <= 3,
+                      "%d buckets and no scrolling at %dx15:\n%s"
+                      % (len(histogram(scr)[1]), width, scr))
         finally:
             ui.close()
             w.stop()
