@@ -143,7 +143,8 @@ static int set_bool(bool *field, const char *value)
 
 static int set_general(struct config *cfg, const char *key, const char *value, bool append)
 {
-	static const char *sorts[] = {"longest", "busy", "polls", "slow", "inflight", "name", "id"};
+	static const char *sorts[] = {"longest", "busy", "polls", "slow", "inflight",
+				      "name",	 "id",	 "busy%", "last", "state"};
 	size_t mb, i;
 	int err;
 

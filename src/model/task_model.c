@@ -25,6 +25,64 @@ static void free_nodes(struct future_node *n)
 	}
 }
 
+static void merge_stats(struct poll_stats *into, const struct poll_stats *from)
+{
+	int i;
+
+	into->polls += from->polls;
+	into->busy_ns += from->busy_ns;
+	into->slow_polls += from->slow_polls;
+	into->unknown_polls += from->unknown_polls;
+	into->slow_approx |= from->slow_approx;
+	if (from->max_poll_ns > into->max_poll_ns)
+		into->max_poll_ns = from->max_poll_ns;
+	for (i = 0; i < POLL_HIST_BUCKETS; i++)
+		into->hist[i] += from->hist[i];
+}
+
+static struct pruned_group *pruned_group_for(struct task_model *m, const struct task *t)
+{
+	bool has_root = t->roots != NULL;
+	uint32_t root = has_root ? t->roots->site : 0;
+	struct pruned_group *g;
+	size_t i;
+
+	for (i = 0; i < m->pruned_count; i++) {
+		g = &m->pruned[i];
+		if (g->has_poll_site == t->has_poll_site && g->has_root == has_root &&
+		    (!has_root || g->root_site == root) &&
+		    (!t->has_poll_site || g->poll_site == t->poll_site))
+			return g;
+	}
+	if (m->pruned_count == m->pruned_cap) {
+		size_t cap = m->pruned_cap ? m->pruned_cap * 2 : 16;
+		struct pruned_group *grown = realloc(m->pruned, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		m->pruned = grown;
+		m->pruned_cap = cap;
+	}
+	g = &m->pruned[m->pruned_count++];
+	memset(g, 0, sizeof(*g));
+	g->has_poll_site = t->has_poll_site;
+	g->poll_site = t->poll_site;
+	g->has_root = has_root;
+	g->root_site = root;
+	return g;
+}
+
+/* A done task leaves its totals behind (grouped by kind) when pruned. */
+static void remember_pruned(struct task_model *m, const struct task *t)
+{
+	struct pruned_group *g = pruned_group_for(m, t);
+
+	if (!g)
+		return; /* out of memory: the totals lose this task */
+	g->tasks++;
+	merge_stats(&g->stats, &t->stats);
+}
+
 static void unlink_task(struct task_model *m, struct task *t)
 {
 	if (t->prev)
@@ -50,6 +108,9 @@ void task_model_free(struct task_model *m)
 	while (m->first)
 		unlink_task(m, m->first);
 	u64_map_free(&m->live);
+	free(m->pruned);
+	m->pruned = NULL;
+	m->pruned_count = m->pruned_cap = 0;
 }
 
 struct task *task_model_task(struct task_model *m, uint64_t key, bool block_on, uint64_t now)
@@ -141,6 +202,19 @@ uint64_t poll_stats_percentile(const struct poll_stats *s, double fraction)
 	return (2ULL << i) < s->max_poll_ns ? (2ULL << i) : s->max_poll_ns;
 }
 
+/* Keeps the RECENT_SLOW_POLLS longest polls, longest first: one compare
+ * per poll unless it is among them. */
+static void keep_longest(struct poll_stats *s, uint64_t now, uint64_t dur)
+{
+	int i = RECENT_SLOW_POLLS - 1;
+
+	if (dur <= s->longest[i].duration_ns)
+		return;
+	for (; i > 0 && s->longest[i - 1].duration_ns < dur; i--)
+		s->longest[i] = s->longest[i - 1];
+	s->longest[i] = (struct slow_poll){now, dur};
+}
+
 void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t cpu_wait,
 		    uint64_t threshold_ns)
 {
@@ -155,6 +229,7 @@ void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t
 	s->hist[poll_hist_bucket(dur)]++;
 	if (dur > s->max_poll_ns)
 		s->max_poll_ns = dur;
+	keep_longest(s, now, dur);
 	if (dur > threshold_ns) {
 		s->recent_slow[s->slow_polls % RECENT_SLOW_POLLS] = (struct slow_poll){now, dur};
 		s->slow_polls++;
@@ -162,6 +237,72 @@ void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t
 	if (s->inflight_since == start)
 		s->inflight_since = 0;
 	s->last_poll_end = now;
+}
+
+/* Polls of bucket b over threshold: all, none, or for the bucket the
+ * threshold falls in, its share of the bucket's span (approximate). */
+static uint64_t bucket_over(uint32_t count, unsigned int b, uint64_t threshold, bool *approx)
+{
+	uint64_t lo = 1ULL << b, hi = 2ULL << b;
+
+	if (b == POLL_HIST_BUCKETS - 1)
+		hi = UINT64_MAX; /* the last bucket holds everything longer too */
+	if (lo > threshold)
+		return count;
+	if (hi - 1 <= threshold || !count)
+		return 0;
+	*approx = true;
+	return (uint64_t)((double)count * (double)(hi - 1 - threshold) / (double)(hi - lo) + 0.5);
+}
+
+void poll_stats_rethreshold(struct poll_stats *s, uint64_t threshold_ns)
+{
+	struct slow_poll kept[RECENT_SLOW_POLLS];
+	uint64_t slow = 0, n, i, k = 0;
+	bool approx = false;
+	unsigned int b;
+
+	n = s->slow_polls < RECENT_SLOW_POLLS ? s->slow_polls : RECENT_SLOW_POLLS;
+	for (i = n; i > 0; i--) { /* oldest first */
+		const struct slow_poll *p =
+		    &s->recent_slow[(s->slow_polls - i) % RECENT_SLOW_POLLS];
+
+		if (p->duration_ns > threshold_ns)
+			kept[k++] = *p;
+	}
+	if (s->max_poll_ns > threshold_ns)
+		for (b = 0; b < POLL_HIST_BUCKETS; b++)
+			slow += bucket_over(s->hist[b], b, threshold_ns, &approx);
+	/* The polls known to be over it are a floor: the recent and longest kept. */
+	for (i = 0, n = k; i < RECENT_SLOW_POLLS; i++)
+		n = s->longest[i].duration_ns > threshold_ns && i + 1 > n ? i + 1 : n;
+	slow = slow < n ? n : slow;
+	s->slow_polls = slow;
+	s->slow_approx = approx;
+	for (i = 0; i < k; i++)
+		s->recent_slow[(slow - k + i) % RECENT_SLOW_POLLS] = kept[i];
+}
+
+static void rethreshold_nodes(struct future_node *n, uint64_t threshold_ns)
+{
+	for (; n; n = n->next_sibling) {
+		poll_stats_rethreshold(&n->stats, threshold_ns);
+		rethreshold_nodes(n->children, threshold_ns);
+	}
+}
+
+void task_model_set_threshold(struct task_model *m, uint64_t threshold_ns)
+{
+	struct task *t;
+	size_t i;
+
+	m->threshold_ns = threshold_ns;
+	for (i = 0; i < m->pruned_count; i++)
+		poll_stats_rethreshold(&m->pruned[i].stats, threshold_ns);
+	for (t = m->first; t; t = t->next) {
+		poll_stats_rethreshold(&t->stats, threshold_ns);
+		rethreshold_nodes(t->roots, threshold_ns);
+	}
 }
 
 void poll_stats_abandon(struct poll_stats *s, uint64_t start)
@@ -190,10 +331,12 @@ void task_model_prune(struct task_model *m, uint64_t now)
 
 	for (; t && m->done_count; t = next) {
 		next = t->next;
-		if (!t->done || t->open_frames)
+		if (!t->done || t->open_frames || t->pinned)
 			continue;
 		/* Tasks are oldest first, so the over-limit ones come first too. */
-		if (m->done_count > m->max_done_tasks || now - t->done_at > m->retain_done_ns)
+		if (m->done_count > m->max_done_tasks || now - t->done_at > m->retain_done_ns) {
+			remember_pruned(m, t);
 			unlink_task(m, t);
+		}
 	}
 }

@@ -31,8 +31,10 @@ struct poll_stats {
 	uint64_t last_poll_end;
 	uint64_t unknown_polls; /* polls whose return was never seen (no time counted) */
 	uint64_t cpu_wait_ns;	/* the polls' waits for a CPU: not in busy_ns */
+	bool slow_approx;	/* slow_polls was recounted from hist for a new threshold */
 	uint32_t hist[POLL_HIST_BUCKETS];
 	struct slow_poll recent_slow[RECENT_SLOW_POLLS]; /* ring, newest at slow_polls - 1 */
+	struct slow_poll longest[RECENT_SLOW_POLLS];	 /* the longest polls, longest first */
 };
 
 /* What a thread was running during a slow poll: code addresses (link-time),
@@ -75,7 +77,17 @@ struct task {
 	bool from_stack;	       /* found on a stack sample: its poll began before attach */
 	bool has_poll_site;
 	uint32_t poll_site;	  /* the task poll entry it went through: its type */
+	bool pinned;		  /* looked at in the live view: kept past pruning */
 	struct task *prev, *next; /* all tasks, oldest first */
+};
+
+/* What pruned tasks of one kind (same poll entry and root future, so the
+ * same name) added up to: the grouped view's totals include them. */
+struct pruned_group {
+	bool has_poll_site, has_root;
+	uint32_t poll_site, root_site;
+	size_t tasks;
+	struct poll_stats stats;
 };
 
 struct task_model {
@@ -88,6 +100,8 @@ struct task_model {
 	uint64_t threshold_ns;
 	uint64_t retain_done_ns;
 	size_t max_done_tasks;
+	struct pruned_group *pruned;
+	size_t pruned_count, pruned_cap;
 };
 
 void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,
@@ -110,6 +124,14 @@ void poll_stats_begin(struct poll_stats *s, uint64_t now);
  * poll that set it. */
 void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t cpu_wait,
 		    uint64_t threshold_ns);
+/* A new slow-poll threshold: slow_polls recounted from the histogram, exact
+ * but for the one log2 bucket the threshold falls inside, counted in
+ * proportion (slow_approx is then set); recent_slow keeps only polls over
+ * it. The longest polls are kept whatever the threshold. */
+void poll_stats_rethreshold(struct poll_stats *s, uint64_t threshold_ns);
+/* The same for every task and future of the model, and the model's own. */
+void task_model_set_threshold(struct task_model *m, uint64_t threshold_ns);
+
 /* The poll that began at start ended unseen: count it, add no time. */
 void poll_stats_abandon(struct poll_stats *s, uint64_t start);
 

@@ -76,6 +76,17 @@ static uint64_t sort_value(const struct task *t, const struct sort_ctx *c)
 		return poll_stats_inflight(&t->stats, c->now);
 	case SORT_ID:
 		return t->id;
+	case SORT_BUSY_PCT: /* parts per million of the time since first seen */
+		return c->now > t->first_seen
+			   ? (t->stats.busy_ns + poll_stats_inflight(&t->stats, c->now)) * 1000000 /
+				 (c->now - t->first_seen)
+			   : 0;
+	case SORT_LAST:
+		return poll_stats_inflight(&t->stats, c->now) || !t->stats.last_poll_end
+			   ? 0
+			   : c->now - t->stats.last_poll_end;
+	case SORT_STATE:
+		return task_state(t) == TASK_RUNNING ? 2 : task_state(t) == TASK_IDLE;
 	default:
 		return poll_stats_longest(&t->stats, c->now);
 	}

@@ -18,6 +18,9 @@ enum task_sort {
 	SORT_INFLIGHT,
 	SORT_NAME,
 	SORT_ID,
+	SORT_BUSY_PCT, /* busy time over the time since first seen */
+	SORT_LAST,     /* time since the last poll ended: the longest idle first */
+	SORT_STATE,    /* running, idle, done */
 };
 
 /* A task is named for its root future (the first future polled in it). */

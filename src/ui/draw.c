@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ui/function_bar.h"
 #include "ui/tui.h"
+#include "util/clock.h"
 #include "util/duration.h"
 #include "util/safe_text.h"
 
@@ -22,6 +24,14 @@ static int bytes_for_columns(const char *text, int width, int *cols)
 	}
 	*cols = c;
 	return i;
+}
+
+int draw_columns(const char *text)
+{
+	int cols;
+
+	bytes_for_columns(text, 1 << 20, &cols);
+	return cols;
 }
 
 int draw_text(int y, int x, int width, int attr, const char *text, int pad)
@@ -70,6 +80,17 @@ int draw_number(int y, int x, int width, int attr, uint64_t n)
 	return draw_text(y, x, width, attr, cell, 1);
 }
 
+int draw_slow_count(int y, int x, int width, int attr, uint64_t n, bool approx)
+{
+	char count[24], cell[48];
+
+	if (!approx || !n)
+		return draw_number(y, x, width, attr, n);
+	snprintf(count, sizeof(count), "~%llu", (unsigned long long)n);
+	snprintf(cell, sizeof(cell), "%*s ", width - 1, count);
+	return draw_text(y, x, width, attr, cell, 1);
+}
+
 void draw_status_line(struct tui *ui, const char *hints)
 {
 	const char *text = hints;
@@ -77,12 +98,16 @@ void draw_status_line(struct tui *ui, const char *hints)
 
 	if (ui->input != INPUT_NONE) {
 		snprintf(prompt, sizeof(prompt), "%s%s_",
-			 ui->input == INPUT_FILTER ? "Filter (Enter: apply, Esc: cancel): "
-						   : "Threshold (e.g. 250us, 2ms): ",
+			 ui->input == INPUT_FILTER   ? "Filter (word or glob; Ctrl-U clears): "
+			 : ui->input == INPUT_SEARCH ? "Search (F3: next, Enter: done): "
+						     : "Threshold (e.g. 250us, 2ms): ",
 			 ui->input_buf);
 		text = prompt;
-	} else if (ui->status[0] && tui_now(ui) < ui->status_until) {
+	} else if (ui->status[0] && monotonic_now_ns() < ui->status_until) {
 		text = ui->status;
+	} else {
+		function_bar_draw(ui, LINES - 1, hints);
+		return;
 	}
 	draw_text(LINES - 1, 0, COLS, color_attr(ROLE_STATUS), text, 1);
 }

@@ -72,10 +72,12 @@ static int draw_summary(struct tui *ui, int y, const struct poll_stats *st)
 	char line[512], a[16], b[16], c[16], d[16], e[16];
 
 	snprintf(line, sizeof(line),
-		 "Polls %llu   busy %s   longest %s   slow %llu (> %s)   in flight %s",
+		 "Polls %llu   busy %s   longest %s   slow %s%llu (> %s%s)   in flight %s",
 		 (unsigned long long)st->polls, duration_format(st->busy_ns, a, sizeof(a)),
 		 duration_format(poll_stats_longest(st, now), b, sizeof(b)),
-		 (unsigned long long)st->slow_polls, duration_format(thr, c, sizeof(c)),
+		 st->slow_approx ? "~" : "", (unsigned long long)st->slow_polls,
+		 duration_format(thr, c, sizeof(c)),
+		 st->slow_approx ? "; about: recounted from the histogram" : "",
 		 poll_stats_inflight(st, now)
 		     ? duration_format(poll_stats_inflight(st, now), d, sizeof(d))
 		     : "-");
@@ -95,12 +97,44 @@ static int draw_summary(struct tui *ui, int y, const struct poll_stats *st)
 	return y + 1;
 }
 
-static int draw_histogram(struct tui *ui, int y, int max_lines, const struct poll_stats *st)
+static void draw_bucket(struct tui *ui, int y, const struct poll_stats *st, int i, uint32_t peak)
 {
 	const char *bar = ui->ascii ? "#" : "\u2588";
-	uint32_t peak = 0;
-	int lo = -1, hi = -1, i, bar_w = COLS - 34;
+	int bar_w = COLS - 29, x, k;
+	int n = peak && bar_w > 0 ? (int)((uint64_t)st->hist[i] * bar_w / peak) : 0;
+	bool slow = (1ULL << i) > ui->s->model.threshold_ns;
 	char label[64], lo_s[16], hi_s[16];
+
+	snprintf(label, sizeof(label), "%7s-%-7s %10u ", duration_format(1ULL << i, lo_s, 16),
+		 duration_format(2ULL << i, hi_s, 16), st->hist[i]);
+	x = draw_text(y, 0, COLS, color_attr(slow ? ROLE_SLOW : ROLE_NORMAL), label, 0);
+	move(y, x);
+	attron(color_attr(slow ? ROLE_SLOW : ROLE_BAR));
+	for (k = 0; k < (n ? n : st->hist[i] ? 1 : 0); k++)
+		addstr(bar);
+	attroff(color_attr(slow ? ROLE_SLOW : ROLE_BAR));
+}
+
+/* Buckets from the first used one to the last, 0 with none used. */
+static int histogram_span(const struct poll_stats *st)
+{
+	int lo = -1, hi = -1, i;
+
+	for (i = 0; i < POLL_HIST_BUCKETS; i++)
+		if (st->hist[i]) {
+			lo = lo < 0 ? i : lo;
+			hi = i;
+		}
+	return lo < 0 ? 0 : hi - lo + 1;
+}
+
+/* The buckets from the first to the last used one, in the lines it has:
+ * PgDn/PgUp scroll them (ui->hist_scroll), the title says which are shown. */
+static int draw_histogram(struct tui *ui, int y, int lines, const struct poll_stats *st)
+{
+	uint32_t peak = 0;
+	int lo = -1, hi = -1, i, count;
+	char title[128];
 
 	for (i = 0; i < POLL_HIST_BUCKETS; i++) {
 		if (!st->hist[i])
@@ -109,25 +143,28 @@ static int draw_histogram(struct tui *ui, int y, int max_lines, const struct pol
 		hi = i;
 		peak = st->hist[i] > peak ? st->hist[i] : peak;
 	}
-	draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), "Poll time histogram (log2 buckets)", 0);
-	if (lo < 0)
-		return draw_text(y, 2, COLS, color_attr(ROLE_DIM), "no poll has returned yet", 0),
-		       y + 2;
-	for (i = lo; i <= hi && max_lines-- > 0; i++) {
-		int n = peak && bar_w > 0 ? (int)((uint64_t)st->hist[i] * bar_w / peak) : 0, x, k;
-		bool slow = (1ULL << i) > ui->s->model.threshold_ns;
-
-		snprintf(label, sizeof(label), "%8s - %8s %7u ",
-			 duration_format(1ULL << i, lo_s, 16), duration_format(2ULL << i, hi_s, 16),
-			 st->hist[i]);
-		x = draw_text(y, 0, COLS, color_attr(slow ? ROLE_SLOW : ROLE_NORMAL), label, 0);
-		move(y, x);
-		attron(color_attr(slow ? ROLE_SLOW : ROLE_BAR));
-		for (k = 0; k < (n ? n : st->hist[i] ? 1 : 0); k++)
-			addstr(bar);
-		attroff(color_attr(slow ? ROLE_SLOW : ROLE_BAR));
-		y++;
+	if (lo < 0) {
+		draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), "Poll time histogram", 0);
+		draw_text(y, 2, COLS, color_attr(ROLE_DIM), "no poll has returned yet", 0);
+		return y + 2;
 	}
+	count = hi - lo + 1;
+	if (lines > LINES - 2 - y) /* never past the screen: the title counts what shows */
+		lines = LINES - 2 - y > 1 ? LINES - 2 - y : 1;
+	ui->hist_page = lines;
+	if (ui->hist_scroll > count - lines)
+		ui->hist_scroll = count - lines;
+	if (ui->hist_scroll < 0)
+		ui->hist_scroll = 0;
+	if (count > lines)
+		snprintf(title, sizeof(title),
+			 "Poll time histogram: buckets %d-%d of %d (PgDn/PgUp scroll)",
+			 ui->hist_scroll + 1, ui->hist_scroll + lines, count);
+	else
+		snprintf(title, sizeof(title), "Poll time histogram (log2 buckets)");
+	draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), title, 0);
+	for (i = lo + ui->hist_scroll; i <= hi && lines-- > 0; i++)
+		draw_bucket(ui, y++, st, i, peak);
 	return y + 1;
 }
 
@@ -147,24 +184,69 @@ static void wall_time(uint64_t mono_ns, uint64_t now_mono, char *buf, size_t len
 		 (int)((t - secs) * 1000));
 }
 
-static void draw_recent_slow(struct tui *ui, int y, const struct poll_stats *st)
+static void format_poll(const struct tui *ui, const struct slow_poll *p, char *buf, size_t len)
 {
-	uint64_t n = st->slow_polls < RECENT_SLOW_POLLS ? st->slow_polls : RECENT_SLOW_POLLS, i;
 	uint64_t now = tui_now(ui);
-	char line[128], when[32], d[16], ago[16];
+	char when[32], d[16], ago[16];
 
-	draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), "Recent slow polls (newest first)", 0);
-	if (!n)
-		draw_text(y, 2, COLS, color_attr(ROLE_DIM), "none", 0);
-	for (i = 0; i < n && y < LINES - 1; i++) {
-		const struct slow_poll *p =
-		    &st->recent_slow[(st->slow_polls - 1 - i) % RECENT_SLOW_POLLS];
+	wall_time(p->ended_at, now, when, sizeof(when));
+	snprintf(buf, len, "  %s %8s%s (%s ago)", when, duration_format(p->duration_ns, d, 16),
+		 p->duration_ns > ui->s->model.threshold_ns ? "!" : " ",
+		 duration_format(now > p->ended_at ? now - p->ended_at : 0, ago, sizeof(ago)));
+}
 
-		wall_time(p->ended_at, now, when, sizeof(when));
-		snprintf(line, sizeof(line), "  %s  %9s  (%s ago)", when,
-			 duration_format(p->duration_ns, d, sizeof(d)),
-			 duration_format(now - p->ended_at, ago, sizeof(ago)));
-		draw_text(y++, 0, COLS, color_attr(ROLE_SLOW), line, 0);
+static int recent_count(const struct poll_stats *st)
+{
+	return (int)(st->slow_polls < RECENT_SLOW_POLLS ? st->slow_polls : RECENT_SLOW_POLLS);
+}
+
+static int longest_count(const struct poll_stats *st)
+{
+	int n = 0;
+
+	while (n < RECENT_SLOW_POLLS && st->longest[n].duration_ns)
+		n++;
+	return n;
+}
+
+/* Lines the two poll lists take: side by side, or one above the other on a
+ * narrow screen. */
+static int poll_lists_lines(const struct poll_stats *st, int rows)
+{
+	int r = recent_count(st), l = longest_count(st);
+
+	r = (r ? r : 1) < rows ? (r ? r : 1) : rows;
+	l = (l ? l : 1) < rows ? (l ? l : 1) : rows;
+	return COLS >= 80 ? 1 + (r > l ? r : l) : 2 + r + l;
+}
+
+/* The newest slow polls and the longest polls: a regression shows in the
+ * first, the worst stall in the second, whatever came after it. */
+static void draw_poll_lists(struct tui *ui, int y, const struct poll_stats *st, int rows)
+{
+	int half = COLS >= 80 ? COLS / 2 : COLS, rx = 0, lx = COLS >= 80 ? half : 0;
+	int r = recent_count(st), l = longest_count(st), ry = y, ly, i;
+	char line[128];
+
+	draw_text(ry++, rx, half, color_attr(ROLE_HEADER), "Recent slow polls (newest first)", 1);
+	if (!r)
+		draw_text(ry++, rx + 2, half - 2, color_attr(ROLE_DIM), "none", 0);
+	for (i = 0; i < r && i < rows; i++) {
+		format_poll(ui, &st->recent_slow[(st->slow_polls - 1 - i) % RECENT_SLOW_POLLS],
+			    line, sizeof(line));
+		draw_text(ry++, rx, half, color_attr(ROLE_SLOW), line, 0);
+	}
+	ly = COLS >= 80 ? y : ry;
+	draw_text(ly++, lx, COLS - lx, color_attr(ROLE_HEADER), "Longest polls (longest first)", 0);
+	if (!l)
+		draw_text(ly, lx + 2, COLS - lx - 2, color_attr(ROLE_DIM), "none", 0);
+	for (i = 0; i < l && i < rows; i++) {
+		format_poll(ui, &st->longest[i], line, sizeof(line));
+		draw_text(ly++, lx, COLS - lx,
+			  color_attr(st->longest[i].duration_ns > ui->s->model.threshold_ns
+					 ? ROLE_SLOW
+					 : ROLE_NORMAL),
+			  line, 0);
 	}
 }
 
@@ -172,7 +254,7 @@ static void draw_recent_slow(struct tui *ui, int y, const struct poll_stats *st)
 #define STACK_LINES 8
 
 static int draw_slow_stack(struct tui *ui, int y, const struct task *task,
-			   const struct poll_stack *ps)
+			   const struct poll_stack *ps, int max_lines)
 {
 	char line[1100], name[1024], d[16];
 	size_t i;
@@ -188,7 +270,9 @@ static int draw_slow_stack(struct tui *ui, int y, const struct task *task,
 		 duration_format(ps->taken_at > ps->poll_began ? ps->taken_at - ps->poll_began : 0,
 				 d, sizeof(d)));
 	draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), line, 0);
-	for (i = 0; i < ps->count && i < STACK_LINES && y < LINES - 1; i++) {
+	max_lines = max_lines < STACK_LINES ? max_lines : STACK_LINES;
+	for (i = 0; i < ps->count && (int)i < (max_lines > 2 ? max_lines : 2) && y < LINES - 1;
+	     i++) {
 		session_frame_name(ui->s, ps->frames[i], i == 0, name, sizeof(name));
 		snprintf(line, sizeof(line), "  %s", name);
 		draw_text(y++, 0, COLS, color_attr(ROLE_NORMAL), line, 0);
@@ -201,7 +285,7 @@ void future_detail_draw(struct tui *ui, int y)
 	const struct task *task = tui_find_task(ui, ui->task_id);
 	const struct future_node *node = ui->node;
 	const struct poll_stats *st;
-	int room;
+	int room, list_rows, lists;
 
 	if (!task || (node && !node_in(task->roots, node))) {
 		draw_text(y, 2, COLS - 2, color_attr(ROLE_WARNING),
@@ -211,9 +295,15 @@ void future_detail_draw(struct tui *ui, int y)
 	st = node ? &node->stats : &task->stats;
 	y = draw_identity(ui, y, task, node);
 	y = draw_summary(ui, y, st);
-	y = draw_slow_stack(ui, y, task, node ? node->slow_stack : task->slow_stack);
-	room = LINES - 1 - y - 4 -
-	       (int)(st->slow_polls < RECENT_SLOW_POLLS ? st->slow_polls : RECENT_SLOW_POLLS);
+	y = draw_slow_stack(ui, y, task, node ? node->slow_stack : task->slow_stack,
+			    (LINES - 1 - y) / 4);
+	/* What is left: the poll lists get up to a third, the histogram the rest. */
+	room = LINES - 1 - y;
+	list_rows = room / 3 - 1 > 2 ? room / 3 - 1 : 2;
+	if (room - histogram_span(st) - 4 > list_rows) /* what the histogram leaves */
+		list_rows = room - histogram_span(st) - 4;
+	lists = poll_lists_lines(st, list_rows);
+	room -= lists + 2; /* the histogram's title and the blank line after it */
 	y = draw_histogram(ui, y, room > 3 ? room : 3, st);
-	draw_recent_slow(ui, y, st);
+	draw_poll_lists(ui, y, st, list_rows);
 }

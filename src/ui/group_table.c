@@ -7,6 +7,7 @@
 
 #include "session/session.h"
 #include "ui/draw.h"
+#include "ui/function_bar.h"
 #include "ui/list_view.h"
 #include "ui/task_table.h"
 #include "ui/tui.h"
@@ -16,6 +17,7 @@ struct group {
 	const char *name;
 	size_t tasks, live;
 	uint64_t polls, busy_ns, longest, inflight, slow;
+	bool slow_approx;
 };
 
 static void add_task(struct group *g, const struct task *t, uint64_t now)
@@ -28,6 +30,7 @@ static void add_task(struct group *g, const struct task *t, uint64_t now)
 	g->polls += t->stats.polls;
 	g->busy_ns += t->stats.busy_ns + inflight;
 	g->slow += t->stats.slow_polls;
+	g->slow_approx |= t->stats.slow_approx;
 	if (longest > g->longest)
 		g->longest = longest;
 	if (inflight > g->inflight)
@@ -38,7 +41,10 @@ static uint64_t group_key(const struct group *g, enum task_sort sort)
 {
 	switch (sort) {
 	case SORT_BUSY:
+	case SORT_BUSY_PCT:
 		return g->busy_ns;
+	case SORT_STATE:
+		return g->live;
 	case SORT_POLLS:
 		return g->polls;
 	case SORT_SLOW:
@@ -70,25 +76,69 @@ static int compare_groups(const void *a, const void *b)
 	return current_ascending ? -r : r;
 }
 
+/* The name tasks of a pruned group had. */
+static const char *pruned_name(const struct tui *ui, const struct pruned_group *p)
+{
+	struct future_node root = {.site = p->root_site};
+	struct task t = {.has_poll_site = p->has_poll_site,
+			 .poll_site = p->poll_site,
+			 .roots = p->has_root ? &root : NULL};
+
+	return task_name(&t, &ui->s->sites); /* a site's name: outlives t */
+}
+
+/* Pruned tasks count in their group's totals (not in LIVE), so a handler's
+ * totals do not drop as its done tasks age out. */
+static size_t add_pruned(struct tui *ui, struct group *groups, size_t count)
+{
+	const struct task_model *m = &ui->s->model;
+	size_t i, j;
+
+	for (i = 0; i < m->pruned_count; i++) {
+		const struct pruned_group *p = &m->pruned[i];
+		const char *name = pruned_name(ui, p);
+		struct group *g = NULL;
+
+		if (!task_table_name_matches(ui->filter, name))
+			continue;
+		for (j = 0; j < count && !g; j++)
+			g = strcmp(groups[j].name, name) == 0 ? &groups[j] : NULL;
+		if (!g) {
+			g = &groups[count++];
+			g->name = name;
+		}
+		g->tasks += p->tasks;
+		g->polls += p->stats.polls;
+		g->busy_ns += p->stats.busy_ns;
+		g->slow += p->stats.slow_polls;
+		g->slow_approx |= p->stats.slow_approx;
+		if (p->stats.max_poll_ns > g->longest)
+			g->longest = p->stats.max_poll_ns;
+	}
+	return count;
+}
+
 /* Tasks come sorted by name, so each group is one run of equal names. */
 static size_t build_groups(struct tui *ui, struct group **out)
 {
 	struct task **tasks;
 	uint64_t now = tui_now(ui);
 	size_t i, n = task_view_sorted(&ui->s->model, &ui->s->sites, SORT_NAME, false, now, &tasks);
-	struct group *groups = calloc(n + 1, sizeof(*groups));
+	struct group *groups = calloc(n + ui->s->model.pruned_count + 1, sizeof(*groups));
 	size_t count = 0;
 
 	for (i = 0; groups && i < n; i++) {
 		const char *name = task_name(tasks[i], &ui->s->sites);
 
-		if (ui->filter[0] && !strcasestr(name, ui->filter))
+		if (!task_table_name_matches(ui->filter, name))
 			continue;
 		if (!count || strcmp(groups[count - 1].name, name) != 0)
 			groups[count++].name = name;
 		add_task(&groups[count - 1], tasks[i], now);
 	}
 	free(tasks);
+	if (groups)
+		count = add_pruned(ui, groups, count);
 	current_sort = ui->sort;
 	current_ascending = ui->ascending;
 	if (groups)
@@ -113,9 +163,15 @@ static void draw_group(struct tui *ui, int y, const struct group *g, bool select
 	x = draw_duration(y, x, 9, attr, g->longest, thr, selected ? ROLE_SELECTED : ROLE_SLOW);
 	x = draw_duration(y, x, 9, attr, g->inflight, thr,
 			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
-	x = draw_number(y, x, 7, g->slow && !selected ? color_attr(ROLE_SLOW) : attr, g->slow);
+	x = draw_slow_count(y, x, 7, g->slow && !selected ? color_attr(ROLE_SLOW) : attr, g->slow,
+			    g->slow_approx);
 	snprintf(text, sizeof(text), " %s", g->name);
 	draw_text(y, x, COLS - x, attr, text, 1);
+}
+
+static const char *group_name(void *ctx, int i)
+{
+	return ((const struct group *)ctx)[i].name;
 }
 
 void group_table_draw(struct tui *ui, int y)
@@ -130,6 +186,9 @@ void group_table_draw(struct tui *ui, int y)
 		 ui->sort == SORT_ID ? "tasks" : task_sort_name(ui->sort),
 		 ui->ascending ? ", inverted" : "");
 	draw_text(y++, 0, COLS, color_attr(ROLE_COLUMNS), titles, 1);
+	i = function_bar_search(ui, (int)n, group_name, groups);
+	if (i >= 0)
+		ui->cursor = i;
 	list_view_fit(ui, (int)n, LINES - 1 - y);
 	for (i = ui->scroll; i < (int)n && i < ui->scroll + ui->page; i++)
 		draw_group(ui, y++, &groups[i], i == ui->cursor);

@@ -2,31 +2,94 @@
 
 #include <curses.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ui/draw.h"
 #include "ui/key_table.h"
 
+#define LABEL_W	   18
+#define HELP_LINES 128
+
+/* What the columns mean; each entry is one paragraph, wrapped to fit. */
 static const char *const legend[] = {
-    "Columns: LONGEST includes the poll running now; INFLIGHT is that poll's age;",
-    "SLOW counts polls over the threshold. '!' marks values over it.",
+    "STATE: running (being polled now), idle (waiting to be woken), done (ended; kept a "
+    "while, then pruned).",
+    "BUSY: time spent in polls. BUSY%: that over the time since the task was first seen.",
+    "LONGEST includes the poll running now; INFLIGHT is that poll's age; SLOW counts polls "
+    "over the threshold ('~': recounted for a new threshold, about); LAST: time since the "
+    "last poll ended. '!' marks values over the threshold. F6 or < > sort on any of them.",
     "Kinds: async fn body, async {} block, closure, Future (hand-written impl).",
 };
 
-void help_overlay_draw(struct tui *ui)
+struct help_text {
+	char lines[HELP_LINES][256];
+	int attrs[HELP_LINES];
+	int count;
+};
+
+/* Adds text wrapped at spaces to width columns (the help is ASCII); later
+ * lines are indented by indent. */
+static void add_wrapped(struct help_text *h, int width, int indent, int attr, const char *text)
+{
+	int first = 1;
+
+	while (*text && h->count < HELP_LINES) {
+		int pad = first ? 0 : indent, w = width - pad, cut = 0, i;
+
+		if (w > 255 - pad)
+			w = 255 - pad;
+		for (i = 0; text[i] && i < w; i++)
+			if (text[i] == ' ')
+				cut = i;
+		if (!text[i] || text[i] == ' ' || !cut)
+			cut = i;
+		snprintf(h->lines[h->count], sizeof(h->lines[0]), "%*s%.*s", pad, "", cut, text);
+		h->attrs[h->count++] = attr;
+		text += cut;
+		while (*text == ' ')
+			text++;
+		first = 0;
+	}
+}
+
+static void build(const struct tui *ui, struct help_text *h, int width)
 {
 	const struct key_binding *b;
-	int y = 1, width = COLS - 4 > 90 ? 90 : COLS - 4, x = (COLS - width) / 2;
-	char line[256];
+	char line[512];
 	size_t i;
 
-	draw_text(y++, x, width, color_attr(ROLE_SORTED), " cattop help - any key closes it", 1);
-	for (b = key_table; b->handle && y < LINES - 5; b++) {
+	h->count = 0;
+	for (b = key_table; b->handle; b++) {
 		if (!b->label || !key_in_mode(ui, b))
 			continue;
-		snprintf(line, sizeof(line), "  %-22s %s", b->label, b->help);
-		draw_text(y++, x, width, color_attr(ROLE_NORMAL), line, 1);
+		snprintf(line, sizeof(line), " %-*s %s", LABEL_W, b->label, b->help);
+		add_wrapped(h, width, LABEL_W + 2, color_attr(ROLE_NORMAL), line);
 	}
-	draw_text(y++, x, width, color_attr(ROLE_NORMAL), "", 1);
-	for (i = 0; i < sizeof(legend) / sizeof(legend[0]) && y < LINES - 1; i++)
-		draw_text(y++, x, width, color_attr(ROLE_DIM), legend[i], 1);
+	add_wrapped(h, width, 0, color_attr(ROLE_NORMAL), " ");
+	for (i = 0; i < sizeof(legend) / sizeof(legend[0]); i++) {
+		snprintf(line, sizeof(line), " %s", legend[i]);
+		add_wrapped(h, width, 2, color_attr(ROLE_DIM), line);
+	}
+}
+
+void help_overlay_draw(struct tui *ui)
+{
+	static struct help_text h;
+	int width = COLS - 2 > 100 ? 100 : COLS - 2, x = (COLS - width) / 2, y = 1, i;
+	int room = LINES - 3;
+	char title[128];
+
+	if (width < 20 || room < 1)
+		return;
+	build(ui, &h, width);
+	if (ui->help_scroll > h.count - room)
+		ui->help_scroll = h.count - room;
+	if (ui->help_scroll < 0)
+		ui->help_scroll = 0;
+	snprintf(title, sizeof(title), " cattop help: %s",
+		 h.count > room ? "Up/Down/PgUp/PgDn scroll, any other key closes"
+				: "any key closes it");
+	draw_text(y++, x, width, color_attr(ROLE_SORTED), title, 1);
+	for (i = ui->help_scroll; i < h.count && y < LINES - 1; i++)
+		draw_text(y++, x, width, h.attrs[i], h.lines[i], 1);
 }

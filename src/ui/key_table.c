@@ -7,6 +7,7 @@
 
 #include "session/session.h"
 #include "snapshot/json_snapshot.h"
+#include "ui/function_bar.h"
 #include "ui/future_tree.h"
 #include "ui/list_view.h"
 #include "ui/task_table.h"
@@ -35,12 +36,25 @@ static enum reaction down(struct tui *ui)
 {
 	return move_by(ui, 1);
 }
+/* In the detail view a page key scrolls the histogram. */
+static enum reaction scroll_histogram(struct tui *ui, int delta)
+{
+	ui->hist_scroll += delta;
+	if (ui->hist_scroll < 0)
+		ui->hist_scroll = 0;
+	return REACT_REDRAW; /* the draw clamps it to the last page */
+}
+
 static enum reaction page_up(struct tui *ui)
 {
+	if (ui->view == VIEW_DETAIL)
+		return scroll_histogram(ui, -ui->hist_page);
 	return move_by(ui, -ui->page);
 }
 static enum reaction page_down(struct tui *ui)
 {
+	if (ui->view == VIEW_DETAIL)
+		return scroll_histogram(ui, ui->hist_page);
 	return move_by(ui, ui->page);
 }
 static enum reaction home(struct tui *ui)
@@ -82,13 +96,25 @@ static void unfocus_closed_task(struct tui *ui)
 		tui_set_status(ui, "%s", err);
 }
 
+/* The task drilled into is kept while it is looked at, even done and past
+ * the time done tasks are kept: the tree and details stay readable. */
+static void pin_task(struct tui *ui, uint64_t id, bool pinned)
+{
+	struct task *t = id ? tui_find_task(ui, id) : NULL;
+
+	if (t)
+		t->pinned = pinned;
+}
+
 static enum reaction drill_in(struct tui *ui)
 {
 	switch (ui->view) {
 	case VIEW_TASKS:
 		if (!ui->cursor_task)
 			return REACT_NONE;
+		pin_task(ui, ui->task_id, false);
 		ui->task_id = ui->cursor_task;
+		pin_task(ui, ui->task_id, true);
 		u64_map_free(&ui->collapsed);
 		enter_view(ui, VIEW_TREE);
 		focus_opened_task(ui);
@@ -102,6 +128,7 @@ static enum reaction drill_in(struct tui *ui)
 	case VIEW_TREE:
 		ui->node = ui->cursor_node;
 		ui->view = VIEW_DETAIL;
+		ui->hist_scroll = 0;
 		break;
 	default:
 		return REACT_NONE;
@@ -118,13 +145,14 @@ static enum reaction back(struct tui *ui)
 	case VIEW_TREE:
 		enter_view(ui, VIEW_TASKS);
 		ui->cursor_task = ui->task_id;
+		pin_task(ui, ui->task_id, false);
 		unfocus_closed_task(ui);
 		break;
 	case VIEW_TASKS:
 		if (!ui->group_filter[0] && !ui->filter[0])
 			return REACT_NONE;
 		ui->group_filter[0] = ui->filter[0] = '\0';
-		tui_set_status(ui, "filter cleared");
+		tui_note(ui, "filter cleared");
 		break;
 	default:
 		enter_view(ui, VIEW_TASKS);
@@ -135,7 +163,7 @@ static enum reaction back(struct tui *ui)
 static enum reaction sort_step(struct tui *ui, int direction)
 {
 	ui->sort = task_table_next_sort(ui->sort, direction);
-	tui_set_status(ui, "sorted by %s", task_sort_name(ui->sort));
+	tui_note(ui, "sorted by %s", task_sort_name(ui->sort));
 	return REACT_REDRAW;
 }
 
@@ -168,6 +196,26 @@ static enum reaction start_prompt(struct tui *ui, enum ui_input kind)
 	return REACT_REDRAW;
 }
 
+/* F3: the search prompt, holding the last search; Enter or F3 in it jumps. */
+static enum reaction search_prompt(struct tui *ui)
+{
+	ui->input = INPUT_SEARCH;
+	snprintf(ui->input_buf, sizeof(ui->input_buf), "%s", ui->search);
+	return REACT_REDRAW;
+}
+
+/* F5: the future tree of the task under the cursor, and back. */
+static enum reaction tree_toggle(struct tui *ui)
+{
+	return ui->view == VIEW_TREE ? back(ui) : drill_in(ui);
+}
+
+static enum reaction open_sort_menu(struct tui *ui)
+{
+	sort_menu_open(ui);
+	return REACT_REDRAW;
+}
+
 static enum reaction filter_prompt(struct tui *ui)
 {
 	return start_prompt(ui, INPUT_FILTER);
@@ -180,6 +228,7 @@ static enum reaction threshold_prompt(struct tui *ui)
 static enum reaction toggle_help(struct tui *ui)
 {
 	ui->help = !ui->help;
+	ui->help_scroll = 0;
 	return REACT_REDRAW;
 }
 
@@ -256,16 +305,18 @@ static enum reaction snapshot(struct tui *ui)
 #define TABLES (IN_VIEW(VIEW_TASKS) | IN_VIEW(VIEW_GROUPS))
 #define LISTS  (TABLES | IN_VIEW(VIEW_TREE))
 #define TREE   IN_VIEW(VIEW_TREE)
+#define PAGED  (LISTS | IN_VIEW(VIEW_DETAIL))
 
 const struct key_binding key_table[] = {
-    {'q', "q", ALL_VIEWS, quit, "quit (also Ctrl-C)", KEYS_ALWAYS},
+    {'q', "q, F10", ALL_VIEWS, quit, "quit (also Ctrl-C)", KEYS_ALWAYS},
     {KEY_F(10), NULL, ALL_VIEWS, quit, NULL, KEYS_ALWAYS},
     {KEY_UP, "Up/Down, k/j", LISTS, up, "move the cursor", KEYS_ALWAYS},
     {'k', NULL, LISTS, up, NULL, KEYS_ALWAYS},
     {KEY_DOWN, NULL, LISTS, down, NULL, KEYS_ALWAYS},
     {'j', NULL, LISTS, down, NULL, KEYS_ALWAYS},
-    {KEY_PPAGE, "PgUp/PgDn, Home/End", LISTS, page_up, "move by a page, to the ends", KEYS_ALWAYS},
-    {KEY_NPAGE, NULL, LISTS, page_down, NULL, KEYS_ALWAYS},
+    {KEY_PPAGE, "PgUp/PgDn Home/End", PAGED, page_up,
+     "move by a page, to the ends (details: scroll the histogram)", KEYS_ALWAYS},
+    {KEY_NPAGE, NULL, PAGED, page_down, NULL, KEYS_ALWAYS},
     {KEY_HOME, NULL, LISTS, home, NULL, KEYS_ALWAYS},
     {KEY_END, NULL, LISTS, end, NULL, KEYS_ALWAYS},
     {'\n', "Enter", ALL_VIEWS, drill_in, "task: its future tree; future: details; group: its tasks",
@@ -277,21 +328,29 @@ const struct key_binding key_table[] = {
     {KEY_BACKSPACE, NULL, ALL_VIEWS, back, NULL, KEYS_ALWAYS},
     {127, NULL, ALL_VIEWS, back, NULL, KEYS_ALWAYS},
     {KEY_CTRL('h'), NULL, ALL_VIEWS, back, NULL, KEYS_ALWAYS},
-    {'<', "< > or Left/Right", TABLES, sort_left, "sort by the previous / next column",
-     KEYS_ALWAYS},
+    {'<', "< > Left/Right", TABLES, sort_left, "sort by the previous / next column", KEYS_ALWAYS},
     {KEY_LEFT, NULL, TABLES, sort_left, NULL, KEYS_ALWAYS},
     {'>', NULL, TABLES, sort_right, NULL, KEYS_ALWAYS},
     {KEY_RIGHT, NULL, TABLES, sort_right, NULL, KEYS_ALWAYS},
     {'i', "i", TABLES, invert, "invert the sort order", KEYS_ALWAYS},
     {'g', "g", TABLES, toggle_groups, "group tasks by root future (and back)", KEYS_ALWAYS},
-    {'/', "/ or f", TABLES, filter_prompt, "filter tasks by name", KEYS_ALWAYS},
-    {'f', NULL, TABLES, filter_prompt, NULL, KEYS_ALWAYS},
-    {' ', "Space, +, -", TREE, fold_toggle, "tree: toggle, expand, collapse the node", KEYS_ALWAYS},
-    {'+', NULL, TREE, expand, NULL, KEYS_ALWAYS},
-    {'-', NULL, TREE, collapse, NULL, KEYS_ALWAYS},
-    {' ', "Space or p", ALL_VIEWS, toggle_pause, "pause the screen (the model keeps counting)",
+    {'/', "/, f, F4", TABLES, filter_prompt,
+     "filter tasks by name: a glob (* ? [), else a word found anywhere", KEYS_ALWAYS},
+    {KEY_F(4), NULL, TABLES, filter_prompt, NULL, KEYS_ALWAYS},
+    {KEY_F(3), "F3", LISTS, search_prompt,
+     "search: the cursor jumps to the next match (F3 again: the one after), nothing is "
+     "hidden",
      KEYS_ALWAYS},
-    {'p', NULL, ALL_VIEWS, toggle_pause, NULL, KEYS_ALWAYS},
+    {KEY_F(5), "F5", IN_VIEW(VIEW_TASKS) | TREE, tree_toggle,
+     "the future tree of the task under the cursor, and back", KEYS_ALWAYS},
+    {KEY_F(6), "F6", TABLES, open_sort_menu, "sort menu: Up/Down, Enter sorts", KEYS_ALWAYS},
+    {'f', NULL, TABLES, filter_prompt, NULL, KEYS_ALWAYS},
+    {'+', "+, -", TREE, expand, "tree: expand, collapse the node (Space toggles it)", KEYS_ALWAYS},
+    {' ', NULL, TREE, fold_toggle, NULL, KEYS_ALWAYS},
+    {'-', NULL, TREE, collapse, NULL, KEYS_ALWAYS},
+    {'p', "p, Space", ALL_VIEWS, toggle_pause,
+     "pause the screen, the model keeps counting (Space: not in the tree)", KEYS_ALWAYS},
+    {' ', NULL, ALL_VIEWS, toggle_pause, NULL, KEYS_ALWAYS},
     {'.', ". and ,", ALL_VIEWS, step_forward, "replay: step forward / back one refresh",
      KEYS_REPLAY},
     {',', NULL, ALL_VIEWS, step_back, NULL, KEYS_REPLAY},
@@ -301,19 +360,44 @@ const struct key_binding key_table[] = {
      "start/stop recording to ./cattop-PID-TIME.rec (cattop replay, export)", KEYS_LIVE},
     {'t', "t", ALL_VIEWS, threshold_prompt, "change the slow-poll threshold", KEYS_ALWAYS},
     {'s', "s", ALL_VIEWS, snapshot, "write a JSON snapshot to ./cattop-PID-TIME.json", KEYS_ALWAYS},
-    {'h', "h or ?", ALL_VIEWS, toggle_help, "this help", KEYS_ALWAYS},
+    {'h', "h, ?, F1", ALL_VIEWS, toggle_help, "this help", KEYS_ALWAYS},
     {'?', NULL, ALL_VIEWS, toggle_help, NULL, KEYS_ALWAYS},
     {KEY_F(1), NULL, ALL_VIEWS, toggle_help, NULL, KEYS_ALWAYS},
     {0, NULL, 0, NULL, NULL, KEYS_ALWAYS},
 };
 
+/* In the help: the arrows and page keys scroll it, any other key closes it. */
+static enum reaction help_key(struct tui *ui, int key)
+{
+	int page = LINES - 3 > 1 ? LINES - 3 : 1;
+
+	if (key == KEY_DOWN || key == 'j')
+		ui->help_scroll++;
+	else if (key == KEY_UP || key == 'k')
+		ui->help_scroll--;
+	else if (key == KEY_NPAGE || key == ' ')
+		ui->help_scroll += page;
+	else if (key == KEY_PPAGE)
+		ui->help_scroll -= page;
+	else
+		ui->help = false;
+	return REACT_REDRAW; /* the draw clamps the scroll */
+}
+
 enum reaction key_dispatch(struct tui *ui, int key)
 {
 	const struct key_binding *b;
 
-	if (ui->help && key != 'q') {
-		ui->help = false; /* any key closes the help */
-		return REACT_REDRAW;
+	if (ui->status_note)
+		ui->status[0] = '\0'; /* a note answers one key: gone with the next */
+	if (ui->help && key != 'q' && key != KEY_F(10))
+		return help_key(ui, key);
+	if (ui->sort_menu) {
+		enum reaction r = sort_menu_key(ui, key);
+
+		if (r != REACT_NONE)
+			return r;
+		ui->sort_menu = false; /* any other key closes it, then works as usual */
 	}
 	for (b = key_table; b->handle; b++)
 		if (b->key == key && key_in_mode(ui, b) &&
@@ -338,6 +422,11 @@ static void apply_prompt(struct tui *ui)
 {
 	uint64_t ns;
 
+	if (ui->input == INPUT_SEARCH) {
+		snprintf(ui->search, sizeof(ui->search), "%s", ui->input_buf);
+		ui->search_pending = ui->search[0] != '\0';
+		return;
+	}
 	if (ui->input == INPUT_FILTER) {
 		snprintf(ui->filter, sizeof(ui->filter), "%s", ui->input_buf);
 		ui->group_filter[0] = '\0';
@@ -348,8 +437,9 @@ static void apply_prompt(struct tui *ui)
 		tui_set_status(ui, "not a threshold: '%s' (e.g. 250us, 2ms, 1s)", ui->input_buf);
 		return;
 	}
-	ui->s->model.threshold_ns = ns;
-	tui_set_status(ui, "threshold is now %s (slow counts so far keep the old one)",
+	task_model_set_threshold(&ui->s->model, ns);
+	tui_set_status(ui,
+		       "threshold is now %s: slow counts recounted (~: about, from the histogram)",
 		       ui->input_buf);
 }
 
@@ -357,11 +447,15 @@ enum reaction key_prompt(struct tui *ui, int key)
 {
 	size_t len = strlen(ui->input_buf);
 
-	if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+	if (key == KEY_F(3) && ui->input == INPUT_SEARCH) {
+		apply_prompt(ui); /* the next match; the prompt stays open */
+	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
 		apply_prompt(ui);
 		ui->input = INPUT_NONE;
 	} else if (key == KEY_ESC) {
 		ui->input = INPUT_NONE;
+	} else if (key == KEY_CTRL('u')) {
+		ui->input_buf[0] = '\0'; /* as in a shell: the whole line */
 	} else if (key == KEY_BACKSPACE || key == 127 || key == KEY_CTRL('h')) {
 		if (len)
 			ui->input_buf[len - 1] = '\0';

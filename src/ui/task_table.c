@@ -1,12 +1,14 @@
 #include "ui/task_table.h"
 
 #include <curses.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "session/session.h"
 #include "ui/draw.h"
+#include "ui/function_bar.h"
 #include "ui/list_view.h"
 #include "ui/tui.h"
 #include "ui/workers_panel.h"
@@ -18,10 +20,10 @@ enum column_id {
 	COL_POLLS,
 	COL_BUSY,
 	COL_BUSY_PCT,
+	COL_AGE,
 	COL_LONGEST,
 	COL_INFLIGHT,
 	COL_SLOW,
-	COL_AGE,
 	COL_NAME,
 	COL_COUNT
 };
@@ -35,19 +37,22 @@ struct column {
 
 static const struct column columns[COL_COUNT] = {
     [COL_ID] = {"ID", 7, 0, SORT_ID},
-    [COL_STATE] = {"STATE", 8, 0, -1},
+    [COL_STATE] = {"STATE", 8, 0, SORT_STATE},
     [COL_POLLS] = {"POLLS", 8, 0, SORT_POLLS},
     [COL_BUSY] = {"BUSY", 8, 0, SORT_BUSY},
-    [COL_BUSY_PCT] = {"BUSY%", 6, 96, -1},
+    [COL_BUSY_PCT] = {"BUSY%", 6, 96, SORT_BUSY_PCT},
     [COL_LONGEST] = {"LONGEST", 9, 0, SORT_MAX_POLL},
     [COL_INFLIGHT] = {"INFLIGHT", 9, 0, SORT_INFLIGHT},
     [COL_SLOW] = {"SLOW", 7, 0, SORT_SLOW},
-    [COL_AGE] = {"LAST", 8, 110, -1},
+    [COL_AGE] = {"LAST", 8, 110, SORT_LAST},
     [COL_NAME] = {"NAME", 0, 0, SORT_NAME},
 };
 
-static const enum task_sort sort_order[] = {SORT_ID,	   SORT_POLLS, SORT_BUSY, SORT_MAX_POLL,
-					    SORT_INFLIGHT, SORT_SLOW,  SORT_NAME};
+/* Screen order: LONGEST, INFLIGHT, SLOW and NAME stay neighbours, as
+ * before BUSY%, LAST and STATE became sortable. */
+static const enum task_sort sort_order[] = {SORT_ID,	   SORT_STATE, SORT_POLLS,    SORT_BUSY,
+					    SORT_BUSY_PCT, SORT_LAST,  SORT_MAX_POLL, SORT_INFLIGHT,
+					    SORT_SLOW,	   SORT_NAME};
 
 enum task_sort task_table_next_sort(enum task_sort current, int direction)
 {
@@ -75,7 +80,8 @@ enum task_sort task_sort_by_name(const char *word)
 		const char *word;
 		enum task_sort sort;
 	} words[] = {{"busy", SORT_BUSY},	  {"polls", SORT_POLLS}, {"slow", SORT_SLOW},
-		     {"inflight", SORT_INFLIGHT}, {"name", SORT_NAME},	 {"id", SORT_ID}};
+		     {"inflight", SORT_INFLIGHT}, {"name", SORT_NAME},	 {"id", SORT_ID},
+		     {"busy%", SORT_BUSY_PCT},	  {"last", SORT_LAST},	 {"state", SORT_STATE}};
 	size_t i;
 
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -84,9 +90,12 @@ enum task_sort task_sort_by_name(const char *word)
 	return SORT_MAX_POLL;
 }
 
+/* A column left out on a narrow screen still shows while it is sorted on. */
+static enum task_sort shown_sort;
+
 static bool shown(enum column_id c)
 {
-	return COLS >= columns[c].min_screen;
+	return COLS >= columns[c].min_screen || columns[c].sort == (int)shown_sort;
 }
 
 static void draw_titles(struct tui *ui, int y)
@@ -111,13 +120,22 @@ static void draw_titles(struct tui *ui, int y)
 	}
 }
 
+bool task_table_name_matches(const char *filter, const char *name)
+{
+	if (!filter[0])
+		return true;
+	if (strpbrk(filter, "*?[")) /* a glob, as --focus and --exclude take */
+		return fnmatch(filter, name, FNM_CASEFOLD) == 0;
+	return strcasestr(name, filter) != NULL; /* a plain word: anywhere in the name */
+}
+
 static bool passes_filter(const struct tui *ui, const struct task *t)
 {
 	const char *name = task_name(t, &ui->s->sites);
 
 	if (ui->group_filter[0])
 		return strcmp(name, ui->group_filter) == 0;
-	return !ui->filter[0] || strcasestr(name, ui->filter);
+	return task_table_name_matches(ui->filter, name);
 }
 
 static int row_attr(const struct tui *ui, const struct task *t, bool selected)
@@ -151,12 +169,6 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 			 lifetime ? 100.0 * (st->busy_ns + inflight) / lifetime : 0.0);
 		x = draw_text(y, x, columns[COL_BUSY_PCT].width, attr, text, 1);
 	}
-	x = draw_duration(y, x, columns[COL_LONGEST].width, attr, poll_stats_longest(st, now), thr,
-			  selected ? ROLE_SELECTED : ROLE_SLOW);
-	x = draw_duration(y, x, columns[COL_INFLIGHT].width, attr, inflight, thr,
-			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
-	x = draw_number(y, x, columns[COL_SLOW].width,
-			st->slow_polls && !selected ? color_attr(ROLE_SLOW) : attr, st->slow_polls);
 	if (shown(COL_AGE)) {
 		snprintf(text, sizeof(text), "%7s ",
 			 inflight || !st->last_poll_end
@@ -164,9 +176,28 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 			     : duration_format(now - st->last_poll_end, d, sizeof(d)));
 		x = draw_text(y, x, columns[COL_AGE].width, attr, text, 1);
 	}
+	x = draw_duration(y, x, columns[COL_LONGEST].width, attr, poll_stats_longest(st, now), thr,
+			  selected ? ROLE_SELECTED : ROLE_SLOW);
+	x = draw_duration(y, x, columns[COL_INFLIGHT].width, attr, inflight, thr,
+			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
+	x = draw_slow_count(y, x, columns[COL_SLOW].width,
+			    st->slow_polls && !selected ? color_attr(ROLE_SLOW) : attr,
+			    st->slow_polls, st->slow_approx);
 	snprintf(text, sizeof(text), " %s%s", task_name(t, &ui->s->sites),
 		 t->block_on ? " (block_on)" : "");
 	draw_text(y, x, COLS - x, attr, text, 1);
+}
+
+struct named_tasks {
+	struct task **rows;
+	const struct site_table *sites;
+};
+
+static const char *row_name(void *ctx, int i)
+{
+	const struct named_tasks *n = ctx;
+
+	return task_name(n->rows[i], n->sites);
 }
 
 /* Puts the cursor back on the task it was on before the order changed. */
@@ -188,6 +219,8 @@ void task_table_draw(struct tui *ui, int y)
 				       tui_now(ui), &all);
 	int count = 0, workers_lines = LINES / 4 > 3 ? LINES / 4 : 3;
 
+	shown_sort = ui->sort;
+
 	y = workers_panel_draw(ui, y, workers_lines);
 	rows = all;
 	for (i = 0; i < n; i++)
@@ -195,6 +228,13 @@ void task_table_draw(struct tui *ui, int y)
 			rows[count++] = all[i];
 	draw_titles(ui, y++);
 	follow_task(ui, rows, count);
+	{
+		struct named_tasks named = {rows, &ui->s->sites};
+		int found = function_bar_search(ui, count, row_name, &named);
+
+		if (found >= 0)
+			ui->cursor = found;
+	}
 	list_view_fit(ui, count, LINES - 1 - y);
 	for (i = ui->scroll; (int)i < count && (int)i < ui->scroll + ui->page; i++)
 		draw_task(ui, y++, rows[i], (int)i == ui->cursor);

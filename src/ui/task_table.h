@@ -2,11 +2,17 @@
 #ifndef CATTOP_TASK_TABLE_H
 #define CATTOP_TASK_TABLE_H
 
+#include <stdbool.h>
+
 #include "model/task_view.h"
 
 struct tui;
 
 void task_table_draw(struct tui *ui, int y);
+
+/* The / filter: a glob (* ? [) matched against the whole name, else a
+ * word found anywhere in it; both ignore case. Empty matches all. */
+bool task_table_name_matches(const char *filter, const char *name);
 
 /* The sortable columns in screen order, for < and >. */
 enum task_sort task_table_next_sort(enum task_sort current, int direction);

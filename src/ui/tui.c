@@ -14,6 +14,7 @@
 #include "session/session.h"
 #include "ui/colors.h"
 #include "ui/draw.h"
+#include "ui/function_bar.h"
 #include "ui/future_detail.h"
 #include "ui/future_tree.h"
 #include "ui/group_table.h"
@@ -38,7 +39,21 @@ void tui_set_status(struct tui *ui, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
 	va_end(ap);
-	ui->status_until = tui_now(ui) + 5 * NSEC_PER_SEC;
+	/* The wall clock, not the target's: a frozen or paused replay clock
+	 * would keep a message up for good. */
+	ui->status_until = monotonic_now_ns() + 5 * NSEC_PER_SEC;
+	ui->status_note = false;
+}
+
+void tui_note(struct tui *ui, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
+	va_end(ap);
+	ui->status_until = monotonic_now_ns() + 5 * NSEC_PER_SEC;
+	ui->status_note = true;
 }
 
 struct task *tui_find_task(const struct tui *ui, uint64_t id)
@@ -84,22 +99,18 @@ static void release_stderr(struct stderr_capture *c)
 	fclose(c->file);
 }
 
+/* What follows the function keys on the bottom line: this view's keys. */
 static const char *hints(const struct tui *ui)
 {
 	if (ui->s->replay && (ui->view == VIEW_TASKS || ui->view == VIEW_GROUPS))
-		return " Space pause  . , step  ] [ 10s  Enter tree  </> sort  / filter  s "
-		       "snapshot  "
-		       "h help  q quit";
+		return " Space pause  . , step  ] [ 10s  Enter tree  g group";
 	switch (ui->view) {
 	case VIEW_TREE:
-		return " Enter details  Space/+/- fold  Esc back  s snapshot  t threshold  h help  "
-		       "q quit";
+		return " Enter details  +/- fold  Esc back  t threshold  s snapshot";
 	case VIEW_DETAIL:
-		return " Esc back  s snapshot  t threshold  p pause  h help  q quit";
+		return " PgDn/PgUp histogram  Esc back  t threshold  s snapshot";
 	default:
-		return " Enter tree  </> sort  i invert  g group  / filter  s snapshot  t "
-		       "threshold  "
-		       "p pause  h help  q quit";
+		return " Enter tree  g group  i invert  t threshold  p pause  s snapshot";
 	}
 }
 
@@ -108,6 +119,8 @@ static void draw(struct tui *ui)
 	int y;
 
 	erase();
+	if (ui->view != VIEW_TASKS && ui->view != VIEW_GROUPS)
+		ui->sort_menu = false;
 	y = header_panel_draw(ui);
 	switch (ui->view) {
 	case VIEW_TASKS:
@@ -123,6 +136,8 @@ static void draw(struct tui *ui)
 		future_detail_draw(ui, y);
 		break;
 	}
+	if (ui->sort_menu)
+		sort_menu_draw(ui, y);
 	if (ui->help)
 		help_overlay_draw(ui);
 	draw_status_line(ui, hints(ui));

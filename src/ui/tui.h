@@ -12,7 +12,7 @@
 struct session;
 
 enum ui_view { VIEW_TASKS, VIEW_GROUPS, VIEW_TREE, VIEW_DETAIL };
-enum ui_input { INPUT_NONE, INPUT_FILTER, INPUT_THRESHOLD };
+enum ui_input { INPUT_NONE, INPUT_FILTER, INPUT_THRESHOLD, INPUT_SEARCH };
 
 /* What a key handler asks the loop to do. */
 enum reaction {
@@ -44,15 +44,23 @@ struct tui {
 	const void *cursor_node;  /* tree: the future under the cursor, NULL: the task row */
 	char cursor_group[256];	  /* groups: the name under the cursor */
 	struct u64_map collapsed; /* tree: collapsed nodes */
+	int hist_scroll;	  /* detail: first histogram bucket shown */
+	int hist_page;		  /* detail: histogram lines that fit */
 	char filter[64];
+	char search[64];     /* F3: what the cursor jumps to */
+	bool search_pending; /* the next draw moves the cursor to the next match */
+	bool sort_menu;	     /* F6: the sort menu is open */
+	int sort_menu_cursor;
 	char group_filter[256]; /* tasks view reached from a group: exact name */
 	enum ui_input input;
 	char input_buf[64];
 	bool paused;
 	bool help;
-	bool ascii; /* no UTF-8: ASCII tree lines and bars */
+	int help_scroll; /* first help line shown */
+	bool ascii;	 /* no UTF-8: ASCII tree lines and bars */
 	char status[256];
 	uint64_t status_until;
+	bool status_note;     /* a note on the last key: the next key takes it away */
 	uint64_t events_seen; /* for events/s */
 	uint64_t events_rate;
 	uint64_t rate_at;
@@ -68,6 +76,8 @@ int tui_run(struct session *s, const struct tui_opts *opts);
 /* Helpers the views share. */
 uint64_t tui_now(const struct tui *ui);
 void tui_set_status(struct tui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A status message that only answers the last key ("filter cleared"). */
+void tui_note(struct tui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct task *tui_find_task(const struct tui *ui, uint64_t id);
 /* Replay: moves the replay clock by delta (clamped to the recording). */
 void tui_replay_step(struct tui *ui, int64_t delta_ns);
