@@ -89,6 +89,44 @@ void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now)
 	m->done_count++;
 }
 
+struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t runtime_id,
+			       enum walk_state state, uint32_t poll_site, uint64_t now)
+{
+	struct task *t = u64_map_get(&m->live, key);
+
+	/* A complete task not seen before is one whose end was already seen
+	 * (or missed): no new row for it. */
+	if (!t && state == WALK_COMPLETE)
+		return NULL;
+	t = t ? t : task_model_task(m, key, false, now);
+	if (!t)
+		return NULL;
+	t->walked = true;
+	t->walk_state = (uint8_t)state;
+	t->runtime_id = runtime_id;
+	t->walk_gen = m->walk_gen + 1;
+	t->walked_at = now;
+	if (!t->has_poll_site && poll_site != UINT32_MAX) {
+		t->has_poll_site = true;
+		t->poll_site = poll_site;
+	}
+	return t;
+}
+
+void task_model_walk_done(struct task_model *m, bool complete, uint64_t now)
+{
+	struct task *t, *next;
+
+	m->walk_gen++;
+	if (!complete)
+		return;
+	for (t = m->first; t; t = next) {
+		next = t->next;
+		if (t->walked && !t->done && !t->running_tid && t->walk_gen != m->walk_gen)
+			task_model_task_ended(m, t->key, now);
+	}
+}
+
 struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site)
 {
 	struct future_node **head = parent ? &parent->children : &task->roots, *n;
@@ -171,7 +209,22 @@ enum task_state task_state(const struct task *t)
 {
 	if (t->done && !t->open_frames)
 		return TASK_DONE;
-	return t->running_tid ? TASK_RUNNING : TASK_IDLE;
+	if (t->running_tid)
+		return TASK_RUNNING;
+	/* The header is newer than the last poll seen: it knows about a wake-up. */
+	if (t->walked && t->walked_at >= t->stats.last_poll_end) {
+		switch (t->walk_state) {
+		case WALK_SCHEDULED:
+			return TASK_SCHEDULED;
+		case WALK_RUNNING:
+			return TASK_RUNNING;
+		case WALK_COMPLETE:
+			return TASK_DONE;
+		default:
+			break;
+		}
+	}
+	return TASK_IDLE;
 }
 
 uint64_t poll_stats_inflight(const struct poll_stats *s, uint64_t now)

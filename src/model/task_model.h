@@ -53,7 +53,12 @@ struct future_node {
 	uint64_t call_site;	       /* return address of its last poll: in the parent's code */
 };
 
-enum task_state { TASK_IDLE, TASK_RUNNING, TASK_DONE };
+/* TASK_SCHEDULED: woken, waiting for a worker (from the runtime's own task
+ * header, read by a task-list walk: probes see polls, not wake-ups). */
+enum task_state { TASK_IDLE, TASK_RUNNING, TASK_DONE, TASK_SCHEDULED };
+
+/* A task's state as its runtime's header said at the last walk. */
+enum walk_state { WALK_IDLE = 0, WALK_SCHEDULED, WALK_RUNNING, WALK_COMPLETE };
 
 struct task {
 	uint64_t id;   /* cattop's own, 1, 2, ... in order of discovery */
@@ -70,6 +75,11 @@ struct task {
 	bool from_stack;	       /* found on a stack sample: its poll began before attach */
 	bool has_poll_site;
 	uint32_t poll_site;	  /* the task poll entry it went through: its type */
+	bool walked;		  /* seen in the runtime's task list (taskwalk/) */
+	uint8_t walk_state;	  /* enum walk_state at the last walk that saw it */
+	uint64_t runtime_id;	  /* the runtime's own task id (tokio's Id), 0 if unknown */
+	uint64_t walk_gen;	  /* the last walk that saw it */
+	uint64_t walked_at;	  /* when */
 	struct task *prev, *next; /* all tasks, oldest first */
 };
 
@@ -83,6 +93,7 @@ struct task_model {
 	uint64_t threshold_ns;
 	uint64_t retain_done_ns;
 	size_t max_done_tasks;
+	uint64_t walk_gen; /* walks fed so far */
 };
 
 void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,
@@ -93,6 +104,15 @@ void task_model_free(struct task_model *m);
 struct task *task_model_task(struct task_model *m, uint64_t key, bool block_on, uint64_t now);
 /* The runtime freed the task behind key: later polls of key are a new task. */
 void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now);
+
+/* What a walk of the runtime's task list says of the task at key: created
+ * when new (unless already complete), its id, state and type (poll_site,
+ * or UINT32_MAX if unknown) noted. NULL when not created (or ENOMEM). */
+struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t runtime_id,
+			       enum walk_state state, uint32_t poll_site, uint64_t now);
+/* A walk saw every list to its end: tasks it found before and not now are
+ * gone (freed without an end probe seen). */
+void task_model_walk_done(struct task_model *m, bool complete, uint64_t now);
 
 /* The child of parent (or root of task when parent is NULL) for site. */
 struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site);

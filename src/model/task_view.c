@@ -35,6 +35,8 @@ const char *task_state_name(enum task_state s)
 		return "running";
 	case TASK_DONE:
 		return "done";
+	case TASK_SCHEDULED:
+		return "scheduled";
 	default:
 		return "idle";
 	}
@@ -50,7 +52,7 @@ struct task_counts task_view_count(const struct task_model *m)
 
 		c.total++;
 		c.running += st == TASK_RUNNING;
-		c.idle += st == TASK_IDLE;
+		c.idle += st == TASK_IDLE || st == TASK_SCHEDULED;
 		c.done += st == TASK_DONE;
 	}
 	return c;

@@ -310,6 +310,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	}
 	if (!ret) {
 		stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
+		task_walk_feed_start(s);	  /* optional too */
 		ret = target_release(&s->target);
 		if (ret)
 			snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));
@@ -398,6 +399,7 @@ void session_tick(struct session *s)
 	watch_for_exec(s);
 	if (s->code_bias_known && !s->target.execed)
 		stack_watch_tick(&s->stacks, s, now);
+	task_walk_feed_tick(s, now);
 	task_model_prune(&s->model, now);
 	if (!s->recorder) {
 		poll_tracker_reap_threads(&s->tracker, target_thread_exists, &s->target, now);
@@ -471,6 +473,7 @@ void session_stop(struct session *s)
 	if (s->target.execed && s->attached)
 		hand_links_to_child();
 	stack_watch_stop(&s->stacks);
+	task_walk_feed_stop(s);
 	probes_detach(&s->probes);
 	exit_finder_close(s->exits);
 	s->exits = NULL;

@@ -16,6 +16,7 @@
 #include "probe/target.h"
 #include "session/focus.h"
 #include "session/stack_watch.h"
+#include "session/task_walk_feed.h"
 #include "recording/recording_format.h"
 #include "util/clock.h"
 
@@ -58,9 +59,11 @@ struct session {
 	char dwarf_path[4096];		/* where the DWARF was read from, "" if none */
 	struct inlined_futures inlined; /* the application's futures with no code of their own */
 	struct stack_watch stacks;	/* slow polls' stacks, polls begun before attach */
-	struct exit_finder *exits; /* the binary's code: where functions return */
-	struct focus focus;  /* deferred futures probed now (focus.h) */
+	struct exit_finder *exits;	/* the binary's code: where functions return */
+	struct focus focus;		/* deferred futures probed now (focus.h) */
 	const char *focus_glob;
+	struct task_walk_feed *walk;	  /* the runtime's task lists, or NULL */
+	struct walk_summary walk_summary; /* what the last walk found, or why none */
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno

@@ -1,0 +1,114 @@
+#include "session/task_walk_feed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/session.h"
+#include "taskwalk/task_source.h"
+#include "util/clock.h"
+#include "util/u64_map.h"
+
+struct task_walk_feed {
+	struct task_source *src;
+	struct u64_map poll_sites; /* link-time address -> task poll site id + 1 */
+};
+
+static enum walk_state state_of(uint64_t word)
+{
+	if (word & TOKIO_STATE_COMPLETE)
+		return WALK_COMPLETE;
+	if (word & TOKIO_STATE_RUNNING)
+		return WALK_RUNNING;
+	if (word & TOKIO_STATE_NOTIFIED)
+		return WALK_SCHEDULED;
+	return WALK_IDLE;
+}
+
+static int index_poll_sites(struct task_walk_feed *f, const struct site_table *sites)
+{
+	size_t i;
+
+	for (i = 0; i < sites->count; i++)
+		if (sites->sites[i].role == SITE_TASK_POLL &&
+		    u64_map_put(&f->poll_sites, sites->sites[i].addr, (void *)(uintptr_t)(i + 1)))
+			return -1;
+	return 0;
+}
+
+/* The task poll site whose code the vtable's poll is: the task's type. */
+static uint32_t poll_site_of(struct session *s, uint64_t poll_fn)
+{
+	void *v;
+
+	if (!s->code_bias_known)
+		return UINT32_MAX;
+	v = u64_map_get(&s->walk->poll_sites, poll_fn - (uint64_t)s->code_bias);
+	return v ? (uint32_t)((uintptr_t)v - 1) : UINT32_MAX;
+}
+
+void task_walk_feed_start(struct session *s)
+{
+	struct walk_summary *w = &s->walk_summary;
+	struct task_walk_feed *f;
+
+	memset(w, 0, sizeof(*w));
+	f = calloc(1, sizeof(*f));
+	if (!f || index_poll_sites(f, &s->sites)) {
+		snprintf(w->status, sizeof(w->status), "out of memory");
+		goto fail;
+	}
+	if (task_source_open(s->target.pid, s->sites.runtime->name, s->target.binary, s->dwarf_path,
+			     &f->src, w->status, sizeof(w->status)))
+		goto fail;
+	s->walk = f;
+	w->active = true;
+	task_walk_feed_tick(s, monotonic_now_ns());
+	return;
+fail:
+	if (f)
+		u64_map_free(&f->poll_sites);
+	free(f);
+}
+
+void task_walk_feed_tick(struct session *s, uint64_t now)
+{
+	struct walk_summary *w = &s->walk_summary;
+	const struct task_walk *walk;
+	size_t i;
+	int ret;
+
+	if (!s->walk || s->target.exited || s->target.execed)
+		return;
+	ret = task_source_walk(s->walk->src, &walk);
+	w->walk_ns = task_source_last_walk_ns(s->walk->src);
+	w->walks++;
+	if (ret) {
+		snprintf(w->status, sizeof(w->status), "walk failed: %s", strerror(-ret));
+		w->complete = false;
+		return;
+	}
+	for (i = 0; i < walk->count; i++) {
+		const struct walked_task *t = &walk->tasks[i];
+
+		task_model_walked(&s->model, t->header, t->id, state_of(t->state),
+				  poll_site_of(s, t->poll_fn), now);
+	}
+	task_model_walk_done(&s->model, walk->complete, now);
+	w->tasks = walk->count;
+	w->runtimes = walk->runtimes;
+	w->complete = walk->complete;
+	snprintf(w->status, sizeof(w->status), "%s",
+		 walk->complete ? (walk->runtimes ? "ok" : "no runtime found in any thread")
+				: walk->problem);
+}
+
+void task_walk_feed_stop(struct session *s)
+{
+	if (!s->walk)
+		return;
+	task_source_close(s->walk->src);
+	u64_map_free(&s->walk->poll_sites);
+	free(s->walk);
+	s->walk = NULL;
+}

@@ -1,0 +1,234 @@
+#include "taskwalk/tokio_tasks.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/target_memory.h"
+#include "taskwalk/type_walk.h"
+#include "util/u64_map.h"
+
+/* More tasks than any list holds: past this the list is taken as corrupt
+ * (a loop the visited check has not caught yet). */
+#define MAX_TASKS    (16u << 20)
+#define MAX_RUNTIMES 64
+#define MAX_VTABLES  1024
+/* A Cell<T, S> is at most this big: larger offsets are not a vtable's. */
+#define MAX_TASK_SIZE (64u << 20)
+
+struct vtable_info {
+	uint64_t addr, poll, trailer_offset, id_offset;
+};
+
+struct walk_ctx {
+	const struct tokio_layout *l;
+	pid_t pid;
+	struct task_walk *w;
+	struct vtable_info vtables[MAX_VTABLES];
+	size_t nvtables;
+	uint64_t lists[MAX_RUNTIMES];
+};
+
+static void incomplete(struct task_walk *w, const char *why, uint64_t addr)
+{
+	if (!w->complete)
+		return;
+	w->complete = false;
+	snprintf(w->problem, sizeof(w->problem), "%s at 0x%llx", why, (unsigned long long)addr);
+}
+
+static uint64_t read_u64(const uint8_t *buf, uint64_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, buf + off, sizeof(v));
+	return v;
+}
+
+static const struct vtable_info *vtable_of(struct walk_ctx *c, uint64_t addr)
+{
+	const struct tokio_layout *l = c->l;
+	struct vtable_info *v;
+	uint8_t buf[256];
+	size_t i;
+
+	for (i = 0; i < c->nvtables; i++)
+		if (c->vtables[i].addr == addr)
+			return &c->vtables[i];
+	if (c->nvtables == MAX_VTABLES || l->vtable_size > sizeof(buf) ||
+	    target_read_memory(c->pid, addr, buf, l->vtable_size))
+		return NULL;
+	v = &c->vtables[c->nvtables];
+	v->addr = addr;
+	v->poll = read_u64(buf, l->poll_off);
+	v->trailer_offset = read_u64(buf, l->trailer_offset_off);
+	v->id_offset = l->has_id_offset ? read_u64(buf, l->id_offset_off) : 0;
+	if (!v->poll || v->trailer_offset < l->header_size || v->trailer_offset > MAX_TASK_SIZE ||
+	    v->id_offset > v->trailer_offset)
+		return NULL;
+	c->nvtables++;
+	return v;
+}
+
+static int push(struct task_walk *w, const struct walked_task *t)
+{
+	if (w->count == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		struct walked_task *grown = realloc(w->tasks, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		w->tasks = grown;
+		w->cap = cap;
+	}
+	w->tasks[w->count++] = *t;
+	return 0;
+}
+
+/* One task: its header, vtable, id and the next header. */
+static bool read_task(struct walk_ctx *c, uint64_t header, uint64_t list_id, struct walked_task *t,
+		      uint64_t *next)
+{
+	const struct tokio_layout *l = c->l;
+	const struct vtable_info *v;
+	uint8_t buf[256];
+
+	if (l->header_size > sizeof(buf) || target_read_memory(c->pid, header, buf, l->header_size))
+		return false;
+	if (l->has_owner_id && list_id && read_u64(buf, l->owner_id_off) != list_id)
+		return false;
+	v = vtable_of(c, read_u64(buf, l->vtable_off));
+	if (!v)
+		return false;
+	t->header = header;
+	t->state = read_u64(buf, l->state_off);
+	t->poll_fn = v->poll;
+	t->id = 0;
+	if (l->has_id_offset &&
+	    target_read_memory(c->pid, header + v->id_offset, &t->id, sizeof(t->id)))
+		return false;
+	return target_read_memory(c->pid, header + v->trailer_offset + l->next_off, next,
+				  sizeof(*next)) == 0;
+}
+
+static int walk_list(struct walk_ctx *c, uint64_t head, uint64_t list_id)
+{
+	struct task_walk *w = c->w;
+	struct u64_map visited = {0};
+	uint64_t header = head, next;
+	int ret = 0;
+
+	while (header) {
+		struct walked_task t;
+
+		if (u64_map_get(&visited, header)) {
+			incomplete(w, "task list loops (relinked while read)", header);
+			break;
+		}
+		if (visited.count >= MAX_TASKS) {
+			incomplete(w, "task list longer than the limit", head);
+			break;
+		}
+		if (!read_task(c, header, list_id, &t, &next)) {
+			incomplete(w, "task list changed under the walk (or unreadable)", header);
+			break;
+		}
+		ret = u64_map_put(&visited, header, (void *)1);
+		if (!ret)
+			ret = push(w, &t);
+		if (ret)
+			break;
+		header = next;
+	}
+	u64_map_free(&visited);
+	return ret;
+}
+
+/* The thread's CONTEXT: its runtime's OwnedTasks, if it has one. */
+static bool thread_owned_tasks(struct walk_ctx *c, uint64_t context, struct typed_value *owned)
+{
+	struct member_query state = {.type_prefix = "State<"}, handle = {.name = "handle"};
+	struct member_query arc = {.type_prefix = "Arc<tokio::runtime::scheduler::"};
+	struct member_query tasks = {.type_prefix = "OwnedTasks<"};
+	struct typed_value storage = {.type = c->l->context_type, .addr = context}, v, inner;
+	const char *variant;
+
+	/* A thread-local not yet initialised (or destroyed) holds no handle. */
+	if (type_walk_find(c->pid, &storage, &state, &v)) {
+		variant = type_walk_active_variant(c->pid, &v.type, v.addr);
+		if (!variant || strcmp(variant, "Alive") != 0)
+			return false;
+	}
+	return type_walk_find(c->pid, &storage, &handle, &v) &&
+	       type_walk_find(c->pid, &v, &arc, &v) && type_walk_deref(c->pid, &v, &inner) &&
+	       type_walk_find(c->pid, &inner, &tasks, owned);
+}
+
+static bool seen_list(struct walk_ctx *c, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < c->w->runtimes; i++)
+		if (c->lists[i] == addr)
+			return true;
+	if (c->w->runtimes < MAX_RUNTIMES)
+		c->lists[c->w->runtimes++] = addr;
+	return false;
+}
+
+static int walk_runtime(struct walk_ctx *c, const struct typed_value *owned)
+{
+	struct member_query list = {.type_prefix = "LinkedList<"};
+	struct typed_value linked;
+	uint64_t id = 0, id_off, head_off, head;
+	Dwarf_Die type = owned->type, t;
+
+	if (type_walk_member(&type, "id", &id_off, &t) &&
+	    target_read_memory(c->pid, owned->addr + id_off, &id, sizeof(id)))
+		return 0;
+	if (!type_walk_find(c->pid, owned, &list, &linked) ||
+	    !type_walk_member(&linked.type, "head", &head_off, &t) ||
+	    target_read_memory(c->pid, linked.addr + head_off, &head, sizeof(head))) {
+		incomplete(c->w, "unreadable owned-task list", owned->addr);
+		return 0;
+	}
+	return walk_list(c, head, id);
+}
+
+int tokio_tasks_walk(const struct tokio_layout *l, pid_t pid, const struct thread_pointer *threads,
+		     size_t nthreads, struct task_walk *w)
+{
+	struct walk_ctx *c = calloc(1, sizeof(*c));
+	size_t i;
+	int ret = 0;
+
+	if (!c)
+		return -ENOMEM;
+	c->l = l;
+	c->pid = pid;
+	c->w = w;
+	w->count = w->runtimes = w->threads = 0;
+	w->complete = true;
+	w->problem[0] = '\0';
+	for (i = 0; i < nthreads && !ret; i++) {
+		struct typed_value owned;
+
+		if (!threads[i].fsbase)
+			continue;
+		w->threads++;
+		if (!thread_owned_tasks(c, tls_symbol_address(&l->context, threads[i].fsbase),
+					&owned) ||
+		    seen_list(c, owned.addr))
+			continue;
+		ret = walk_runtime(c, &owned);
+	}
+	free(c);
+	return ret;
+}
+
+void task_walk_free(struct task_walk *w)
+{
+	free(w->tasks);
+	memset(w, 0, sizeof(*w));
+}
