@@ -211,8 +211,9 @@ enum task_state task_state(const struct task *t)
 		return TASK_DONE;
 	if (t->running_tid)
 		return TASK_RUNNING;
-	/* The header is newer than the last poll seen: it knows about a wake-up. */
-	if (t->walked && t->walked_at >= t->stats.last_poll_end) {
+	/* Not polled since attach: the runtime's header is all there is (a
+	 * polled task's state comes from the probes, which are more recent). */
+	if (t->walked && !t->stats.polls && !t->stats.inflight_since) {
 		switch (t->walk_state) {
 		case WALK_SCHEDULED:
 			return TASK_SCHEDULED;

@@ -14,6 +14,7 @@ import test_cache
 import test_core
 import test_faults
 import test_focus
+import test_hung
 import test_panic_stress
 import test_recording
 import test_stacks
@@ -24,7 +25,7 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          test_core.test_launch_command, test_core.test_target_exit,
          test_core.test_quit_fast_and_clean, test_tui.test_tui,
          test_tui.test_tui_config_ascii_exit, *test_await.TESTS, *test_stacks.TESTS, *test_cache.TESTS,
-         *test_recording.TESTS, *test_faults.TESTS, *test_focus.TESTS,
+         *test_recording.TESTS, *test_faults.TESTS, *test_focus.TESTS, *test_hung.TESTS,
          *test_panic_stress.TESTS]
 
 
