@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "probe/target_memory.h"
 #include "taskwalk/type_walk.h"
@@ -27,6 +28,7 @@ struct walk_ctx {
 	struct task_walk *w;
 	struct vtable_info vtables[MAX_VTABLES];
 	size_t nvtables;
+	const struct vtable_info *guess; /* the last task's vtable */
 	uint64_t lists[MAX_RUNTIMES];
 };
 
@@ -86,30 +88,69 @@ static int push(struct task_walk *w, const struct walked_task *t)
 	return 0;
 }
 
-/* One task: its header, vtable, id and the next header. */
+/* Reads n (remote address, length) pieces in one process_vm_readv: true
+ * when all were read. */
+static bool read_pieces(pid_t pid, struct iovec *local, const uint64_t *remote_addr, size_t n)
+{
+	struct iovec remote[3];
+	size_t i, want = 0;
+
+	for (i = 0; i < n; i++) {
+		remote[i].iov_base = (void *)(uintptr_t)remote_addr[i];
+		remote[i].iov_len = local[i].iov_len;
+		want += local[i].iov_len;
+	}
+	return process_vm_readv(pid, local, n, remote, n, 0) == (ssize_t)want;
+}
+
+/* The task's id and next header, at the offsets vtable v gives. */
+static bool read_id_next(struct walk_ctx *c, uint64_t header, const struct vtable_info *v,
+			 uint64_t *id, uint64_t *next)
+{
+	struct iovec local[2] = {{next, sizeof(*next)}, {id, sizeof(*id)}};
+	uint64_t remote[2] = {header + v->trailer_offset + c->l->next_off, header + v->id_offset};
+
+	*id = 0;
+	return read_pieces(c->pid, local, remote, c->l->has_id_offset ? 2 : 1);
+}
+
+/* One task: its header, vtable, id and the next header. A list holds few
+ * task types, so the previous task's vtable is guessed: the header, id and
+ * next pointer then come in one read, and a second read only follows when
+ * the header names another vtable (10,000 tasks: 10,000 system calls). */
 static bool read_task(struct walk_ctx *c, uint64_t header, uint64_t list_id, struct walked_task *t,
 		      uint64_t *next)
 {
 	const struct tokio_layout *l = c->l;
-	const struct vtable_info *v;
+	const struct vtable_info *v = c->guess;
 	uint8_t buf[256];
+	bool guessed = false;
 
-	if (l->header_size > sizeof(buf) || target_read_memory(c->pid, header, buf, l->header_size))
+	if (l->header_size > sizeof(buf))
+		return false;
+	if (v) {
+		struct iovec local[3] = {
+		    {buf, l->header_size}, {next, sizeof(*next)}, {&t->id, sizeof(t->id)}};
+		uint64_t remote[3] = {header, header + v->trailer_offset + l->next_off,
+				      header + v->id_offset};
+
+		t->id = 0;
+		guessed = read_pieces(c->pid, local, remote, l->has_id_offset ? 3 : 2);
+	}
+	if (!guessed && target_read_memory(c->pid, header, buf, l->header_size))
 		return false;
 	if (l->has_owner_id && list_id && read_u64(buf, l->owner_id_off) != list_id)
 		return false;
-	v = vtable_of(c, read_u64(buf, l->vtable_off));
-	if (!v)
-		return false;
+	if (!guessed || read_u64(buf, l->vtable_off) != v->addr) {
+		v = vtable_of(c, read_u64(buf, l->vtable_off));
+		if (!v || !read_id_next(c, header, v, &t->id, next))
+			return false;
+		c->guess = v;
+	}
 	t->header = header;
 	t->state = read_u64(buf, l->state_off);
 	t->poll_fn = v->poll;
-	t->id = 0;
-	if (l->has_id_offset &&
-	    target_read_memory(c->pid, header + v->id_offset, &t->id, sizeof(t->id)))
-		return false;
-	return target_read_memory(c->pid, header + v->trailer_offset + l->next_off, next,
-				  sizeof(*next)) == 0;
+	return true;
 }
 
 static int walk_list(struct walk_ctx *c, uint64_t head, uint64_t list_id)
