@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probe/dwarf_index.h"
 #include "session/session.h"
 #include "taskwalk/task_source.h"
 #include "util/clock.h"
@@ -14,8 +15,16 @@
  * of cattop's time (100,000 tasks: a walk every ~7 s, not every refresh). */
 #define WALK_DUTY 20
 
+/* A task type's root future, found once per task poll site. */
+struct root_future {
+	int8_t known;	 /* 0: not looked for yet, 1: found, -1: none */
+	uint32_t site;	 /* the future site (with a coroutine layout) */
+	uint64_t offset; /* of the future from the task's header */
+};
+
 struct task_walk_feed {
 	struct task_source *src;
+	struct root_future *roots; /* [site id] */
 	uint64_t next_walk_at;	   /* CLOCK_MONOTONIC */
 	struct u64_map poll_sites; /* link-time address -> task poll site id + 1 */
 };
@@ -53,6 +62,56 @@ static uint32_t poll_site_of(struct session *s, uint64_t poll_fn)
 	return v ? (uint32_t)((uintptr_t)v - 1) : UINT32_MAX;
 }
 
+/* The future site of the same type as task poll site poll_site, whose
+ * coroutine layout says where it is parked. Not a deferred one (--tasks-only,
+ * --focus): futures outside the focus are not shown. */
+static bool future_site_named(const struct site_table *sites, const char *name, uint32_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < sites->count; i++)
+		if (sites->sites[i].role == SITE_FUTURE && sites->sites[i].layout &&
+		    !sites->sites[i].deferred && sites->sites[i].name &&
+		    strcmp(sites->sites[i].name, name) == 0) {
+			*out = (uint32_t)i;
+			return true;
+		}
+	return false;
+}
+
+static const struct root_future *root_future_of(struct session *s, uint32_t poll_site)
+{
+	struct root_future *r = &s->walk->roots[poll_site];
+	const struct site *ps = &s->sites.sites[poll_site];
+	const struct dwarf_fn_info *fn;
+
+	if (r->known)
+		return r->known > 0 ? r : NULL;
+	r->known = -1;
+	fn = s->dwarf ? dwarf_index_lookup(s->dwarf, ps->addr) : NULL;
+	if (fn && fn->name && ps->name && future_site_named(&s->sites, ps->name, &r->site) &&
+	    task_source_future_offset(s->walk->src, fn->name, &r->offset))
+		r->known = 1;
+	return r->known > 0 ? r : NULL;
+}
+
+/* A task never polled since attach gets its root future from its cell, so
+ * where it is parked can be read as for a polled one (await_chain.h). */
+static void add_root_future(struct session *s, struct task *t)
+{
+	const struct root_future *r;
+	struct future_node *n;
+
+	if (t->roots || !t->has_poll_site || t->poll_site >= s->sites.count)
+		return;
+	r = root_future_of(s, t->poll_site);
+	if (!r)
+		return;
+	n = task_model_child(t, NULL, r->site);
+	if (n && !n->stats.polls && !n->self_ptr)
+		n->self_ptr = t->key + r->offset;
+}
+
 void task_walk_feed_start(struct session *s)
 {
 	struct walk_summary *w = &s->walk_summary;
@@ -60,7 +119,9 @@ void task_walk_feed_start(struct session *s)
 
 	memset(w, 0, sizeof(*w));
 	f = calloc(1, sizeof(*f));
-	if (!f || index_poll_sites(f, &s->sites)) {
+	if (f)
+		f->roots = calloc(s->sites.count + 1, sizeof(*f->roots));
+	if (!f || !f->roots || index_poll_sites(f, &s->sites)) {
 		snprintf(w->status, sizeof(w->status), "out of memory");
 		goto fail;
 	}
@@ -72,8 +133,10 @@ void task_walk_feed_start(struct session *s)
 	task_walk_feed_tick(s, monotonic_now_ns());
 	return;
 fail:
-	if (f)
+	if (f) {
 		u64_map_free(&f->poll_sites);
+		free(f->roots);
+	}
 	free(f);
 }
 
@@ -97,9 +160,12 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 	}
 	for (i = 0; i < walk->count; i++) {
 		const struct walked_task *t = &walk->tasks[i];
+		struct task *task =
+		    task_model_walked(&s->model, t->header, t->id, state_of(t->state),
+				      poll_site_of(s, t->poll_fn), now);
 
-		task_model_walked(&s->model, t->header, t->id, state_of(t->state),
-				  poll_site_of(s, t->poll_fn), now);
+		if (task)
+			add_root_future(s, task);
 	}
 	task_model_walk_done(&s->model, walk->complete, now);
 	w->tasks = walk->count;
@@ -116,6 +182,7 @@ void task_walk_feed_stop(struct session *s)
 		return;
 	task_source_close(s->walk->src);
 	u64_map_free(&s->walk->poll_sites);
+	free(s->walk->roots);
 	free(s->walk);
 	s->walk = NULL;
 }

@@ -70,6 +70,12 @@ int task_source_walk(struct task_source *ts, const struct task_walk **out)
 	return 0;
 }
 
+bool task_source_future_offset(const struct task_source *ts, const char *poll_name,
+			       uint64_t *offset)
+{
+	return tokio_layout_future_offset(&ts->layout, poll_name, offset);
+}
+
 uint64_t task_source_last_walk_ns(const struct task_source *ts)
 {
 	return ts->last_walk_ns;

@@ -5,6 +5,7 @@
 #ifndef CATTOP_TASK_SOURCE_H
 #define CATTOP_TASK_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -20,6 +21,10 @@ int task_source_open(pid_t pid, const char *runtime, const char *binary, const c
 		     struct task_source **out, char *err, size_t errlen);
 /* Walks now. The result stays valid until the next walk. Returns 0 or -errno. */
 int task_source_walk(struct task_source *ts, const struct task_walk **out);
+/* The offset of a task's future from its header, for the task type whose
+ * poll function's DWARF name is poll_name; false if unknown. */
+bool task_source_future_offset(const struct task_source *ts, const char *poll_name,
+			       uint64_t *offset);
 /* Wall time of the last walk. */
 uint64_t task_source_last_walk_ns(const struct task_source *ts);
 void task_source_close(struct task_source *ts);

@@ -261,6 +261,29 @@ fail:
 	return ret;
 }
 
+bool tokio_layout_future_offset(const struct tokio_layout *l, const char *poll_name,
+				uint64_t *offset)
+{
+	static const char *const core_ns[] = {"tokio", "runtime", "task", "core", NULL};
+	struct member_query running = {.name = "Running"};
+	const char *open = strchr(poll_name, '<'), *close = strrchr(poll_name, '>');
+	struct typed_value cell = {.addr = 0}, found;
+	Dwarf_Die payload;
+	uint64_t payload_off;
+	char name[1024];
+
+	if (!open || !close || close < open ||
+	    snprintf(name, sizeof(name), "Cell<%.*s>", (int)(close - open - 1), open + 1) >=
+		(int)sizeof(name))
+		return false;
+	if (!find_in_namespace(l->dw, core_ns, is_struct_named, name, &cell.type) ||
+	    !type_walk_find(0, &cell, &running, &found) ||
+	    !type_walk_member(&found.type, "__0", &payload_off, &payload))
+		return false;
+	*offset = found.addr + payload_off;
+	return true;
+}
+
 void tokio_layout_free(struct tokio_layout *l)
 {
 	if (l->dw)

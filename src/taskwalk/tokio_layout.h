@@ -50,6 +50,12 @@ struct tokio_layout {
  * (tokio::runtime::task::core): built with debug = 1?"). */
 int tokio_layout_read(const char *binary, const char *dwarf_path, struct tokio_layout *l, char *err,
 		      size_t errlen);
+/* Where a task's future lies from its header: the payload of
+ * Cell<T, S>.core.stage's Running variant, in the DWARF type Cell<T, S>
+ * named after the task's poll function (poll_name, its DW_AT_name
+ * "poll<T, S>"). False when the DWARF has no such type. */
+bool tokio_layout_future_offset(const struct tokio_layout *l, const char *poll_name,
+				uint64_t *offset);
 void tokio_layout_free(struct tokio_layout *l);
 
 #endif

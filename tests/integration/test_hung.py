@@ -5,7 +5,9 @@ tasks on the first refresh, with their types and tokio's own task ids."""
 import re
 import subprocess
 
-from harness import S, binary, check, run_cattop, parse_snapshot, Workload
+import os
+
+from harness import WORKLOADS, binary, check, run_cattop, parse_snapshot, Workload
 
 IDLE = 100
 
@@ -47,6 +49,33 @@ def first_refresh(pid):
     return r.stdout, parse_snapshot(r.stdout)
 
 
+def source_lines(pattern):
+    """Every "wl-hung/src/main.rs:N" whose line matches pattern, in order."""
+    with open(os.path.join(WORKLOADS, "wl-hung", "src", "main.rs")) as f:
+        return ["wl-hung/src/main.rs:%d" % n for n, line in enumerate(f, 1)
+                if re.search(pattern, line)]
+
+
+def parked_at(task):
+    """The innermost await line of a task's await stack, or None."""
+    stack = task.get("await_stack") or []
+    return stack[-1]["awaiting"] if stack else None
+
+
+def check_await_lines(profile, a, b, conns):
+    """Never-polled tasks are read where they are parked, from their cells:
+    each deadlocked task at its second lock().await, each connection at its
+    recv().await."""
+    lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await")
+    recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
+    check(parked_at(a) == lock_a and parked_at(b) == lock_b,
+          "%s: deadlocked tasks parked at %s and %s, want %s and %s"
+          % (profile, parked_at(a), parked_at(b), lock_a, lock_b))
+    wrong = [parked_at(t) for t in conns if parked_at(t) != recv]
+    check(not wrong, "%s: %d connection tasks not parked at %s: %s"
+          % (profile, len(wrong), recv, sorted(set(map(str, wrong)))))
+
+
 def by_type(snap, name):
     return [t for t in snap["tasks"] if t.get("type") == name and t["state"] != "done"]
 
@@ -69,6 +98,7 @@ def check_hung(profile):
               % (profile, len(a), len(b)))
         check(len(conns) == w.idle, "%s: %d connection tasks, want %d"
               % (profile, len(conns), w.idle))
+        check_await_lines(profile, a[0], b[0], conns)
         for t in alive:
             # Nothing is polled after start-up: every task is idle since attach.
             check(t["walked"] and t["polls"] == 0 and t["state"] == "idle"
