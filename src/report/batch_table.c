@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/await_chain.h"
 #include "model/task_view.h"
 #include "session/session.h"
 #include "util/duration.h"
@@ -57,8 +58,25 @@ static const char *duration_cell(uint64_t ns, uint64_t threshold, char *buf, siz
 	return buf;
 }
 
+/* Where an idle task is parked: its innermost await line, "" if unknown. */
+static const char *parked_at(const struct session *s, const struct task *t, char *buf, size_t len)
+{
+	struct await_frame chain[AWAIT_CHAIN_MAX];
+	struct await_source src;
+	size_t n;
+
+	if (!session_await_source(s, &src))
+		return "";
+	n = await_chain_build(t, &s->sites, &src, chain, AWAIT_CHAIN_MAX);
+	if (!n || !chain[n - 1].awaiting)
+		return "";
+	snprintf(buf, len, "  @ %s", chain[n - 1].awaiting);
+	return buf;
+}
+
 static void print_task(FILE *out, const struct session *s, const struct task *t, uint64_t now)
 {
+	char at[300];
 	const struct poll_stats *st = &t->stats;
 	uint64_t thr = s->model.threshold_ns;
 	char busy[16], longest[16], inflight[16], idle[24];
@@ -66,13 +84,13 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 	/* printf pads by bytes: the 3-byte '≥' shows as one column. */
 	int idle_width = 9 + (strncmp(idle_text, "\xe2\x89\xa5", 3) == 0 ? 2 : 0);
 
-	fprintf(out, "%6llu %-9s %8llu %9s %9s %9s %6llu %*s  %s%s\n", (unsigned long long)t->id,
+	fprintf(out, "%6llu %-9s %8llu %9s %9s %9s %6llu %*s  %s%s%s\n", (unsigned long long)t->id,
 		task_state_name(task_state(t)), (unsigned long long)st->polls,
 		st->busy_ns ? duration_format(st->busy_ns, busy, sizeof(busy)) : "-",
 		duration_cell(poll_stats_longest(st, now), thr, longest, sizeof(longest)),
 		duration_cell(poll_stats_inflight(st, now), thr, inflight, sizeof(inflight)),
 		(unsigned long long)st->slow_polls, idle_width, idle_text, task_name(t, &s->sites),
-		t->block_on ? " (block_on)" : "");
+		t->block_on ? " (block_on)" : "", parked_at(s, t, at, sizeof(at)));
 }
 
 void batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows)

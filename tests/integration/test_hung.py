@@ -110,10 +110,12 @@ def check_hung(profile):
         m = re.search(r"^Task lists: (\d+) live tasks in 1 runtime", table, re.M)
         check(m is not None and int(m.group(1)) == w.tasks,
               "%s: batch table has no task-list line for %d tasks" % (profile, w.tasks))
-        rows = [l for l in table.splitlines() if l.rstrip().endswith("wl_hung::connection_task")]
-        check(len(rows) == w.idle and all("\u2265" in r for r in rows),
-              "%s: batch table: %d connection rows (want %d, idle \u2265 since attach)"
-              % (profile, len(rows), w.idle))
+        recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
+        rows = [l for l in table.splitlines() if " wl_hung::connection_task" in l]
+        check(len(rows) == w.idle and all("\u2265" in r and r.endswith("  @ " + recv)
+                                          for r in rows),
+              "%s: batch table: %d connection rows (want %d, idle \u2265 since attach, "
+              "@ %s): %s" % (profile, len(rows), w.idle, recv, rows[:1]))
 
 
 def test_hung_debug():
