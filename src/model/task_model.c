@@ -89,19 +89,24 @@ void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now)
 	m->done_count++;
 }
 
-struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t runtime_id,
-			       enum walk_state state, uint32_t poll_site, uint64_t now)
+struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t list,
+			       uint64_t runtime_id, enum walk_state state, uint32_t poll_site,
+			       uint64_t now)
 {
 	struct task *t = u64_map_get(&m->live, key);
 
-	/* A complete task not seen before is one whose end was already seen
-	 * (or missed): no new row for it. */
-	if (!t && state == WALK_COMPLETE)
+	/* New rows are for parked tasks only. A running or scheduled one is
+	 * shown by its poll, now or soon (a complete one showed already: its
+	 * end may be drained while the runtime has not unlinked it yet, and a
+	 * row made now would never end); so a backlog of queued tasks costs no
+	 * memory here. */
+	if (!t && state != WALK_IDLE)
 		return NULL;
 	t = t ? t : task_model_task(m, key, false, now);
 	if (!t)
 		return NULL;
 	t->walked = true;
+	t->walk_list = list;
 	t->walk_state = (uint8_t)state;
 	t->runtime_id = runtime_id;
 	t->walk_gen = m->walk_gen + 1;
@@ -113,16 +118,26 @@ struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t runt
 	return t;
 }
 
-void task_model_walk_done(struct task_model *m, bool complete, uint64_t now)
+static bool list_read_whole(uint64_t list, const uint64_t *lists, const bool *complete, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lists[i] == list)
+			return complete[i];
+	return true; /* not found: its runtime is gone */
+}
+
+void task_model_walk_done(struct task_model *m, const uint64_t *lists, const bool *complete,
+			  size_t n, uint64_t now)
 {
 	struct task *t, *next;
 
 	m->walk_gen++;
-	if (!complete)
-		return;
 	for (t = m->first; t; t = next) {
 		next = t->next;
-		if (t->walked && !t->done && !t->running_tid && t->walk_gen != m->walk_gen)
+		if (t->walked && !t->done && !t->running_tid && t->walk_gen != m->walk_gen &&
+		    list_read_whole(t->walk_list, lists, complete, n))
 			task_model_task_ended(m, t->key, now);
 	}
 }

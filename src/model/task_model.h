@@ -79,6 +79,7 @@ struct task {
 	uint8_t walk_state;	  /* enum walk_state at the last walk that saw it */
 	uint64_t runtime_id;	  /* the runtime's own task id (tokio's Id), 0 if unknown */
 	uint64_t walk_gen;	  /* the last walk that saw it */
+	uint64_t walk_list;	  /* the runtime's task list it was on */
 	uint64_t walked_at;	  /* when */
 	struct task *prev, *next; /* all tasks, oldest first */
 };
@@ -106,13 +107,17 @@ struct task *task_model_task(struct task_model *m, uint64_t key, bool block_on, 
 void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now);
 
 /* What a walk of the runtime's task list says of the task at key: created
- * when new (unless already complete), its id, state and type (poll_site,
- * or UINT32_MAX if unknown) noted. NULL when not created (or ENOMEM). */
-struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t runtime_id,
-			       enum walk_state state, uint32_t poll_site, uint64_t now);
-/* A walk saw every list to its end: tasks it found before and not now are
- * gone (freed without an end probe seen). */
-void task_model_walk_done(struct task_model *m, bool complete, uint64_t now);
+ * when new and parked (idle: polls show the others), its id, state and
+ * type (poll_site, or UINT32_MAX if unknown) noted. NULL when not created
+ * (or ENOMEM). */
+struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t list,
+			       uint64_t runtime_id, enum walk_state state, uint32_t poll_site,
+			       uint64_t now);
+/* The lists a walk found (lists[0..n)), each read to its end or not: a task
+ * walked before and not now is gone (freed without an end probe seen) when
+ * its list was read to its end, or not found at all (its runtime is gone). */
+void task_model_walk_done(struct task_model *m, const uint64_t *lists, const bool *complete,
+			  size_t n, uint64_t now);
 
 /* The child of parent (or root of task when parent is NULL) for site. */
 struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site);

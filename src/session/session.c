@@ -543,6 +543,11 @@ static void replay_tick(void *ctx, const struct recording_tick *t, const uint32_
 		poll_tracker_reap_threads(&s->tracker, thread_not_listed, &list, t->ts);
 }
 
+static void replay_walk(void *ctx, const struct recording_walk *walk, const uint8_t *tasks)
+{
+	task_walk_feed_replay(ctx, walk, tasks);
+}
+
 static void replay_reset_model(struct session *s)
 {
 	poll_tracker_free(&s->tracker);
@@ -558,7 +563,7 @@ static void replay_reset_model(struct session *s)
 
 void session_seek(struct session *s, uint64_t t)
 {
-	struct replay_sink sink = {replay_event, replay_tick, s};
+	struct replay_sink sink = {replay_event, replay_tick, s, replay_walk};
 	const struct recording *rec;
 
 	if (!s->replay)
@@ -630,13 +635,17 @@ int session_record_start(struct session *s, const char *path, uint64_t max_bytes
 		     (s->tracker.launch_exec_due ? RECORDING_LAUNCH_EXEC : 0),
 	    .sites = &s->sites,
 	};
+	int ret;
 
 	if (s->replay || s->recorder) {
 		snprintf(err, errlen,
 			 s->replay ? "a replay cannot be recorded" : "already recording");
 		return -EBUSY;
 	}
-	return recorder_open(&s->recorder, path, max_bytes, &m, err, errlen);
+	ret = recorder_open(&s->recorder, path, max_bytes, &m, err, errlen);
+	if (!ret)
+		task_walk_feed_record_start(s, monotonic_now_ns());
+	return ret;
 }
 
 int session_record_stop(struct session *s, enum recording_end_reason reason, char *err,

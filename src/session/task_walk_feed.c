@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "probe/dwarf_index.h"
+#include "recording/recorder.h"
+#include "recording/replay.h"
 #include "session/session.h"
 #include "taskwalk/task_source.h"
 #include "util/clock.h"
@@ -140,6 +142,77 @@ fail:
 	free(f);
 }
 
+static struct recording_walked_task walked_record(const struct task *t)
+{
+	struct recording_walked_task r = {
+	    .key = t->key,
+	    .runtime_id = t->runtime_id,
+	    .poll_site = t->has_poll_site ? t->poll_site : UINT32_MAX,
+	    .root_site = t->roots ? t->roots->site : UINT32_MAX,
+	    .state = t->walk_state,
+	    .list = t->walk_list,
+	};
+
+	return r;
+}
+
+/* The tasks of this walk (walk_gen) or, at the start, every walked task,
+ * and the lists the walk found (none at the start: nothing ends there). */
+static void record_walk(struct session *s, uint64_t now, uint64_t walk_gen,
+			const struct task_walk *walk)
+{
+	struct recording_walk_list lists[TASK_WALK_MAX_LISTS];
+	struct recording_walked_task *tasks;
+	const struct task *t;
+	size_t n = 0, i, nlists = walk ? walk->runtimes : 0;
+
+	tasks = calloc(s->model.task_count + 1, sizeof(*tasks));
+	if (!tasks)
+		return;
+	for (t = s->model.first; t; t = t->next)
+		if (t->walked && !t->done && (!walk_gen || t->walk_gen == walk_gen))
+			tasks[n++] = walked_record(t);
+	for (i = 0; i < nlists; i++)
+		lists[i] = (struct recording_walk_list){walk->lists[i], walk->list_complete[i], 0};
+	recorder_walk(s->recorder, now, tasks, n, lists, nlists);
+	free(tasks);
+}
+
+void task_walk_feed_record_start(struct session *s, uint64_t now)
+{
+	if (s->recorder && s->walk)
+		record_walk(s, now, 0, NULL);
+}
+
+void task_walk_feed_replay(struct session *s, const struct recording_walk *walk,
+			   const uint8_t *tasks)
+{
+	uint64_t lists[TASK_WALK_MAX_LISTS];
+	bool complete[TASK_WALK_MAX_LISTS];
+	size_t i, nlists = walk->nlists < TASK_WALK_MAX_LISTS ? walk->nlists : TASK_WALK_MAX_LISTS;
+
+	for (i = 0; i < walk->count; i++) {
+		struct recording_walked_task r = recording_walked_task_at(tasks, i);
+		uint32_t poll_site = r.poll_site < s->sites.count ? r.poll_site : UINT32_MAX;
+		struct task *t = task_model_walked(&s->model, r.key, r.list, r.runtime_id, r.state,
+						   poll_site, walk->ts);
+
+		if (t && !t->roots && r.root_site < s->sites.count)
+			task_model_child(t, NULL, r.root_site);
+	}
+	for (i = 0; i < nlists; i++) {
+		struct recording_walk_list l = recording_walk_list_at(walk, tasks, i);
+
+		lists[i] = l.list;
+		complete[i] = l.complete != 0;
+	}
+	/* The first walk of a recording lists no lists: nothing ends there. */
+	if (nlists)
+		task_model_walk_done(&s->model, lists, complete, nlists, walk->ts);
+	else
+		s->model.walk_gen++;
+}
+
 void task_walk_feed_tick(struct session *s, uint64_t now)
 {
 	struct walk_summary *w = &s->walk_summary;
@@ -161,13 +234,15 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 	for (i = 0; i < walk->count; i++) {
 		const struct walked_task *t = &walk->tasks[i];
 		struct task *task =
-		    task_model_walked(&s->model, t->header, t->id, state_of(t->state),
+		    task_model_walked(&s->model, t->header, t->list, t->id, state_of(t->state),
 				      poll_site_of(s, t->poll_fn), now);
 
 		if (task)
 			add_root_future(s, task);
 	}
-	task_model_walk_done(&s->model, walk->complete, now);
+	task_model_walk_done(&s->model, walk->lists, walk->list_complete, walk->runtimes, now);
+	if (s->recorder)
+		record_walk(s, now, s->model.walk_gen, walk);
 	w->tasks = walk->count;
 	w->runtimes = walk->runtimes;
 	w->complete = walk->complete;

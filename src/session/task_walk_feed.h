@@ -27,4 +27,12 @@ void task_walk_feed_start(struct session *s);
 void task_walk_feed_tick(struct session *s, uint64_t now);
 void task_walk_feed_stop(struct session *s);
 
+struct recording_walk;
+/* A recording begins: the tasks walked so far go first, in the model's
+ * order, so the replay numbers them as the live model did. */
+void task_walk_feed_record_start(struct session *s, uint64_t now);
+/* A replayed walk: into the model as a live one went. */
+void task_walk_feed_replay(struct session *s, const struct recording_walk *walk,
+			   const uint8_t *tasks);
+
 #endif

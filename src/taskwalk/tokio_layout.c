@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -91,6 +92,57 @@ static bool is_struct_named(Dwarf_Die *die, const void *name)
 	       dwarf_hasattr(die, DW_AT_byte_size);
 }
 
+struct cell_index {
+	struct tokio_layout *l;
+	size_t cap;
+	bool failed;
+};
+
+/* Never matches: notes every Cell<…> type on the way. */
+static bool note_cell(Dwarf_Die *die, const void *arg)
+{
+	struct cell_index *ix = (struct cell_index *)arg;
+	struct tokio_layout *l = ix->l;
+	const char *n = dwarf_diename(die);
+
+	if (dwarf_tag(die) != DW_TAG_structure_type || !n || strncmp(n, "Cell<", 5) != 0 ||
+	    !dwarf_hasattr(die, DW_AT_byte_size) || ix->failed)
+		return false;
+	if (l->ncells == ix->cap) {
+		size_t cap = ix->cap ? ix->cap * 2 : 64;
+		struct cell_type *grown = realloc(l->cells, cap * sizeof(*grown));
+
+		if (!grown) {
+			ix->failed = true;
+			return false;
+		}
+		l->cells = grown;
+		ix->cap = cap;
+	}
+	l->cells[l->ncells].name = strdup(n);
+	l->cells[l->ncells].die = dwarf_dieoffset(die);
+	if (!l->cells[l->ncells].name)
+		ix->failed = true;
+	else
+		l->ncells++;
+	return false;
+}
+
+static int compare_cells(const void *a, const void *b)
+{
+	return strcmp(((const struct cell_type *)a)->name, ((const struct cell_type *)b)->name);
+}
+
+static void index_cells(struct tokio_layout *l)
+{
+	static const char *const core_ns[] = {"tokio", "runtime", "task", "core", NULL};
+	struct cell_index ix = {.l = l};
+	Dwarf_Die unused;
+
+	find_in_namespace(l->dw, core_ns, note_cell, &ix, &unused);
+	qsort(l->cells, l->ncells, sizeof(*l->cells), compare_cells);
+}
+
 /* A static search step with a message naming what is missing. */
 static bool step(Dwarf_Die *in, const struct member_query *q, Dwarf_Die *out, const char *what,
 		 char *err, size_t errlen)
@@ -153,6 +205,11 @@ static bool read_header_type(struct tokio_layout *l, Dwarf_Die *header, char *er
 	       pointee(&head, header, "LinkedList.head", err, errlen);
 }
 
+static bool fits(uint64_t off, uint64_t size)
+{
+	return off + sizeof(uint64_t) <= size && size <= 256;
+}
+
 static bool read_header(struct tokio_layout *l, Dwarf_Die *header, Dwarf_Die *vtable, char *err,
 			size_t errlen)
 {
@@ -170,7 +227,17 @@ static bool read_header(struct tokio_layout *l, Dwarf_Die *header, Dwarf_Die *vt
 		return false;
 	/* tokio before 1.2x kept the id in Core at no recorded offset. */
 	l->has_id_offset = type_walk_member(vtable, "id_offset", &l->id_offset_off, &t);
-	return l->header_size && l->vtable_size;
+	/* Every word read lies inside its struct (the walk reads whole
+	 * structs into buffers of the DWARF's size). */
+	if (!fits(l->state_off, l->header_size) || !fits(l->vtable_off, l->header_size) ||
+	    (l->has_owner_id && !fits(l->owner_id_off, l->header_size)) ||
+	    !fits(l->poll_off, l->vtable_size) || !fits(l->trailer_offset_off, l->vtable_size) ||
+	    (l->has_id_offset && !fits(l->id_offset_off, l->vtable_size))) {
+		snprintf(err, errlen,
+			 "tokio layout: Header or Vtable fields outside their DWARF size");
+		return false;
+	}
+	return true;
 }
 
 static bool read_trailer(struct tokio_layout *l, char *err, size_t errlen)
@@ -255,6 +322,7 @@ int tokio_layout_read(const char *binary, const char *dwarf_path, struct tokio_l
 	if (!read_header_type(l, &header, err, errlen) ||
 	    !read_header(l, &header, &vtable, err, errlen) || !read_trailer(l, err, errlen))
 		goto fail;
+	index_cells(l);
 	return 0;
 fail:
 	tokio_layout_free(l);
@@ -264,10 +332,10 @@ fail:
 bool tokio_layout_future_offset(const struct tokio_layout *l, const char *poll_name,
 				uint64_t *offset)
 {
-	static const char *const core_ns[] = {"tokio", "runtime", "task", "core", NULL};
 	struct member_query running = {.name = "Running"};
 	const char *open = strchr(poll_name, '<'), *close = strrchr(poll_name, '>');
 	struct typed_value cell = {.addr = 0}, found;
+	struct cell_type key = {.name = NULL}, *hit;
 	Dwarf_Die payload;
 	uint64_t payload_off;
 	char name[1024];
@@ -276,7 +344,9 @@ bool tokio_layout_future_offset(const struct tokio_layout *l, const char *poll_n
 	    snprintf(name, sizeof(name), "Cell<%.*s>", (int)(close - open - 1), open + 1) >=
 		(int)sizeof(name))
 		return false;
-	if (!find_in_namespace(l->dw, core_ns, is_struct_named, name, &cell.type) ||
+	key.name = name;
+	hit = bsearch(&key, l->cells, l->ncells, sizeof(*l->cells), compare_cells);
+	if (!hit || !dwarf_offdie(l->dw, hit->die, &cell.type) ||
 	    !type_walk_find(0, &cell, &running, &found) ||
 	    !type_walk_member(&found.type, "__0", &payload_off, &payload))
 		return false;
@@ -291,6 +361,10 @@ void tokio_layout_free(struct tokio_layout *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	tls_symbol_free(&l->context);
+	while (l->ncells)
+		free(l->cells[--l->ncells].name);
+	free(l->cells);
+	l->cells = NULL;
 	l->dw = NULL;
 	l->fd = -1;
 }

@@ -42,6 +42,15 @@ struct tokio_layout {
 	bool has_id_offset;
 	/* Trailer.owned's next and prev pointers, from the Trailer's start */
 	uint64_t next_off, prev_off;
+	/* Every Cell<T, S> type (one a task type), by name: indexed in one
+	 * pass at attach, so later look-ups read no new part of the DWARF. */
+	struct cell_type *cells;
+	size_t ncells;
+};
+
+struct cell_type {
+	char *name;
+	Dwarf_Off die;
 };
 
 /* Reads the layout from binary (ELF symbols and TLS segment) and dwarf_path

@@ -13,8 +13,8 @@
 /* More tasks than any list holds: past this the list is taken as corrupt
  * (a loop the visited check has not caught yet). */
 #define MAX_TASKS    (16u << 20)
-#define MAX_RUNTIMES 64
-#define MAX_VTABLES  1024
+#define MAX_RUNTIMES TASK_WALK_MAX_LISTS
+#define MAX_VTABLES  128
 /* A Cell<T, S> is at most this big: larger offsets are not a vtable's. */
 #define MAX_TASK_SIZE (64u << 20)
 
@@ -29,11 +29,15 @@ struct walk_ctx {
 	struct vtable_info vtables[MAX_VTABLES];
 	size_t nvtables;
 	const struct vtable_info *guess; /* the last task's vtable */
-	uint64_t lists[MAX_RUNTIMES];
+	size_t list;			 /* index of the list walked now */
 };
 
-static void incomplete(struct task_walk *w, const char *why, uint64_t addr)
+/* The list walked now ends here: its tasks not read are not gone. */
+static void incomplete(struct walk_ctx *c, const char *why, uint64_t addr)
 {
+	struct task_walk *w = c->w;
+
+	w->list_complete[c->list] = false;
 	if (!w->complete)
 		return;
 	w->complete = false;
@@ -51,24 +55,27 @@ static uint64_t read_u64(const uint8_t *buf, uint64_t off)
 static const struct vtable_info *vtable_of(struct walk_ctx *c, uint64_t addr)
 {
 	const struct tokio_layout *l = c->l;
-	struct vtable_info *v;
+	struct vtable_info *v, read;
 	uint8_t buf[256];
 	size_t i;
 
-	for (i = 0; i < c->nvtables; i++)
+	for (i = 0; i < c->nvtables && i < MAX_VTABLES; i++)
 		if (c->vtables[i].addr == addr)
 			return &c->vtables[i];
-	if (c->nvtables == MAX_VTABLES || l->vtable_size > sizeof(buf) ||
-	    target_read_memory(c->pid, addr, buf, l->vtable_size))
+	if (l->vtable_size > sizeof(buf) || target_read_memory(c->pid, addr, buf, l->vtable_size))
 		return NULL;
-	v = &c->vtables[c->nvtables];
-	v->addr = addr;
-	v->poll = read_u64(buf, l->poll_off);
-	v->trailer_offset = read_u64(buf, l->trailer_offset_off);
-	v->id_offset = l->has_id_offset ? read_u64(buf, l->id_offset_off) : 0;
-	if (!v->poll || v->trailer_offset < l->header_size || v->trailer_offset > MAX_TASK_SIZE ||
-	    v->id_offset > v->trailer_offset)
+	read.addr = addr;
+	read.poll = read_u64(buf, l->poll_off);
+	read.trailer_offset = read_u64(buf, l->trailer_offset_off);
+	read.id_offset = l->has_id_offset ? read_u64(buf, l->id_offset_off) : 0;
+	if (!read.poll || read.trailer_offset < l->header_size ||
+	    read.trailer_offset > MAX_TASK_SIZE || read.id_offset > read.trailer_offset)
 		return NULL;
+	/* More task types than slots: the oldest slot is reused. */
+	v = &c->vtables[c->nvtables % MAX_VTABLES];
+	if (c->guess == v)
+		c->guess = NULL;
+	*v = read;
 	c->nvtables++;
 	return v;
 }
@@ -157,6 +164,7 @@ static int walk_list(struct walk_ctx *c, uint64_t head, uint64_t list_id)
 {
 	struct task_walk *w = c->w;
 	struct u64_map visited = {0};
+	uint64_t list = w->lists[c->list];
 	uint64_t header = head, next;
 	int ret = 0;
 
@@ -164,17 +172,18 @@ static int walk_list(struct walk_ctx *c, uint64_t head, uint64_t list_id)
 		struct walked_task t;
 
 		if (u64_map_get(&visited, header)) {
-			incomplete(w, "task list loops (relinked while read)", header);
+			incomplete(c, "task list loops (relinked while read)", header);
 			break;
 		}
 		if (visited.count >= MAX_TASKS) {
-			incomplete(w, "task list longer than the limit", head);
+			incomplete(c, "task list longer than the limit", head);
 			break;
 		}
 		if (!read_task(c, header, list_id, &t, &next)) {
-			incomplete(w, "task list changed under the walk (or unreadable)", header);
+			incomplete(c, "task list changed under the walk (or unreadable)", header);
 			break;
 		}
+		t.list = list;
 		ret = u64_map_put(&visited, header, (void *)1);
 		if (!ret)
 			ret = push(w, &t);
@@ -206,16 +215,22 @@ static bool thread_owned_tasks(struct walk_ctx *c, uint64_t context, struct type
 	       type_walk_find(c->pid, &inner, &tasks, owned);
 }
 
-static bool seen_list(struct walk_ctx *c, uint64_t addr)
+/* A list not walked yet becomes the one walked now; false if seen (or
+ * more lists than the walk keeps). */
+static bool new_list(struct walk_ctx *c, uint64_t addr)
 {
+	struct task_walk *w = c->w;
 	size_t i;
 
-	for (i = 0; i < c->w->runtimes; i++)
-		if (c->lists[i] == addr)
-			return true;
-	if (c->w->runtimes < MAX_RUNTIMES)
-		c->lists[c->w->runtimes++] = addr;
-	return false;
+	for (i = 0; i < w->runtimes; i++)
+		if (w->lists[i] == addr)
+			return false;
+	if (w->runtimes == MAX_RUNTIMES)
+		return false;
+	c->list = w->runtimes++;
+	w->lists[c->list] = addr;
+	w->list_complete[c->list] = true;
+	return true;
 }
 
 static int walk_runtime(struct walk_ctx *c, const struct typed_value *owned)
@@ -231,7 +246,7 @@ static int walk_runtime(struct walk_ctx *c, const struct typed_value *owned)
 	if (!type_walk_find(c->pid, owned, &list, &linked) ||
 	    !type_walk_member(&linked.type, "head", &head_off, &t) ||
 	    target_read_memory(c->pid, linked.addr + head_off, &head, sizeof(head))) {
-		incomplete(c->w, "unreadable owned-task list", owned->addr);
+		incomplete(c, "unreadable owned-task list", owned->addr);
 		return 0;
 	}
 	return walk_list(c, head, id);
@@ -240,12 +255,10 @@ static int walk_runtime(struct walk_ctx *c, const struct typed_value *owned)
 int tokio_tasks_walk(const struct tokio_layout *l, pid_t pid, const struct thread_pointer *threads,
 		     size_t nthreads, struct task_walk *w)
 {
-	struct walk_ctx *c = calloc(1, sizeof(*c));
+	struct walk_ctx ctx = {0}, *c = &ctx; /* ~5 KiB: no heap churn a refresh */
 	size_t i;
 	int ret = 0;
 
-	if (!c)
-		return -ENOMEM;
 	c->l = l;
 	c->pid = pid;
 	c->w = w;
@@ -260,11 +273,10 @@ int tokio_tasks_walk(const struct tokio_layout *l, pid_t pid, const struct threa
 		w->threads++;
 		if (!thread_owned_tasks(c, tls_symbol_address(&l->context, threads[i].fsbase),
 					&owned) ||
-		    seen_list(c, owned.addr))
+		    !new_list(c, owned.addr))
 			continue;
 		ret = walk_runtime(c, &owned);
 	}
-	free(c);
 	return ret;
 }
 

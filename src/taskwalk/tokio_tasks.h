@@ -30,15 +30,20 @@ struct walked_task {
 	uint64_t id;	  /* tokio's task::Id, 0 if unknown */
 	uint64_t state;	  /* the header's state word */
 	uint64_t poll_fn; /* run-time address of the vtable's poll */
+	uint64_t list;	  /* the OwnedTasks it is on: its runtime */
 };
+
+#define TASK_WALK_MAX_LISTS 64
 
 struct task_walk {
 	struct walked_task *tasks;
 	size_t count, cap;
-	size_t runtimes;   /* distinct owned-task lists found */
-	size_t threads;	   /* threads whose CONTEXT was read */
-	bool complete;	   /* every list walked to its end */
-	char problem[200]; /* why not, when not */
+	size_t runtimes;			 /* distinct owned-task lists found */
+	uint64_t lists[TASK_WALK_MAX_LISTS];	 /* their addresses */
+	bool list_complete[TASK_WALK_MAX_LISTS]; /* each read to its end */
+	size_t threads;				 /* threads whose CONTEXT was read */
+	bool complete;				 /* every list walked to its end */
+	char problem[200];			 /* why not, when not */
 };
 
 /* Appends the tasks of every runtime found through threads to w (emptied

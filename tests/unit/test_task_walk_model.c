@@ -8,7 +8,11 @@
 
 int check_passed, check_failed;
 
-#define MS 1000000ULL
+#define MS   1000000ULL
+#define LIST 0xa000
+
+static const uint64_t lists[] = {LIST};
+static const bool read_whole[] = {true}, read_in_part[] = {false};
 
 static void test_walked_then_polled_is_one_row(void)
 {
@@ -16,12 +20,12 @@ static void test_walked_then_polled_is_one_row(void)
 	struct task *t, *again;
 
 	task_model_init(&m, 100000, 5000 * MS, 100);
-	t = task_model_walked(&m, 0x1000, 42, WALK_IDLE, 7, 10 * MS);
+	t = task_model_walked(&m, 0x1000, LIST, 42, WALK_IDLE, 7, 10 * MS);
 	CHECK(t && t->walked && t->runtime_id == 42 && t->has_poll_site && t->poll_site == 7);
 	again = task_model_task(&m, 0x1000, false, 20 * MS);
 	CHECK(again == t && m.task_count == 1);
 	/* The type a later walk reports does not replace the one known. */
-	task_model_walked(&m, 0x1000, 42, WALK_IDLE, 9, 30 * MS);
+	task_model_walked(&m, 0x1000, LIST, 42, WALK_IDLE, 9, 30 * MS);
 	CHECK(t->poll_site == 7);
 	task_model_free(&m);
 }
@@ -32,11 +36,17 @@ static void test_state_from_header_until_polled(void)
 	struct task *t;
 
 	task_model_init(&m, 100000, 5000 * MS, 100);
-	t = task_model_walked(&m, 0x2000, 1, WALK_SCHEDULED, UINT32_MAX, 10 * MS);
-	CHECK(t && !t->has_poll_site && task_state(t) == TASK_SCHEDULED);
+	/* A queued task not seen before: its poll will show it. */
+	CHECK(task_model_walked(&m, 0x2000, LIST, 1, WALK_SCHEDULED, UINT32_MAX, 10 * MS) == NULL);
+	t = task_model_walked(&m, 0x2000, LIST, 1, WALK_IDLE, UINT32_MAX, 10 * MS);
+	CHECK(t && !t->has_poll_site && task_state(t) == TASK_IDLE);
+	task_model_walked(&m, 0x2000, LIST, 1, WALK_SCHEDULED, UINT32_MAX, 15 * MS);
+	CHECK(task_state(t) == TASK_SCHEDULED);
 	CHECK_STR(task_state_name(task_state(t)), "scheduled");
-	task_model_walked(&m, 0x2000, 1, WALK_RUNNING, UINT32_MAX, 20 * MS);
+	task_model_walked(&m, 0x2000, LIST, 1, WALK_RUNNING, UINT32_MAX, 20 * MS);
 	CHECK(task_state(t) == TASK_RUNNING);
+	/* A running task not seen before: its poll will show it. */
+	CHECK(task_model_walked(&m, 0x2100, LIST, 2, WALK_RUNNING, UINT32_MAX, 20 * MS) == NULL);
 	/* Once polled, the probes say: idle between polls whatever the header said. */
 	poll_stats_begin(&t->stats, 30 * MS);
 	poll_stats_end(&t->stats, 30 * MS, 31 * MS, 100000);
@@ -50,21 +60,24 @@ static void test_complete_and_gone(void)
 
 	task_model_init(&m, 100000, 5000 * MS, 100);
 	/* A complete task not seen before gets no row. */
-	CHECK(task_model_walked(&m, 0x3000, 3, WALK_COMPLETE, UINT32_MAX, 10 * MS) == NULL);
+	CHECK(task_model_walked(&m, 0x3000, LIST, 3, WALK_COMPLETE, UINT32_MAX, 10 * MS) == NULL);
 	CHECK(m.task_count == 0);
-	task_model_walked(&m, 0x4000, 4, WALK_IDLE, UINT32_MAX, 10 * MS);
-	task_model_walked(&m, 0x5000, 5, WALK_IDLE, UINT32_MAX, 10 * MS);
-	task_model_walk_done(&m, true, 10 * MS);
+	task_model_walked(&m, 0x4000, LIST, 4, WALK_IDLE, UINT32_MAX, 10 * MS);
+	task_model_walked(&m, 0x5000, LIST, 5, WALK_IDLE, UINT32_MAX, 10 * MS);
+	task_model_walk_done(&m, lists, read_whole, 1, 10 * MS);
 	CHECK(m.task_count == 2 && m.done_count == 0);
 	/* An incomplete walk that misses a task does not end it... */
-	task_model_walked(&m, 0x4000, 4, WALK_IDLE, UINT32_MAX, 20 * MS);
-	task_model_walk_done(&m, false, 20 * MS);
+	task_model_walked(&m, 0x4000, LIST, 4, WALK_IDLE, UINT32_MAX, 20 * MS);
+	task_model_walk_done(&m, lists, read_in_part, 1, 20 * MS);
 	CHECK(m.done_count == 0);
 	/* ...a complete one does. */
-	task_model_walked(&m, 0x4000, 4, WALK_IDLE, UINT32_MAX, 30 * MS);
-	task_model_walk_done(&m, true, 30 * MS);
+	task_model_walked(&m, 0x4000, LIST, 4, WALK_IDLE, UINT32_MAX, 30 * MS);
+	task_model_walk_done(&m, lists, read_whole, 1, 30 * MS);
 	CHECK(m.done_count == 1 && u64_map_get(&m.live, 0x5000) == NULL);
 	CHECK(u64_map_get(&m.live, 0x4000) != NULL);
+	/* A list no longer found: its runtime is gone, and its tasks with it. */
+	task_model_walk_done(&m, NULL, NULL, 0, 40 * MS);
+	CHECK(m.done_count == 2 && u64_map_get(&m.live, 0x4000) == NULL);
 	task_model_free(&m);
 }
 
@@ -76,7 +89,7 @@ static void test_idle_since_attach(void)
 	char buf[32];
 
 	task_model_init(&m, 100000, 5000 * MS, 100);
-	t = task_model_walked(&m, 0x6000, 6, WALK_IDLE, UINT32_MAX, 10 * MS);
+	t = task_model_walked(&m, 0x6000, LIST, 6, WALK_IDLE, UINT32_MAX, 10 * MS);
 	CHECK(task_idle_ns(t, 2010 * MS, &since_attach) == 2000 * MS && since_attach);
 	CHECK_STR(task_idle_format(t, 2010 * MS, buf, sizeof(buf)), "\xe2\x89\xa5"
 								    "2.00s");
