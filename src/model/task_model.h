@@ -94,7 +94,8 @@ struct task_model {
 	uint64_t threshold_ns;
 	uint64_t retain_done_ns;
 	size_t max_done_tasks;
-	uint64_t walk_gen; /* walks fed so far */
+	uint64_t walk_gen;    /* walks fed so far */
+	uint64_t attached_at; /* when the probes were in: polls since are all seen */
 };
 
 void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,

@@ -44,8 +44,11 @@ const char *task_state_name(enum task_state s)
 	}
 }
 
-uint64_t task_idle_ns(const struct task *t, uint64_t now, bool *since_attach)
+uint64_t task_idle_ns(const struct task_model *m, const struct task *t, uint64_t now,
+		      bool *since_attach)
 {
+	uint64_t since;
+
 	enum task_state st = task_state(t);
 
 	*since_attach = false;
@@ -54,13 +57,15 @@ uint64_t task_idle_ns(const struct task *t, uint64_t now, bool *since_attach)
 	if (t->stats.last_poll_end)
 		return now > t->stats.last_poll_end ? now - t->stats.last_poll_end : 0;
 	*since_attach = true;
-	return now > t->first_seen ? now - t->first_seen : 0;
+	since = t->walked && m->attached_at ? m->attached_at : t->first_seen;
+	return now > since ? now - since : 0;
 }
 
-const char *task_idle_format(const struct task *t, uint64_t now, char *buf, size_t len)
+const char *task_idle_format(const struct task_model *m, const struct task *t, uint64_t now,
+			     char *buf, size_t len)
 {
 	bool since_attach;
-	uint64_t ns = task_idle_ns(t, now, &since_attach);
+	uint64_t ns = task_idle_ns(m, t, now, &since_attach);
 	char d[16];
 
 	if (!ns)

@@ -80,7 +80,7 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 	const struct poll_stats *st = &t->stats;
 	uint64_t thr = s->model.threshold_ns;
 	char busy[16], longest[16], inflight[16], idle[24];
-	const char *idle_text = task_idle_format(t, now, idle, sizeof(idle));
+	const char *idle_text = task_idle_format(&s->model, t, now, idle, sizeof(idle));
 	/* printf pads by bytes: the 3-byte '≥' shows as one column. */
 	int idle_width = 9 + (strncmp(idle_text, "\xe2\x89\xa5", 3) == 0 ? 2 : 0);
 

@@ -288,6 +288,10 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	ret = read_symbols(s, opts, err, errlen);
 	if (!ret)
 		ret = find_sites(s, opts, &so, err, errlen);
+	/* Optional (cattop works on without); its slow part (the kernel's BTF,
+	 * tokio's layout) runs on a thread meanwhile, as the probes go in. */
+	if (!ret)
+		task_walk_feed_start(s);
 	if (!ret) {
 		probe_cost_mark_sites(&s->sites, s->target.binary);
 		read_await_info(s);
@@ -303,6 +307,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	}
 	if (!ret) {
 		s->attached = true;
+		s->model.attached_at = monotonic_now_ns();
 		s->tracker.returns_ready_at = s->probes.returns_ready_at;
 		s->focus_glob = opts->focus;
 		if (opts->focus)
@@ -310,7 +315,6 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	}
 	if (!ret) {
 		stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
-		task_walk_feed_start(s);	  /* optional too */
 		ret = target_release(&s->target);
 		if (ret)
 			snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));
@@ -554,6 +558,7 @@ static void replay_reset_model(struct session *s)
 	task_model_free(&s->model);
 	task_model_init(&s->model, s->model.threshold_ns, s->cfg->retain_done_ns,
 			s->cfg->max_done_tasks);
+	s->model.attached_at = s->started_ns;
 	poll_tracker_init(&s->tracker, &s->sites, &s->model);
 	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
 	s->tracker.launch_exec_due = s->replay->rec.info.flags & RECORDING_LAUNCH_EXEC;
@@ -610,6 +615,7 @@ int session_open_replay(struct session *s, struct config *cfg, const char *path,
 	fill_from_recording(s, &s->replay->rec);
 	task_model_init(&s->model, threshold_ns ? threshold_ns : s->replay->rec.info.threshold_ns,
 			cfg->retain_done_ns, cfg->max_done_tasks);
+	s->model.attached_at = s->started_ns;
 	poll_tracker_init(&s->tracker, &s->sites, &s->model);
 	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
 	s->tracker.launch_exec_due = s->replay->rec.info.flags & RECORDING_LAUNCH_EXEC;

@@ -3,6 +3,7 @@
 #ifndef CATTOP_SESSION_H
 #define CATTOP_SESSION_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -62,7 +63,9 @@ struct session {
 	struct exit_finder *exits;	/* the binary's code: where functions return */
 	struct focus focus;		/* deferred futures probed now (focus.h) */
 	const char *focus_glob;
-	struct task_walk_feed *walk;	  /* the runtime's task lists, or NULL */
+	struct task_walk_feed *walk; /* the runtime's task lists, or NULL */
+	/* Set when cattop is asked to stop: a wait in a refresh gives up. */
+	const volatile sig_atomic_t *stop_flag;
 	struct walk_summary walk_summary; /* what the last walk found, or why none */
 };
 

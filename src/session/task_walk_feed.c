@@ -1,8 +1,11 @@
 #include "session/task_walk_feed.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "probe/dwarf_index.h"
 #include "recording/recorder.h"
@@ -24,7 +27,27 @@ struct root_future {
 	uint64_t offset; /* of the future from the task's header */
 };
 
+/* Opening the source (the kernel's BTF for the thread iterator, tokio's
+ * layout from the DWARF) takes a few hundred milliseconds: a thread does
+ * it, so attaching (and a launched command) does not wait, and a stop
+ * signal meanwhile is not held up. */
+struct source_opener {
+	pthread_t thread;
+	atomic_int done; /* src or err is set */
+	bool joined;
+	pid_t pid;
+	char runtime[32];
+	char *binary, *dwarf_path;
+	struct task_source *src;
+	char err[256];
+};
+
+/* An opener still running when the session stopped: kept reachable, it
+ * ends with the process. */
+static struct source_opener *abandoned_opener;
+
 struct task_walk_feed {
+	struct source_opener *opener;
 	struct task_source *src;
 	struct root_future *roots; /* [site id] */
 	uint64_t next_walk_at;	   /* CLOCK_MONOTONIC */
@@ -114,6 +137,43 @@ static void add_root_future(struct session *s, struct task *t)
 		n->self_ptr = t->key + r->offset;
 }
 
+static void *open_source(void *arg)
+{
+	struct source_opener *o = arg;
+
+	if (task_source_open(o->pid, o->runtime, o->binary, o->dwarf_path, &o->src, o->err,
+			     sizeof(o->err)))
+		o->src = NULL;
+	atomic_store(&o->done, 1);
+	return NULL;
+}
+
+static void opener_free(struct source_opener *o)
+{
+	if (!o)
+		return;
+	free(o->binary);
+	free(o->dwarf_path);
+	free(o);
+}
+
+static struct source_opener *opener_start(const struct session *s)
+{
+	struct source_opener *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->pid = s->target.pid;
+	snprintf(o->runtime, sizeof(o->runtime), "%s", s->sites.runtime->name);
+	o->binary = strdup(s->target.binary);
+	o->dwarf_path = strdup(s->dwarf_path);
+	if (!o->binary || !o->dwarf_path || pthread_create(&o->thread, NULL, open_source, o)) {
+		opener_free(o);
+		return NULL;
+	}
+	return o;
+}
+
 void task_walk_feed_start(struct session *s)
 {
 	struct walk_summary *w = &s->walk_summary;
@@ -123,16 +183,12 @@ void task_walk_feed_start(struct session *s)
 	f = calloc(1, sizeof(*f));
 	if (f)
 		f->roots = calloc(s->sites.count + 1, sizeof(*f->roots));
-	if (!f || !f->roots || index_poll_sites(f, &s->sites)) {
+	if (!f || !f->roots || index_poll_sites(f, &s->sites) || !(f->opener = opener_start(s))) {
 		snprintf(w->status, sizeof(w->status), "out of memory");
 		goto fail;
 	}
-	if (task_source_open(s->target.pid, s->sites.runtime->name, s->target.binary, s->dwarf_path,
-			     &f->src, w->status, sizeof(w->status)))
-		goto fail;
+	snprintf(w->status, sizeof(w->status), "reading the runtime's task layout");
 	s->walk = f;
-	w->active = true;
-	task_walk_feed_tick(s, monotonic_now_ns());
 	return;
 fail:
 	if (f) {
@@ -140,6 +196,30 @@ fail:
 		free(f->roots);
 	}
 	free(f);
+}
+
+/* The source, once opened: waits for the opener unless cattop is asked to
+ * stop. False when there is none (the reason is in the summary). */
+static bool source_ready(struct session *s)
+{
+	struct task_walk_feed *f = s->walk;
+	struct source_opener *o = f->opener;
+
+	if (!o)
+		return f->src != NULL;
+	while (!atomic_load(&o->done)) {
+		if (s->stop_flag && *s->stop_flag)
+			return false;
+		nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
+	}
+	pthread_join(o->thread, NULL);
+	f->src = o->src;
+	s->walk_summary.active = f->src != NULL;
+	if (!f->src)
+		snprintf(s->walk_summary.status, sizeof(s->walk_summary.status), "%s", o->err);
+	opener_free(o);
+	f->opener = NULL;
+	return f->src != NULL;
 }
 
 static struct recording_walked_task walked_record(const struct task *t)
@@ -220,7 +300,8 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 	size_t i;
 	int ret;
 
-	if (!s->walk || s->target.exited || s->target.execed || now < s->walk->next_walk_at)
+	if (!s->walk || s->target.exited || s->target.execed || now < s->walk->next_walk_at ||
+	    !source_ready(s))
 		return;
 	ret = task_source_walk(s->walk->src, &walk);
 	w->walk_ns = task_source_last_walk_ns(s->walk->src);
@@ -255,6 +336,16 @@ void task_walk_feed_stop(struct session *s)
 {
 	if (!s->walk)
 		return;
+	if (s->walk->opener && !atomic_load(&s->walk->opener->done)) {
+		pthread_detach(s->walk->opener->thread);
+		abandoned_opener = s->walk->opener;
+		s->walk->opener = NULL;
+	}
+	if (s->walk->opener) {
+		pthread_join(s->walk->opener->thread, NULL);
+		task_source_close(s->walk->opener->src);
+		opener_free(s->walk->opener);
+	}
 	task_source_close(s->walk->src);
 	u64_map_free(&s->walk->poll_sites);
 	free(s->walk->roots);

@@ -138,10 +138,10 @@ static json_t *await_stack_json(const struct task_ctx *c)
 }
 
 /* How long unpolled, and what the runtime's own task list said of it. */
-static void add_idle(json_t *o, const struct task *t, uint64_t now)
+static void add_idle(json_t *o, const struct task_model *m, const struct task *t, uint64_t now)
 {
 	bool since_attach;
-	uint64_t idle = task_idle_ns(t, now, &since_attach);
+	uint64_t idle = task_idle_ns(m, t, now, &since_attach);
 
 	json_object_set_new(o, "idle_ns", json_integer((json_int_t)idle));
 	json_object_set_new(o, "idle_since_attach", json_boolean(idle && since_attach));
@@ -178,7 +178,7 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 	json_object_set_new(o, "state", json_string(task_state_name(task_state(t))));
 	json_object_set_new(o, "block_on", json_boolean(t->block_on));
 	add_stats(o, &t->stats, c->now);
-	add_idle(o, t, c->now);
+	add_idle(o, &c->s->model, t, c->now);
 	if (c->chain_len)
 		json_object_set_new(o, "await_stack", await_stack_json(c));
 	if (t->from_stack) /* its poll began before cattop attached */

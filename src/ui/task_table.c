@@ -160,7 +160,7 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 	if (shown(COL_AGE)) {
 		/* Since the last poll, or "≥" since attach when none was seen:
 		 * printf pads by bytes, the 3-byte '≥' takes one column. */
-		const char *idle = task_idle_format(t, now, d, sizeof(d));
+		const char *idle = task_idle_format(&ui->s->model, t, now, d, sizeof(d));
 
 		snprintf(text, sizeof(text), "%*s ", strncmp(idle, "\xe2\x89\xa5", 3) ? 8 : 10,
 			 idle);

@@ -89,14 +89,16 @@ static void test_idle_since_attach(void)
 	char buf[32];
 
 	task_model_init(&m, 100000, 5000 * MS, 100);
-	t = task_model_walked(&m, 0x6000, LIST, 6, WALK_IDLE, UINT32_MAX, 10 * MS);
-	CHECK(task_idle_ns(t, 2010 * MS, &since_attach) == 2000 * MS && since_attach);
-	CHECK_STR(task_idle_format(t, 2010 * MS, buf, sizeof(buf)), "\xe2\x89\xa5"
-								    "2.00s");
+	m.attached_at = 10 * MS;
+	/* Found later, parked and never polled: idle since attach all the same. */
+	t = task_model_walked(&m, 0x6000, LIST, 6, WALK_IDLE, UINT32_MAX, 500 * MS);
+	CHECK(task_idle_ns(&m, t, 2010 * MS, &since_attach) == 2000 * MS && since_attach);
+	CHECK_STR(task_idle_format(&m, t, 2010 * MS, buf, sizeof(buf)), "\xe2\x89\xa5"
+									"2.00s");
 	poll_stats_begin(&t->stats, 2100 * MS);
-	CHECK(task_idle_ns(t, 2200 * MS, &since_attach) == 0 && !since_attach);
+	CHECK(task_idle_ns(&m, t, 2200 * MS, &since_attach) == 0 && !since_attach);
 	poll_stats_end(&t->stats, 2100 * MS, 2101 * MS, 100000);
-	CHECK(task_idle_ns(t, 2201 * MS, &since_attach) == 100 * MS && !since_attach);
+	CHECK(task_idle_ns(&m, t, 2201 * MS, &since_attach) == 100 * MS && !since_attach);
 	task_model_free(&m);
 }
 
