@@ -57,8 +57,8 @@ all: $(OUTPUT)/cattop
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
-# No BPF program reads the kernel's own structures (no CO-RE, no vmlinux.h):
-# libbpf parses no kernel BTF for them.
+# Only thread_fsbase reads a kernel structure (task->thread.fsbase), through
+# CO-RE: its few declarations carry preserve_access_index, no vmlinux.h.
 $(OUTPUT)/%.bpf.o: src/bpf/%.bpf.c src/bpf/%.h src/bpf/saved_regs.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
@@ -88,7 +88,7 @@ workloads:
 	$(call msg,CARGO,tests/workloads)
 	$(Q)cd tests/workloads && $(CARGO) build -q && $(CARGO) build -q --release && \
 		$(CARGO) build -q --profile release-nodebug && \
-		$(CARGO) build -q --profile release-debuginfo -p wl-tokio
+		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung
 
 unit-test: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(OUTPUT)

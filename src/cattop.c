@@ -312,6 +312,7 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 					  o->threshold_set ? o->threshold_ns : 0, err, sizeof(err));
 	else
 		ret = session_start(s, cfg, &so, err, sizeof(err));
+	s->stop_flag = &stop_requested;
 	if (!ret && o->mode == MODE_RECORD)
 		ret = session_record_start(s, o->output_path, o->max_bytes, err, sizeof(err));
 	if (ret) {

@@ -150,6 +150,59 @@ void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now)
 	m->done_count++;
 }
 
+struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t list,
+			       uint64_t runtime_id, enum walk_state state, uint32_t poll_site,
+			       uint64_t now)
+{
+	struct task *t = u64_map_get(&m->live, key);
+
+	/* New rows are for parked tasks only. A running or scheduled one is
+	 * shown by its poll, now or soon (a complete one showed already: its
+	 * end may be drained while the runtime has not unlinked it yet, and a
+	 * row made now would never end); so a backlog of queued tasks costs no
+	 * memory here. */
+	if (!t && state != WALK_IDLE)
+		return NULL;
+	t = t ? t : task_model_task(m, key, false, now);
+	if (!t)
+		return NULL;
+	t->walked = true;
+	t->walk_list = list;
+	t->walk_state = (uint8_t)state;
+	t->runtime_id = runtime_id;
+	t->walk_gen = m->walk_gen + 1;
+	t->walked_at = now;
+	if (!t->has_poll_site && poll_site != UINT32_MAX) {
+		t->has_poll_site = true;
+		t->poll_site = poll_site;
+	}
+	return t;
+}
+
+static bool list_read_whole(uint64_t list, const uint64_t *lists, const bool *complete, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lists[i] == list)
+			return complete[i];
+	return true; /* not found: its runtime is gone */
+}
+
+void task_model_walk_done(struct task_model *m, const uint64_t *lists, const bool *complete,
+			  size_t n, uint64_t now)
+{
+	struct task *t, *next;
+
+	m->walk_gen++;
+	for (t = m->first; t; t = next) {
+		next = t->next;
+		if (t->walked && !t->done && !t->running_tid && t->walk_gen != m->walk_gen &&
+		    list_read_whole(t->walk_list, lists, complete, n))
+			task_model_task_ended(m, t->key, now);
+	}
+}
+
 struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site)
 {
 	struct future_node **head = parent ? &parent->children : &task->roots, *n;
@@ -317,7 +370,23 @@ enum task_state task_state(const struct task *t)
 {
 	if (t->done && !t->open_frames)
 		return TASK_DONE;
-	return t->running_tid ? TASK_RUNNING : TASK_IDLE;
+	if (t->running_tid)
+		return TASK_RUNNING;
+	/* Not polled since attach: the runtime's header is all there is (a
+	 * polled task's state comes from the probes, which are more recent). */
+	if (t->walked && !t->stats.polls && !t->stats.inflight_since) {
+		switch (t->walk_state) {
+		case WALK_SCHEDULED:
+			return TASK_SCHEDULED;
+		case WALK_RUNNING:
+			return TASK_RUNNING;
+		case WALK_COMPLETE:
+			return TASK_DONE;
+		default:
+			break;
+		}
+	}
+	return TASK_IDLE;
 }
 
 uint64_t poll_stats_inflight(const struct poll_stats *s, uint64_t now)

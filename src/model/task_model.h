@@ -60,7 +60,12 @@ struct future_node {
 	uint64_t call_site;	       /* return address of its last poll: in the parent's code */
 };
 
-enum task_state { TASK_IDLE, TASK_RUNNING, TASK_DONE };
+/* TASK_SCHEDULED: woken, waiting for a worker (from the runtime's own task
+ * header, read by a task-list walk: probes see polls, not wake-ups). */
+enum task_state { TASK_IDLE, TASK_RUNNING, TASK_DONE, TASK_SCHEDULED };
+
+/* A task's state as its runtime's header said at the last walk. */
+enum walk_state { WALK_IDLE = 0, WALK_SCHEDULED, WALK_RUNNING, WALK_COMPLETE };
 
 struct task {
 	uint64_t id;   /* cattop's own, 1, 2, ... in order of discovery */
@@ -78,6 +83,12 @@ struct task {
 	bool has_poll_site;
 	uint32_t poll_site;	  /* the task poll entry it went through: its type */
 	bool pinned;		  /* looked at in the live view: kept past pruning */
+	bool walked;		  /* seen in the runtime's task list (taskwalk/) */
+	uint8_t walk_state;	  /* enum walk_state at the last walk that saw it */
+	uint64_t runtime_id;	  /* the runtime's own task id (tokio's Id), 0 if unknown */
+	uint64_t walk_gen;	  /* the last walk that saw it */
+	uint64_t walk_list;	  /* the runtime's task list it was on */
+	uint64_t walked_at;	  /* when */
 	struct task *prev, *next; /* all tasks, oldest first */
 };
 
@@ -102,6 +113,8 @@ struct task_model {
 	size_t max_done_tasks;
 	struct pruned_group *pruned;
 	size_t pruned_count, pruned_cap;
+	uint64_t walk_gen;    /* walks fed so far */
+	uint64_t attached_at; /* when the probes were in: polls since are all seen */
 };
 
 void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,
@@ -112,6 +125,19 @@ void task_model_free(struct task_model *m);
 struct task *task_model_task(struct task_model *m, uint64_t key, bool block_on, uint64_t now);
 /* The runtime freed the task behind key: later polls of key are a new task. */
 void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now);
+
+/* What a walk of the runtime's task list says of the task at key: created
+ * when new and parked (idle: polls show the others), its id, state and
+ * type (poll_site, or UINT32_MAX if unknown) noted. NULL when not created
+ * (or ENOMEM). */
+struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t list,
+			       uint64_t runtime_id, enum walk_state state, uint32_t poll_site,
+			       uint64_t now);
+/* The lists a walk found (lists[0..n)), each read to its end or not: a task
+ * walked before and not now is gone (freed without an end probe seen) when
+ * its list was read to its end, or not found at all (its runtime is gone). */
+void task_model_walk_done(struct task_model *m, const uint64_t *lists, const bool *complete,
+			  size_t n, uint64_t now);
 
 /* The child of parent (or root of task when parent is NULL) for site. */
 struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site);

@@ -1,9 +1,11 @@
 #include "model/task_view.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "probe/site_table.h"
+#include "util/duration.h"
 
 /* The type the task's poll entry runs comes first: a root future can be one
  * polled inside another type's task (through a dyn Future, say) when only
@@ -35,9 +37,42 @@ const char *task_state_name(enum task_state s)
 		return "running";
 	case TASK_DONE:
 		return "done";
+	case TASK_SCHEDULED:
+		return "scheduled";
 	default:
 		return "idle";
 	}
+}
+
+uint64_t task_idle_ns(const struct task_model *m, const struct task *t, uint64_t now,
+		      bool *since_attach)
+{
+	uint64_t since;
+
+	enum task_state st = task_state(t);
+
+	*since_attach = false;
+	if (st == TASK_RUNNING || st == TASK_DONE || t->stats.inflight_since)
+		return 0;
+	if (t->stats.last_poll_end)
+		return now > t->stats.last_poll_end ? now - t->stats.last_poll_end : 0;
+	*since_attach = true;
+	since = t->walked && m->attached_at ? m->attached_at : t->first_seen;
+	return now > since ? now - since : 0;
+}
+
+const char *task_idle_format(const struct task_model *m, const struct task *t, uint64_t now,
+			     char *buf, size_t len)
+{
+	bool since_attach;
+	uint64_t ns = task_idle_ns(m, t, now, &since_attach);
+	char d[16];
+
+	if (!ns)
+		return "-";
+	snprintf(buf, len, "%s%s", since_attach ? "\xe2\x89\xa5" : "",
+		 duration_format(ns, d, sizeof(d)));
+	return buf;
 }
 
 struct task_counts task_view_count(const struct task_model *m)
@@ -50,7 +85,7 @@ struct task_counts task_view_count(const struct task_model *m)
 
 		c.total++;
 		c.running += st == TASK_RUNNING;
-		c.idle += st == TASK_IDLE;
+		c.idle += st == TASK_IDLE || st == TASK_SCHEDULED;
 		c.done += st == TASK_DONE;
 	}
 	return c;

@@ -35,6 +35,16 @@ size_t task_view_sorted(const struct task_model *m, const struct site_table *sit
 			enum task_sort key, bool ascending, uint64_t now, struct task ***out);
 
 const char *task_state_name(enum task_state s);
+/* How long the task has gone unpolled: since its last poll seen, or, not
+ * polled since cattop attached, at least since then (*since_attach set):
+ * a parked task the walk found with no poll seen was last polled before
+ * attach (a new task is scheduled, not parked, until its first poll). 0
+ * while it runs or once done. */
+uint64_t task_idle_ns(const struct task_model *m, const struct task *t, uint64_t now,
+		      bool *since_attach);
+/* task_idle_ns as text: "3.2s", "≥1.5s" (since attach), "-" (running). */
+const char *task_idle_format(const struct task_model *m, const struct task *t, uint64_t now,
+			     char *buf, size_t len);
 
 struct task_counts {
 	size_t total, running, idle, done;

@@ -295,6 +295,29 @@ void recorder_tick(struct recorder *r, uint64_t ts, uint64_t events_lost, bool m
 		r->flushed = r->bytes;
 }
 
+void recorder_walk(struct recorder *r, uint64_t ts, const struct recording_walked_task *tasks,
+		   size_t n, const struct recording_walk_list *lists, size_t nlists)
+{
+	size_t max = (RECORDING_MAX_CHUNK / 2) / sizeof(*tasks);
+	struct recording_walk w = {ts, 0, 0};
+	struct recording_chunk_header h = {CHUNK_WALK, sizeof(w)};
+
+	if (r->full || nlists > 1024)
+		return;
+	flush_events(r);
+	/* More tasks than a chunk holds: the rest is not recorded (the replay
+	 * then lists fewer tasks, never ends one that was not). */
+	if (n > max)
+		n = max;
+	w.count = (uint32_t)n;
+	w.nlists = (uint32_t)nlists;
+	h.bytes += (uint32_t)(n * sizeof(*tasks) + nlists * sizeof(*lists));
+	write_raw(r, &h, sizeof(h));
+	write_raw(r, &w, sizeof(w));
+	write_raw(r, tasks, n * sizeof(*tasks));
+	write_raw(r, lists, nlists * sizeof(*lists));
+}
+
 void recorder_thread(struct recorder *r, uint32_t tid, const char *name)
 {
 	struct payload p = {.len = 0};

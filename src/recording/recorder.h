@@ -48,6 +48,10 @@ void recorder_stuck_end(struct recorder *r, uint64_t ts, uint32_t tid);
  * model was pruned and dead threads (dead[0..ndead)) were forgotten. */
 void recorder_tick(struct recorder *r, uint64_t ts, uint64_t events_lost, bool model_tick,
 		   const uint32_t *dead, size_t ndead);
+/* A walk of the runtime's task lists and the tasks it found (events
+ * buffered before it are written first: the model got them first). */
+void recorder_walk(struct recorder *r, uint64_t ts, const struct recording_walked_task *tasks,
+		   size_t n, const struct recording_walk_list *lists, size_t nlists);
 /* A thread's name, written once per thread. */
 void recorder_thread(struct recorder *r, uint32_t tid, const char *name);
 bool recorder_has_thread(const struct recorder *r, uint32_t tid);

@@ -40,6 +40,8 @@ enum recording_chunk_type {
 	 * (model/stuck_task.h), and its end. */
 	CHUNK_STUCK = 7,     /* struct recording_stuck, then u32 site ids */
 	CHUNK_STUCK_END = 8, /* struct recording_stuck_end */
+	CHUNK_WALK = 9,	     /* struct recording_walk, then struct recording_walked_task[], */
+			     /* then struct recording_walk_list[] */
 };
 
 struct recording_chunk_header {
@@ -86,6 +88,32 @@ struct recording_tick {
 };
 
 #define TICK_MODEL (1U << 0)
+
+/* A walk of the runtime's task lists (taskwalk/): the tasks it gave the
+ * model, so a replay lists the same tasks, with the same ids, as live. The
+ * first one, when the recording starts, holds the tasks walked before. */
+struct recording_walk {
+	uint64_t ts;
+	uint32_t count;	 /* tasks */
+	uint32_t nlists; /* task lists found */
+};
+
+/* A list the walk found, and whether it was read to its end. */
+struct recording_walk_list {
+	uint64_t list;
+	uint32_t complete;
+	uint32_t reserved;
+};
+
+struct recording_walked_task {
+	uint64_t key;	     /* the task's header address */
+	uint64_t runtime_id; /* the runtime's own task id, 0 if unknown */
+	uint32_t poll_site;  /* its type's task poll site, UINT32_MAX if unknown */
+	uint32_t root_site;  /* its root future's site, UINT32_MAX if none */
+	uint8_t state;	     /* enum walk_state */
+	uint8_t reserved[7];
+	uint64_t list; /* the task list it is on */
+};
 
 enum recording_end_reason {
 	END_STOPPED = 0,       /* duration reached, or cattop was asked to stop */

@@ -221,6 +221,21 @@ static int read_stuck_end(struct parse *ps, const uint8_t *payload, uint32_t byt
 	return add_chunk(ps, CHUNK_STUCK_END, bytes, payload);
 }
 
+static int read_walk(struct parse *ps, const uint8_t *payload, uint32_t bytes)
+{
+	struct recording_walk w;
+
+	if (!ps->rec->sites.sites)
+		return corrupt(ps, "a walk before the header");
+	if (bytes < sizeof(w))
+		return corrupt(ps, "short walk chunk");
+	memcpy(&w, payload, sizeof(w));
+	if (bytes != sizeof(w) + (uint64_t)w.count * sizeof(struct recording_walked_task) +
+			 (uint64_t)w.nlists * sizeof(struct recording_walk_list))
+		return corrupt(ps, "walk chunk of the wrong size");
+	return add_chunk(ps, CHUNK_WALK, bytes, payload);
+}
+
 static int read_thread(struct parse *ps, struct reader *r)
 {
 	uint32_t tid;
@@ -273,6 +288,8 @@ static int read_chunk(struct parse *ps, uint32_t type, const uint8_t *payload, u
 		return read_stuck(ps, payload, bytes);
 	case CHUNK_STUCK_END:
 		return read_stuck_end(ps, payload, bytes);
+	case CHUNK_WALK:
+		return read_walk(ps, payload, bytes);
 	default:
 		return 0; /* from a newer cattop: skipped */
 	}

@@ -14,7 +14,7 @@
 #include "recording/recording_format.h"
 #include "util/u64_map.h"
 
-/* An events or tick chunk, in file order. */
+/* An events, walk or tick chunk, in file order. */
 struct recording_chunk {
 	uint32_t type;
 	uint32_t bytes;

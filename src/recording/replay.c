@@ -91,6 +91,34 @@ static void feed_stuck_end(const struct recording_chunk *c, const struct replay_
 	sink->stuck_end(sink->ctx, &e);
 }
 
+struct recording_walked_task recording_walked_task_at(const uint8_t *tasks, size_t i)
+{
+	struct recording_walked_task t;
+
+	memcpy(&t, tasks + i * sizeof(t), sizeof(t));
+	return t;
+}
+
+struct recording_walk_list recording_walk_list_at(const struct recording_walk *walk,
+						  const uint8_t *tasks, size_t i)
+{
+	struct recording_walk_list l;
+
+	memcpy(&l, tasks + walk->count * sizeof(struct recording_walked_task) + i * sizeof(l),
+	       sizeof(l));
+	return l;
+}
+
+static void feed_walk(const struct recording_chunk *c, const struct replay_sink *sink)
+{
+	struct recording_walk w;
+
+	if (!sink->walk)
+		return;
+	memcpy(&w, c->payload, sizeof(w));
+	sink->walk(sink->ctx, &w, c->payload + sizeof(w));
+}
+
 void replay_advance(struct replay *r, uint64_t t, const struct replay_sink *sink)
 {
 	const struct recording *rec = &r->rec;
@@ -106,6 +134,8 @@ void replay_advance(struct replay *r, uint64_t t, const struct replay_sink *sink
 			feed_stuck(c, sink);
 		else if (c->type == CHUNK_STUCK_END)
 			feed_stuck_end(c, sink);
+		else if (c->type == CHUNK_WALK)
+			feed_walk(c, sink);
 		else
 			feed_tick(c, sink);
 	}

@@ -20,6 +20,10 @@ struct replay_sink {
 	/* Optional: a poll begun before attach found on a stack, and its end. */
 	void (*stuck)(void *ctx, const struct recording_stuck *st, const uint32_t *sites);
 	void (*stuck_end)(void *ctx, const struct recording_stuck_end *end);
+	/* A task-list walk (NULL: ignored); tasks (then the lists) is
+	 * unaligned file data, read with recording_walked_task_at and
+	 * recording_walk_list_at. */
+	void (*walk)(void *ctx, const struct recording_walk *walk, const uint8_t *tasks);
 };
 
 struct replay {
@@ -36,6 +40,12 @@ void replay_advance(struct replay *r, uint64_t t, const struct replay_sink *sink
 /* Back to the start; the caller resets what the sink fed. */
 void replay_rewind(struct replay *r);
 bool replay_at_end(const struct replay *r);
+
+/* The i-th task of a walk chunk's payload. */
+struct recording_walked_task recording_walked_task_at(const uint8_t *tasks, size_t i);
+/* The i-th list of a walk chunk whose tasks begin at tasks. */
+struct recording_walk_list recording_walk_list_at(const struct recording_walk *walk,
+						  const uint8_t *tasks, size_t i);
 
 static inline uint64_t replay_start(const struct replay *r)
 {

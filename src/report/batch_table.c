@@ -2,11 +2,30 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "model/await_chain.h"
 #include "model/task_view.h"
 #include "session/session.h"
 #include "util/duration.h"
 #include "util/safe_text.h"
+
+/* Whether every live task is listed, or why not. */
+static void print_walk(FILE *out, const struct walk_summary *w)
+{
+	char took[16];
+
+	if (!w->active && !w->status[0]) /* a replay: no process to read */
+		fputc('\n', out);
+	else if (!w->active)
+		fprintf(out, "Task lists: not read: %s (only polled tasks are listed)\n\n",
+			w->status);
+	else
+		fprintf(out, "Task lists: %zu live tasks in %zu runtime%s, read in %s%s%s\n\n",
+			w->tasks, w->runtimes, w->runtimes == 1 ? "" : "s",
+			duration_format(w->walk_ns, took, sizeof(took)),
+			w->complete ? "" : ", incomplete: ", w->complete ? "" : w->status);
+}
 
 static void print_header(FILE *out, const struct session *s, struct task_counts c, uint64_t now)
 {
@@ -28,10 +47,11 @@ static void print_header(FILE *out, const struct session *s, struct task_counts 
 	fprintf(out, "  events %llu lost %llu  cost ~%.1f%% CPU%s\n",
 		(unsigned long long)s->tracker.counters.events, (unsigned long long)s->events_lost,
 		session_probe_cost_pct(s, now), s->target.exited ? "  [process exited]" : "");
-	fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n\n", c.total, c.running,
+	fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n", c.total, c.running,
 		c.idle, c.done);
-	fprintf(out, "%6s %-7s %8s %9s %9s %9s %6s  %s\n", "ID", "STATE", "POLLS", "BUSY",
-		"LONGEST", "INFLIGHT", "SLOW", "NAME");
+	print_walk(out, &s->walk_summary);
+	fprintf(out, "%6s %-9s %8s %9s %9s %9s %6s %9s  %s\n", "ID", "STATE", "POLLS", "BUSY",
+		"LONGEST", "INFLIGHT", "SLOW", "IDLE", "NAME");
 }
 
 /* A duration column, with '!' when over the threshold (readable without colour). */
@@ -45,20 +65,42 @@ static const char *duration_cell(uint64_t ns, uint64_t threshold, char *buf, siz
 	return buf;
 }
 
+/* Where an idle task is parked: its innermost await line, "" if unknown. */
+static const char *parked_at(const struct session *s, const struct task *t, char *buf, size_t len)
+{
+	struct await_frame chain[AWAIT_CHAIN_MAX];
+	struct await_source src;
+	size_t n;
+
+	if (!session_await_source(s, &src))
+		return "";
+	n = await_chain_build(t, &s->sites, &src, chain, AWAIT_CHAIN_MAX);
+	if (!n || !chain[n - 1].awaiting)
+		return "";
+	snprintf(buf, len, "  @ %s", chain[n - 1].awaiting);
+	return buf;
+}
+
 static void print_task(FILE *out, const struct session *s, const struct task *t, uint64_t now)
 {
+	char at[300];
 	const struct poll_stats *st = &t->stats;
 	uint64_t thr = s->model.threshold_ns;
-	char busy[16], longest[16], inflight[16];
+	char busy[16], longest[16], inflight[16], idle[24];
+	const char *idle_text = task_idle_format(&s->model, t, now, idle, sizeof(idle));
+	/* printf pads by bytes: the 3-byte '≥' shows as one column. */
+	int idle_width = 9 + (strncmp(idle_text, "\xe2\x89\xa5", 3) == 0 ? 2 : 0);
 
-	fprintf(out, "%6llu %-7s %8llu %9s %9s %9s %6llu  ", (unsigned long long)t->id,
+	fprintf(out, "%6llu %-9s %8llu %9s %9s %9s %6llu %*s  ", (unsigned long long)t->id,
 		task_state_name(task_state(t)), (unsigned long long)st->polls,
 		st->busy_ns ? duration_format(st->busy_ns, busy, sizeof(busy)) : "-",
 		duration_cell(poll_stats_longest(st, now), thr, longest, sizeof(longest)),
 		duration_cell(poll_stats_inflight(st, now), thr, inflight, sizeof(inflight)),
-		(unsigned long long)st->slow_polls);
+		(unsigned long long)st->slow_polls, idle_width, idle_text);
 	safe_text_write(out, task_name(t, &s->sites)); /* the target's: escaped */
-	fprintf(out, "%s\n", t->block_on ? " (block_on)" : "");
+	fputs(t->block_on ? " (block_on)" : "", out);
+	safe_text_write(out, parked_at(s, t, at, sizeof(at))); /* file names: the target's */
+	fputc('\n', out);
 }
 
 int batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows)

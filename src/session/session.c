@@ -240,6 +240,7 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 	if (ret)
 		return ret;
 	s->attached = true;
+	s->model.attached_at = monotonic_now_ns();
 	s->tracker.returns_ready_at = s->probes.returns_ready_at;
 	s->focus_glob = opts->focus;
 	if (opts->focus) {
@@ -307,6 +308,10 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 				  sizeof(s->dwarf_path), err, errlen);
 	if (!ret)
 		ret = find_sites(s, opts, &so, err, errlen);
+	/* Optional (cattop works on without); its slow part (the kernel's BTF,
+	 * tokio's layout) runs on a thread meanwhile, as the probes go in. */
+	if (!ret)
+		task_walk_feed_start(s);
 	if (!ret) {
 		probe_cost_mark_sites(&s->sites, s->target.binary);
 		read_await_info(s);
@@ -439,6 +444,7 @@ void session_tick(struct session *s)
 	watch_for_exec(s);
 	if (s->code_bias_known && !s->target.execed)
 		stack_watch_tick(&s->stacks, s, now);
+	task_walk_feed_tick(s, now);
 	task_model_prune(&s->model, now);
 	dead = calloc(1, sizeof(*dead));
 	if (!dead)
@@ -509,6 +515,7 @@ void session_stop(struct session *s)
 	if (s->target.execed && s->attached)
 		hand_links_to_child();
 	stack_watch_stop(&s->stacks);
+	task_walk_feed_stop(s);
 	probes_detach(&s->probes);
 	exit_finder_close(s->exits);
 	s->exits = NULL;
@@ -560,13 +567,17 @@ int session_record_start(struct session *s, const char *path, uint64_t max_bytes
 		     (s->tracker.launch_exec_due ? RECORDING_LAUNCH_EXEC : 0),
 	    .sites = &s->sites,
 	};
+	int ret;
 
 	if (s->replay || s->recorder) {
 		snprintf(err, errlen,
 			 s->replay ? "a replay cannot be recorded" : "already recording");
 		return -EBUSY;
 	}
-	return recorder_open(&s->recorder, path, max_bytes, &m, err, errlen);
+	ret = recorder_open(&s->recorder, path, max_bytes, &m, err, errlen);
+	if (!ret)
+		task_walk_feed_record_start(s, monotonic_now_ns());
+	return ret;
 }
 
 int session_record_stop(struct session *s, enum recording_end_reason reason, char *err,

@@ -3,6 +3,7 @@
 #ifndef CATTOP_SESSION_H
 #define CATTOP_SESSION_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@
 #include "probe/target.h"
 #include "session/focus.h"
 #include "session/stack_watch.h"
+#include "session/task_walk_feed.h"
 #include "recording/recording_format.h"
 #include "util/clock.h"
 
@@ -61,7 +63,11 @@ struct session {
 	struct exit_finder *exits;	/* the binary's code: where functions return */
 	struct focus focus;		/* deferred futures probed now (focus.h) */
 	const char *focus_glob;
-	uint64_t run_delay_offset; /* task_struct's run_delay (kernel_btf.h), 0 if unknown */
+	uint64_t run_delay_offset;   /* task_struct's run_delay (kernel_btf.h), 0 if unknown */
+	struct task_walk_feed *walk; /* the runtime's task lists, or NULL */
+	/* Set when cattop is asked to stop: a wait in a refresh gives up. */
+	const volatile sig_atomic_t *stop_flag;
+	struct walk_summary walk_summary; /* what the last walk found, or why none */
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno

@@ -8,6 +8,7 @@
 
 #include "model/stuck_task.h"
 #include "recording/replay.h"
+#include "session/task_walk_feed.h"
 
 /* Replay: the recording's events and ticks go where the probes' would. */
 static void replay_event(void *ctx, const struct poll_event *ev)
@@ -61,12 +62,18 @@ static void replay_stuck_end(void *ctx, const struct recording_stuck_end *end)
 	stuck_task_end(&s->model, end->tid, end->ts);
 }
 
+static void replay_walk(void *ctx, const struct recording_walk *walk, const uint8_t *tasks)
+{
+	task_walk_feed_replay(ctx, walk, tasks);
+}
+
 static void replay_reset_model(struct session *s)
 {
 	poll_tracker_free(&s->tracker);
 	task_model_free(&s->model);
 	task_model_init(&s->model, s->model.threshold_ns, s->cfg->retain_done_ns,
 			s->cfg->max_done_tasks);
+	s->model.attached_at = s->started_ns;
 	poll_tracker_init(&s->tracker, &s->sites, &s->model);
 	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
 	s->tracker.launch_exec_due = s->replay->rec.info.flags & RECORDING_LAUNCH_EXEC;
@@ -76,7 +83,8 @@ static void replay_reset_model(struct session *s)
 
 void session_seek(struct session *s, uint64_t t)
 {
-	struct replay_sink sink = {replay_event, replay_tick, s, replay_stuck, replay_stuck_end};
+	struct replay_sink sink = {replay_event, replay_tick,	   s,
+				   replay_stuck, replay_stuck_end, replay_walk};
 	const struct recording *rec;
 
 	if (!s->replay)
@@ -125,6 +133,7 @@ int session_open_replay(struct session *s, struct config *cfg, const char *path,
 	fill_from_recording(s, &s->replay->rec);
 	task_model_init(&s->model, threshold_ns ? threshold_ns : s->replay->rec.info.threshold_ns,
 			cfg->retain_done_ns, cfg->max_done_tasks);
+	s->model.attached_at = s->started_ns;
 	poll_tracker_init(&s->tracker, &s->sites, &s->model);
 	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
 	s->tracker.launch_exec_due = s->replay->rec.info.flags & RECORDING_LAUNCH_EXEC;

@@ -150,6 +150,34 @@ static json_t *await_stack_json(const struct task_ctx *c)
 	return list;
 }
 
+/* How long unpolled, and what the runtime's own task list said of it. */
+static void add_idle(json_t *o, const struct task_model *m, const struct task *t, uint64_t now)
+{
+	bool since_attach;
+	uint64_t idle = task_idle_ns(m, t, now, &since_attach);
+
+	json_object_set_new(o, "idle_ns", json_integer((json_int_t)idle));
+	json_object_set_new(o, "idle_since_attach", json_boolean(idle && since_attach));
+	json_object_set_new(o, "walked", json_boolean(t->walked));
+	if (t->runtime_id)
+		json_object_set_new(o, "runtime_id", json_integer((json_int_t)t->runtime_id));
+}
+
+/* The task-list walk: whether every live task is listed, or why not. */
+static json_t *walk_json(const struct walk_summary *w)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "active", json_boolean(w->active));
+	json_object_set_new(o, "status", json_string(w->status));
+	json_object_set_new(o, "tasks", json_integer((json_int_t)w->tasks));
+	json_object_set_new(o, "runtimes", json_integer((json_int_t)w->runtimes));
+	json_object_set_new(o, "complete", json_boolean(w->complete));
+	json_object_set_new(o, "walk_ns", json_integer((json_int_t)w->walk_ns));
+	json_object_set_new(o, "walks", json_integer((json_int_t)w->walks));
+	return o;
+}
+
 static json_t *task_json(const struct task *t, struct task_ctx *c, const struct await_source *src)
 {
 	json_t *o = json_object();
@@ -168,6 +196,7 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 	json_object_set_new(o, "state", text_json(task_state_name(task_state(t))));
 	json_object_set_new(o, "block_on", json_boolean(t->block_on));
 	add_stats(o, &t->stats, c->now);
+	add_idle(o, &c->s->model, t, c->now);
 	if (c->chain_len)
 		json_object_set_new(o, "await_stack", await_stack_json(c));
 	if (t->from_stack) /* its poll began before cattop attached */
@@ -280,6 +309,7 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	json_object_set_new(root, "probes", probes_json(s, now));
 	json_object_set_new(root, "counters", counters_json(s));
 	json_object_set_new(root, "unprobed_futures", inlined_json(&s->inlined));
+	json_object_set_new(root, "task_walk", walk_json(&s->walk_summary));
 	n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &sorted);
 	for (i = 0; i < n; i++)
 		json_array_append_new(tasks, task_json(sorted[i], ctx, has_src ? &src : NULL));

@@ -37,14 +37,14 @@ struct column {
 
 static const struct column columns[COL_COUNT] = {
     [COL_ID] = {"ID", 7, 0, SORT_ID},
-    [COL_STATE] = {"STATE", 8, 0, SORT_STATE},
+    [COL_STATE] = {"STATE", 10, 0, SORT_STATE},
     [COL_POLLS] = {"POLLS", 8, 0, SORT_POLLS},
     [COL_BUSY] = {"BUSY", 8, 0, SORT_BUSY},
     [COL_BUSY_PCT] = {"BUSY%", 6, 96, SORT_BUSY_PCT},
     [COL_LONGEST] = {"LONGEST", 9, 0, SORT_MAX_POLL},
     [COL_INFLIGHT] = {"INFLIGHT", 9, 0, SORT_INFLIGHT},
     [COL_SLOW] = {"SLOW", 7, 0, SORT_SLOW},
-    [COL_AGE] = {"LAST", 8, 110, SORT_LAST},
+    [COL_AGE] = {"LAST", 9, 110, SORT_LAST},
     [COL_NAME] = {"NAME", 0, 0, SORT_NAME},
 };
 
@@ -154,10 +154,10 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 	uint64_t lifetime =
 	    now - (t->first_seen > ui->s->started_ns ? t->first_seen : ui->s->started_ns);
 	int attr = row_attr(ui, t, selected), x = 0;
-	char text[512], d[16];
+	char text[512], d[24];
 
 	x = draw_number(y, x, columns[COL_ID].width, attr, t->id);
-	snprintf(text, sizeof(text), "%-7s ", task_state_name(task_state(t)));
+	snprintf(text, sizeof(text), "%-9s ", task_state_name(task_state(t)));
 	x = draw_text(y, x, columns[COL_STATE].width, attr, text, 1);
 	x = draw_number(y, x, columns[COL_POLLS].width, attr, st->polls);
 	snprintf(text, sizeof(text), "%7s ",
@@ -170,10 +170,12 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 		x = draw_text(y, x, columns[COL_BUSY_PCT].width, attr, text, 1);
 	}
 	if (shown(COL_AGE)) {
-		snprintf(text, sizeof(text), "%7s ",
-			 inflight || !st->last_poll_end
-			     ? "-"
-			     : duration_format(now - st->last_poll_end, d, sizeof(d)));
+		/* Since the last poll, or "≥" since attach when none was seen:
+		 * printf pads by bytes, the 3-byte '≥' takes one column. */
+		const char *idle = task_idle_format(&ui->s->model, t, now, d, sizeof(d));
+
+		snprintf(text, sizeof(text), "%*s ", strncmp(idle, "\xe2\x89\xa5", 3) ? 8 : 10,
+			 idle);
 		x = draw_text(y, x, columns[COL_AGE].width, attr, text, 1);
 	}
 	x = draw_duration(y, x, columns[COL_LONGEST].width, attr, poll_stats_longest(st, now), thr,

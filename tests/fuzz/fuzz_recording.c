@@ -56,6 +56,33 @@ static void on_stuck_end(void *ctx, const struct recording_stuck_end *end)
 	stuck_task_end(&m->model, end->tid, end->ts);
 }
 
+/* As the session replays a walk (session/task_walk_feed.c), with the
+ * recording's own values however wrong they are. */
+static void on_walk(void *ctx, const struct recording_walk *w, const uint8_t *tasks)
+{
+	struct fuzz_model *m = ctx;
+	uint64_t lists[64];
+	bool complete[64];
+	size_t i, n = w->nlists < 64 ? w->nlists : 64;
+
+	for (i = 0; i < w->count; i++) {
+		struct recording_walked_task r = recording_walked_task_at(tasks, i);
+		uint32_t site = r.poll_site < m->sites->count ? r.poll_site : UINT32_MAX;
+		struct task *t =
+		    task_model_walked(&m->model, r.key, r.list, r.runtime_id, r.state, site, w->ts);
+
+		if (t && !t->roots && r.root_site < m->sites->count)
+			task_model_child(t, NULL, r.root_site);
+	}
+	for (i = 0; i < n; i++) {
+		struct recording_walk_list l = recording_walk_list_at(w, tasks, i);
+
+		lists[i] = l.list;
+		complete[i] = l.complete != 0;
+	}
+	task_model_walk_done(&m->model, lists, complete, n, w->ts);
+}
+
 static void count_span(void *ctx, const struct poll_span *span)
 {
 	uint64_t *n = ctx;
@@ -69,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct replay r = {0};
 	struct fuzz_model m;
-	struct replay_sink sink = {on_event, on_tick, &m, on_stuck, on_stuck_end};
+	struct replay_sink sink = {on_event, on_tick, &m, on_stuck, on_stuck_end, on_walk};
 	char err[256];
 	uint64_t spans = 0;
 
@@ -79,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	r.now = replay_start(&r);
+	m.sites = &r.rec.sites;
 	task_model_init(&m.model, r.rec.info.threshold_ns, 5000000000ULL, 1000);
 	poll_tracker_init(&m.tracker, &r.rec.sites, &m.model);
 	m.tracker.returns_ready_at = r.rec.info.returns_ready_at;

@@ -308,7 +308,7 @@ def table_rows(screen):
     """Task rows of the tasks view: (id, name) in screen order."""
     rows = []
     for line in screen.splitlines():
-        m = re.match(r"\s+(\d+) (running|idle|done)\s.*\s(\S+)$", line)
+        m = re.match(r"\s+(\d+) (running|idle|done|scheduled)\s.*\s(\S+)$", line)
         if m:
             rows.append((int(m.group(1)), m.group(3)))
     return rows

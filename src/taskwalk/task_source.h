@@ -1,0 +1,32 @@
+/* The task-list walk as a data source: every live task of the target's
+ * runtime, moving or not, read from its memory at attach and at every
+ * refresh (tokio only for now). The session feeds what it returns into the
+ * model; nothing here knows the model. */
+#ifndef CATTOP_TASK_SOURCE_H
+#define CATTOP_TASK_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "taskwalk/tokio_tasks.h"
+
+struct task_source;
+
+/* Returns 0, or -errno with what is missing in err: the runtime is not
+ * one whose lists cattop can read, the DWARF lacks a type or field (named),
+ * the kernel cannot list the threads' TLS blocks. */
+int task_source_open(pid_t pid, const char *runtime, const char *binary, const char *dwarf_path,
+		     struct task_source **out, char *err, size_t errlen);
+/* Walks now. The result stays valid until the next walk. Returns 0 or -errno. */
+int task_source_walk(struct task_source *ts, const struct task_walk **out);
+/* The offset of a task's future from its header, for the task type whose
+ * poll function's DWARF name is poll_name; false if unknown. */
+bool task_source_future_offset(const struct task_source *ts, const char *poll_name,
+			       uint64_t *offset);
+/* Wall time of the last walk. */
+uint64_t task_source_last_walk_ns(const struct task_source *ts);
+void task_source_close(struct task_source *ts);
+
+#endif

@@ -1,0 +1,70 @@
+/* What cattop needs to know of tokio's data structures to list its live
+ * tasks, read from the target's DWARF (member names and sizes: no offset is
+ * hard-coded per tokio version).
+ *
+ * The path, from a worker thread's thread-local runtime context to each
+ * task (tokio 1.24; names of fields as DWARF has them):
+ *
+ *   CONTEXT (ELF TLS symbol tokio::runtime::context::CONTEXT::…VAL, a
+ *            std lazy thread-local Storage: its state must be Alive)
+ *     .handle: RefCell<Option<scheduler::Handle>>   (enum: MultiThread or
+ *              CurrentThread, each an Arc<…::Handle>)
+ *     -> ArcInner.data (scheduler Handle) … OwnedTasks { inner, id }
+ *        … LinkedList { head, tail }            head: Option<NonNull<Header>>
+ *   Header { state, queue_next, vtable, owner_id }
+ *     vtable -> Vtable { poll, …, trailer_offset, id_offset }
+ *     header + vtable.trailer_offset = Trailer { owned: Pointers<Header>, … }
+ *       owned … { prev, next }: the next task's Header, or null
+ *     header + vtable.id_offset = the task's Id (u64)
+ *
+ * Searches below a named field go through wrappers by type or member name
+ * (type_walk.h), so std's own wrappers (RefCell, UnsafeCell, MaybeUninit,
+ * Mutex) may change between Rust versions. */
+#ifndef CATTOP_TOKIO_LAYOUT_H
+#define CATTOP_TOKIO_LAYOUT_H
+
+#include <elfutils/libdw.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "taskwalk/tls_symbol.h"
+
+struct tokio_layout {
+	int fd;
+	Dwarf *dw;
+	struct tls_symbol context; /* the CONTEXT thread-local */
+	Dwarf_Die context_type;	   /* its Storage type */
+	/* Header */
+	uint64_t header_size, state_off, vtable_off, owner_id_off;
+	bool has_owner_id;
+	/* Vtable */
+	uint64_t vtable_size, poll_off, trailer_offset_off, id_offset_off;
+	bool has_id_offset;
+	/* Trailer.owned's next and prev pointers, from the Trailer's start */
+	uint64_t next_off, prev_off;
+	/* Every Cell<T, S> type (one a task type), by name: indexed in one
+	 * pass at attach, so later look-ups read no new part of the DWARF. */
+	struct cell_type *cells;
+	size_t ncells;
+};
+
+struct cell_type {
+	char *name;
+	Dwarf_Off die;
+};
+
+/* Reads the layout from binary (ELF symbols and TLS segment) and dwarf_path
+ * (its DWARF, the binary itself or a separate debug file). Returns 0, or
+ * -errno with what is missing in err (e.g. "no DWARF type Trailer
+ * (tokio::runtime::task::core): built with debug = 1?"). */
+int tokio_layout_read(const char *binary, const char *dwarf_path, struct tokio_layout *l, char *err,
+		      size_t errlen);
+/* Where a task's future lies from its header: the payload of
+ * Cell<T, S>.core.stage's Running variant, in the DWARF type Cell<T, S>
+ * named after the task's poll function (poll_name, its DW_AT_name
+ * "poll<T, S>"). False when the DWARF has no such type. */
+bool tokio_layout_future_offset(const struct tokio_layout *l, const char *poll_name,
+				uint64_t *offset);
+void tokio_layout_free(struct tokio_layout *l);
+
+#endif

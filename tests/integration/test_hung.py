@@ -1,0 +1,164 @@
+"""Every live task listed, moving or not (issue #14): cattop walks the
+runtime's task lists from the target's memory at attach and at every
+refresh, so a hung service (nothing polled after start-up) shows all its
+tasks on the first refresh, with their types and tokio's own task ids."""
+import re
+import subprocess
+
+import os
+
+from harness import WORKLOADS, binary, check, run_cattop, parse_snapshot, Workload
+
+IDLE = 100
+
+
+class Hung:
+    """wl-hung, with the counts it prints itself (ready line, progress lines)."""
+
+    def __init__(self, profile, idle=IDLE):
+        self.proc = subprocess.Popen([binary("hung", profile), "--idle", str(idle),
+                                      "--seconds", "60"], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        m = re.match(r"ready pid=(\d+) tasks=(\d+) deadlocked=(\d+) idle=(\d+)", line)
+        check(m is not None, "wl-hung did not start: %r" % line)
+        self.pid = int(m.group(1))
+        self.tasks, self.deadlocked, self.idle = (int(m.group(i)) for i in (2, 3, 4))
+
+    def live_now(self):
+        """The workload's own count of its live tasks, from its next progress line."""
+        while True:
+            line = self.proc.stdout.readline()
+            check(line != "", "wl-hung ended early")
+            m = re.match(r"progress live=(\d+)", line)
+            if m:
+                return int(m.group(1))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def first_refresh(pid):
+    """The first refresh's table and snapshot: cattop -b -n 1 -d 2 --snapshot -
+    (-r 0: every row in the table too)."""
+    r = run_cattop(["-p", str(pid), "-b", "-n", "1", "-d", "2", "-r", "0", "--snapshot", "-"])
+    check(r.returncode == 0, "cattop exited %d: %s" % (r.returncode, r.stderr.strip()))
+    return r.stdout, parse_snapshot(r.stdout)
+
+
+def source_lines(pattern):
+    """Every "wl-hung/src/main.rs:N" whose line matches pattern, in order."""
+    with open(os.path.join(WORKLOADS, "wl-hung", "src", "main.rs")) as f:
+        return ["wl-hung/src/main.rs:%d" % n for n, line in enumerate(f, 1)
+                if re.search(pattern, line)]
+
+
+def parked_at(task):
+    """The innermost await line of a task's await stack, or None."""
+    stack = task.get("await_stack") or []
+    return stack[-1]["awaiting"] if stack else None
+
+
+def check_await_lines(profile, a, b, conns):
+    """Never-polled tasks are read where they are parked, from their cells:
+    each deadlocked task at its second lock().await, each connection at its
+    recv().await."""
+    lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await")
+    recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
+    check(parked_at(a) == lock_a and parked_at(b) == lock_b,
+          "%s: deadlocked tasks parked at %s and %s, want %s and %s"
+          % (profile, parked_at(a), parked_at(b), lock_a, lock_b))
+    wrong = [parked_at(t) for t in conns if parked_at(t) != recv]
+    check(not wrong, "%s: %d connection tasks not parked at %s: %s"
+          % (profile, len(wrong), recv, sorted(set(map(str, wrong)))))
+
+
+def by_type(snap, name):
+    return [t for t in snap["tasks"] if t.get("type") == name and t["state"] != "done"]
+
+
+def check_hung(profile):
+    with Hung(profile) as w:
+        table, snap = first_refresh(w.pid)
+        live = w.live_now()
+        walk = snap["task_walk"]
+        check(walk["active"] and walk["complete"] and walk["runtimes"] == 1,
+              "%s: task walk: %s" % (profile, walk))
+        check(walk["tasks"] == w.tasks == live,
+              "%s: walked %d tasks, the workload has %d (ready) / %d (now)"
+              % (profile, walk["tasks"], w.tasks, live))
+        alive = [t for t in snap["tasks"] if t["state"] != "done"]
+        check(len(alive) == w.tasks, "%s: %d tasks listed, %d live" % (profile, len(alive), w.tasks))
+        a, b = by_type(snap, "wl_hung::deadlock_a"), by_type(snap, "wl_hung::deadlock_b")
+        conns = by_type(snap, "wl_hung::connection_task")
+        check(len(a) == 1 and len(b) == 1, "%s: deadlocked tasks %d + %d, want 1 + 1"
+              % (profile, len(a), len(b)))
+        check(len(conns) == w.idle, "%s: %d connection tasks, want %d"
+              % (profile, len(conns), w.idle))
+        check_await_lines(profile, a[0], b[0], conns)
+        for t in alive:
+            # Nothing is polled after start-up: every task is idle since attach.
+            check(t["walked"] and t["polls"] == 0 and t["state"] == "idle"
+                  and t["idle_since_attach"] and t["idle_ns"] > 0,
+                  "%s: task not seen as idle since attach: %s" % (profile, t))
+        ids = {t.get("runtime_id") for t in alive}
+        check(None not in ids and len(ids) == len(alive),
+              "%s: tokio task ids missing or repeated: %s" % (profile, sorted(ids, key=str)))
+        m = re.search(r"^Task lists: (\d+) live tasks in 1 runtime", table, re.M)
+        check(m is not None and int(m.group(1)) == w.tasks,
+              "%s: batch table has no task-list line for %d tasks" % (profile, w.tasks))
+        recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
+        rows = [l for l in table.splitlines() if " wl_hung::connection_task" in l]
+        check(len(rows) == w.idle and all("\u2265" in r and r.endswith("  @ " + recv)
+                                          for r in rows),
+              "%s: batch table: %d connection rows (want %d, idle \u2265 since attach, "
+              "@ %s): %s" % (profile, len(rows), w.idle, recv, rows[:1]))
+
+
+def test_hung_debug():
+    check_hung("debug")
+
+
+def test_hung_release_debuginfo():
+    check_hung("release-debuginfo")
+
+
+def test_hung_release_says_why():
+    """debug = 1 has no types: no task is listed, and cattop says what is missing."""
+    with Hung("release") as w:
+        table, snap = first_refresh(w.pid)
+        walk = snap["task_walk"]
+        check(not walk["active"] and "debug = 1" in walk["status"]
+              and "CONTEXT" in walk["status"], "release: walk status %s" % walk)
+        check("Task lists: not read: " in table, "release: the table does not say why")
+
+
+def test_tokio_idle_before_attach():
+    """wl-tokio's idle tasks (one poll a second) are all listed on the first
+    refresh, those not polled since attach too, as the same rows polls find."""
+    n = 200
+    with Workload("tokio", args=("--idle-tasks", str(n), "--seconds", "60")) as w:
+        r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "0.3", "--snapshot", "-"])
+        check(r.returncode == 0, "cattop exited %d: %s" % (r.returncode, r.stderr.strip()))
+        snap = parse_snapshot(r.stdout)
+        idle = [t for t in snap["tasks"] if t.get("type") == "wl_tokio::idle_task"]
+        check(len(idle) == n, "%d idle_task rows, want %d" % (len(idle), n))
+        check(all(t["walked"] for t in idle), "an idle_task not found by the walk")
+        unpolled = [t for t in idle if t["polls"] == 0]
+        check(len(unpolled) > 0 and all(t["idle_since_attach"] for t in unpolled),
+              "no idle_task listed unpolled (idle since attach): %d of %d polled"
+              % (n - len(unpolled), n))
+        for name in ("ticker_task", "parked_task", "blocker_task", "spinner_task",
+                     "spawner_task", "fast_task"):
+            rows = [t for t in snap["tasks"] if t.get("type") == "wl_tokio::" + name]
+            check(len(rows) == 1 and rows[0]["walked"],
+                  "wl_tokio::%s: %d rows (want 1, walked)" % (name, len(rows)))
+        check(snap["task_walk"]["complete"] or "changed" in snap["task_walk"]["status"],
+              "task walk: %s" % snap["task_walk"])
+
+
+TESTS = [test_hung_debug, test_hung_release_debuginfo, test_hung_release_says_why,
+         test_tokio_idle_before_attach]
