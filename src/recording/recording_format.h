@@ -40,8 +40,9 @@ enum recording_chunk_type {
 	 * (model/stuck_task.h), and its end. */
 	CHUNK_STUCK = 7,     /* struct recording_stuck, then u32 site ids */
 	CHUNK_STUCK_END = 8, /* struct recording_stuck_end */
-	CHUNK_WALK = 9,	     /* struct recording_walk, then struct recording_walked_task[], */
-			     /* then struct recording_walk_list[] */
+	/* A task-list walk: struct recording_walk, then struct
+	 * recording_walked_task[], then struct recording_walk_list[]. */
+	CHUNK_WALK = 9,
 };
 
 struct recording_chunk_header {
