@@ -392,7 +392,7 @@ def test_threads_workers_panel():
 
 
 def panic_window(extra, what):
-    with Faults("panic", "--seconds", 10) as w:
+    with Faults("panic", "--seconds", 120) as w:
         time.sleep(0.3)
         n0 = w.progress()[0]
         r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "3", "--snapshot", "-", *extra])
@@ -814,7 +814,10 @@ def test_task_flood_memory():
         check(growth < 24, "RSS grew %.1f MiB over %d tasks (%d -> %d KiB)"
               % (growth, done_in_window - 10000, rss_early, rss_late))
         check(hwm < 200 * 1024, "VmHWM %d KiB" % hwm)
-        w.check_progressing("task flood")
+        # Its flood goes on once cattop has gone (the ticker may wait behind a
+        # backlog of tiny tasks on a machine this busy: the tasks' own rate)
+        check(w.alive(), "task flood: the target died (exit %s)" % w.proc.poll())
+        check(w.rate(2.0)[0] > 0, "task flood: the target finishes no tasks after cattop left")
         print("  task flood: %d tasks seen, RSS %d -> %d KiB, HWM %d KiB"
               % (seen, rss_early, rss_late, hwm))
 
