@@ -37,7 +37,7 @@ struct column {
 
 static const struct column columns[COL_COUNT] = {
     [COL_ID] = {"ID", 7, 0, SORT_ID},
-    [COL_STATE] = {"STATE", 10, 0, SORT_STATE},
+    [COL_STATE] = {"STATE", 8, 0, SORT_STATE},
     [COL_POLLS] = {"POLLS", 8, 0, SORT_POLLS},
     [COL_BUSY] = {"BUSY", 8, 0, SORT_BUSY},
     [COL_BUSY_PCT] = {"BUSY%", 6, 96, SORT_BUSY_PCT},
@@ -157,7 +157,9 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 	char text[512], d[24];
 
 	x = draw_number(y, x, columns[COL_ID].width, attr, t->id);
-	snprintf(text, sizeof(text), "%-9s ", task_state_name(task_state(t)));
+	/* "scheduled" would cost the name column two letters at 80 columns. */
+	snprintf(text, sizeof(text), "%-7s ",
+		 task_state(t) == TASK_SCHEDULED ? "sched" : task_state_name(task_state(t)));
 	x = draw_text(y, x, columns[COL_STATE].width, attr, text, 1);
 	x = draw_number(y, x, columns[COL_POLLS].width, attr, st->polls);
 	snprintf(text, sizeof(text), "%7s ",
