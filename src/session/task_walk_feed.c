@@ -33,7 +33,8 @@ struct root_future {
  * signal meanwhile is not held up. */
 struct source_opener {
 	pthread_t thread;
-	atomic_int done; /* src or err is set */
+	atomic_int done; /* OPENER_RUNNING, then OPENER_DONE (src or err is set) or
+			  * OPENER_ABANDONED (the session stopped first) */
 	bool joined;
 	pid_t pid;
 	char runtime[32];
@@ -42,9 +43,7 @@ struct source_opener {
 	char err[256];
 };
 
-/* An opener still running when the session stopped: kept reachable, it
- * ends with the process. */
-static struct source_opener *abandoned_opener;
+enum { OPENER_RUNNING, OPENER_DONE, OPENER_ABANDONED };
 
 struct task_walk_feed {
 	struct source_opener *opener;
@@ -137,17 +136,6 @@ static void add_root_future(struct session *s, struct task *t)
 		n->self_ptr = t->key + r->offset;
 }
 
-static void *open_source(void *arg)
-{
-	struct source_opener *o = arg;
-
-	if (task_source_open(o->pid, o->runtime, o->binary, o->dwarf_path, &o->src, o->err,
-			     sizeof(o->err)))
-		o->src = NULL;
-	atomic_store(&o->done, 1);
-	return NULL;
-}
-
 static void opener_free(struct source_opener *o)
 {
 	if (!o)
@@ -155,6 +143,22 @@ static void opener_free(struct source_opener *o)
 	free(o->binary);
 	free(o->dwarf_path);
 	free(o);
+}
+
+static void *open_source(void *arg)
+{
+	struct source_opener *o = arg;
+	int running = OPENER_RUNNING;
+
+	if (task_source_open(o->pid, o->runtime, o->binary, o->dwarf_path, &o->src, o->err,
+			     sizeof(o->err)))
+		o->src = NULL;
+	/* Nobody waits for it any more: its thread cleans up. */
+	if (!atomic_compare_exchange_strong(&o->done, &running, OPENER_DONE)) {
+		task_source_close(o->src);
+		opener_free(o);
+	}
+	return NULL;
 }
 
 static struct source_opener *opener_start(const struct session *s)
@@ -207,7 +211,7 @@ static bool source_ready(struct session *s)
 
 	if (!o)
 		return f->src != NULL;
-	while (!atomic_load(&o->done)) {
+	while (atomic_load(&o->done) == OPENER_RUNNING) {
 		if (s->stop_flag && *s->stop_flag)
 			return false;
 		nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
@@ -334,11 +338,15 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 
 void task_walk_feed_stop(struct session *s)
 {
+	int running = OPENER_RUNNING;
+
 	if (!s->walk)
 		return;
-	if (s->walk->opener && !atomic_load(&s->walk->opener->done)) {
+	/* Still opening: not waited for (a stop is not held up); its thread
+	 * frees it when done. */
+	if (s->walk->opener &&
+	    atomic_compare_exchange_strong(&s->walk->opener->done, &running, OPENER_ABANDONED)) {
 		pthread_detach(s->walk->opener->thread);
-		abandoned_opener = s->walk->opener;
 		s->walk->opener = NULL;
 	}
 	if (s->walk->opener) {
