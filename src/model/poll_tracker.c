@@ -30,6 +30,7 @@ void poll_tracker_free(struct poll_tracker *t)
 	free_values(&t->threads);
 	free_values(&t->workers);
 	u64_map_free(&t->desynced);
+	u64_map_free(&t->polled);
 	free(t->site_hits);
 	t->site_hits = NULL;
 }
@@ -71,7 +72,14 @@ static struct thread_stack *stack_of(struct poll_tracker *t, uint32_t tid, bool 
 	st->tid = tid;
 	st->depth = 0;
 	st->last_event = 0;
+	if (!u64_map_get(&t->polled, tid))
+		u64_map_put(&t->polled, tid, (void *)1);
 	return st;
+}
+
+bool poll_tracker_polled(const struct poll_tracker *t, uint32_t tid)
+{
+	return u64_map_get(&t->polled, tid) || u64_map_get(&t->workers, tid);
 }
 
 static void release_if_empty(struct poll_tracker *t, struct thread_stack *st)
@@ -370,20 +378,23 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 	}
 }
 
-/* Workers that are gone: the panel lists live threads only. */
-static void reap_workers(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx), void *ctx)
+/* Per-thread entries of threads that are gone: a service that churns
+ * threads must not grow cattop. Values are freed when owned. */
+static void reap_map(struct u64_map *map, bool owned, int (*exists)(uint32_t tid, void *ctx),
+		     void *ctx)
 {
 	size_t i = 0;
 
-	while (t->workers.slots && i <= t->workers.mask) {
-		struct worker *w = t->workers.slots[i].value;
-
-		if (!w || exists(w->tid, ctx)) {
+	while (map->slots && i <= map->mask) {
+		if (!map->slots[i].value || exists((uint32_t)map->slots[i].key, ctx)) {
 			i++;
 			continue;
 		}
 		/* Removal shifts a later slot into i: look at i again. */
-		free(u64_map_remove(&t->workers, w->tid));
+		void *value = u64_map_remove(map, map->slots[i].key);
+
+		if (owned)
+			free(value);
 	}
 }
 
@@ -433,7 +444,9 @@ void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t ti
 		/* Removal shifts a later slot into i: look at i again. */
 		free(u64_map_remove(&t->threads, st->tid));
 	}
-	reap_workers(t, exists, ctx);
+	reap_map(&t->workers, true, exists, ctx);
+	reap_map(&t->desynced, false, exists, ctx);
+	reap_map(&t->polled, false, exists, ctx);
 	end_block_on_tasks(t, exists, ctx, now);
 }
 

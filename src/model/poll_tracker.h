@@ -76,6 +76,7 @@ struct poll_tracker {
 	struct u64_map threads;	 /* tid -> thread_stack, only threads with open frames */
 	struct u64_map workers;	 /* tid -> worker */
 	struct u64_map desynced; /* tid -> (void *)1: events lost since its last task poll */
+	struct u64_map polled;	 /* tid -> (void *)1: began a poll since attach */
 	struct tracker_counters counters;
 	uint64_t *site_hits;	   /* entries per site id: what the probes cost */
 	uint64_t returns_ready_at; /* when the return probes were all in */
@@ -93,6 +94,10 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev);
 
 /* Drops the stacks of threads that no longer exist (exists() says which),
  * so a thread that died mid-poll leaves nothing behind. */
+/* Whether the thread began a poll since the probes went in: if not, a
+ * poll on its stack began before cattop attached. */
+bool poll_tracker_polled(const struct poll_tracker *t, uint32_t tid);
+
 void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx),
 			       void *ctx, uint64_t now);
 

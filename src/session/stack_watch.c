@@ -186,7 +186,7 @@ static void end_stuck_task(struct stack_watch *w, struct session *s, uint32_t ti
 
 static bool polled_since_attach(const struct session *s, uint32_t tid)
 {
-	return u64_map_get(&s->tracker.threads, tid) || u64_map_get(&s->tracker.workers, tid);
+	return poll_tracker_polled(&s->tracker, tid);
 }
 
 /* Frames 1..k were each seen to be called from the next one out. */
