@@ -69,6 +69,8 @@ static int load_config(struct config *cfg, const struct options *o)
 		cfg->threshold_ns = o->threshold_ns;
 	if (o->interval_ns)
 		cfg->interval_ns = o->interval_ns;
+	if (o->sort)
+		snprintf(cfg->sort, sizeof(cfg->sort), "%s", o->sort);
 	if (o->scope)
 		cfg->scope = strcmp(o->scope, "all") == 0 ? SCOPE_ALL : SCOPE_APP;
 	if (o->exclude && config_add_exclude(cfg, o->exclude)) {
@@ -147,6 +149,15 @@ static bool stdout_closed(void)
 	return true;
 }
 
+/* -s, else the config's sort (as the live view starts with). */
+static enum task_sort batch_sort(const struct session *s)
+{
+	enum task_sort sort = SORT_MAX_POLL;
+
+	task_sort_parse(s->cfg->sort, &sort);
+	return sort;
+}
+
 /* Runs until -n refreshes, a stop signal, the target's exit, or stdout
  * failing. */
 static void run_batch(struct session *s, const struct options *o)
@@ -164,7 +175,7 @@ static void run_batch(struct session *s, const struct options *o)
 		}
 		if (now >= next) {
 			session_tick(s);
-			if (print_failed(batch_table_print(stdout, s, now, o->rows)))
+			if (print_failed(batch_table_print(stdout, s, now, o->rows, batch_sort(s))))
 				return;
 			next += interval;
 			if (next <= now)
@@ -179,7 +190,7 @@ static void run_batch(struct session *s, const struct options *o)
 	/* Stopped early or the target is gone: show the last state once. */
 	session_drain(s);
 	session_tick(s);
-	print_failed(batch_table_print(stdout, s, monotonic_now_ns(), o->rows));
+	print_failed(batch_table_print(stdout, s, monotonic_now_ns(), o->rows, batch_sort(s)));
 }
 
 /* A replay in batch mode: a table per interval of recorded time, as fast as
@@ -192,13 +203,13 @@ static void run_replay_batch(struct session *s, const struct options *o)
 
 	for (; t < end && !stop_requested; t += interval) {
 		session_seek(s, t);
-		if (print_failed(batch_table_print(stdout, s, t, o->rows)))
+		if (print_failed(batch_table_print(stdout, s, t, o->rows, batch_sort(s))))
 			return;
 		if (o->iterations > 0 && ++printed >= o->iterations)
 			return;
 	}
 	session_seek(s, end);
-	print_failed(batch_table_print(stdout, s, end, o->rows));
+	print_failed(batch_table_print(stdout, s, end, o->rows, batch_sort(s)));
 }
 
 static const char *end_reason_text(enum recording_end_reason r)

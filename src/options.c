@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/task_view.h"
 #include "util/duration.h"
 
 #define CATTOP_VERSION "0.1.0"
@@ -31,6 +32,7 @@ static const struct option long_options[] = {
     {"delay", required_argument, NULL, 'd'},
     {"iterations", required_argument, NULL, 'n'},
     {"rows", required_argument, NULL, 'r'},
+    {"sort", required_argument, NULL, 's'},
     {"threshold", required_argument, NULL, 't'},
     {"config", required_argument, NULL, 'c'},
     {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
@@ -68,6 +70,8 @@ static void usage(FILE *out)
 	    "  -d, --delay SECONDS    refresh interval (also 500ms, 2s; default 1s)\n"
 	    "  -n, --iterations N     stop after N refreshes\n"
 	    "  -r, --rows N           batch: show the first N tasks (default 40, 0 = all)\n"
+	    "  -s, --sort KEY         order tasks by longest (default), idle, busy, busy%%,\n"
+	    "                         polls, slow, inflight, state, id or name\n"
 	    "  -t, --threshold DUR    polls longer than this are slow (100us, 2ms, 1s; default "
 	    "100us)\n"
 	    "  -c, --config FILE      read settings and runtime profiles from FILE\n"
@@ -239,6 +243,16 @@ static int handle_option(int c, struct options *o)
 			return 0;
 		}
 		return parse_count(optarg, &o->rows) ? fail("bad row count '%s'", optarg) : 0;
+	case 's': {
+		enum task_sort sort;
+
+		if (!task_sort_parse(optarg, &sort))
+			return fail("bad sort key '%s' (longest, idle, busy, busy%%, polls, slow, "
+				    "inflight, state, id, name)",
+				    optarg);
+		o->sort = optarg;
+		return 0;
+	}
 	case 't':
 		if (duration_parse(optarg, 0, &o->threshold_ns) || o->threshold_ns == 0)
 			return fail("bad threshold '%s' (e.g. 100us, 2ms, 1s)", optarg);
@@ -350,10 +364,10 @@ int options_parse(int argc, char **argv, struct options *o)
 	optind = 1;
 	/* "+": stop at the first non-option, so the command's own options stay
 	 * its own; replay and export have no command, so FILE may come first. */
-	while (
-	    (c = getopt_long(argc, argv,
-			     o->mode >= MODE_REPLAY ? "p:bd:n:r:t:c:o:vhV" : "+p:bd:n:r:t:c:o:vhV",
-			     long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv,
+				o->mode >= MODE_REPLAY ? "p:bd:n:r:s:t:c:o:vhV"
+						       : "+p:bd:n:r:s:t:c:o:vhV",
+				long_options, NULL)) != -1) {
 		if (c == '?') {
 			if (optopt && optopt < 256)
 				fprintf(stderr,

@@ -23,6 +23,7 @@ struct options {
 	uint64_t interval_ns;  /* 0: from config */
 	long iterations;       /* -1: forever */
 	long rows;	       /* batch: task lines per refresh, 0 = all */
+	const char *sort;      /* -s KEY, checked; NULL: the config's */
 	uint64_t threshold_ns; /* 0 with !threshold_set: from config */
 	bool threshold_set;
 	const char *config_path;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "model/task_view.h"
 #include "util/duration.h"
 #include "default_config.h" /* generated: default_config_text */
 
@@ -143,16 +144,14 @@ static int set_bool(bool *field, const char *value)
 
 static int set_general(struct config *cfg, const char *key, const char *value, bool append)
 {
-	static const char *sorts[] = {"longest", "busy", "polls", "slow", "inflight",
-				      "name",	 "id",	 "busy%", "last", "state"};
-	size_t mb, i;
+	enum task_sort sort;
+	size_t mb;
 	int err;
 
 	if (strcmp(key, "sort") == 0) {
-		for (i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
-			if (strcmp(value, sorts[i]) == 0)
-				return snprintf(cfg->sort, sizeof(cfg->sort), "%s", value), 0;
-		return -EINVAL;
+		if (!task_sort_parse(value, &sort))
+			return -EINVAL;
+		return snprintf(cfg->sort, sizeof(cfg->sort), "%s", value), 0;
 	}
 	if (strcmp(key, "color") == 0)
 		return set_bool(&cfg->color, value);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "probe/site_table.h"
 #include "util/duration.h"
@@ -91,7 +92,34 @@ struct task_counts task_view_count(const struct task_model *m)
 	return c;
 }
 
+bool task_sort_parse(const char *word, enum task_sort *out)
+{
+	static const struct {
+		const char *word;
+		enum task_sort sort;
+	} words[] = {{"longest", SORT_MAX_POLL},
+		     {"busy", SORT_BUSY},
+		     {"polls", SORT_POLLS},
+		     {"slow", SORT_SLOW},
+		     {"inflight", SORT_INFLIGHT},
+		     {"name", SORT_NAME},
+		     {"id", SORT_ID},
+		     {"busy%", SORT_BUSY_PCT},
+		     {"idle", SORT_IDLE},
+		     {"last", SORT_IDLE},
+		     {"state", SORT_STATE}};
+	size_t i;
+
+	for (i = 0; word && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(word, words[i].word) == 0) {
+			*out = words[i].sort;
+			return true;
+		}
+	return false;
+}
+
 struct sort_ctx {
+	const struct task_model *m;
 	const struct site_table *sites;
 	enum task_sort key;
 	bool ascending;
@@ -116,10 +144,13 @@ static uint64_t sort_value(const struct task *t, const struct sort_ctx *c)
 			   ? (t->stats.busy_ns + poll_stats_inflight(&t->stats, c->now)) * 1000000 /
 				 (c->now - t->first_seen)
 			   : 0;
-	case SORT_LAST:
-		return poll_stats_inflight(&t->stats, c->now) || !t->stats.last_poll_end
-			   ? 0
-			   : c->now - t->stats.last_poll_end;
+	case SORT_IDLE: {
+		/* never polled since attach counts from attach: a task hung for
+		 * minutes rises to the top from the first refresh */
+		bool since_attach;
+
+		return task_idle_ns(c->m, t, c->now, &since_attach);
+	}
 	case SORT_STATE:
 		return task_state(t) == TASK_RUNNING ? 2 : task_state(t) == TASK_IDLE;
 	default:
@@ -167,7 +198,7 @@ static void merge_sort(struct task **v, struct task **tmp, size_t n, const struc
 size_t task_view_sorted(const struct task_model *m, const struct site_table *sites,
 			enum task_sort key, bool ascending, uint64_t now, struct task ***out)
 {
-	struct sort_ctx c = {sites, key, ascending, now};
+	struct sort_ctx c = {m, sites, key, ascending, now};
 	struct task **v = calloc(m->task_count + 1, sizeof(*v));
 	struct task **tmp = calloc(m->task_count + 1, sizeof(*tmp));
 	struct task *t;

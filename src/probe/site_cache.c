@@ -245,6 +245,18 @@ static char *get_str(struct in *in)
 	return s;
 }
 
+/* A string put_str wrote for NULL ("") reads back as NULL. */
+static char *get_opt_str(struct in *in)
+{
+	char *s = get_str(in);
+
+	if (s && !s[0]) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 static struct coroutine_layout *get_layout(struct in *in)
 {
 	struct coroutine_layout *l;
@@ -301,8 +313,8 @@ static void get_site(struct in *in, struct site *s)
 	free(crate);
 	s->path = get_str(in);
 	s->name = get_str(in);
-	s->type_detail = get_str(in);
-	s->location = get_str(in);
+	s->type_detail = get_opt_str(in);
+	s->location = get_opt_str(in);
 	s->layout = get_layout(in);
 	if (!s->path || !s->name || s->role > SITE_FUTURE || s->kind > FUTURE_USER_FUTURE)
 		in->bad = true;

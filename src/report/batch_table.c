@@ -103,10 +103,11 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 	fputc('\n', out);
 }
 
-int batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows)
+int batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows,
+		      enum task_sort sort)
 {
 	struct task **tasks;
-	size_t i, n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &tasks);
+	size_t i, n = task_view_sorted(&s->model, &s->sites, sort, false, now, &tasks);
 	size_t shown = max_rows && max_rows < n ? max_rows : n;
 
 	print_header(out, s, task_view_count(&s->model), now);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "model/await_chain.h"
+#include "model/task_groups.h"
 #include "model/task_view.h"
 #include "probe/classify.h"
 #include "session/session.h"
@@ -277,6 +278,44 @@ static json_t *counters_json(const struct session *s)
 	return o;
 }
 
+/* The grouped view's rows: tasks by root future, idle ones by await line. */
+static json_t *groups_json(const struct session *s, const struct await_source *src, uint64_t now)
+{
+	json_t *arr = json_array();
+	struct task_groups g;
+	size_t i, j;
+
+	if (task_groups_build(&s->model, &s->sites, src, NULL, NULL, SORT_ID, false, now, &g))
+		return arr;
+	for (i = 0; i < g.count; i++) {
+		const struct task_group *tg = &g.groups[i];
+		json_t *o = json_object(), *parked = json_array();
+
+		json_object_set_new(o, "name", text_json(tg->name));
+		json_object_set_new(o, "tasks", json_integer((json_int_t)tg->tasks));
+		json_object_set_new(o, "live", json_integer((json_int_t)tg->live));
+		json_object_set_new(o, "polls", json_integer((json_int_t)tg->polls));
+		json_object_set_new(o, "busy_ns", json_integer((json_int_t)tg->busy_ns));
+		json_object_set_new(o, "max_poll_ns", json_integer((json_int_t)tg->longest));
+		json_object_set_new(o, "slow_polls", json_integer((json_int_t)tg->slow));
+		json_object_set_new(o, "idle_ns", json_integer((json_int_t)tg->idle_ns));
+		for (j = 0; j < tg->parked_lines; j++) {
+			json_t *p = json_object();
+
+			json_object_set_new(p, "awaiting", text_json(tg->parked[j].at));
+			json_object_set_new(p, "tasks",
+					    json_integer((json_int_t)tg->parked[j].tasks));
+			json_array_append_new(parked, p);
+		}
+		json_object_set_new(o, "parked", parked);
+		json_object_set_new(o, "parked_unknown",
+				    json_integer((json_int_t)tg->parked_unknown));
+		json_array_append_new(arr, o);
+	}
+	task_groups_free(&g);
+	return arr;
+}
+
 json_t *snapshot_build(const struct session *s, uint64_t now)
 {
 	json_t *root = json_object(), *tasks = json_array();
@@ -316,6 +355,7 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	free(sorted);
 	free(ctx);
 	json_object_set_new(root, "tasks", tasks);
+	json_object_set_new(root, "groups", groups_json(s, has_src ? &src : NULL, now));
 	return root;
 }
 

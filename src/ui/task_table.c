@@ -44,14 +44,14 @@ static const struct column columns[COL_COUNT] = {
     [COL_LONGEST] = {"LONGEST", 9, 0, SORT_MAX_POLL},
     [COL_INFLIGHT] = {"INFLIGHT", 9, 0, SORT_INFLIGHT},
     [COL_SLOW] = {"SLOW", 7, 0, SORT_SLOW},
-    [COL_AGE] = {"LAST", 9, 110, SORT_LAST},
+    [COL_AGE] = {"IDLE", 9, 110, SORT_IDLE},
     [COL_NAME] = {"NAME", 0, 0, SORT_NAME},
 };
 
 /* Screen order: LONGEST, INFLIGHT, SLOW and NAME stay neighbours, as
- * before BUSY%, LAST and STATE became sortable. */
+ * before BUSY%, IDLE and STATE became sortable. */
 static const enum task_sort sort_order[] = {SORT_ID,	   SORT_STATE, SORT_POLLS,    SORT_BUSY,
-					    SORT_BUSY_PCT, SORT_LAST,  SORT_MAX_POLL, SORT_INFLIGHT,
+					    SORT_BUSY_PCT, SORT_IDLE,  SORT_MAX_POLL, SORT_INFLIGHT,
 					    SORT_SLOW,	   SORT_NAME};
 
 enum task_sort task_table_next_sort(enum task_sort current, int direction)
@@ -76,18 +76,10 @@ const char *task_sort_name(enum task_sort sort)
 
 enum task_sort task_sort_by_name(const char *word)
 {
-	static const struct {
-		const char *word;
-		enum task_sort sort;
-	} words[] = {{"busy", SORT_BUSY},	  {"polls", SORT_POLLS}, {"slow", SORT_SLOW},
-		     {"inflight", SORT_INFLIGHT}, {"name", SORT_NAME},	 {"id", SORT_ID},
-		     {"busy%", SORT_BUSY_PCT},	  {"last", SORT_LAST},	 {"state", SORT_STATE}};
-	size_t i;
+	enum task_sort sort = SORT_MAX_POLL;
 
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strcmp(word, words[i].word) == 0)
-			return words[i].sort;
-	return SORT_MAX_POLL;
+	task_sort_parse(word, &sort);
+	return sort;
 }
 
 /* A column left out on a narrow screen still shows while it is sorted on. */

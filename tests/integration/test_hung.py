@@ -110,12 +110,34 @@ def check_hung(profile):
         m = re.search(r"^Task lists: (\d+) live tasks in 1 runtime", table, re.M)
         check(m is not None and int(m.group(1)) == w.tasks,
               "%s: batch table has no task-list line for %d tasks" % (profile, w.tasks))
+        check_groups(profile, snap, w)
         recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
         rows = [l for l in table.splitlines() if " wl_hung::connection_task" in l]
         check(len(rows) == w.idle and all("\u2265" in r and r.endswith("  @ " + recv)
                                           for r in rows),
               "%s: batch table: %d connection rows (want %d, idle \u2265 since attach, "
               "@ %s): %s" % (profile, len(rows), w.idle, recv, rows[:1]))
+
+
+def check_groups(profile, snap, w):
+    """The grouped view's rows: the idle connections are one group counted
+    by await line (all at recv().await), each deadlocked task's group at its
+    lock line."""
+    recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
+    lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await")
+    groups = {g["name"]: g for g in snap["groups"]}
+    for name, live, line in (("wl_hung::connection_task", w.idle, recv),
+                             ("wl_hung::deadlock_a", 1, lock_a),
+                             ("wl_hung::deadlock_b", 1, lock_b)):
+        g = groups.get(name)
+        check(g is not None, "%s: no group %s: %s" % (profile, name, sorted(groups)))
+        want = [{"awaiting": line, "tasks": live}]
+        check(g["live"] == live and g["parked"] == want and g["parked_unknown"] == 0,
+              "%s: group %s: live %d parked %s (unknown %d), want %d at %s"
+              % (profile, name, g["live"], g["parked"], g["parked_unknown"], live, line))
+    check(sum(g["live"] for g in snap["groups"]) == w.tasks,
+          "%s: groups hold %d live tasks, want %d"
+          % (profile, sum(g["live"] for g in snap["groups"]), w.tasks))
 
 
 def test_hung_debug():
@@ -137,11 +159,15 @@ def test_hung_release_says_why():
 
 
 def test_tokio_idle_before_attach():
-    """wl-tokio's idle tasks (one poll a second) are all listed on the first
-    refresh, those not polled since attach too, as the same rows polls find."""
+    """wl-tokio's idle tasks (one poll every 20 s, spread) are all listed on
+    the first refresh, those not polled since attach too, as the same rows
+    polls find. The long period keeps most unpolled however late the first
+    refresh comes on a loaded machine."""
     n = 200
-    with Workload("tokio", args=("--idle-tasks", str(n), "--seconds", "60")) as w:
-        r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "0.3", "--snapshot", "-"])
+    with Workload("tokio", args=("--idle-tasks", str(n), "--idle-period-ms", "20000",
+                                 "--seconds", "60")) as w:
+        r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "0.3", "-r", "0", "-s", "idle",
+                        "--snapshot", "-"])
         check(r.returncode == 0, "cattop exited %d: %s" % (r.returncode, r.stderr.strip()))
         snap = parse_snapshot(r.stdout)
         idle = [t for t in snap["tasks"] if t.get("type") == "wl_tokio::idle_task"]
@@ -158,6 +184,14 @@ def test_tokio_idle_before_attach():
                   "wl_tokio::%s: %d rows (want 1, walked)" % (name, len(rows)))
         check(snap["task_walk"]["complete"] or "changed" in snap["task_walk"]["status"],
               "task walk: %s" % snap["task_walk"])
+        # -s idle: the tasks idle since attach (the longest idle) come first
+        rows = [l for l in r.stdout.split("\n\n{")[0].splitlines()
+                if re.match(r"^\s*\d+ (idle|running|sched|done)", l)]
+        since_attach = ["\u2265" in l for l in rows]
+        check(len(rows) >= n and sum(since_attach) >= len(unpolled)
+              and since_attach == sorted(since_attach, reverse=True),
+              "-s idle: rows idle since attach are not first: %s"
+              % "".join("\u2265" if x else "." for x in since_attach))
 
 
 TESTS = [test_hung_debug, test_hung_release_debuginfo, test_hung_release_says_why,

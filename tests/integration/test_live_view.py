@@ -344,7 +344,7 @@ def help_pages(ui, width):
 
 def test_live_view_help():
     """Help at 80x24 and 120x40: every key's whole help text (wrapped, never
-    cut), F1 and F10 listed, Space listed once, BUSY%, LAST and STATE
+    cut), F1 and F10 listed, Space listed once, BUSY%, IDLE and STATE
     explained; those three sort the table (shown while sorted on)."""
     wanted = key_help_texts()
     check(len(wanted) >= 15 and any("F10" in l for l, _ in wanted), "key table parse")
@@ -361,7 +361,7 @@ def test_live_view_help():
             check("F1" in text and "F10" in text, "F1/F10 not listed")
             labels = {l[:20] for l in lines if "Space" in l[:20]}
             check(len(labels) == 1, "Space listed as a key %d times: %s" % (len(labels), labels))
-            for word in ("STATE:", "BUSY%:", "LAST:"):
+            for word in ("STATE:", "BUSY%:", "IDLE:"):
                 check(word in text, "%s not explained" % word)
             press(ui, "Escape")
             wait_screen(ui, lambda s: "cattop help" not in s, "help did not close")
@@ -376,7 +376,7 @@ def test_live_view_help():
                 scr = wait_screen(ui, lambda s: re.search(r"\b%sv" % re.escape(name), s),
                                   "sorted column %s not marked" % name)
                 titles.add(name)
-            check({"STATE", "BUSY%", "LAST"} <= titles, "not sortable: %s" % titles)
+            check({"STATE", "BUSY%", "IDLE"} <= titles, "not sortable: %s" % titles)
             ui.save("live-help-%dx%d.txt" % (width, height))
         finally:
             ui.close()
@@ -497,7 +497,7 @@ def test_live_view_function_keys():
                 items.append(m.group(1))
                 if m.group(1) == "NAME":
                     break
-            check({"STATE", "BUSY%", "LAST", "NAME", "LONGEST"} <= set(items),
+            check({"STATE", "BUSY%", "IDLE", "NAME", "LONGEST"} <= set(items),
                   "sort menu items: %s" % items)
             press(ui, *["Down"] * (items.index("NAME") - items.index("LONGEST")))
             press(ui, "Enter")

@@ -7,6 +7,8 @@
 //   --wedge-ms W         how long the wedged task spins without yielding (default 6000)
 //   --idle-tasks N       also keep N tasks alive, each waking once a second (default 0;
 //                        wl-tokio only: the scale test for cattop's own CPU)
+//   --idle-period-ms P   the idle tasks wake every P ms instead (default 1000): a
+//                        long period leaves most unpolled for seconds after attach
 //   --wedge-file PATH    the wedge also waits until PATH exists (checked every 10 ms):
 //                        tests create it once cattop is attached, however long that took
 //
@@ -20,6 +22,8 @@ pub struct Args {
     pub wedge_ms: u64,
     #[allow(dead_code)]
     pub idle_tasks: u64,
+    #[allow(dead_code)]
+    pub idle_period_ms: u64,
     pub wedge_file: Option<String>,
 }
 
@@ -38,7 +42,7 @@ impl Args {
 fn usage(prog: &str) -> String {
     format!(
         "usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W] [--idle-tasks N] \
-         [--wedge-file PATH]"
+         [--idle-period-ms P] [--wedge-file PATH]"
     )
 }
 
@@ -56,6 +60,7 @@ pub fn parse() -> Args {
         wedge_after_ms: 1500,
         wedge_ms: 6000,
         idle_tasks: 0,
+        idle_period_ms: 1000,
         wedge_file: None,
     };
     while let Some(arg) = argv.next() {
@@ -79,6 +84,7 @@ pub fn parse() -> Args {
             "--wedge-after-ms" => &mut args.wedge_after_ms,
             "--wedge-ms" => &mut args.wedge_ms,
             "--idle-tasks" => &mut args.idle_tasks,
+            "--idle-period-ms" => &mut args.idle_period_ms,
             _ => fail(&prog, format!("unknown argument '{arg}'")),
         };
         let value = match inline_value.or_else(|| argv.next()) {

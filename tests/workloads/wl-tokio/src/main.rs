@@ -133,13 +133,15 @@ async fn wedged_loop(dur: Duration) {
 
 // ----------------------------------------------------- short-lived tasks ---
 
-/// One of --idle-tasks: alive for the whole run, one short poll a second.
+/// One of --idle-tasks: alive for the whole run, one short poll a period
+/// (--idle-period-ms, a second by default).
 #[inline(never)]
-async fn idle_task(i: u64) {
-    // Spread the wakeups over the second instead of all at once.
-    sleep(Duration::from_micros((i * 7919) % 1_000_000)).await;
+async fn idle_task(i: u64, period_ms: u64) {
+    let period_us = period_ms.max(1) * 1000;
+    // Spread the wakeups over the period instead of all at once.
+    sleep(Duration::from_micros((i * 7919) % period_us)).await;
     loop {
-        sleep(Duration::from_secs(1)).await;
+        sleep(Duration::from_micros(period_us)).await;
     }
 }
 
@@ -199,7 +201,7 @@ async fn parked_inner() {
 #[inline(never)]
 async fn async_main(args: args::Args) {
     for i in 0..args.idle_tasks {
-        tokio::spawn(idle_task(i));
+        tokio::spawn(idle_task(i, args.idle_period_ms));
     }
     tokio::spawn(ticker_task());
     tokio::spawn(parked_task());
