@@ -88,6 +88,30 @@ class Workload:
         self.stop()
 
 
+# Every cattop a test starts in the background: run.py ends those still
+# running after the test, failed or not (one left SIGSTOPped, or with a
+# 600 s refresh, would outlive the suite).
+started = []
+
+
+def popen_cattop(args, **kw):
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    p = subprocess.Popen([CATTOP, *args], text=True, **kw)
+    started.append(p)
+    return p
+
+
+def end_leftovers():
+    """Kills what a test left running of the cattops it started."""
+    for p in started:
+        if p.poll() is None:
+            p.send_signal(signal.SIGCONT)
+            p.kill()
+            p.wait()
+    started.clear()
+
+
 def run_cattop(args, timeout=60, **kw):
     return subprocess.run([CATTOP, *args], capture_output=True, text=True, timeout=timeout, **kw)
 
@@ -143,8 +167,7 @@ def stop_and_time(p, sig, timeout=15):
 def run_timed(args, timeout=60):
     """run_cattop, as stop_and_time times it: from start to exit."""
     t0 = time.monotonic()
-    p = subprocess.Popen([CATTOP, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+    p = popen_cattop(args)
     return _wait_timed(p, t0, 0, timeout)
 
 
@@ -159,9 +182,7 @@ def snapshot_when_polled(pid, task, polls, extra=(), timeout=60):
     least `polls` times (batch mode, a table every 0.5 s, stopped by
     SIGINT): a busy machine slows the workload down, so a fixed length
     would see a varying number of polls."""
-    p = subprocess.Popen([CATTOP, "-p", str(pid), "-b", "-d", "0.5", "-r", "0", "--snapshot",
-                          "-", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+    p = popen_cattop(["-p", str(pid), "-b", "-d", "0.5", "-r", "0", "--snapshot", "-", *extra])
     lines, seen = [], threading.Event()
     row = re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s$" % re.escape(task))
 
@@ -197,8 +218,7 @@ def snapshot_wedged(w, normal_s, wedged_s, extra=()):
     bound of the wedge's age when it was taken. Both spans are measured
     from what the test saw happen, so they hold however late a busy
     machine lets each step come."""
-    p = subprocess.Popen([CATTOP, "-p", str(w.pid), "-b", "-d", "600", "--snapshot", "-",
-                          *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = popen_cattop(["-p", str(w.pid), "-b", "-d", "600", "--snapshot", "-", *extra])
     try:
         check(attached(w.pid), "cattop did not attach")
         time.sleep(normal_s)

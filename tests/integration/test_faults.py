@@ -162,10 +162,7 @@ def san_env(**opts):
     return env
 
 
-def popen_cattop(args, **kw):
-    kw.setdefault("stdout", subprocess.PIPE)
-    kw.setdefault("stderr", subprocess.PIPE)
-    return subprocess.Popen([harness.CATTOP, *args], text=True, **kw)
+popen_cattop = harness.popen_cattop
 
 
 def finish(p, timeout=15, what="cattop"):
