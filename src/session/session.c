@@ -312,6 +312,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 	}
 	if (ret)
 		session_stop(s);
+	s->ready_ns = monotonic_now_ns();
 	return ret;
 }
 
