@@ -773,7 +773,12 @@ def test_ringbuf_overflow():
         check(len(flood) == 2 and all(t["polls"] > 1000 for t in flood),
               "flood tasks (polls, longest): %s" % [(t["polls"], t["max_poll_ns"])
                                                     for t in flood])
-        w.check_progressing("overflow", min_ticks=20)
+        # the flood starves the ticker, the busy loops more so: progress
+        # is the flood's own, against itself before cattop came
+        after, ticks_after = w.rate(1.0)
+        check(w.alive() and after >= 0.3 * untraced and ticks_after > 0,
+              "overflow: the target is not progressing after cattop: %.0f polls/s, %.0f "
+              "ticks/s (%.0f polls/s before)" % (after, ticks_after, untraced))
         print("  ringbuf: %.0f polls/s untraced, %.0f draining, %.0f with cattop stopped; "
               "%d lost" % (untraced, draining, stopped, lost))
 
