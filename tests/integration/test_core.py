@@ -180,7 +180,8 @@ def test_quit_fast_and_clean():
     """SIGINT detaches in well under a second of cattop's own time (its waits
     for a CPU on a busy machine left out); no probe stays; the target runs on."""
     with Workload("tokio", args=["--seconds", "120", *NO_WEDGE]) as w:
-        p = harness.popen_cattop(["-p", str(w.pid), "-b", "-d", "1"], stdout=subprocess.DEVNULL)
+        p = harness.popen_cattop(["-p", str(w.pid), "-b", "-d", "1"], stdout=subprocess.DEVNULL,
+                                 env=harness.timed_env())
         check(attached(w.pid), "no uprobe_multi links while attached")
         rc, _, err, took, own = stop_and_time(p, signal.SIGINT)
         check(rc == 0, "exit %s after SIGINT: %s" % (rc, err))

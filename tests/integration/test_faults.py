@@ -657,7 +657,7 @@ def test_stop_signals():
             out = os.path.join(d, "snap-%d.json" % sig)
             # no refresh comes in the test's time: the one table is the last
             p = popen_cattop(["-p", str(w.pid), "-b", "-d", "600", "-r", "3", "--snapshot",
-                              out])
+                              out], env=harness.timed_env())
             name = signal.Signals(sig).name
             check(harness.attached(w.pid), "%s: cattop did not attach" % name)
             rc, stdout, err, took, own = harness.stop_and_time(p, sig)
@@ -1057,7 +1057,7 @@ def test_absurd_options():
               "-d 0.01 -n 30: exit %s, %d tables: %s" % (rc, len(batch_headers(out)), err))
         check(own < 8, "-d 0.01 -n 30 took %.1fs (%.1fs waiting for a CPU)" % (took, took - own))
         # the longest interval still stops at once on a signal, with its table
-        p = popen_cattop(["-p", pid, "-b", "-d", "86400", "-r", "0"])
+        p = popen_cattop(["-p", pid, "-b", "-d", "86400", "-r", "0"], env=harness.timed_env())
         check(harness.attached(w.pid), "-d 86400: cattop did not attach")
         rc, out, err, took, own = harness.stop_and_time(p, signal.SIGINT)
         check(rc == 0 and own < 1 and len(batch_headers(out)) == 1,
