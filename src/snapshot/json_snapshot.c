@@ -204,6 +204,11 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 	json_object_set_new(o, "panics_guarded", json_boolean(s->panics_guarded));
 	json_object_set_new(o, "panics_seen", json_integer(panic_guard_panics(&s->panic_guard)));
 	json_object_set_new(o, "attach_ns", json_integer(s->probes.attach_ns));
+	/* From the start of the attach to the probes all in and the target
+	 * running: where -d and -n count from. */
+	json_object_set_new(
+	    o, "ready_ns",
+	    json_integer(s->ready_ns > s->started_ns ? s->ready_ns - s->started_ns : 0));
 	json_object_set_new(o, "dwarf", json_boolean(s->sites.dwarf_used));
 	if (s->dwarf_path[0] && strcmp(s->dwarf_path, s->target.binary) != 0)
 		json_object_set_new(o, "debug_file", json_string(s->dwarf_path));

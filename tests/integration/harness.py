@@ -130,9 +130,17 @@ def run_delay_ns(pid):
         return int(f.read().split()[1])
 
 
-def _wait_timed(p, t0, waited, timeout):
-    """(exit code or None, stdout, stderr, wall s, own s) of p, from t0 on,
-    its main thread having waited `waited` ns for a CPU at t0."""
+def cpu_seconds(pid):
+    """The CPU time process pid has used so far (all its threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_timed(p, t0, waited, cpu0, timeout):
+    """(exit code or None, stdout, stderr, wall s, own s, cpu s) of p, from
+    t0 on, its main thread having waited `waited` ns for a CPU and the
+    process used cpu0 s of CPU at t0."""
     out, err = [], []
     readers = [threading.Thread(target=lambda f=f, acc=acc: acc.append(f.read()), daemon=True)
                for f, acc in ((p.stdout, out), (p.stderr, err)) if f]
@@ -146,10 +154,12 @@ def _wait_timed(p, t0, waited, timeout):
         time.sleep(0.005)
     took = time.monotonic() - t0
     own = took - (run_delay_ns(p.pid) - waited) / S
-    rc = p.wait()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
     for r in readers:
         r.join()
-    return (rc if took <= timeout else None), "".join(out), "".join(err), took, own
+    cpu = usage.ru_utime + usage.ru_stime - cpu0
+    return (p.returncode if took <= timeout else None), "".join(out), "".join(err), took, own, cpu
 
 
 def timed_env():
@@ -165,22 +175,23 @@ def timed_env():
 
 def stop_and_time(p, sig, timeout=15):
     """Sends sig to the process p and waits until it has exited; returns
-    (exit code, stdout, stderr, wall seconds, own seconds). The own time
-    leaves out its main thread's waits for a CPU: on a busy machine those
-    are most of the wall time, and they are not what a bound on how fast
-    cattop quits is about. The code is None if it did not exit in time.
-    Start p with env=timed_env()."""
-    waited = run_delay_ns(p.pid)
+    (exit code, stdout, stderr, wall seconds, own seconds, CPU seconds).
+    The own time leaves out its main thread's waits for a CPU; it still
+    holds what cattop waits for in the kernel (closing a link waits for a
+    grace period, which kernel threads starved by a busy machine drag
+    out). The CPU time is what cattop did. The code is None if it did not
+    exit within timeout s. Start p with env=timed_env()."""
+    waited, cpu0 = run_delay_ns(p.pid), cpu_seconds(p.pid)
     t0 = time.monotonic()
     p.send_signal(sig)
-    return _wait_timed(p, t0, waited, timeout)
+    return _wait_timed(p, t0, waited, cpu0, timeout)
 
 
 def run_timed(args, timeout=60):
     """run_cattop, as stop_and_time times it: from start to exit."""
     t0 = time.monotonic()
     p = popen_cattop(args, env=timed_env())
-    return _wait_timed(p, t0, 0, timeout)
+    return _wait_timed(p, t0, 0, 0, timeout)
 
 
 def attached(pid, timeout=60):
