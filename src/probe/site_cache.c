@@ -275,6 +275,13 @@ static bool site_matches_binary(const struct site *s, const struct elf_symbols *
 	return sym && sym->addr == s->addr && sym->file_offset == s->file_offset;
 }
 
+static void size_from_binary(struct site *s, const struct elf_symbols *syms)
+{
+	const struct elf_symbol *sym = symbol_at(syms, s->addr);
+
+	s->size = sym ? sym->size : 0;
+}
+
 static void get_site(struct in *in, struct site *s)
 {
 	uint64_t flags = get_u64(in);
@@ -319,6 +326,8 @@ static int read_sites(struct in *in, const struct site_cache_key *key,
 	for (i = 0; i < n && !in->bad; i++) {
 		get_site(in, &sites->sites[i]);
 		sites->count = i + 1; /* so that freeing frees it */
+		if (!in->bad)
+			size_from_binary(&sites->sites[i], syms);
 		if (!in->bad && !site_matches_binary(&sites->sites[i], syms))
 			in->bad = true;
 	}

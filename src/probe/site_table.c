@@ -229,6 +229,7 @@ static int add_site(struct site_table *t, const struct elf_symbol *sym, char *pa
 	s->app = c->app;
 	memcpy(s->crate, c->crate, sizeof(s->crate));
 	s->addr = sym->addr;
+	s->size = sym->size;
 	s->file_offset = sym->file_offset;
 	s->path = path;
 	s->location = format_location(fn);

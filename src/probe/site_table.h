@@ -30,6 +30,7 @@ struct site {
 			 * is the task type it runs, if DWARF says (task_type.h) */
 	char *location; /* "file:line" from DWARF, or NULL */
 	uint64_t addr;
+	uint64_t size; /* of its function (the symbol's): [addr, addr + size) */
 	uint64_t file_offset;
 	bool self_in_parm2; /* returns through a hidden pointer (see poll_trace.h) */
 	bool single_step;   /* its first instruction is single-stepped (probe_cost.h) */
