@@ -162,7 +162,9 @@ static enum task_sort batch_sort(const struct session *s)
  * failing. */
 static void run_batch(struct session *s, const struct options *o)
 {
-	uint64_t interval = s->cfg->interval_ns, next = s->started_ns + interval;
+	/* The first table covers an interval of tracing, however long the
+	 * attach took. */
+	uint64_t interval = s->cfg->interval_ns, next = s->ready_ns + interval;
 	long printed = 0;
 
 	while (!stop_requested && !stdout_closed()) {
@@ -239,12 +241,12 @@ static bool record_should_stop(struct session *s, const struct options *o, uint6
 	}
 	*why = END_STOPPED;
 	return stop_requested || recorder_error(s->recorder) ||
-	       (o->duration_ns && now - s->started_ns >= o->duration_ns);
+	       (o->duration_ns && now - s->ready_ns >= o->duration_ns);
 }
 
 static int run_record(struct session *s, const struct options *o)
 {
-	uint64_t next = s->started_ns + s->cfg->interval_ns, now = s->started_ns, bytes, events;
+	uint64_t next = s->ready_ns + s->cfg->interval_ns, now = s->ready_ns, bytes, events;
 	enum recording_end_reason why;
 	const char *reason;
 	char err[512], size[32], comm[160];

@@ -7,6 +7,51 @@
 #include "bpf/poll_trace.h"
 #include "probe/site_table.h"
 
+static int by_start(const void *a, const void *b)
+{
+	const struct code_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The code of the future sites that are probed from the start. */
+static void index_futures_code(struct poll_tracker *t)
+{
+	size_t i, n = 0;
+
+	t->futures_code = calloc(t->sites->count ? t->sites->count : 1, sizeof(*t->futures_code));
+	if (!t->futures_code)
+		return;
+	for (i = 0; i < t->sites->count; i++) {
+		const struct site *s = &t->sites->sites[i];
+
+		if (s->role == SITE_FUTURE && !s->deferred && s->size)
+			t->futures_code[n++] = (struct code_range){s->addr, s->addr + s->size};
+	}
+	qsort(t->futures_code, n, sizeof(*t->futures_code), by_start);
+	t->futures_code_count = n;
+}
+
+/* The futures some task poll entry runs as a task's root: named like the
+ * task type (site_task_type) of that entry. */
+static void mark_task_roots(struct poll_tracker *t)
+{
+	const struct site_table *st = t->sites;
+	size_t i, j;
+
+	t->task_root = calloc(st->count ? st->count : 1, sizeof(*t->task_root));
+	if (!t->task_root)
+		return;
+	for (i = 0; i < st->count; i++) {
+		const char *type = site_task_type(&st->sites[i]);
+
+		for (j = 0; type && j < st->count; j++)
+			if (st->sites[j].role == SITE_FUTURE &&
+			    strcmp(st->sites[j].name, type) == 0)
+				t->task_root[j] = true;
+	}
+}
+
 void poll_tracker_init(struct poll_tracker *t, const struct site_table *sites,
 		       struct task_model *model)
 {
@@ -14,6 +59,8 @@ void poll_tracker_init(struct poll_tracker *t, const struct site_table *sites,
 	t->sites = sites;
 	t->model = model;
 	t->site_hits = calloc(sites->count ? sites->count : 1, sizeof(*t->site_hits));
+	index_futures_code(t);
+	mark_task_roots(t);
 }
 
 static void free_values(struct u64_map *map)
@@ -33,6 +80,10 @@ void poll_tracker_free(struct poll_tracker *t)
 	u64_map_free(&t->polled);
 	free(t->site_hits);
 	t->site_hits = NULL;
+	free(t->futures_code);
+	t->futures_code = NULL;
+	free(t->task_root);
+	t->task_root = NULL;
 }
 
 const struct thread_stack *poll_tracker_stack(const struct poll_tracker *t, uint32_t tid)
@@ -208,6 +259,38 @@ static bool open_task_poll(struct poll_tracker *t, const struct poll_event *ev,
 	return true;
 }
 
+/* Whether the call returning to ret is in a probed future's code. */
+static bool called_from_future(const struct poll_tracker *t, uint64_t ret)
+{
+	size_t lo = 0, hi = t->futures_code_count;
+	uint64_t call;
+
+	if (!t->code_bias_known || !ret)
+		return false;
+	call = ret - (uint64_t)t->code_bias - 1; /* in the call, before its return address */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->futures_code[mid].start <= call)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && call < t->futures_code[lo - 1].end;
+}
+
+/* A future entered with nothing open below it, that is not a block_on
+ * root: events were lost, or the probes were still going in, or a probed
+ * future called it, or it is what a runtime task runs. It is inside a poll
+ * whose entry was not seen (a task poll begun before the attach, on a busy
+ * machine even after the probes are in). Skipped (until the thread's next
+ * task poll after a loss). */
+static bool is_orphan(const struct poll_tracker *t, const struct poll_event *ev, uint32_t site)
+{
+	return u64_map_get(&t->desynced, ev->tid) || ev->ts < t->returns_ready_at ||
+	       (t->task_root && t->task_root[site]) || called_from_future(t, ev->ret);
+}
+
 static bool open_future_poll(struct poll_tracker *t, const struct thread_stack *st,
 			     const struct poll_event *ev, uint32_t site, struct open_frame *f)
 {
@@ -215,11 +298,7 @@ static bool open_future_poll(struct poll_tracker *t, const struct thread_stack *
 
 	if (parent) {
 		f->task = parent->task;
-	} else if (u64_map_get(&t->desynced, ev->tid) || ev->ts < t->returns_ready_at) {
-		/* Events were lost, or the probes were still going in: a future
-		 * with nothing open below it is most likely inside a task poll
-		 * whose entry was not seen, not a block_on root. Skipped (until
-		 * the thread's next task poll after a loss). */
+	} else if (is_orphan(t, ev, site)) {
 		t->counters.orphans++;
 		return false;
 	} else {
@@ -263,8 +342,7 @@ static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, ui
 	ok = s->role == SITE_TASK_POLL ? open_task_poll(t, ev, &f)
 				       : open_future_poll(t, st, ev, site, &f);
 	if (!ok) {
-		if (!st->depth &&
-		    (u64_map_get(&t->desynced, ev->tid) || ev->ts < t->returns_ready_at)) {
+		if (!st->depth && s->role != SITE_TASK_POLL && is_orphan(t, ev, site)) {
 			release_if_empty(t, st);
 			return; /* an orphan, counted above */
 		}

@@ -70,6 +70,11 @@ struct poll_span {
 
 typedef void (*poll_span_fn)(void *ctx, const struct poll_span *span);
 
+/* Where a probed future's code lies (link-time addresses). */
+struct code_range {
+	uint64_t start, end;
+};
+
 struct poll_tracker {
 	const struct site_table *sites;
 	struct task_model *model;
@@ -83,7 +88,20 @@ struct poll_tracker {
 	uint64_t lost_seen;	   /* the highest lost count events carried */
 	bool execed;		   /* the process exec'd: later events are another program's */
 	bool launch_exec_due;	   /* a launched command's own exec is still to come */
-	poll_span_fn on_span;	   /* optional: told of every poll that ends */
+	/* A future entered with nothing open below it is a block_on root,
+	 * unless it was called from a probed future's code: then its parent's
+	 * entry was missed (a poll begun before the attach, events lost) and
+	 * it is an orphan. Needs the run-time minus link-time code address,
+	 * known at attach (0 known: no such check). */
+	int64_t code_bias;
+	bool code_bias_known;
+	struct code_range *futures_code; /* sorted, of the probed future sites */
+	size_t futures_code_count;
+	/* Per site: a future that a runtime task poll entry runs as its task
+	 * (the entry's DWARF type names it). With nothing open below it, its
+	 * task poll's entry was missed: not a block_on root either. */
+	bool *task_root;
+	poll_span_fn on_span; /* optional: told of every poll that ends */
 	void *span_ctx;
 };
 

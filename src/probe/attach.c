@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "bpf/poll_trace.h"
+#include "probe/link_release.h"
 #include "poll_trace.skel.h"
 #include "probe/exit_sites.h"
 #include "probe/site_table.h"
@@ -205,15 +206,13 @@ static void free_batch(struct attach_batch *b)
 	free(b->cookies);
 }
 
-/* Destroys links[from..]. */
+/* Destroys links[from..], all at once (link_release.h). */
 static void destroy_links_from(struct probe_set *ps, size_t from)
 {
-	size_t i;
-
-	for (i = from; i < ps->link_count; i++)
-		bpf_link__destroy(ps->links[i]);
-	if (from < ps->link_count)
-		ps->link_count = from;
+	if (from >= ps->link_count)
+		return;
+	links_destroy_all(ps->links + from, ps->link_count - from);
+	ps->link_count = from;
 }
 
 static void destroy_links(struct probe_set *ps)

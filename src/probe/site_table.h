@@ -34,7 +34,7 @@ struct site {
 	char *type_detail;
 	char *location; /* "file:line" from DWARF, or NULL */
 	uint64_t addr;
-	uint64_t size; /* of the function, from the symbol table */
+	uint64_t size; /* of its function, from the symbol table: [addr, addr + size) */
 	uint64_t file_offset;
 	bool self_in_parm2; /* returns through a hidden pointer (see poll_trace.h) */
 	bool single_step;   /* its first instruction is single-stepped (probe_cost.h) */

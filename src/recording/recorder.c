@@ -123,6 +123,8 @@ static void write_info(struct recorder *r, const struct recording_meta *m)
 	put_string(&p, m->comm);
 	put_string(&p, m->runtime);
 	put_string(&p, m->app_crate);
+	if (m->flags & RECORDING_CODE_BIAS)
+		put(&p, &m->code_bias, sizeof(m->code_bias));
 	write_payload(r, CHUNK_INFO, &p);
 }
 
@@ -141,6 +143,7 @@ static void write_site(struct recorder *r, const struct site *s, uint32_t id)
 	put_string(&p, s->path);
 	put_string(&p, s->name);
 	put_string(&p, s->location);
+	put(&p, &s->size, sizeof(s->size));
 	write_payload(r, CHUNK_SITE, &p);
 }
 

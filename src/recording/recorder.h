@@ -28,6 +28,7 @@ struct recording_meta {
 	size_t attached_sites;
 	size_t rejected_sites;
 	uint32_t flags;
+	int64_t code_bias; /* with RECORDING_CODE_BIAS in flags */
 	const struct site_table *sites;
 };
 

@@ -30,8 +30,10 @@ struct recording_file_header {
 };
 
 enum recording_chunk_type {
-	CHUNK_INFO = 1,	  /* struct recording_info_fixed, then exe, comm, runtime, app crate */
-	CHUNK_SITE = 2,	  /* struct recording_site_fixed, then crate, path, name, location */
+	CHUNK_INFO = 1,	  /* struct recording_info_fixed, then exe, comm, runtime, app crate
+			   * (and the code bias, RECORDING_CODE_BIAS) */
+	CHUNK_SITE = 2,	  /* struct recording_site_fixed, then crate, path, name, location
+			   * (and, from version 3, the u64 size of its function) */
 	CHUNK_EVENTS = 3, /* struct poll_event[], as the probes wrote them */
 	CHUNK_TICK = 4,	  /* struct recording_tick, then u32 tids of threads gone */
 	CHUNK_THREAD = 5, /* u32 tid, then its name */
@@ -67,6 +69,9 @@ struct recording_info_fixed {
 #define RECORDING_DWARF	      (1U << 0)
 #define RECORDING_TASKS_ONLY  (1U << 1)
 #define RECORDING_LAUNCH_EXEC (1U << 2) /* the launched command's own exec is still to come */
+/* Version 3: an int64 code bias (run-time minus link-time address) follows
+ * the header's strings (see poll_tracker.h: callers of futures). */
+#define RECORDING_CODE_BIAS (1U << 3)
 
 struct recording_site_fixed {
 	uint32_t id;

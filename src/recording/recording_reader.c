@@ -87,6 +87,8 @@ static int read_info(struct parse *ps, struct reader *r)
 	rec->comm = take_string(r);
 	runtime = take_string(r);
 	rec->app_crate = take_string(r);
+	if (rec->info.flags & RECORDING_CODE_BIAS)
+		take_into(r, &rec->code_bias, sizeof(rec->code_bias));
 	if (r->bad) {
 		free(runtime);
 		return corrupt(ps, "short header chunk");
@@ -131,6 +133,8 @@ static int read_site(struct parse *ps, struct reader *r)
 	s->path = take_string(r);
 	s->name = take_string(r);
 	s->location = take_string(r);
+	if (r->p < r->end) /* version 3 on */
+		take_into(r, &s->size, sizeof(s->size));
 	rec->sites.count = ++ps->sites_read; /* so site_table_free frees it all */
 	if (crate)
 		snprintf(s->crate, sizeof(s->crate), "%s", crate);

@@ -34,6 +34,7 @@ struct recording {
 	size_t chunk_count;
 	uint64_t events;
 	uint32_t event_size; /* bytes of one event in CHUNK_EVENTS: its format version's */
+	int64_t code_bias;   /* with RECORDING_CODE_BIAS in info.flags */
 	uint64_t end_ts;     /* last tick or end: it covers info.started_ns..end_ts */
 	uint64_t events_lost;
 	enum recording_end_reason end_reason;

@@ -235,6 +235,10 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 			s->cfg->max_done_tasks);
 	poll_tracker_init(&s->tracker, &s->sites, &s->model);
 	s->tracker.launch_exec_due = s->target.launched;
+	/* Known at attach or not at all (a launched command's comes after its
+	 * exec): a recording says the same to its replay. */
+	s->tracker.code_bias = s->code_bias;
+	s->tracker.code_bias_known = s->code_bias_known;
 	s->started_ns = monotonic_now_ns();
 	ret = attach_probes(s, err, errlen);
 	if (ret)
@@ -319,6 +323,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 		report_unproven(s);
 		report_assumed_runtime(s);
 		ret = attach_session(s, opts, err, errlen);
+		s->ready_ns = monotonic_now_ns(); /* probes in, target released */
 		/* Gone while cattop attached: the end of the trace, not an attach
 		 * error; the run loop says "exited" (or "exec") as at any time. */
 		if (ret && !target_alive(&s->target))
@@ -564,7 +569,9 @@ int session_record_start(struct session *s, const char *path, uint64_t max_bytes
 	    .attached_sites = s->probes.attached_sites,
 	    .rejected_sites = s->probes.rejected_sites,
 	    .flags = (s->sites.dwarf_used ? RECORDING_DWARF : 0) |
-		     (s->tracker.launch_exec_due ? RECORDING_LAUNCH_EXEC : 0),
+		     (s->tracker.launch_exec_due ? RECORDING_LAUNCH_EXEC : 0) |
+		     (s->tracker.code_bias_known ? RECORDING_CODE_BIAS : 0),
+	    .code_bias = s->tracker.code_bias,
 	    .sites = &s->sites,
 	};
 	int ret;

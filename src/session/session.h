@@ -48,6 +48,10 @@ struct session {
 	struct task_model model;
 	struct poll_tracker tracker;
 	uint64_t started_ns; /* CLOCK_MONOTONIC, the clock of the probes' timestamps */
+	/* When the probes were all in and the target running: intervals and
+	 * durations the user asked for count from here (attaching can take
+	 * seconds on a busy machine). */
+	uint64_t ready_ns;
 	uint64_t events_lost;
 	bool attached;
 	struct recorder *recorder; /* a recording in progress, or NULL */

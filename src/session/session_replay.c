@@ -77,6 +77,8 @@ static void replay_reset_model(struct session *s)
 	poll_tracker_init(&s->tracker, &s->sites, &s->model);
 	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
 	s->tracker.launch_exec_due = s->replay->rec.info.flags & RECORDING_LAUNCH_EXEC;
+	s->tracker.code_bias = s->replay->rec.code_bias;
+	s->tracker.code_bias_known = s->replay->rec.info.flags & RECORDING_CODE_BIAS;
 	s->events_lost = 0;
 	replay_rewind(s->replay);
 }
@@ -137,5 +139,7 @@ int session_open_replay(struct session *s, struct config *cfg, const char *path,
 	poll_tracker_init(&s->tracker, &s->sites, &s->model);
 	s->tracker.returns_ready_at = s->replay->rec.info.returns_ready_at;
 	s->tracker.launch_exec_due = s->replay->rec.info.flags & RECORDING_LAUNCH_EXEC;
+	s->tracker.code_bias = s->replay->rec.code_bias;
+	s->tracker.code_bias_known = s->replay->rec.info.flags & RECORDING_CODE_BIAS;
 	return 0;
 }

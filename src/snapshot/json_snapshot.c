@@ -253,6 +253,11 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 	json_object_set_new(o, "panics_watched", json_boolean(s->probes.panics_watched));
 	json_object_set_new(o, "panics_seen", json_integer(s->tracker.counters.panics));
 	json_object_set_new(o, "attach_ns", json_integer(s->probes.attach_ns));
+	/* From the start of the attach to the probes all in and the target
+	 * running: where -d and -n count from. */
+	json_object_set_new(
+	    o, "ready_ns",
+	    json_integer(s->ready_ns > s->started_ns ? s->ready_ns - s->started_ns : 0));
 	json_object_set_new(o, "dwarf", json_boolean(s->sites.dwarf_used));
 	if (s->dwarf_path[0] && strcmp(s->dwarf_path, s->target.binary) != 0)
 		json_object_set_new(o, "debug_file", text_json(s->dwarf_path));

@@ -110,6 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	task_model_init(&m.model, r.rec.info.threshold_ns, 5000000000ULL, 1000);
 	poll_tracker_init(&m.tracker, &r.rec.sites, &m.model);
 	m.tracker.returns_ready_at = r.rec.info.returns_ready_at;
+	/* as session_replay.c: callers of futures told by the recorded bias */
+	m.tracker.code_bias = r.rec.code_bias;
+	m.tracker.code_bias_known = r.rec.info.flags & RECORDING_CODE_BIAS;
 	m.tracker.on_span = count_span;
 	m.tracker.span_ctx = &spans;
 	replay_advance(&r, replay_start(&r) + (replay_end(&r) - replay_start(&r)) / 2, &sink);

@@ -85,6 +85,7 @@ def main():
                 traceback.print_exc()
             status = "FAIL: %s" % e
             failed_tests.append(t.__name__)
+        harness.end_leftovers()
         reports = take_sanitizer_reports(reports_dir)
         if reports:  # a sanitizer report fails the test, whatever it checked
             checks["failed"] += 1

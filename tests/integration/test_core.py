@@ -9,7 +9,7 @@ import time
 
 import harness
 from harness import (CRATE, MS, S, CheckFailed, Workload, attached, binary, check, child,
-                     one_task, parse_snapshot, run_cattop, run_timed, snapshot,
+                     one_task, parse_snapshot, run_cattop, snapshot,
                      snapshot_wedged, source_line, stop_and_time, tasks_named,
                      uprobe_multi_links, wait_for, wedging_workload, NO_WEDGE)
 
@@ -186,25 +186,31 @@ def test_target_exit():
 
 
 def test_quit_fast_and_clean():
-    """SIGINT detaches in well under a second of cattop's own time (its waits
-    for a CPU on a busy machine left out); no probe stays; the target runs on."""
+    """SIGINT detaches at once; no probe stays; the target runs on. What
+    cattop does to quit is measured as its CPU time: the rest of the wall
+    time is its waits for a CPU and the kernel's (closing a link waits for
+    a grace period, which kernel threads starved by a busy machine drag out
+    to seconds; nothing of cattop's own waits on the way out)."""
     with Workload("tokio", args=["--seconds", "120", *NO_WEDGE]) as w:
-        p = subprocess.Popen([harness.CATTOP, "-p", str(w.pid), "-b", "-d", "1"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        p = harness.popen_cattop(["-p", str(w.pid), "-b", "-d", "1"], stdout=subprocess.DEVNULL,
+                                 env=harness.timed_env())
         check(attached(w.pid), "no uprobe_multi links while attached")
-        rc, _, err, took, own = stop_and_time(p, signal.SIGINT)
+        rc, _, err, took, own, cpu = stop_and_time(p, signal.SIGINT)
         check(rc == 0, "exit %s after SIGINT: %s" % (rc, err))
-        check(own < 1.0, "took %.2fs to quit (%.2fs of it waiting for a CPU)"
-              % (took, took - own))
+        check(cpu < 0.5, "quitting took %.2fs of CPU (%.2fs in all, %.2fs not waiting for a "
+              "CPU)" % (cpu, took, own))
         check(not uprobe_multi_links(w.pid), "probes left behind")
         time.sleep(0.3)
         check(w.alive(), "target harmed")
-        # -n N also ends it promptly: attach, one refresh, exit
-        rc, out, err, took, own = run_timed(["-p", str(w.pid), "-b", "-n", "1", "-d", "0.5"])
-        check(rc == 0 and len(re.findall(r"^cattop - pid", out, re.M)) == 1,
-              "-n 1 -d 0.5: exit %s, %r" % (rc, err))
-        check(own < 1.5, "-n 1 -d 0.5 took %.2fs (%.2fs of it waiting for a CPU)"
-              % (took, took - own))
+        # -n N also ends it promptly: one refresh an interval after the
+        # probes are in, then the final snapshot at exit
+        r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "0.5", "--snapshot", "-"])
+        check(r.returncode == 0 and len(re.findall(r"^cattop - pid", r.stdout, re.M)) == 1,
+              "-n 1 -d 0.5: exit %d, %r" % (r.returncode, r.stderr))
+        snap = parse_snapshot(r.stdout)
+        after_ready = (snap["elapsed_ns"] - snap["probes"]["ready_ns"]) / S
+        check(0.5 <= after_ready < 1.5, "-n 1 -d 0.5: its snapshot came %.2fs after the probes "
+              "were in" % after_ready)
 
 
 def test_bad_input():

@@ -26,9 +26,8 @@ def record(pid, path, seconds, extra=(), wedge=None):
     wedged_s of its wedge, then Ctrl-C."""
     live = path + ".live.json"
     duration = [] if wedge else ["-d", str(seconds)]
-    p = subprocess.Popen([harness.CATTOP, "record", "-p", str(pid), "-o", path, *duration,
-                          "-t", "1ms", "--snapshot", live, *extra],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = harness.popen_cattop(["record", "-p", str(pid), "-o", path, *duration, "-t", "1ms",
+                              "--snapshot", live, *extra])
     try:
         if wedge:
             check(harness.attached(pid), "cattop record did not attach")

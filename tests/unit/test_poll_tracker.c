@@ -464,6 +464,64 @@ static void test_preempted_polls(void)
 	teardown(&f);
 }
 
+/* A task poll begun before the attach (preempted while the probes went
+ * in): its child future's entry comes with nothing open below it, called
+ * from the code of the task's root future. That is not a block_on root. */
+static void test_future_called_from_future(void)
+{
+	const uint64_t bias = 0x400000;
+	struct poll_event e = {.ts = 1000, .sp = 900, .arg = 0x100, .tid = 7, .site = S_B};
+	struct fixture f;
+
+	sites[S_A].addr = 0x1000;
+	sites[S_A].size = 0x100;
+	setup(&f);
+	f.tracker.code_bias = (int64_t)bias;
+	f.tracker.code_bias_known = true;
+	e.ret = bias + 0x1100; /* after a call that ends A's code */
+	poll_tracker_handle(&f.tracker, &e);
+	CHECK(f.model.first == NULL && f.tracker.counters.orphans == 1);
+	/* called from code that is no probed future's: a root */
+	e.ret = bias + 0x1101;
+	e.ts = 2000;
+	poll_tracker_handle(&f.tracker, &e);
+	CHECK(f.model.first && f.model.first->block_on && f.model.first->roots &&
+	      f.model.first->roots->site == S_B);
+	teardown(&f);
+	/* without the code bias (a launched command's is not known at
+	 * attach) there is no telling: a root, as before */
+	setup(&f);
+	e.ret = bias + 0x1080;
+	poll_tracker_handle(&f.tracker, &e);
+	CHECK(f.model.first && f.model.first->block_on && f.tracker.counters.orphans == 0);
+	teardown(&f);
+	sites[S_A].addr = 0;
+	sites[S_A].size = 0;
+}
+
+/* The root future of a task whose task poll entry was missed (begun before
+ * the attach): DWARF says which future a task poll entry runs, so it is
+ * not taken for a block_on root. */
+static void test_task_root_without_its_task_poll(void)
+{
+	struct poll_event e = {.ts = 1000, .sp = 900, .arg = 0x100, .tid = 7, .site = S_A};
+	struct fixture f;
+
+	sites[S_TASK].name = "app::a"; /* the entry's DWARF type: app::a's future */
+	setup(&f);
+	poll_tracker_handle(&f.tracker, &e);
+	CHECK(f.model.first == NULL && f.tracker.counters.orphans == 1);
+	/* inside its task poll it is the task's root, as ever */
+	enter(&f, 7, S_TASK, 1000, 0xabc0, 2000);
+	enter(&f, 7, S_A, 900, 0x100, 2010);
+	leave(&f, 7, S_A, 900, 2020);
+	leave(&f, 7, S_TASK, 1000, 2030);
+	CHECK(f.model.first && !f.model.first->block_on && f.model.first->roots &&
+	      f.model.first->roots->site == S_A && f.model.first->stats.polls == 1);
+	teardown(&f);
+	sites[S_TASK].name = "raw::poll";
+}
+
 int main(void)
 {
 	test_nesting_and_stats();
@@ -480,6 +538,8 @@ int main(void)
 	test_panic_caught_above();
 	test_task_repolled_before_return();
 	test_preempted_polls();
+	test_future_called_from_future();
+	test_task_root_without_its_task_poll();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed != 0;
 }
