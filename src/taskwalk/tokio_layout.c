@@ -144,6 +144,68 @@ static void index_cells(struct tokio_layout *l)
 	qsort(l->cells, l->ncells, sizeof(*l->cells), compare_cells);
 }
 
+struct poll_index {
+	struct tokio_layout *l;
+	size_t cap;
+	bool failed;
+};
+
+/* Never matches: notes every raw::poll<T, S> with code on the way. */
+static bool note_poll(Dwarf_Die *die, const void *arg)
+{
+	struct poll_index *ix = (struct poll_index *)arg;
+	struct tokio_layout *l = ix->l;
+	const char *n = dwarf_diename(die);
+	Dwarf_Addr pc;
+
+	if (dwarf_tag(die) != DW_TAG_subprogram || !n || strncmp(n, "poll<", 5) != 0 ||
+	    dwarf_lowpc(die, &pc) != 0 || pc == 0 || ix->failed)
+		return false;
+	if (l->npolls == ix->cap) {
+		size_t cap = ix->cap ? ix->cap * 2 : 64;
+		struct poll_fn *grown = realloc(l->polls, cap * sizeof(*grown));
+
+		if (!grown) {
+			ix->failed = true;
+			return false;
+		}
+		l->polls = grown;
+		ix->cap = cap;
+	}
+	l->polls[l->npolls].addr = pc;
+	l->polls[l->npolls].name = strdup(n);
+	if (!l->polls[l->npolls].name)
+		ix->failed = true;
+	else
+		l->npolls++;
+	return false;
+}
+
+static int compare_polls(const void *a, const void *b)
+{
+	uint64_t x = ((const struct poll_fn *)a)->addr, y = ((const struct poll_fn *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+static void index_polls(struct tokio_layout *l)
+{
+	static const char *const raw_ns[] = {"tokio", "runtime", "task", "raw", NULL};
+	struct poll_index ix = {.l = l};
+	Dwarf_Die unused;
+
+	find_in_namespace(l->dw, raw_ns, note_poll, &ix, &unused);
+	qsort(l->polls, l->npolls, sizeof(*l->polls), compare_polls);
+}
+
+const char *tokio_layout_poll_name(const struct tokio_layout *l, uint64_t addr)
+{
+	struct poll_fn key = {.addr = addr}, *hit;
+
+	hit = bsearch(&key, l->polls, l->npolls, sizeof(*l->polls), compare_polls);
+	return hit ? hit->name : NULL;
+}
+
 /* A static search step with a message naming what is missing. */
 static bool step(Dwarf_Die *in, const struct member_query *q, Dwarf_Die *out, const char *what,
 		 char *err, size_t errlen)
@@ -387,6 +449,7 @@ int tokio_layout_read(const char *binary, const char *dwarf_path, struct tokio_l
 	    !read_header(l, &header, &vtable, err, errlen) || !read_trailer(l, err, errlen))
 		goto fail;
 	index_cells(l);
+	index_polls(l);
 	return 0;
 fail:
 	tokio_layout_free(l);
@@ -429,6 +492,10 @@ void tokio_layout_free(struct tokio_layout *l)
 		free(l->cells[--l->ncells].name);
 	free(l->cells);
 	l->cells = NULL;
+	while (l->npolls)
+		free(l->polls[--l->npolls].name);
+	free(l->polls);
+	l->polls = NULL;
 	l->dw = NULL;
 	l->fd = -1;
 }

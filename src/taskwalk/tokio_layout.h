@@ -50,6 +50,17 @@ struct tokio_layout {
 	 * pass at attach, so later look-ups read no new part of the DWARF. */
 	struct cell_type *cells;
 	size_t ncells;
+	/* Every tokio::runtime::task::raw::poll<T, S> (its DW_AT_name, which
+	 * names the task's Cell<T, S>) by link-time entry address: what the
+	 * session's own DWARF index says, when its sites came from the cache
+	 * and it read no DWARF. */
+	struct poll_fn *polls;
+	size_t npolls;
+};
+
+struct poll_fn {
+	uint64_t addr;
+	char *name;
 };
 
 struct cell_type {
@@ -69,6 +80,8 @@ int tokio_layout_read(const char *binary, const char *dwarf_path, struct tokio_l
  * "poll<T, S>"). False when the DWARF has no such type. */
 bool tokio_layout_future_offset(const struct tokio_layout *l, const char *poll_name,
 				uint64_t *offset);
+/* The DW_AT_name of the raw::poll<T, S> at link-time address addr, or NULL. */
+const char *tokio_layout_poll_name(const struct tokio_layout *l, uint64_t addr);
 void tokio_layout_free(struct tokio_layout *l);
 
 /* Where the task lists of one OwnedTasks are: one LinkedList (tokio 1.24)
