@@ -83,12 +83,32 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/check.h | $(OUTPUT)/tes
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) -o $@
 
-# The Rust workloads the integration tests attach to (offline, Debian's crates).
+# today's tokio (1.53) for tests/workloads-tokio-1.53: a cargo directory
+# source (shared/vendor-tokio, next to the repository on the build machines).
+CATTOP_VENDOR_TOKIO ?= $(firstword $(wildcard $(CURDIR)/../shared/vendor-tokio/make-registry.sh \
+	/work/shared/vendor-tokio/make-registry.sh))
+VENDOR_TOKIO_REGISTRY := $(CURDIR)/build/vendor-tokio-registry
+
+# The Rust workloads the integration tests attach to (offline): Debian's
+# crates (tokio 1.24), then wl-tokio and wl-hung again on tokio 1.53 from
+# vendor-tokio (make-registry.sh merges it with Debian's registry under
+# build/; cargo gets that config with --config, nothing is written to the
+# source tree).
 workloads:
 	$(call msg,CARGO,tests/workloads)
 	$(Q)cd tests/workloads && $(CARGO) build -q && $(CARGO) build -q --release && \
 		$(CARGO) build -q --profile release-nodebug && \
 		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung
+	$(call msg,CARGO,tests/workloads-tokio-1.53)
+	$(Q)vt='$(CATTOP_VENDOR_TOKIO)'; vt=$${vt%/make-registry.sh}; \
+	if [ -z "$$vt" ] || [ ! -x "$$vt/make-registry.sh" ]; then \
+		echo "make workloads: no vendor-tokio (tokio 1.53): set CATTOP_VENDOR_TOKIO, or put it at ../shared/vendor-tokio or /work/shared/vendor-tokio" >&2; \
+		exit 1; fi; \
+	mkdir -p $(VENDOR_TOKIO_REGISTRY) && \
+	"$$vt/make-registry.sh" $(VENDOR_TOKIO_REGISTRY) > build/vendor-tokio.toml 2>/dev/null && \
+	cd tests/workloads-tokio-1.53 && c=--config=$(CURDIR)/build/vendor-tokio.toml && \
+		$(CARGO) $$c build -q && $(CARGO) $$c build -q --release && \
+		$(CARGO) $$c build -q --profile release-debuginfo
 
 unit-test: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(OUTPUT)

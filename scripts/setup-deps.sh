@@ -23,5 +23,10 @@ apt-get install -y -qq \
 	cargo rustc tmux jq binutils valgrind libcap2-bin util-linux \
 	librust-tokio-dev librust-async-std-dev librust-smol-dev librust-futures-dev \
 	librust-libc-dev librust-tracing-dev \
+	librust-unicode-ident-dev \
 	>/dev/null
+# tests/workloads-tokio-1.53 (tokio 1.53 with rt-multi-thread, macros, time,
+# sync) takes tokio, tokio-macros, syn 2, quote, proc-macro2,
+# pin-project-lite from shared/vendor-tokio and only unicode-ident (above)
+# from Debian: no parking_lot & co. (the "full" feature is not used).
 echo "setup-deps: done"

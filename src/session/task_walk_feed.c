@@ -108,13 +108,16 @@ static const struct root_future *root_future_of(struct session *s, uint32_t poll
 	struct root_future *r = &s->walk->roots[poll_site];
 	const struct site *ps = &s->sites.sites[poll_site];
 	const struct dwarf_fn_info *fn;
+	const char *name;
 
 	if (r->known)
 		return r->known > 0 ? r : NULL;
 	r->known = -1;
 	fn = s->dwarf ? dwarf_index_lookup(s->dwarf, ps->addr) : NULL;
-	if (fn && fn->name && ps->name && future_site_named(&s->sites, ps->name, &r->site) &&
-	    task_source_future_offset(s->walk->src, fn->name, &r->offset))
+	/* Sites from the cache: no DWARF index, the task source knows the name. */
+	name = fn && fn->name ? fn->name : task_source_poll_name(s->walk->src, ps->addr);
+	if (name && ps->name && future_site_named(&s->sites, ps->name, &r->site) &&
+	    task_source_future_offset(s->walk->src, name, &r->offset))
 		r->known = 1;
 	return r->known > 0 ? r : NULL;
 }

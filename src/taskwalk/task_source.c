@@ -76,6 +76,11 @@ bool task_source_future_offset(const struct task_source *ts, const char *poll_na
 	return tokio_layout_future_offset(&ts->layout, poll_name, offset);
 }
 
+const char *task_source_poll_name(const struct task_source *ts, uint64_t addr)
+{
+	return tokio_layout_poll_name(&ts->layout, addr);
+}
+
 uint64_t task_source_last_walk_ns(const struct task_source *ts)
 {
 	return ts->last_walk_ns;

@@ -23,6 +23,10 @@ int task_source_open(pid_t pid, const char *runtime, const char *binary, const c
 int task_source_walk(struct task_source *ts, const struct task_walk **out);
 /* The offset of a task's future from its header, for the task type whose
  * poll function's DWARF name is poll_name; false if unknown. */
+/* The runtime's name for its task poll function at link-time address addr
+ * (tokio: raw::poll<T, S>'s DW_AT_name), as task_source_future_offset
+ * takes it; NULL if unknown. */
+const char *task_source_poll_name(const struct task_source *ts, uint64_t addr);
 bool task_source_future_offset(const struct task_source *ts, const char *poll_name,
 			       uint64_t *offset);
 /* Wall time of the last walk. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "probe/target_memory.h"
 #include "taskwalk/type_walk.h"
 
 /* The mangled name of tokio's runtime-context thread-local (1.x). */
@@ -143,6 +144,68 @@ static void index_cells(struct tokio_layout *l)
 	qsort(l->cells, l->ncells, sizeof(*l->cells), compare_cells);
 }
 
+struct poll_index {
+	struct tokio_layout *l;
+	size_t cap;
+	bool failed;
+};
+
+/* Never matches: notes every raw::poll<T, S> with code on the way. */
+static bool note_poll(Dwarf_Die *die, const void *arg)
+{
+	struct poll_index *ix = (struct poll_index *)arg;
+	struct tokio_layout *l = ix->l;
+	const char *n = dwarf_diename(die);
+	Dwarf_Addr pc;
+
+	if (dwarf_tag(die) != DW_TAG_subprogram || !n || strncmp(n, "poll<", 5) != 0 ||
+	    dwarf_lowpc(die, &pc) != 0 || pc == 0 || ix->failed)
+		return false;
+	if (l->npolls == ix->cap) {
+		size_t cap = ix->cap ? ix->cap * 2 : 64;
+		struct poll_fn *grown = realloc(l->polls, cap * sizeof(*grown));
+
+		if (!grown) {
+			ix->failed = true;
+			return false;
+		}
+		l->polls = grown;
+		ix->cap = cap;
+	}
+	l->polls[l->npolls].addr = pc;
+	l->polls[l->npolls].name = strdup(n);
+	if (!l->polls[l->npolls].name)
+		ix->failed = true;
+	else
+		l->npolls++;
+	return false;
+}
+
+static int compare_polls(const void *a, const void *b)
+{
+	uint64_t x = ((const struct poll_fn *)a)->addr, y = ((const struct poll_fn *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+static void index_polls(struct tokio_layout *l)
+{
+	static const char *const raw_ns[] = {"tokio", "runtime", "task", "raw", NULL};
+	struct poll_index ix = {.l = l};
+	Dwarf_Die unused;
+
+	find_in_namespace(l->dw, raw_ns, note_poll, &ix, &unused);
+	qsort(l->polls, l->npolls, sizeof(*l->polls), compare_polls);
+}
+
+const char *tokio_layout_poll_name(const struct tokio_layout *l, uint64_t addr)
+{
+	struct poll_fn key = {.addr = addr}, *hit;
+
+	hit = bsearch(&key, l->polls, l->npolls, sizeof(*l->polls), compare_polls);
+	return hit ? hit->name : NULL;
+}
+
 /* A static search step with a message naming what is missing. */
 static bool step(Dwarf_Die *in, const struct member_query *q, Dwarf_Die *out, const char *what,
 		 char *err, size_t errlen)
@@ -185,23 +248,86 @@ static bool member(Dwarf_Die *type, const char *name, uint64_t *off, Dwarf_Die *
 	return false;
 }
 
-/* CONTEXT -> handle -> Arc -> ArcInner -> OwnedTasks -> LinkedList.head ->
- * Header: the whole path exists in the types, whichever scheduler. */
+/* Most shards a ShardedList has (tokio caps them at 1 << 16). */
+#define MAX_SHARDS (1u << 16)
+
+bool tokio_owned_lists(pid_t pid, const struct typed_value *owned, struct tokio_lists *out,
+		       char *err, size_t errlen)
+{
+	struct member_query sharded = {.type_prefix = "ShardedList<"};
+	struct member_query list = {.type_prefix = "LinkedList<"};
+	struct typed_value sl, found, elem = {.addr = 0};
+	uint64_t lists_off, ptr_off, len_off, data = 0, length = 0;
+	Dwarf_Die box, ptr, t;
+
+	memset(out, 0, sizeof(*out));
+	if (!type_walk_find(pid, owned, &sharded, &sl)) {
+		/* tokio before the sharded list (1.24): one list */
+		if (!type_walk_find(pid, owned, &list, &found)) {
+			Dwarf_Die type = owned->type;
+			const char *name = dwarf_diename(&type);
+
+			snprintf(
+			    err, errlen,
+			    "tokio layout: neither ShardedList nor LinkedList in DWARF type %s",
+			    name ? name : "OwnedTasks");
+			return false;
+		}
+		out->list_type = found.type;
+		out->first = found.addr;
+		out->count = 1;
+		return true;
+	}
+	/* lists: Box<[Mutex<LinkedList>]>, a fat pointer (data_ptr, length) */
+	if (!member(&sl.type, "lists", &lists_off, &box, err, errlen) ||
+	    !member(&box, "data_ptr", &ptr_off, &ptr, err, errlen) ||
+	    !member(&box, "length", &len_off, &t, err, errlen) ||
+	    !pointee(&ptr, &elem.type, "ShardedList.lists.data_ptr", err, errlen) ||
+	    !step(&elem.type, &list, &t, "LinkedList", err, errlen))
+		return false;
+	type_walk_find(0, &elem, &list, &found);
+	out->list_type = found.type;
+	out->stride = type_walk_size(&elem.type);
+	if (out->stride < found.addr + type_walk_size(&found.type) || out->stride > 4096) {
+		snprintf(err, errlen, "tokio layout: ShardedList shard size %llu implausible",
+			 (unsigned long long)out->stride);
+		return false;
+	}
+	out->first = found.addr;
+	if (pid <= 0 || !owned->addr)
+		return true;
+	if (target_read_memory(pid, sl.addr + lists_off + ptr_off, &data, sizeof(data)) ||
+	    target_read_memory(pid, sl.addr + lists_off + len_off, &length, sizeof(length)) ||
+	    !data || !length || length > MAX_SHARDS) {
+		snprintf(err, errlen, "tokio: unreadable shard array (%llu shards)",
+			 (unsigned long long)length);
+		return false;
+	}
+	out->first += data;
+	out->count = length;
+	return true;
+}
+
+/* CONTEXT -> handle -> Arc -> ArcInner -> OwnedTasks -> (a shard's)
+ * LinkedList.head -> Header: the whole path exists in the types, whichever
+ * scheduler. */
 static bool read_header_type(struct tokio_layout *l, Dwarf_Die *header, char *err, size_t errlen)
 {
 	struct member_query handle = {.name = "handle"};
 	struct member_query arc = {.type_prefix = "Arc<tokio::runtime::scheduler::"};
 	struct member_query owned = {.type_prefix = "OwnedTasks<"};
-	struct member_query list = {.type_prefix = "LinkedList<"};
+	struct typed_value tasks = {.addr = 0};
+	struct tokio_lists lists;
 	Dwarf_Die t, head;
 	uint64_t off;
 
-	return step(&l->context_type, &handle, &t, "member handle", err, errlen) &&
-	       step(&t, &arc, &t, "Arc<tokio::runtime::scheduler::…>", err, errlen) &&
-	       pointee(&t, &t, "the Arc's pointer", err, errlen) &&
-	       step(&t, &owned, &t, "OwnedTasks", err, errlen) &&
-	       step(&t, &list, &t, "LinkedList", err, errlen) &&
-	       member(&t, "head", &off, &head, err, errlen) &&
+	if (!step(&l->context_type, &handle, &t, "member handle", err, errlen) ||
+	    !step(&t, &arc, &t, "Arc<tokio::runtime::scheduler::…>", err, errlen) ||
+	    !pointee(&t, &t, "the Arc's pointer", err, errlen) ||
+	    !step(&t, &owned, &tasks.type, "OwnedTasks", err, errlen) ||
+	    !tokio_owned_lists(0, &tasks, &lists, err, errlen))
+		return false;
+	return member(&lists.list_type, "head", &off, &head, err, errlen) &&
 	       pointee(&head, header, "LinkedList.head", err, errlen);
 }
 
@@ -323,6 +449,7 @@ int tokio_layout_read(const char *binary, const char *dwarf_path, struct tokio_l
 	    !read_header(l, &header, &vtable, err, errlen) || !read_trailer(l, err, errlen))
 		goto fail;
 	index_cells(l);
+	index_polls(l);
 	return 0;
 fail:
 	tokio_layout_free(l);
@@ -365,6 +492,10 @@ void tokio_layout_free(struct tokio_layout *l)
 		free(l->cells[--l->ncells].name);
 	free(l->cells);
 	l->cells = NULL;
+	while (l->npolls)
+		free(l->polls[--l->npolls].name);
+	free(l->polls);
+	l->polls = NULL;
 	l->dw = NULL;
 	l->fd = -1;
 }

@@ -3,14 +3,17 @@
  * hard-coded per tokio version).
  *
  * The path, from a worker thread's thread-local runtime context to each
- * task (tokio 1.24; names of fields as DWARF has them):
+ * task (names of fields as DWARF has them):
  *
  *   CONTEXT (ELF TLS symbol tokio::runtime::context::CONTEXT::…VAL, a
- *            std lazy thread-local Storage: its state must be Alive)
- *     .handle: RefCell<Option<scheduler::Handle>>   (enum: MultiThread or
- *              CurrentThread, each an Arc<…::Handle>)
- *     -> ArcInner.data (scheduler Handle) … OwnedTasks { inner, id }
- *        … LinkedList { head, tail }            head: Option<NonNull<Header>>
+ *            std thread-local Storage: a lazy one's state must be Alive)
+ *     … handle: RefCell<Option<scheduler::Handle>>   (enum: MultiThread or
+ *              CurrentThread, each an Arc<…::Handle>; 1.24: CONTEXT.handle,
+ *              1.53: CONTEXT.current.handle)
+ *     -> ArcInner.data (scheduler Handle) … OwnedTasks { …, id }
+ *        1.24: … LinkedList { head, tail }      head: Option<NonNull<Header>>
+ *        1.53: ShardedList { lists: Box<[Mutex<LinkedList>]>, …, shard_mask }
+ *              (data_ptr, length): one LinkedList per shard, each walked
  *   Header { state, queue_next, vtable, owner_id }
  *     vtable -> Vtable { poll, …, trailer_offset, id_offset }
  *     header + vtable.trailer_offset = Trailer { owned: Pointers<Header>, … }
@@ -28,6 +31,7 @@
 #include <stdint.h>
 
 #include "taskwalk/tls_symbol.h"
+#include "taskwalk/type_walk.h"
 
 struct tokio_layout {
 	int fd;
@@ -46,6 +50,17 @@ struct tokio_layout {
 	 * pass at attach, so later look-ups read no new part of the DWARF. */
 	struct cell_type *cells;
 	size_t ncells;
+	/* Every tokio::runtime::task::raw::poll<T, S> (its DW_AT_name, which
+	 * names the task's Cell<T, S>) by link-time entry address: what the
+	 * session's own DWARF index says, when its sites came from the cache
+	 * and it read no DWARF. */
+	struct poll_fn *polls;
+	size_t npolls;
+};
+
+struct poll_fn {
+	uint64_t addr;
+	char *name;
 };
 
 struct cell_type {
@@ -65,6 +80,23 @@ int tokio_layout_read(const char *binary, const char *dwarf_path, struct tokio_l
  * "poll<T, S>"). False when the DWARF has no such type. */
 bool tokio_layout_future_offset(const struct tokio_layout *l, const char *poll_name,
 				uint64_t *offset);
+/* The DW_AT_name of the raw::poll<T, S> at link-time address addr, or NULL. */
+const char *tokio_layout_poll_name(const struct tokio_layout *l, uint64_t addr);
 void tokio_layout_free(struct tokio_layout *l);
+
+/* Where the task lists of one OwnedTasks are: one LinkedList (tokio 1.24)
+ * or one per shard of a ShardedList (1.53), stride bytes apart. */
+struct tokio_lists {
+	Dwarf_Die list_type; /* LinkedList<…> */
+	uint64_t first;	     /* address of the first list (static: its offset) */
+	uint64_t stride;     /* from one shard's list to the next (0: one list) */
+	uint64_t count;	     /* lists (static search: 0 when sharded) */
+};
+
+/* owned is an OwnedTasks: static (pid 0 or owned->addr 0: only list_type
+ * and the offsets), or live in pid (the shard array read). False, with
+ * what is missing in err, when neither layout is found. */
+bool tokio_owned_lists(pid_t pid, const struct typed_value *owned, struct tokio_lists *out,
+		       char *err, size_t errlen);
 
 #endif

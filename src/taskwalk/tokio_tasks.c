@@ -233,23 +233,55 @@ static bool new_list(struct walk_ctx *c, uint64_t addr)
 	return true;
 }
 
+/* Shards whose heads one read brings. */
+#define SHARD_BATCH 64
+
+/* Every list of the runtime's OwnedTasks: one (tokio 1.24), or each shard's
+ * (1.53), their heads read SHARD_BATCH shards at a time. */
 static int walk_runtime(struct walk_ctx *c, const struct typed_value *owned)
 {
-	struct member_query list = {.type_prefix = "LinkedList<"};
-	struct typed_value linked;
-	uint64_t id = 0, id_off, head_off, head;
+	struct tokio_lists lists;
+	uint64_t id = 0, id_off, head_off, i, head;
+	uint8_t buf[SHARD_BATCH * 256];
 	Dwarf_Die type = owned->type, t;
+	char why[160];
+	int ret = 0;
 
 	if (type_walk_member(&type, "id", &id_off, &t) &&
 	    target_read_memory(c->pid, owned->addr + id_off, &id, sizeof(id)))
 		return 0;
-	if (!type_walk_find(c->pid, owned, &list, &linked) ||
-	    !type_walk_member(&linked.type, "head", &head_off, &t) ||
-	    target_read_memory(c->pid, linked.addr + head_off, &head, sizeof(head))) {
-		incomplete(c, "unreadable owned-task list", owned->addr);
+	if (!tokio_owned_lists(c->pid, owned, &lists, why, sizeof(why))) {
+		incomplete(c, why, owned->addr);
 		return 0;
 	}
-	return walk_list(c, head, id);
+	if (!type_walk_member(&lists.list_type, "head", &head_off, &t)) {
+		incomplete(c, "no head in the owned-task list", owned->addr);
+		return 0;
+	}
+	if (!lists.stride) {
+		if (target_read_memory(c->pid, lists.first + head_off, &head, sizeof(head))) {
+			incomplete(c, "unreadable owned-task list", owned->addr);
+			return 0;
+		}
+		return walk_list(c, head, id);
+	}
+	if (lists.stride > 256 || head_off + sizeof(head) > lists.stride) {
+		incomplete(c, "implausible shard size", owned->addr);
+		return 0;
+	}
+	for (i = 0; i < lists.count && !ret; i += SHARD_BATCH) {
+		uint64_t n = lists.count - i < SHARD_BATCH ? lists.count - i : SHARD_BATCH, j;
+
+		if (target_read_memory(c->pid, lists.first + i * lists.stride, buf,
+				       n * lists.stride)) {
+			incomplete(c, "unreadable task-list shards",
+				   lists.first + i * lists.stride);
+			return 0;
+		}
+		for (j = 0; j < n && !ret; j++)
+			ret = walk_list(c, read_u64(buf, j * lists.stride + head_off), id);
+	}
+	return ret;
 }
 
 int tokio_tasks_walk(const struct tokio_layout *l, pid_t pid, const struct thread_pointer *threads,

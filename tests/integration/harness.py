@@ -14,7 +14,11 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKLOADS = os.path.join(ROOT, "tests", "workloads")
-CRATE = {"tokio": "wl_tokio", "async-std": "wl_async_std", "smol": "wl_smol"}
+# The same tokio workloads built against tokio 1.53 (tests/workloads-tokio-1.53):
+# runtime "tokio-153" is wl-tokio-153, whose source is wl-tokio's.
+WORKLOADS_153 = os.path.join(ROOT, "tests", "workloads-tokio-1.53")
+CRATE = {"tokio": "wl_tokio", "async-std": "wl_async_std", "smol": "wl_smol",
+         "tokio-153": "wl_tokio_153"}
 MS = 1_000_000
 S = 1_000_000_000
 
@@ -37,7 +41,20 @@ def check(cond, what):
 # ---------------------------------------------------------------- helpers ---
 
 def binary(runtime, profile="debug"):
+    if runtime.endswith("-153"):
+        return os.path.join(WORKLOADS_153, "target", profile, "wl-" + runtime)
     return os.path.join(WORKLOADS, "target", profile, "wl-" + runtime)
+
+
+def source_file(runtime):
+    """A workload's main.rs, and how cattop names it (DWARF's path from
+    the workspace): a -153 build compiles the 1.24 workload's file."""
+    if runtime.endswith("-153"):
+        base = runtime[:-len("-153")]
+        return (os.path.join(WORKLOADS, "wl-" + base, "src", "main.rs"),
+                "wl-%s/../../workloads/wl-%s/src/main.rs" % (runtime, base))
+    return (os.path.join(WORKLOADS, "wl-" + runtime, "src", "main.rs"),
+            "wl-%s/src/main.rs" % runtime)
 
 
 def wait_for(cond, timeout, interval=0.1):
@@ -266,11 +283,11 @@ def parse_snapshot(stdout):
 
 def source_line(runtime, pattern):
     """1-based line of the first source line matching pattern in the workload."""
-    path = os.path.join(WORKLOADS, "wl-" + runtime, "src", "main.rs")
+    path, label = source_file(runtime)
     with open(path) as f:
         for n, line in enumerate(f, 1):
             if re.search(pattern, line):
-                return "wl-%s/src/main.rs:%d" % (runtime, n)
+                return "%s:%d" % (label, n)
     raise CheckFailed("pattern %r not in %s" % (pattern, path))
 
 

@@ -5,18 +5,17 @@ tasks on the first refresh, with their types and tokio's own task ids."""
 import re
 import subprocess
 
-import os
-
-from harness import WORKLOADS, binary, check, run_cattop, parse_snapshot, Workload
+from harness import CRATE, binary, check, run_cattop, parse_snapshot, source_file, Workload
 
 IDLE = 100
 
 
 class Hung:
-    """wl-hung, with the counts it prints itself (ready line, progress lines)."""
+    """wl-hung (runtime "hung", tokio 1.24; "hung-153": the same source on
+    tokio 1.53), with the counts it prints itself (ready line, progress lines)."""
 
-    def __init__(self, profile, idle=IDLE):
-        self.proc = subprocess.Popen([binary("hung", profile), "--idle", str(idle),
+    def __init__(self, profile, idle=IDLE, runtime="hung"):
+        self.proc = subprocess.Popen([binary(runtime, profile), "--idle", str(idle),
                                       "--seconds", "60"], stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         m = re.match(r"ready pid=(\d+) tasks=(\d+) deadlocked=(\d+) idle=(\d+)", line)
@@ -49,10 +48,12 @@ def first_refresh(pid):
     return r.stdout, parse_snapshot(r.stdout)
 
 
-def source_lines(pattern):
-    """Every "wl-hung/src/main.rs:N" whose line matches pattern, in order."""
-    with open(os.path.join(WORKLOADS, "wl-hung", "src", "main.rs")) as f:
-        return ["wl-hung/src/main.rs:%d" % n for n, line in enumerate(f, 1)
+def source_lines(pattern, runtime="hung"):
+    """Every "wl-hung/src/main.rs:N" (as cattop names the file in that
+    build) whose line matches pattern, in order."""
+    path, label = source_file(runtime)
+    with open(path) as f:
+        return ["%s:%d" % (label, n) for n, line in enumerate(f, 1)
                 if re.search(pattern, line)]
 
 
@@ -62,12 +63,12 @@ def parked_at(task):
     return stack[-1]["awaiting"] if stack else None
 
 
-def check_await_lines(profile, a, b, conns):
+def check_await_lines(profile, a, b, conns, runtime="hung"):
     """Never-polled tasks are read where they are parked, from their cells:
     each deadlocked task at its second lock().await, each connection at its
     recv().await."""
-    lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await")
-    recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
+    lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await", runtime)
+    recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await", runtime)
     check(parked_at(a) == lock_a and parked_at(b) == lock_b,
           "%s: deadlocked tasks parked at %s and %s, want %s and %s"
           % (profile, parked_at(a), parked_at(b), lock_a, lock_b))
@@ -80,8 +81,12 @@ def by_type(snap, name):
     return [t for t in snap["tasks"] if t.get("type") == name and t["state"] != "done"]
 
 
-def check_hung(profile):
-    with Hung(profile) as w:
+def check_hung(profile, runtime="hung"):
+    """runtime: "hung" (tokio 1.24) or "hung-153" (tokio 1.53)."""
+    crate = "wl_" + runtime.replace("-", "_")
+    profile_name = profile
+    profile = "%s %s" % (runtime, profile)
+    with Hung(profile_name, runtime=runtime) as w:
         table, snap = first_refresh(w.pid)
         live = w.live_now()
         walk = snap["task_walk"]
@@ -92,13 +97,13 @@ def check_hung(profile):
               % (profile, walk["tasks"], w.tasks, live))
         alive = [t for t in snap["tasks"] if t["state"] != "done"]
         check(len(alive) == w.tasks, "%s: %d tasks listed, %d live" % (profile, len(alive), w.tasks))
-        a, b = by_type(snap, "wl_hung::deadlock_a"), by_type(snap, "wl_hung::deadlock_b")
-        conns = by_type(snap, "wl_hung::connection_task")
+        a, b = by_type(snap, crate + "::deadlock_a"), by_type(snap, crate + "::deadlock_b")
+        conns = by_type(snap, crate + "::connection_task")
         check(len(a) == 1 and len(b) == 1, "%s: deadlocked tasks %d + %d, want 1 + 1"
               % (profile, len(a), len(b)))
         check(len(conns) == w.idle, "%s: %d connection tasks, want %d"
               % (profile, len(conns), w.idle))
-        check_await_lines(profile, a[0], b[0], conns)
+        check_await_lines(profile, a[0], b[0], conns, runtime)
         for t in alive:
             # Nothing is polled after start-up: every task is idle since attach.
             check(t["walked"] and t["polls"] == 0 and t["state"] == "idle"
@@ -110,25 +115,26 @@ def check_hung(profile):
         m = re.search(r"^Task lists: (\d+) live tasks in 1 runtime", table, re.M)
         check(m is not None and int(m.group(1)) == w.tasks,
               "%s: batch table has no task-list line for %d tasks" % (profile, w.tasks))
-        check_groups(profile, snap, w)
-        recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
-        rows = [l for l in table.splitlines() if " wl_hung::connection_task" in l]
+        check_groups(profile, snap, w, runtime)
+        recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await", runtime)
+        rows = [l for l in table.splitlines() if " %s::connection_task" % crate in l]
         check(len(rows) == w.idle and all("\u2265" in r and r.endswith("  @ " + recv)
                                           for r in rows),
               "%s: batch table: %d connection rows (want %d, idle \u2265 since attach, "
               "@ %s): %s" % (profile, len(rows), w.idle, recv, rows[:1]))
 
 
-def check_groups(profile, snap, w):
+def check_groups(profile, snap, w, runtime):
     """The grouped view's rows: the idle connections are one group counted
     by await line (all at recv().await), each deadlocked task's group at its
     lock line."""
-    recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
-    lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await")
+    crate = CRATE[runtime]
+    recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await", runtime)
+    lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await", runtime)
     groups = {g["name"]: g for g in snap["groups"]}
-    for name, live, line in (("wl_hung::connection_task", w.idle, recv),
-                             ("wl_hung::deadlock_a", 1, lock_a),
-                             ("wl_hung::deadlock_b", 1, lock_b)):
+    for name, live, line in ((crate + "::connection_task", w.idle, recv),
+                             (crate + "::deadlock_a", 1, lock_a),
+                             (crate + "::deadlock_b", 1, lock_b)):
         g = groups.get(name)
         check(g is not None, "%s: no group %s: %s" % (profile, name, sorted(groups)))
         want = [{"awaiting": line, "tasks": live}]
@@ -158,20 +164,20 @@ def test_hung_release_says_why():
         check("Task lists: not read: " in table, "release: the table does not say why")
 
 
-def test_tokio_idle_before_attach():
-    """wl-tokio's idle tasks (one poll every 20 s, spread) are all listed on
-    the first refresh, those not polled since attach too, as the same rows
-    polls find. The long period keeps most unpolled however late the first
+def check_idle_before_attach(runtime):
+    """runtime: "tokio" (1.24) or "tokio-153" (1.53). The idle tasks poll
+    once every 20 s (spread), so most are unpolled however late the first
     refresh comes on a loaded machine."""
+    crate = CRATE[runtime]
     n = 200
-    with Workload("tokio", args=("--idle-tasks", str(n), "--idle-period-ms", "20000",
+    with Workload(runtime, args=("--idle-tasks", str(n), "--idle-period-ms", "20000",
                                  "--seconds", "60")) as w:
         r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "0.3", "-r", "0", "-s", "idle",
                         "--snapshot", "-"])
         check(r.returncode == 0, "cattop exited %d: %s" % (r.returncode, r.stderr.strip()))
         snap = parse_snapshot(r.stdout)
-        idle = [t for t in snap["tasks"] if t.get("type") == "wl_tokio::idle_task"]
-        check(len(idle) == n, "%d idle_task rows, want %d" % (len(idle), n))
+        idle = [t for t in snap["tasks"] if t.get("type") == crate + "::idle_task"]
+        check(len(idle) == n, "%s: %d idle_task rows, want %d" % (runtime, len(idle), n))
         check(all(t["walked"] for t in idle), "an idle_task not found by the walk")
         unpolled = [t for t in idle if t["polls"] == 0]
         check(len(unpolled) > 0 and all(t["idle_since_attach"] for t in unpolled),
@@ -179,9 +185,9 @@ def test_tokio_idle_before_attach():
               % (n - len(unpolled), n))
         for name in ("ticker_task", "parked_task", "blocker_task", "spinner_task",
                      "spawner_task", "fast_task"):
-            rows = [t for t in snap["tasks"] if t.get("type") == "wl_tokio::" + name]
+            rows = [t for t in snap["tasks"] if t.get("type") == crate + "::" + name]
             check(len(rows) == 1 and rows[0]["walked"],
-                  "wl_tokio::%s: %d rows (want 1, walked)" % (name, len(rows)))
+                  "%s::%s: %d rows (want 1, walked)" % (crate, name, len(rows)))
         check(snap["task_walk"]["complete"] or "changed" in snap["task_walk"]["status"],
               "task walk: %s" % snap["task_walk"])
         # -s idle: the tasks idle since attach (the longest idle) come first
@@ -192,6 +198,13 @@ def test_tokio_idle_before_attach():
               and since_attach == sorted(since_attach, reverse=True),
               "-s idle: rows idle since attach are not first: %s"
               % "".join("\u2265" if x else "." for x in since_attach))
+
+
+def test_tokio_idle_before_attach():
+    """wl-tokio's idle tasks are all listed on the first refresh, those not
+    polled since attach too, as the same rows polls find; -s idle puts those
+    idle since attach first."""
+    check_idle_before_attach("tokio")
 
 
 TESTS = [test_hung_debug, test_hung_release_debuginfo, test_hung_release_says_why,
