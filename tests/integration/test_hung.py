@@ -128,7 +128,7 @@ def check_groups(profile, snap, w, runtime):
     """The grouped view's rows: the idle connections are one group counted
     by await line (all at recv().await), each deadlocked task's group at its
     lock line."""
-    crate = CRATE[runtime]
+    crate = "wl_" + runtime.replace("-", "_")
     recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await", runtime)
     lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await", runtime)
     groups = {g["name"]: g for g in snap["groups"]}
