@@ -20,6 +20,11 @@ pub struct Args {
     pub wedge_ms: u64,
     #[allow(dead_code)]
     pub idle_tasks: u64,
+    /// --hung N (wl-async-std, wl-smol): N tasks parked forever on a channel
+    /// recv and 2 deadlocked on async mutexes, on the runtime's global
+    /// executor, all parked before the ready line (0: none, the default).
+    #[allow(dead_code)]
+    pub hung: u64,
     pub wedge_file: Option<String>,
 }
 
@@ -38,7 +43,7 @@ impl Args {
 fn usage(prog: &str) -> String {
     format!(
         "usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W] [--idle-tasks N] \
-         [--wedge-file PATH]"
+         [--hung N] [--wedge-file PATH]"
     )
 }
 
@@ -56,6 +61,7 @@ pub fn parse() -> Args {
         wedge_after_ms: 1500,
         wedge_ms: 6000,
         idle_tasks: 0,
+        hung: 0,
         wedge_file: None,
     };
     while let Some(arg) = argv.next() {
@@ -79,6 +85,7 @@ pub fn parse() -> Args {
             "--wedge-after-ms" => &mut args.wedge_after_ms,
             "--wedge-ms" => &mut args.wedge_ms,
             "--idle-tasks" => &mut args.idle_tasks,
+            "--hung" => &mut args.hung,
             _ => fail(&prog, format!("unknown argument '{arg}'")),
         };
         let value = match inline_value.or_else(|| argv.next()) {

@@ -1,0 +1,253 @@
+#include "taskwalk/async_executor_tasks.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/target_memory.h"
+#include "taskwalk/type_walk.h"
+
+/* More entries than any executor holds: past this the slab is taken as
+ * read mid-change (or not a slab). */
+#define MAX_ENTRIES (4u << 20)
+#define MAX_VTABLES 128
+/* A task is at most this big: larger offsets are not a TaskLayout's. */
+#define MAX_TASK_SIZE (64u << 20)
+
+struct vtable_info {
+	uint64_t addr, run, offset_f, offset_s;
+};
+
+struct walk_ctx {
+	const struct async_task_layout *l;
+	pid_t pid;
+	struct task_walk *w;
+	struct vtable_info vtables[MAX_VTABLES];
+	size_t nvtables;
+	size_t list; /* index of the executor walked now */
+};
+
+static uint64_t read_u64(const uint8_t *buf, uint64_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, buf + off, sizeof(v));
+	return v;
+}
+
+static uint64_t read_uint(const uint8_t *buf, uint64_t off, uint64_t size)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, buf + off, size); /* little-endian: x86-64 only (thread_pointers.c) */
+	return v;
+}
+
+static void incomplete(struct walk_ctx *c, const char *why, uint64_t addr)
+{
+	struct task_walk *w = c->w;
+
+	w->list_complete[c->list] = false;
+	if (!w->complete)
+		return;
+	w->complete = false;
+	snprintf(w->problem, sizeof(w->problem), "%s at 0x%llx", why, (unsigned long long)addr);
+}
+
+/* The vtable's run and its TaskLayout's offsets (Some: async-task always
+ * fills it; None would be a vtable of another kind). */
+static bool read_vtable(const struct async_task_layout *l, pid_t pid, uint64_t addr,
+			struct vtable_info *out)
+{
+	uint8_t buf[256], layout[256];
+	Dwarf_Die opt = l->layout_opt;
+	const char *variant;
+	uint64_t info;
+
+	if (l->vtable_size > sizeof(buf) || l->layout_opt_size > sizeof(layout) ||
+	    target_read_memory(pid, addr, buf, l->vtable_size))
+		return false;
+	out->addr = addr;
+	out->run = read_u64(buf, l->run_off);
+	info = read_u64(buf, l->layout_info_off);
+	if (!out->run || !info || target_read_memory(pid, info, layout, l->layout_opt_size))
+		return false;
+	variant = type_walk_active_variant(pid, &opt, info);
+	if (!variant || strcmp(variant, "Some") != 0)
+		return false;
+	out->offset_f = read_u64(layout, l->offset_f_off);
+	out->offset_s = read_u64(layout, l->offset_s_off);
+	return out->offset_f >= l->header_size && out->offset_f < MAX_TASK_SIZE &&
+	       out->offset_s >= l->header_size && out->offset_s < MAX_TASK_SIZE;
+}
+
+static const struct vtable_info *vtable_of(struct walk_ctx *c, uint64_t addr)
+{
+	struct vtable_info *v;
+	size_t i;
+
+	for (i = 0; i < c->nvtables && i < MAX_VTABLES; i++)
+		if (c->vtables[i].addr == addr)
+			return &c->vtables[i];
+	/* More task types than slots: the oldest slot is reused. */
+	v = &c->vtables[c->nvtables % MAX_VTABLES];
+	if (!read_vtable(c->l, c->pid, addr, v))
+		return NULL;
+	c->nvtables++;
+	return v;
+}
+
+static bool occupied(const struct async_task_layout *l, const uint8_t *entry)
+{
+	uint64_t mask = l->discr_size == 8 ? ~0ULL : (1ULL << (l->discr_size * 8)) - 1;
+	uint64_t d = read_uint(entry, l->discr_off, l->discr_size);
+
+	if (l->occupied_explicit)
+		return d == (l->occupied_value & mask);
+	return d != (l->vacant_value & mask);
+}
+
+/* The slab of executor state (an ArcInner<State>): its occupied entries'
+ * task headers, malloc'd. False when it does not read as a slab. */
+static bool read_slab(const struct async_task_layout *l, pid_t pid, uint64_t state,
+		      uint64_t **headers, size_t *count, uint64_t *slab_len)
+{
+	uint64_t ptr, len, *out;
+	uint8_t *entries;
+	size_t i, n = 0;
+
+	if (target_read_memory(pid, state + l->entries_ptr_off, &ptr, sizeof(ptr)) ||
+	    target_read_memory(pid, state + l->entries_len_off, &len, sizeof(len)) ||
+	    target_read_memory(pid, state + l->slab_len_off, slab_len, sizeof(*slab_len)) ||
+	    len > MAX_ENTRIES || *slab_len > len || (len && !ptr))
+		return false;
+	entries = malloc(len * l->entry_size + 1);
+	out = malloc((len + 1) * sizeof(*out));
+	if (!entries || !out ||
+	    (len && target_read_memory(pid, ptr, entries, len * l->entry_size))) {
+		free(entries);
+		free(out);
+		return false;
+	}
+	for (i = 0; i < len; i++) {
+		const uint8_t *e = entries + i * l->entry_size;
+
+		if (occupied(l, e))
+			out[n++] = read_u64(e, l->waker_data_off);
+	}
+	free(entries);
+	*headers = out;
+	*count = n;
+	return true;
+}
+
+static bool new_list(struct walk_ctx *c, uint64_t addr)
+{
+	struct task_walk *w = c->w;
+	size_t i;
+
+	for (i = 0; i < w->runtimes; i++)
+		if (w->lists[i] == addr)
+			return false;
+	if (w->runtimes == TASK_WALK_MAX_LISTS)
+		return false;
+	c->list = w->runtimes++;
+	w->lists[c->list] = addr;
+	w->list_complete[c->list] = true;
+	return true;
+}
+
+static int walk_executor(struct walk_ctx *c, uint64_t state)
+{
+	const struct async_task_layout *l = c->l;
+	uint64_t *headers = NULL, slab_len = 0;
+	size_t n = 0, i;
+	int ret = 0;
+
+	if (!new_list(c, state))
+		return 0;
+	if (!read_slab(l, c->pid, state, &headers, &n, &slab_len)) {
+		incomplete(c, "executor's active-task slab unreadable (changed under the walk?)",
+			   state);
+		return 0;
+	}
+	if (n != slab_len)
+		incomplete(c, "executor's active-task slab changed under the walk", state);
+	for (i = 0; i < n && !ret; i++) {
+		struct walked_task t = {.header = headers[i], .list = state};
+		const struct vtable_info *v;
+		uint8_t buf[256];
+
+		if (l->header_size > sizeof(buf) ||
+		    target_read_memory(c->pid, t.header, buf, l->header_size) ||
+		    !(v = vtable_of(c, read_u64(buf, l->vtable_off)))) {
+			incomplete(c, "task freed under the walk (or unreadable)", t.header);
+			continue;
+		}
+		t.state = read_u64(buf, l->state_off);
+		t.poll_fn = v->run;
+		t.future_off = v->offset_f;
+		ret = task_walk_push(c->w, &t);
+	}
+	free(headers);
+	return ret;
+}
+
+int async_executor_tasks_walk(const struct async_task_layout *l, pid_t pid, const int64_t *bias,
+			      const uint64_t *states, size_t nstates, struct task_walk *w)
+{
+	struct walk_ctx *c = calloc(1, sizeof(*c));
+	size_t i;
+	int ret = 0;
+
+	if (!c)
+		return -ENOMEM;
+	c->l = l;
+	c->pid = pid;
+	c->w = w;
+	w->runtime = TASK_WALK_ASYNC_TASK;
+	w->count = w->runtimes = w->threads = 0;
+	w->complete = true;
+	w->problem[0] = '\0';
+	for (i = 0; bias && i < l->nstatics && !ret; i++) {
+		const struct executor_static *s = &l->statics[i];
+		uint64_t cell = 0, state = 0;
+
+		/* Not initialised yet: nothing spawned on it. */
+		if (target_read_memory(pid, s->cell_state + (uint64_t)*bias, &cell, sizeof(cell)) ||
+		    cell != ONCE_CELL_INITIALIZED ||
+		    target_read_memory(pid, s->cell_value + (uint64_t)*bias, &state,
+				       sizeof(state)) ||
+		    !state)
+			continue;
+		ret = walk_executor(c, state);
+	}
+	for (i = 0; i < nstates && !ret; i++)
+		ret = walk_executor(c, states[i]);
+	free(c);
+	return ret;
+}
+
+bool async_executor_state_of(const struct async_task_layout *l, pid_t pid, uint64_t header,
+			     uint64_t *state)
+{
+	struct vtable_info v;
+	uint64_t vtable, *headers = NULL, slab_len;
+	size_t n = 0, i;
+	bool found = false;
+
+	if (!l->has_schedule_state ||
+	    target_read_memory(pid, header + l->vtable_off, &vtable, sizeof(vtable)) ||
+	    !read_vtable(l, pid, vtable, &v) ||
+	    target_read_memory(pid, header + v.offset_s + l->schedule_state_off, state,
+			       sizeof(*state)) ||
+	    !*state || !read_slab(l, pid, *state, &headers, &n, &slab_len))
+		return false;
+	/* Another schedule function (a task not spawned by an Executor) would
+	 * give no slab holding the task. */
+	for (i = 0; i < n && !found; i++)
+		found = headers[i] == header;
+	free(headers);
+	return found;
+}

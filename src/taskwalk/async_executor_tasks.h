@@ -1,0 +1,41 @@
+/* async-executor's live tasks (smol 1.x, async-std 1.x), read from the
+ * target's memory while it runs: each executor's `active` slab, one Waker
+ * per spawned task not yet ended, each Waker's data the task's Header
+ * (async_task_layout.h has the path and the fields).
+ *
+ * Which executors: the global ones in statics (their Arc<State> once
+ * initialised) and any other whose State a known task leads to (its
+ * schedule closure's Arc<State>: async_executor_state_of). A user's own
+ * Executor (smol's usual `Executor::new()` leaked or in an Arc) is in no
+ * static: it is found once one of its tasks has been seen polling (the
+ * task_poll probe's key). An executor none of whose tasks run after
+ * attach, and LocalExecutors (thread-locals), are not found.
+ *
+ * Nothing is locked: the slab can change under the walk (a task spawned
+ * or ended, the entries reallocated). An entry that does not read as a
+ * task, or a count of occupied entries other than the slab's len, makes
+ * the walk incomplete (tasks missing once are not taken for ended ones). */
+#ifndef CATTOP_ASYNC_EXECUTOR_TASKS_H
+#define CATTOP_ASYNC_EXECUTOR_TASKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "taskwalk/async_task_layout.h"
+#include "taskwalk/task_walk.h"
+
+/* The tasks of every executor: the statics' (bias: run-time minus
+ * link-time address of the executable; NULL: statics not read) and states
+ * (ArcInner<State> addresses), to w (emptied first). Returns 0, or
+ * -ENOMEM. */
+int async_executor_tasks_walk(const struct async_task_layout *l, pid_t pid, const int64_t *bias,
+			      const uint64_t *states, size_t nstates, struct task_walk *w);
+/* The executor (its ArcInner<State>) whose task has header; false when the
+ * task's schedule closure is not Executor::schedule's, or the executor's
+ * slab does not hold the task. */
+bool async_executor_state_of(const struct async_task_layout *l, pid_t pid, uint64_t header,
+			     uint64_t *state);
+
+#endif
