@@ -119,10 +119,11 @@ static bool future_site_named(const struct site_table *sites, const char *name, 
 	return false;
 }
 
-/* future_off: the walk's own offset of the task's future (async-task's
- * TaskLayout), 0 if it has none: tokio's comes from the DWARF. */
+/* per_task: the walk gives each task's future's address (async-task's,
+ * read through the runtime's wrappers); else (tokio) its offset is the
+ * task type's, from the DWARF. */
 static const struct root_future *root_future_of(struct session *s, uint32_t poll_site,
-						uint64_t future_off)
+						bool per_task)
 {
 	struct root_future *r = &s->walk->roots[poll_site];
 	const struct site *ps = &s->sites.sites[poll_site];
@@ -132,28 +133,28 @@ static const struct root_future *root_future_of(struct session *s, uint32_t poll
 		return r->known > 0 ? r : NULL;
 	r->known = -1;
 	fn = s->dwarf ? dwarf_index_lookup(s->dwarf, ps->addr) : NULL;
-	if (fn && fn->name && ps->name && future_site_named(&s->sites, ps->name, &r->site) &&
-	    (task_source_future_offset(s->walk->src, fn->name, &r->offset) ||
-	     (future_off && (r->offset = future_off))))
+	if (ps->name && future_site_named(&s->sites, ps->name, &r->site) &&
+	    (per_task ||
+	     (fn && fn->name && task_source_future_offset(s->walk->src, fn->name, &r->offset))))
 		r->known = 1;
 	return r->known > 0 ? r : NULL;
 }
 
 /* A task never polled since attach gets its root future from its cell, so
  * where it is parked can be read as for a polled one (await_chain.h). */
-static void add_root_future(struct session *s, struct task *t, uint64_t future_off)
+static void add_root_future(struct session *s, struct task *t, uint64_t future)
 {
 	const struct root_future *r;
 	struct future_node *n;
 
 	if (t->roots || !t->has_poll_site || t->poll_site >= s->sites.count)
 		return;
-	r = root_future_of(s, t->poll_site, future_off);
+	r = root_future_of(s, t->poll_site, future != 0);
 	if (!r)
 		return;
 	n = task_model_child(t, NULL, r->site);
 	if (n && !n->stats.polls && !n->self_ptr)
-		n->self_ptr = t->key + r->offset;
+		n->self_ptr = future ? future : t->key + r->offset;
 }
 
 static void opener_free(struct source_opener *o)
@@ -359,8 +360,9 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 						      state_of(walk->runtime, t->state),
 						      poll_site_of(s, t->poll_fn), now);
 
-		if (task)
-			add_root_future(s, task, t->future_off);
+		/* async-task: no address, no root (its type's is per task). */
+		if (task && (walk->runtime != TASK_WALK_ASYNC_TASK || t->future))
+			add_root_future(s, task, t->future);
 	}
 	task_model_walk_done(&s->model, walk->lists, walk->list_complete, walk->runtimes, now);
 	seed_executors(s);

@@ -17,12 +17,15 @@
 
 struct vtable_info {
 	uint64_t addr, run, offset_f, offset_s;
+	bool has_type;
+	Dwarf_Die future_type; /* F: the future at offset_f */
 };
 
 struct walk_ctx {
 	const struct async_task_layout *l;
 	pid_t pid;
 	struct task_walk *w;
+	const int64_t *bias; /* NULL: unknown, so are the tasks' future types */
 	struct vtable_info vtables[MAX_VTABLES];
 	size_t nvtables;
 	size_t list; /* index of the executor walked now */
@@ -94,6 +97,8 @@ static const struct vtable_info *vtable_of(struct walk_ctx *c, uint64_t addr)
 	v = &c->vtables[c->nvtables % MAX_VTABLES];
 	if (!read_vtable(c->l, c->pid, addr, v))
 		return NULL;
+	v->has_type =
+	    c->bias && async_task_future_type(c->l, v->run - (uint64_t)*c->bias, &v->future_type);
 	c->nvtables++;
 	return v;
 }
@@ -187,7 +192,13 @@ static int walk_executor(struct walk_ctx *c, uint64_t state)
 		}
 		t.state = read_u64(buf, l->state_off);
 		t.poll_fn = v->run;
-		t.future_off = v->offset_f;
+		if (v->has_type) {
+			Dwarf_Die type = v->future_type;
+			uint64_t future = t.header + v->offset_f;
+
+			if (async_task_unwrap_future(l, c->pid, &type, &future))
+				t.future = future;
+		}
 		ret = task_walk_push(c->w, &t);
 	}
 	free(headers);
@@ -206,6 +217,7 @@ int async_executor_tasks_walk(const struct async_task_layout *l, pid_t pid, cons
 	c->l = l;
 	c->pid = pid;
 	c->w = w;
+	c->bias = bias;
 	w->runtime = TASK_WALK_ASYNC_TASK;
 	w->count = w->runtimes = w->threads = 0;
 	w->complete = true;

@@ -355,6 +355,105 @@ int async_task_layout_read(const char *binary, const char *dwarf_path, struct as
 	return 0;
 }
 
+/* The subprogram whose code starts at addr, from its CU's scopes. */
+static bool subprogram_at(Dwarf *dw, uint64_t addr, Dwarf_Die *out)
+{
+	Dwarf_Die cu, *scopes = NULL;
+	int n, i;
+	bool found = false;
+
+	if (!dwarf_addrdie(dw, addr, &cu))
+		return false;
+	n = dwarf_getscopes(&cu, addr, &scopes);
+	for (i = n - 1; i >= 0 && !found; i--)
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
+			*out = scopes[i];
+			found = true;
+		}
+	free(scopes);
+	return found;
+}
+
+bool async_task_future_type(const struct async_task_layout *l, uint64_t run, Dwarf_Die *out)
+{
+	Dwarf_Die fn, origin;
+	Dwarf_Attribute attr;
+
+	if (!subprogram_at(l->dw, run, &fn))
+		return false;
+	if (dwarf_find_template_param(&fn, "F", out))
+		return true;
+	/* A concrete instance may keep its template parameters on its
+	 * declaration. */
+	return (dwarf_formref_die(dwarf_attr(&fn, DW_AT_specification, &attr), &origin) ||
+		dwarf_formref_die(dwarf_attr(&fn, DW_AT_abstract_origin, &attr), &origin)) &&
+	       dwarf_find_template_param(&origin, "F", out);
+}
+
+/* Wrappers the runtimes put around a spawned future: async-executor's
+ * spawn block (`async move { let _guard = …; future.await }`), async-std's
+ * SupportTaskLocals { tag, future }. An application's own async block is
+ * not generic (no '<' in its type's name) unless its fn is: one holding a
+ * `future` would be read through, its line lost, not made up. */
+static bool is_wrapper(Dwarf_Die *type)
+{
+	const char *n = dwarf_diename(type);
+
+	return n && (strncmp(n, "SupportTaskLocals<", 18) == 0 ||
+		     (strncmp(n, "{async_block_env#", 17) == 0 && strchr(n, '<')));
+}
+
+/* The wrapped future in v: a plain struct's `future`; in a coroutine's
+ * active state (only its own members: a search would descend into the
+ * future itself), the awaited one (__awaitee: a suspended block's
+ * `future` upvar is moved out) or, not started yet, the `future` upvar. */
+static bool wrapped(pid_t pid, const struct typed_value *v, struct typed_value *out)
+{
+	const char *variant = type_walk_active_variant(pid, (Dwarf_Die *)&v->type, v->addr);
+	struct typed_value state = *v;
+	uint64_t off;
+
+	if (variant) {
+		struct member_query q = {.name = variant};
+
+		if (!type_walk_find(pid, v, &q, &state))
+			return false;
+		if (type_walk_member(&state.type, "__awaitee", &off, &out->type)) {
+			out->addr = state.addr + off;
+			return true;
+		}
+	}
+	if (!type_walk_member(&state.type, "future", &off, &out->type))
+		return false;
+	out->addr = state.addr + off;
+	return true;
+}
+
+bool async_task_unwrap_future(const struct async_task_layout *l, pid_t pid, Dwarf_Die *type,
+			      uint64_t *addr)
+{
+	struct typed_value v = {.type = *type, .addr = *addr}, found;
+	int depth;
+
+	(void)l;
+	for (depth = 0; depth < 6; depth++) {
+		const char *n = dwarf_diename(&v.type);
+
+		if (n && strncmp(n, "Pin<alloc::boxed::Box<", 22) == 0) {
+			/* A large future is boxed: its address is in the Pin. */
+			if (!type_walk_deref(pid, &v, &found))
+				return false;
+		} else if (!is_wrapper(&v.type)) {
+			*addr = v.addr;
+			return true;
+		} else if (!wrapped(pid, &v, &found)) {
+			return false;
+		}
+		v = found;
+	}
+	return false;
+}
+
 void async_task_layout_free(struct async_task_layout *l)
 {
 	if (l->dw)

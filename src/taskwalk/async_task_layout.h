@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* async-task's state bits (src/state.rs): constants, so not in DWARF; the
  * same in every 4.x. */
@@ -79,6 +80,15 @@ struct async_task_layout {
  * Returns 0, or -errno with what is missing in err. */
 int async_task_layout_read(const char *binary, const char *dwarf_path, struct async_task_layout *l,
 			   char *err, size_t errlen);
+/* The future type F of the task whose vtable's run is at link-time address
+ * run (RawTask<F, T, S>::run's template parameter F); false if unknown. */
+bool async_task_future_type(const struct async_task_layout *l, uint64_t run, Dwarf_Die *out);
+/* Below a task's future (F, at addr in the target), the application's
+ * future the runtime wrapped: async-executor's spawn block (awaiting it),
+ * async-std's SupportTaskLocals, a Pin<Box<…>> (read through). Sets *addr
+ * and returns true when the innermost is not a wrapper. */
+bool async_task_unwrap_future(const struct async_task_layout *l, pid_t pid, Dwarf_Die *type,
+			      uint64_t *addr);
 void async_task_layout_free(struct async_task_layout *l);
 
 #endif

@@ -158,7 +158,7 @@ bool task_source_future_offset(const struct task_source *ts, const char *poll_na
 			       uint64_t *offset)
 {
 	if (ts->kind == TASK_WALK_ASYNC_TASK)
-		return false; /* per task, from its vtable: walked_task.future_off */
+		return false; /* per task, from its vtable: walked_task.future */
 	return tokio_layout_future_offset(&ts->layout, poll_name, offset);
 }
 

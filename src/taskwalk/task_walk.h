@@ -11,12 +11,12 @@
 enum task_walk_runtime { TASK_WALK_TOKIO = 0, TASK_WALK_ASYNC_TASK };
 
 struct walked_task {
-	uint64_t header;     /* the task's key, as a poll probe sees it */
-	uint64_t id;	     /* tokio's task::Id, 0 if unknown */
-	uint64_t state;	     /* the header's state word */
-	uint64_t poll_fn;    /* run-time address of the vtable's poll (run) */
-	uint64_t list;	     /* the task list it is on: its runtime/executor */
-	uint64_t future_off; /* of its future from header, 0 if unknown */
+	uint64_t header;  /* the task's key, as a poll probe sees it */
+	uint64_t id;	  /* tokio's task::Id, 0 if unknown */
+	uint64_t state;	  /* the header's state word */
+	uint64_t poll_fn; /* run-time address of the vtable's poll (run) */
+	uint64_t list;	  /* the task list it is on: its runtime/executor */
+	uint64_t future;  /* its (root) future's address, 0 if unknown */
 };
 
 #define TASK_WALK_MAX_LISTS 64
