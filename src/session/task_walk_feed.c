@@ -320,7 +320,7 @@ void task_walk_feed_replay(struct session *s, const struct recording_walk *walk,
 
 /* Tasks seen polling but not walked: their executors are not in the walk
  * yet (async-executor's own Executors are in no static). The source looks
- * at each task once and walks each executor found from the next walk on. */
+ * at each task once and walks each executor found from this walk on. */
 static void seed_executors(struct session *s)
 {
 	const struct task *t;
@@ -345,6 +345,7 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 		return;
 	if (s->code_bias_known)
 		task_source_set_load_bias(s->walk->src, s->code_bias);
+	seed_executors(s);
 	ret = task_source_walk(s->walk->src, &walk);
 	w->walk_ns = task_source_last_walk_ns(s->walk->src);
 	w->walks++;
@@ -365,7 +366,6 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 			add_root_future(s, task, t->future);
 	}
 	task_model_walk_done(&s->model, walk->lists, walk->list_complete, walk->runtimes, now);
-	seed_executors(s);
 	if (s->recorder)
 		record_walk(s, now, s->model.walk_gen, walk);
 	w->tasks = walk->count;
