@@ -11,23 +11,15 @@
 /* More entries than any executor holds: past this the slab is taken as
  * read mid-change (or not a slab). */
 #define MAX_ENTRIES (4u << 20)
-#define MAX_VTABLES 128
 /* A task is at most this big: larger offsets are not a TaskLayout's. */
 #define MAX_TASK_SIZE (64u << 20)
-
-struct vtable_info {
-	uint64_t addr, run, offset_f, offset_s;
-	bool has_type;
-	Dwarf_Die future_type; /* F: the future at offset_f */
-};
 
 struct walk_ctx {
 	const struct async_task_layout *l;
 	pid_t pid;
 	struct task_walk *w;
 	const int64_t *bias; /* NULL: unknown, so are the tasks' future types */
-	struct vtable_info vtables[MAX_VTABLES];
-	size_t nvtables;
+	struct async_task_vtables *vt;
 	size_t list; /* index of the executor walked now */
 };
 
@@ -61,7 +53,7 @@ static void incomplete(struct walk_ctx *c, const char *why, uint64_t addr)
 /* The vtable's run and its TaskLayout's offsets (Some: async-task always
  * fills it; None would be a vtable of another kind). */
 static bool read_vtable(const struct async_task_layout *l, pid_t pid, uint64_t addr,
-			struct vtable_info *out)
+			struct async_task_vtable *out)
 {
 	uint8_t buf[256], layout[256];
 	Dwarf_Die opt = l->layout_opt;
@@ -85,21 +77,29 @@ static bool read_vtable(const struct async_task_layout *l, pid_t pid, uint64_t a
 	       out->offset_s >= l->header_size && out->offset_s < MAX_TASK_SIZE;
 }
 
-static const struct vtable_info *vtable_of(struct walk_ctx *c, uint64_t addr)
+static const struct async_task_vtable *vtable_of(struct walk_ctx *c, uint64_t addr)
 {
-	struct vtable_info *v;
+	struct async_task_vtables *vt = c->vt;
+	struct async_task_vtable *v = NULL;
 	size_t i;
 
-	for (i = 0; i < c->nvtables && i < MAX_VTABLES; i++)
-		if (c->vtables[i].addr == addr)
-			return &c->vtables[i];
-	/* More task types than slots: the oldest slot is reused. */
-	v = &c->vtables[c->nvtables % MAX_VTABLES];
-	if (!read_vtable(c->l, c->pid, addr, v))
-		return NULL;
-	v->has_type =
-	    c->bias && async_task_future_type(c->l, v->run - (uint64_t)*c->bias, &v->future_type);
-	c->nvtables++;
+	for (i = 0; i < vt->n && i < ASYNC_TASK_MAX_VTABLES && !v; i++)
+		if (vt->v[i].addr == addr)
+			v = &vt->v[i];
+	if (!v) {
+		/* More task types than slots: the oldest slot is reused. */
+		v = &vt->v[vt->n % ASYNC_TASK_MAX_VTABLES];
+		if (!read_vtable(c->l, c->pid, addr, v))
+			return NULL;
+		v->type_tried = v->has_type = false;
+		vt->n++;
+	}
+	/* Its future's type: RawTask::run's DWARF, at its link-time address. */
+	if (!v->type_tried && c->bias) {
+		v->type_tried = true;
+		v->has_type =
+		    async_task_future_type(c->l, v->run - (uint64_t)*c->bias, &v->future_type);
+	}
 	return v;
 }
 
@@ -181,7 +181,7 @@ static int walk_executor(struct walk_ctx *c, uint64_t state)
 		incomplete(c, "executor's active-task slab changed under the walk", state);
 	for (i = 0; i < n && !ret; i++) {
 		struct walked_task t = {.header = headers[i], .list = state};
-		const struct vtable_info *v;
+		const struct async_task_vtable *v;
 		uint8_t buf[256];
 
 		if (l->header_size > sizeof(buf) ||
@@ -206,14 +206,14 @@ static int walk_executor(struct walk_ctx *c, uint64_t state)
 }
 
 int async_executor_tasks_walk(const struct async_task_layout *l, pid_t pid, const int64_t *bias,
-			      const uint64_t *states, size_t nstates, struct task_walk *w)
+			      const uint64_t *states, size_t nstates,
+			      struct async_task_vtables *vtables, struct task_walk *w)
 {
-	struct walk_ctx *c = calloc(1, sizeof(*c));
+	struct walk_ctx ctx = {0}, *c = &ctx;
 	size_t i;
 	int ret = 0;
 
-	if (!c)
-		return -ENOMEM;
+	c->vt = vtables;
 	c->l = l;
 	c->pid = pid;
 	c->w = w;
@@ -237,27 +237,32 @@ int async_executor_tasks_walk(const struct async_task_layout *l, pid_t pid, cons
 	}
 	for (i = 0; i < nstates && !ret; i++)
 		ret = walk_executor(c, states[i]);
-	free(c);
 	return ret;
 }
 
 bool async_executor_state_of(const struct async_task_layout *l, pid_t pid, uint64_t header,
 			     uint64_t *state)
 {
-	struct vtable_info v;
-	uint64_t vtable, *headers = NULL, slab_len;
+	struct async_task_vtable v;
+	uint64_t vtable;
+
+	return l->has_schedule_state &&
+	       !target_read_memory(pid, header + l->vtable_off, &vtable, sizeof(vtable)) &&
+	       read_vtable(l, pid, vtable, &v) &&
+	       !target_read_memory(pid, header + v.offset_s + l->schedule_state_off, state,
+				   sizeof(*state)) &&
+	       *state;
+}
+
+bool async_executor_holds(const struct async_task_layout *l, pid_t pid, uint64_t state,
+			  uint64_t header)
+{
+	uint64_t *headers = NULL, slab_len;
 	size_t n = 0, i;
 	bool found = false;
 
-	if (!l->has_schedule_state ||
-	    target_read_memory(pid, header + l->vtable_off, &vtable, sizeof(vtable)) ||
-	    !read_vtable(l, pid, vtable, &v) ||
-	    target_read_memory(pid, header + v.offset_s + l->schedule_state_off, state,
-			       sizeof(*state)) ||
-	    !*state || !read_slab(l, pid, *state, &headers, &n, &slab_len))
+	if (!read_slab(l, pid, state, &headers, &n, &slab_len))
 		return false;
-	/* Another schedule function (a task not spawned by an Executor) would
-	 * give no slab holding the task. */
 	for (i = 0; i < n && !found; i++)
 		found = headers[i] == header;
 	free(headers);

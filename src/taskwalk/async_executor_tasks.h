@@ -26,16 +26,38 @@
 #include "taskwalk/async_task_layout.h"
 #include "taskwalk/task_walk.h"
 
+/* What a task's vtable says, kept across walks (vtables are statics of
+ * the program): its run (the task type), where its future and schedule
+ * closure lie, and the future's DWARF type once the load bias is known. */
+struct async_task_vtable {
+	uint64_t addr, run, offset_f, offset_s;
+	bool type_tried, has_type;
+	Dwarf_Die future_type;
+};
+
+#define ASYNC_TASK_MAX_VTABLES 128
+
+struct async_task_vtables {
+	struct async_task_vtable v[ASYNC_TASK_MAX_VTABLES];
+	size_t n; /* read so far; past the size, the oldest slot is reused */
+};
+
 /* The tasks of every executor: the statics' (bias: run-time minus
  * link-time address of the executable; NULL: statics not read) and states
  * (ArcInner<State> addresses), to w (emptied first). Returns 0, or
  * -ENOMEM. */
 int async_executor_tasks_walk(const struct async_task_layout *l, pid_t pid, const int64_t *bias,
-			      const uint64_t *states, size_t nstates, struct task_walk *w);
-/* The executor (its ArcInner<State>) whose task has header; false when the
- * task's schedule closure is not Executor::schedule's, or the executor's
- * slab does not hold the task. */
+			      const uint64_t *states, size_t nstates,
+			      struct async_task_vtables *vtables, struct task_walk *w);
+/* The executor (its ArcInner<State>) the task at header says it belongs
+ * to: the Arc<State> in its schedule closure, if that is
+ * Executor::schedule's (unchecked: see async_executor_holds). */
 bool async_executor_state_of(const struct async_task_layout *l, pid_t pid, uint64_t header,
 			     uint64_t *state);
+/* The executor's active slab holds the task (so state is an executor's,
+ * and the task one of its tasks: a task with another schedule function
+ * gives no slab holding it). */
+bool async_executor_holds(const struct async_task_layout *l, pid_t pid, uint64_t state,
+			  uint64_t header);
 
 #endif

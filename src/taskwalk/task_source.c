@@ -14,6 +14,8 @@
 
 /* Executors found through tasks (async-task): at most this many. */
 #define MAX_STATES TASK_WALK_MAX_LISTS
+/* Tasks whose executor was looked for in vain, remembered at most. */
+#define MAX_SEEDS 4096
 
 struct task_source {
 	pid_t pid;
@@ -28,6 +30,7 @@ struct task_source {
 	uint64_t states[MAX_STATES];
 	size_t nstates;
 	struct u64_map seeds;
+	struct async_task_vtables *vtables;
 	struct task_walk walk;
 	uint64_t last_walk_ns;
 };
@@ -41,6 +44,9 @@ static int open_async_task(struct task_source *ts, const char *binary, const cha
 			   char *err, size_t errlen)
 {
 	ts->kind = TASK_WALK_ASYNC_TASK;
+	ts->vtables = calloc(1, sizeof(*ts->vtables));
+	if (!ts->vtables)
+		return -ENOMEM;
 	return async_task_layout_read(binary, dwarf_path, &ts->at, err, errlen);
 }
 
@@ -69,6 +75,7 @@ int task_source_open(pid_t pid, const char *runtime, const char *binary, const c
 		/* Executors are found from statics and tasks, not thread-locals. */
 		ret = open_async_task(ts, binary, dwarf_path, err, errlen);
 		if (ret) {
+			free(ts->vtables);
 			free(ts);
 			return ret;
 		}
@@ -97,7 +104,7 @@ static int walk_async_task(struct task_source *ts)
 	/* A static's address needs the load bias (PIE): until the session
 	 * knows it, only executors found through tasks are walked. */
 	ret = async_executor_tasks_walk(&ts->at, ts->pid, ts->bias_known ? &ts->bias : NULL,
-					ts->states, ts->nstates, &ts->walk);
+					ts->states, ts->nstates, ts->vtables, &ts->walk);
 	if (!ret && !ts->bias_known && ts->walk.complete && ts->at.nstatics) {
 		ts->walk.complete = false;
 		snprintf(ts->walk.problem, sizeof(ts->walk.problem),
@@ -143,13 +150,18 @@ bool task_source_seed(struct task_source *ts, uint64_t key)
 	size_t i;
 
 	if (ts->kind != TASK_WALK_ASYNC_TASK || ts->nstates == MAX_STATES ||
-	    u64_map_get(&ts->seeds, key) || u64_map_put(&ts->seeds, key, (void *)1))
-		return false;
-	if (!async_executor_state_of(&ts->at, ts->pid, key, &state))
+	    u64_map_get(&ts->seeds, key) || !async_executor_state_of(&ts->at, ts->pid, key, &state))
 		return false;
 	for (i = 0; i < ts->nstates; i++)
 		if (ts->states[i] == state)
 			return false;
+	/* A task whose executor was not found is not asked about again (the
+	 * set is bounded: a long run of such tasks starts it over). */
+	if (ts->seeds.count >= MAX_SEEDS)
+		u64_map_free(&ts->seeds);
+	if (u64_map_put(&ts->seeds, key, (void *)1) ||
+	    !async_executor_holds(&ts->at, ts->pid, state, key))
+		return false;
 	ts->states[ts->nstates++] = state;
 	return true;
 }
@@ -174,6 +186,7 @@ void task_source_close(struct task_source *ts)
 	if (ts->kind == TASK_WALK_ASYNC_TASK) {
 		async_task_layout_free(&ts->at);
 		u64_map_free(&ts->seeds);
+		free(ts->vtables);
 	} else {
 		thread_pointers_close(ts->threads);
 		tokio_layout_free(&ts->layout);
