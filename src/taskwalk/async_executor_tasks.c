@@ -77,7 +77,7 @@ static bool read_vtable(const struct async_task_layout *l, pid_t pid, uint64_t a
 	       out->offset_s >= l->header_size && out->offset_s < MAX_TASK_SIZE;
 }
 
-static const struct async_task_vtable *vtable_of(struct walk_ctx *c, uint64_t addr)
+static struct async_task_vtable *vtable_of(struct walk_ctx *c, uint64_t addr)
 {
 	struct async_task_vtables *vt = c->vt;
 	struct async_task_vtable *v = NULL;
@@ -99,8 +99,44 @@ static const struct async_task_vtable *vtable_of(struct walk_ctx *c, uint64_t ad
 		v->type_tried = true;
 		v->has_type =
 		    async_task_future_type(c->l, v->run - (uint64_t)*c->bias, &v->future_type);
+		v->nmemo = 0;
+		if (v->has_type) {
+			Dwarf_Die part;
+
+			v->memo_ok = async_task_discriminant(&v->future_type, &part, &v->discr_off,
+							     &v->discr_size);
+		}
 	}
 	return v;
+}
+
+/* The task's spawned future, below its F at header + offset_f: from the
+ * memo of F's state when it has it (one read), else read through. */
+static uint64_t future_of(struct walk_ctx *c, struct async_task_vtable *v, uint64_t header)
+{
+	uint64_t f = header + v->offset_f, state = 0, future = f;
+	Dwarf_Die type = v->future_type;
+	unsigned reads;
+	size_t i;
+
+	if (v->memo_ok) {
+		if (target_read_memory(c->pid, f + v->discr_off, &state, v->discr_size))
+			return 0;
+		for (i = 0; i < v->nmemo; i++)
+			if (v->memo_state[i] == state)
+				return f + v->memo_off[i];
+	}
+	if (!async_task_unwrap_future(c->l, c->pid, &type, &future, &reads))
+		return 0;
+	/* Reached through a pointer (boxed) or another enum's state: the
+	 * offset is not F's state's alone, so every task is read through. */
+	if (reads != 1)
+		v->memo_ok = false;
+	else if (v->memo_ok && v->nmemo < ASYNC_TASK_MEMO) {
+		v->memo_state[v->nmemo] = state;
+		v->memo_off[v->nmemo++] = future - f;
+	}
+	return future;
 }
 
 static bool occupied(const struct async_task_layout *l, const uint8_t *entry)
@@ -181,7 +217,7 @@ static int walk_executor(struct walk_ctx *c, uint64_t state)
 		incomplete(c, "executor's active-task slab changed under the walk", state);
 	for (i = 0; i < n && !ret; i++) {
 		struct walked_task t = {.header = headers[i], .list = state};
-		const struct async_task_vtable *v;
+		struct async_task_vtable *v;
 		uint8_t buf[256];
 
 		if (l->header_size > sizeof(buf) ||
@@ -192,13 +228,8 @@ static int walk_executor(struct walk_ctx *c, uint64_t state)
 		}
 		t.state = read_u64(buf, l->state_off);
 		t.poll_fn = v->run;
-		if (v->has_type) {
-			Dwarf_Die type = v->future_type;
-			uint64_t future = t.header + v->offset_f;
-
-			if (async_task_unwrap_future(l, c->pid, &type, &future))
-				t.future = future;
-		}
+		if (v->has_type)
+			t.future = future_of(c, v, t.header);
 		ret = task_walk_push(c->w, &t);
 	}
 	free(headers);

@@ -29,10 +29,19 @@
 /* What a task's vtable says, kept across walks (vtables are statics of
  * the program): its run (the task type), where its future and schedule
  * closure lie, and the future's DWARF type once the load bias is known. */
+#define ASYNC_TASK_MEMO 4
+
 struct async_task_vtable {
 	uint64_t addr, run, offset_f, offset_s;
 	bool type_tried, has_type;
 	Dwarf_Die future_type;
+	/* Where the spawned future lies in F, by F's state (its coroutine
+	 * discriminant): the wrappers are read through once per state, not
+	 * once per task. Not when F is not an enum or the future is boxed. */
+	bool memo_ok;
+	uint64_t discr_off, discr_size;
+	size_t nmemo;
+	uint64_t memo_state[ASYNC_TASK_MEMO], memo_off[ASYNC_TASK_MEMO];
 };
 
 #define ASYNC_TASK_MAX_VTABLES 128

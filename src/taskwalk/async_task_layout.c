@@ -114,33 +114,40 @@ static bool read_header(struct async_task_layout *l, char *err, size_t errlen)
 	return true;
 }
 
+bool async_task_discriminant(Dwarf_Die *type, Dwarf_Die *part, uint64_t *off, uint64_t *size)
+{
+	Dwarf_Die discr, dtype;
+	Dwarf_Attribute attr;
+	Dwarf_Word w = 0;
+
+	if (dwarf_child(type, part) != 0)
+		return false;
+	while (dwarf_tag(part) != DW_TAG_variant_part)
+		if (dwarf_siblingof(part, part) != 0)
+			return false;
+	if (!dwarf_formref_die(dwarf_attr(part, DW_AT_discr, &attr), &discr) ||
+	    dwarf_formudata(dwarf_attr(&discr, DW_AT_data_member_location, &attr), &w) ||
+	    !type_walk_type_of(&discr, &dtype))
+		return false;
+	*off = w;
+	*size = type_walk_size(&dtype);
+	return *size > 0 && *size <= 8;
+}
+
 /* Entry<Waker>'s variant part: which discriminant values are Vacant and
  * Occupied (rustc may use a niche: the Waker's non-null vtable pointer,
  * with Occupied the variant without a value), and the Waker's data. */
 static bool read_entry(struct async_task_layout *l, Dwarf_Die *entry, char *err, size_t errlen)
 {
 	struct member_query data = {.name = "data"};
-	Dwarf_Die part, variant, m, discr, dtype, payload, waker;
+	Dwarf_Die part, variant, m, payload, waker;
 	Dwarf_Attribute attr;
 	bool vacant = false, occupied = false;
 	uint64_t payload_off = 0, waker_off = 0, data_off = 0;
 
 	l->entry_size = type_walk_size(entry);
-	if (dwarf_child(entry, &part) != 0)
-		return fail(err, errlen, "variant part", entry);
-	while (dwarf_tag(&part) != DW_TAG_variant_part)
-		if (dwarf_siblingof(&part, &part) != 0)
-			return fail(err, errlen, "variant part", entry);
-	{
-		Dwarf_Word w = 0;
-
-		if (!dwarf_formref_die(dwarf_attr(&part, DW_AT_discr, &attr), &discr) ||
-		    dwarf_formudata(dwarf_attr(&discr, DW_AT_data_member_location, &attr), &w) ||
-		    !type_walk_type_of(&discr, &dtype))
-			return fail(err, errlen, "discriminant", entry);
-		l->discr_off = w;
-	}
-	l->discr_size = type_walk_size(&dtype);
+	if (!async_task_discriminant(entry, &part, &l->discr_off, &l->discr_size))
+		return fail(err, errlen, "discriminant", entry);
 	if (dwarf_child(&part, &variant) != 0)
 		return fail(err, errlen, "variants", entry);
 	do {
@@ -407,7 +414,8 @@ static bool is_wrapper(Dwarf_Die *type)
  * active state (only its own members: a search would descend into the
  * future itself), the awaited one (__awaitee: a suspended block's
  * `future` upvar is moved out) or, not started yet, the `future` upvar. */
-static bool wrapped(pid_t pid, const struct typed_value *v, struct typed_value *out)
+static bool wrapped(pid_t pid, const struct typed_value *v, struct typed_value *out,
+		    unsigned *reads)
 {
 	const char *variant = type_walk_active_variant(pid, (Dwarf_Die *)&v->type, v->addr);
 	struct typed_value state = *v;
@@ -416,6 +424,7 @@ static bool wrapped(pid_t pid, const struct typed_value *v, struct typed_value *
 	if (variant) {
 		struct member_query q = {.name = variant};
 
+		(*reads)++;
 		if (!type_walk_find(pid, v, &q, &state))
 			return false;
 		if (type_walk_member(&state.type, "__awaitee", &off, &out->type)) {
@@ -430,12 +439,13 @@ static bool wrapped(pid_t pid, const struct typed_value *v, struct typed_value *
 }
 
 bool async_task_unwrap_future(const struct async_task_layout *l, pid_t pid, Dwarf_Die *type,
-			      uint64_t *addr)
+			      uint64_t *addr, unsigned *reads)
 {
 	struct typed_value v = {.type = *type, .addr = *addr}, found;
 	int depth;
 
 	(void)l;
+	*reads = 0;
 	for (depth = 0; depth < 6; depth++) {
 		const char *n = dwarf_diename(&v.type);
 
@@ -443,10 +453,11 @@ bool async_task_unwrap_future(const struct async_task_layout *l, pid_t pid, Dwar
 			/* A large future is boxed: its address is in the Pin. */
 			if (!type_walk_deref(pid, &v, &found))
 				return false;
+			(*reads)++;
 		} else if (!is_wrapper(&v.type)) {
 			*addr = v.addr;
 			return true;
-		} else if (!wrapped(pid, &v, &found)) {
+		} else if (!wrapped(pid, &v, &found, reads)) {
 			return false;
 		}
 		v = found;

@@ -86,9 +86,12 @@ bool async_task_future_type(const struct async_task_layout *l, uint64_t run, Dwa
 /* Below a task's future (F, at addr in the target), the application's
  * future the runtime wrapped: async-executor's spawn block (awaiting it),
  * async-std's SupportTaskLocals, a Pin<Box<…>> (read through). Sets *addr
- * and returns true when the innermost is not a wrapper. */
+ * and returns true when the innermost is not a wrapper; *reads counts the
+ * steps that depended on the target's memory (an enum's state, a pointer). */
 bool async_task_unwrap_future(const struct async_task_layout *l, pid_t pid, Dwarf_Die *type,
-			      uint64_t *addr);
+			      uint64_t *addr, unsigned *reads);
+/* type's variant part and where its discriminant lies (1 to 8 bytes). */
+bool async_task_discriminant(Dwarf_Die *type, Dwarf_Die *part, uint64_t *off, uint64_t *size);
 void async_task_layout_free(struct async_task_layout *l);
 
 #endif
