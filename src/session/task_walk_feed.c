@@ -133,9 +133,12 @@ static const struct root_future *root_future_of(struct session *s, uint32_t poll
 		return r->known > 0 ? r : NULL;
 	r->known = -1;
 	fn = s->dwarf ? dwarf_index_lookup(s->dwarf, ps->addr) : NULL;
+	/* Sites from the cache come without the DWARF index: the source
+	 * names the poll function from its own DWARF then. */
 	if (ps->name && future_site_named(&s->sites, ps->name, &r->site) &&
 	    (per_task ||
-	     (fn && fn->name && task_source_future_offset(s->walk->src, fn->name, &r->offset))))
+	     (fn && fn->name ? task_source_future_offset(s->walk->src, fn->name, &r->offset)
+			     : task_source_future_offset_at(s->walk->src, ps->addr, &r->offset))))
 		r->known = 1;
 	return r->known > 0 ? r : NULL;
 }

@@ -362,31 +362,12 @@ int async_task_layout_read(const char *binary, const char *dwarf_path, struct as
 	return 0;
 }
 
-/* The subprogram whose code starts at addr, from its CU's scopes. */
-static bool subprogram_at(Dwarf *dw, uint64_t addr, Dwarf_Die *out)
-{
-	Dwarf_Die cu, *scopes = NULL;
-	int n, i;
-	bool found = false;
-
-	if (!dwarf_addrdie(dw, addr, &cu))
-		return false;
-	n = dwarf_getscopes(&cu, addr, &scopes);
-	for (i = n - 1; i >= 0 && !found; i--)
-		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
-			*out = scopes[i];
-			found = true;
-		}
-	free(scopes);
-	return found;
-}
-
 bool async_task_future_type(const struct async_task_layout *l, uint64_t run, Dwarf_Die *out)
 {
 	Dwarf_Die fn, origin;
 	Dwarf_Attribute attr;
 
-	if (!subprogram_at(l->dw, run, &fn))
+	if (!dwarf_find_subprogram_at(l->dw, run, &fn))
 		return false;
 	if (dwarf_find_template_param(&fn, "F", out))
 		return true;

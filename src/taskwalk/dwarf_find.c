@@ -100,3 +100,61 @@ bool dwarf_find_template_param(Dwarf_Die *type, const char *name, Dwarf_Die *out
 	} while (dwarf_siblingof(&child, &child) == 0);
 	return false;
 }
+
+/* rustc writes no .debug_aranges: the CU whose ranges hold addr, read
+ * one CU at a time (dwarf_addrdie only finds CUs the aranges list). */
+static bool cu_with_pc(Dwarf *dw, uint64_t addr, Dwarf_Die *out)
+{
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+
+	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		if (dwarf_offdie(dw, off + hsize, out) && dwarf_haspc(out, addr) == 1)
+			return true;
+		off = next;
+	}
+	return false;
+}
+
+/* The subprogram starting at addr below die: through namespaces and
+ * types (rustc nests functions in both), not into other functions. */
+static bool subprogram_below(Dwarf_Die *die, uint64_t addr, Dwarf_Die *out, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > 32 || dwarf_child(die, &child) != 0)
+		return false;
+	do {
+		Dwarf_Addr low;
+
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram:
+			if (dwarf_lowpc(&child, &low) == 0 && low == addr) {
+				*out = child;
+				return true;
+			}
+			break;
+		case DW_TAG_namespace:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+		case DW_TAG_enumeration_type:
+			if (subprogram_below(&child, addr, out, depth + 1))
+				return true;
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+bool dwarf_find_subprogram_at(Dwarf *dw, uint64_t addr, Dwarf_Die *out)
+{
+	Dwarf_Die cu;
+
+	/* dwarf_getscopes does not look into Rust's namespaces: searched by
+	 * hand, in the CU the address lies in. */
+	if (!dwarf_addrdie(dw, addr, &cu) && !cu_with_pc(dw, addr, &cu))
+		return false;
+	return subprogram_below(&cu, addr, out, 0);
+}

@@ -21,6 +21,8 @@ bool dwarf_find(Dwarf *dw, const char *const *path, dwarf_find_match match, cons
  * prefix); a variable whose DW_AT_linkage_name is arg. */
 bool dwarf_find_struct(Dwarf_Die *die, const char *parent, const void *arg);
 bool dwarf_find_variable(Dwarf_Die *die, const char *parent, const void *arg);
+/* The subprogram whose code starts at link-time address addr. */
+bool dwarf_find_subprogram_at(Dwarf *dw, uint64_t addr, Dwarf_Die *out);
 /* A generic type's parameter (DW_TAG_template_type_parameter) by name. */
 bool dwarf_find_template_param(Dwarf_Die *type, const char *name, Dwarf_Die *out);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "taskwalk/async_executor_tasks.h"
+#include "taskwalk/dwarf_find.h"
 #include "taskwalk/thread_pointers.h"
 #include "taskwalk/tokio_layout.h"
 #include "taskwalk/tokio_tasks.h"
@@ -172,6 +173,17 @@ bool task_source_future_offset(const struct task_source *ts, const char *poll_na
 	if (ts->kind == TASK_WALK_ASYNC_TASK)
 		return false; /* per task, from its vtable: walked_task.future */
 	return tokio_layout_future_offset(&ts->layout, poll_name, offset);
+}
+
+bool task_source_future_offset_at(const struct task_source *ts, uint64_t poll, uint64_t *offset)
+{
+	Dwarf_Die fn;
+	const char *name;
+
+	if (ts->kind == TASK_WALK_ASYNC_TASK || !dwarf_find_subprogram_at(ts->layout.dw, poll, &fn))
+		return false;
+	name = dwarf_diename(&fn);
+	return name && tokio_layout_future_offset(&ts->layout, name, offset);
 }
 
 uint64_t task_source_last_walk_ns(const struct task_source *ts)

@@ -32,6 +32,9 @@ bool task_source_seed(struct task_source *ts, uint64_t key);
  * poll function's DWARF name is poll_name; false if unknown. */
 bool task_source_future_offset(const struct task_source *ts, const char *poll_name,
 			       uint64_t *offset);
+/* The same for the task type whose poll function is at link-time address
+ * poll (its DWARF name read here: for sites loaded without the index). */
+bool task_source_future_offset_at(const struct task_source *ts, uint64_t poll, uint64_t *offset);
 /* Wall time of the last walk. */
 uint64_t task_source_last_walk_ns(const struct task_source *ts);
 void task_source_close(struct task_source *ts);
