@@ -149,29 +149,82 @@ static bool occupied(const struct async_task_layout *l, const uint8_t *entry)
 	return d != (l->vacant_value & mask);
 }
 
+struct slab_head {
+	uint64_t ptr, len, slab_len;
+	uint32_t lock;
+};
+
+/* The slab's entries pointer and length, its count of occupied entries and
+ * its mutex's lock word, in one read (they lie within one State). */
+static bool read_head(const struct async_task_layout *l, pid_t pid, uint64_t state,
+		      struct slab_head *h)
+{
+	uint64_t offs[4] = {l->entries_ptr_off, l->entries_len_off, l->slab_len_off,
+			    l->has_lock ? l->lock_off : l->slab_len_off};
+	uint64_t lo = offs[0], hi = offs[0] + 8;
+	uint8_t buf[512];
+	size_t i;
+
+	for (i = 1; i < 4; i++) {
+		lo = offs[i] < lo ? offs[i] : lo;
+		hi = offs[i] + 8 > hi ? offs[i] + 8 : hi;
+	}
+	if (hi - lo > sizeof(buf) || target_read_memory(pid, state + lo, buf, hi - lo))
+		return false;
+	h->ptr = read_u64(buf, offs[0] - lo);
+	h->len = read_u64(buf, offs[1] - lo);
+	h->slab_len = read_u64(buf, offs[2] - lo);
+	h->lock = l->has_lock ? (uint32_t)read_uint(buf, offs[3] - lo, 4) : 0;
+	return true;
+}
+
+/* One try: the entries as they were while the slab stayed the same. */
+static int read_entries(const struct async_task_layout *l, pid_t pid, uint64_t state,
+			uint8_t **entries, struct slab_head *h)
+{
+	struct slab_head after;
+
+	if (!read_head(l, pid, state, h) || h->len > MAX_ENTRIES || h->slab_len > h->len ||
+	    (h->len && !h->ptr))
+		return -EFAULT;
+	*entries = malloc(h->len * l->entry_size + 1);
+	if (!*entries)
+		return -ENOMEM;
+	/* Held (a spawn or an end in progress), or changed while read (the
+	 * entries may have moved): not this time. */
+	if (h->lock ||
+	    (h->len && target_read_memory(pid, h->ptr, *entries, h->len * l->entry_size)) ||
+	    !read_head(l, pid, state, &after) || after.ptr != h->ptr || after.len != h->len ||
+	    after.slab_len != h->slab_len || after.lock) {
+		free(*entries);
+		*entries = NULL;
+		return -EAGAIN;
+	}
+	return 0;
+}
+
 /* The slab of executor state (an ArcInner<State>): its occupied entries'
- * task headers, malloc'd. False when it does not read as a slab. */
+ * task headers, malloc'd. False when it does not read as a slab, or kept
+ * changing while read. */
 static bool read_slab(const struct async_task_layout *l, pid_t pid, uint64_t state,
 		      uint64_t **headers, size_t *count, uint64_t *slab_len)
 {
-	uint64_t ptr, len, *out;
-	uint8_t *entries;
+	struct slab_head h = {0};
+	uint8_t *entries = NULL;
+	uint64_t *out;
 	size_t i, n = 0;
+	int tries, ret = -EAGAIN;
 
-	if (target_read_memory(pid, state + l->entries_ptr_off, &ptr, sizeof(ptr)) ||
-	    target_read_memory(pid, state + l->entries_len_off, &len, sizeof(len)) ||
-	    target_read_memory(pid, state + l->slab_len_off, slab_len, sizeof(*slab_len)) ||
-	    len > MAX_ENTRIES || *slab_len > len || (len && !ptr))
+	for (tries = 0; tries < 5 && ret == -EAGAIN; tries++)
+		ret = read_entries(l, pid, state, &entries, &h);
+	if (ret)
 		return false;
-	entries = malloc(len * l->entry_size + 1);
-	out = malloc((len + 1) * sizeof(*out));
-	if (!entries || !out ||
-	    (len && target_read_memory(pid, ptr, entries, len * l->entry_size))) {
+	out = malloc((h.len + 1) * sizeof(*out));
+	if (!out) {
 		free(entries);
-		free(out);
 		return false;
 	}
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < h.len; i++) {
 		const uint8_t *e = entries + i * l->entry_size;
 
 		if (occupied(l, e))
@@ -180,6 +233,7 @@ static bool read_slab(const struct async_task_layout *l, pid_t pid, uint64_t sta
 	free(entries);
 	*headers = out;
 	*count = n;
+	*slab_len = h.slab_len;
 	return true;
 }
 

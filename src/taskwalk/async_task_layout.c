@@ -198,6 +198,7 @@ static bool read_state(struct async_task_layout *l, char *err, size_t errlen)
 {
 	static const char *const sync_ns[] = {"alloc", "sync", NULL};
 	struct member_query slab_q = {.type_prefix = "Slab<"}, ptr = {.pointer = true};
+	struct member_query futex = {.name = "futex"};
 	Dwarf_Die inner, state, active, slab, vec, entry, t;
 	uint64_t data_off, active_off, slab_in, entries_off;
 
@@ -209,6 +210,8 @@ static bool read_state(struct async_task_layout *l, char *err, size_t errlen)
 		return false;
 	if (!find(&active, &slab_q, &slab_in, &slab))
 		return fail(err, errlen, "Slab", &active);
+	l->has_lock = find(&active, &futex, &l->lock_off, &t) && type_walk_size(&t) == 4;
+	l->lock_off += data_off + active_off;
 	l->slab_off = data_off + active_off + slab_in;
 	if (!member(&slab, "entries", &entries_off, &vec, err, errlen) ||
 	    !member(&slab, "len", &l->slab_len_off, &t, err, errlen) ||

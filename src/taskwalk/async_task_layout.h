@@ -63,6 +63,10 @@ struct async_task_layout {
 	uint64_t layout_opt_size, offset_f_off, offset_s_off;
 	/* ArcInner<State>: the active slab's Slab */
 	uint64_t slab_off, slab_len_off, entries_ptr_off, entries_len_off;
+	/* the active Mutex's lock word (std's futex on Linux), if DWARF has it:
+	 * a slab read while it is held may be mid-change */
+	bool has_lock;
+	uint64_t lock_off;
 	/* Entry<Waker>: size, discriminant, the Waker's data pointer */
 	uint64_t entry_size, discr_off, discr_size, waker_data_off;
 	uint64_t vacant_value;	/* the discriminant of Vacant */
