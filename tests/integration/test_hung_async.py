@@ -87,4 +87,15 @@ def test_hung_smol():
     check(snap["task_walk"]["runtimes"] == 2, "smol: two executors, got %s" % snap["task_walk"])
 
 
-TESTS = [test_hung_async_std, test_hung_smol]
+def test_hung_async_release_says_why():
+    """debug = 1 has no types: no task is walked, and cattop says what is missing."""
+    with Workload("smol", profile="release", args=("--hung", "5", "--seconds", "60")) as w:
+        r = run_cattop(["-p", str(w.pid), "-b", "-n", "1", "-d", "1", "--snapshot", "-"])
+        check(r.returncode == 0, "cattop exited %d: %s" % (r.returncode, r.stderr.strip()))
+        walk = parse_snapshot(r.stdout)["task_walk"]
+    check(not walk["active"] and "async_task::header::Header" in walk["status"]
+          and "debug = 1" in walk["status"], "release: walk status %s" % walk)
+    check("Task lists: not read: " in r.stdout, "release: the table does not say why")
+
+
+TESTS = [test_hung_async_std, test_hung_smol, test_hung_async_release_says_why]
