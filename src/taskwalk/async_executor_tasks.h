@@ -9,7 +9,10 @@
  * Executor (smol's usual `Executor::new()` leaked or in an Arc) is in no
  * static: it is found once one of its tasks has been seen polling (the
  * task_poll probe's key). An executor none of whose tasks run after
- * attach, and LocalExecutors (thread-locals), are not found.
+ * attach, and LocalExecutors (thread-locals), are not found. An executor
+ * found through a task stays walked for the session: once dropped, its
+ * freed State reads as no slab or a changing one (the walk then says it is
+ * incomplete) unless the allocator reused it for something slab-shaped.
  *
  * Nothing is locked: the slab can change under the walk (a task spawned
  * or ended, the entries reallocated). An entry that does not read as a

@@ -340,9 +340,11 @@ int async_task_layout_read(const char *binary, const char *dwarf_path, struct as
 	memset(l, 0, sizeof(*l));
 	l->fd = open(dwarf_path, O_RDONLY | O_CLOEXEC);
 	if (l->fd < 0) {
+		int e = errno;
+
 		snprintf(err, errlen, "async-task layout: cannot open %s: %s", dwarf_path,
-			 strerror(errno));
-		return -errno;
+			 strerror(e));
+		return -e;
 	}
 	l->dw = dwarf_begin(l->fd, DWARF_C_READ);
 	if (!l->dw) {
