@@ -24,6 +24,11 @@ pub struct Args {
     pub idle_tasks: u64,
     #[allow(dead_code)]
     pub idle_period_ms: u64,
+    /// --hung N (wl-async-std, wl-smol): N tasks parked forever on a channel
+    /// recv and 2 deadlocked on async mutexes, on the runtime's global
+    /// executor, all parked before the ready line (0: none, the default).
+    #[allow(dead_code)]
+    pub hung: u64,
     pub wedge_file: Option<String>,
 }
 
@@ -42,7 +47,7 @@ impl Args {
 fn usage(prog: &str) -> String {
     format!(
         "usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W] [--idle-tasks N] \
-         [--idle-period-ms P] [--wedge-file PATH]"
+         [--idle-period-ms P] [--hung N] [--wedge-file PATH]"
     )
 }
 
@@ -61,6 +66,7 @@ pub fn parse() -> Args {
         wedge_ms: 6000,
         idle_tasks: 0,
         idle_period_ms: 1000,
+        hung: 0,
         wedge_file: None,
     };
     while let Some(arg) = argv.next() {
@@ -85,6 +91,7 @@ pub fn parse() -> Args {
             "--wedge-ms" => &mut args.wedge_ms,
             "--idle-tasks" => &mut args.idle_tasks,
             "--idle-period-ms" => &mut args.idle_period_ms,
+            "--hung" => &mut args.hung,
             _ => fail(&prog, format!("unknown argument '{arg}'")),
         };
         let value = match inline_value.or_else(|| argv.next()) {
