@@ -51,7 +51,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .PHONY: all clean test unit-test integration-test workloads format format-check demo bench \
-	test-under-load run-under-load install uninstall install-test deb
+	test-under-load run-under-load install uninstall install-test deb deb-test
 .DELETE_ON_ERROR:
 # Generated skeletons are kept: every object depends on them.
 .SECONDARY: $(SKELS) $(SKELS:.skel.h=.bpf.o)
@@ -229,6 +229,11 @@ deb:
 	$(Q)git ls-files -z | xargs -0 tar -cf - | tar -xf - -C $(DEB_DIR)/src
 	$(Q)cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc $(DEB_ARGS)
 	$(Q)ls $(DEB_DIR)/*.deb
+
+# The package's files, dependencies and hardening; its cattop runs (~2 min
+# with the build: not part of `make test`).
+deb-test: deb
+	$(Q)tests/install/test_deb.sh
 
 # The default config is compiled in, so cattop needs no installed data file.
 $(OUTPUT)/default_config.h: config/cattop.ini | $(OUTPUT)
