@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
+# The bash -c scripts below expand their "$0" themselves.
+# shellcheck disable=SC2016
 # Checks the .deb that `make deb` built (build/deb/cattop_*.deb): its files,
 # its dependencies, and that the packaged cattop runs. Not part of `make
 # test` (the package build takes ~2 min); `make deb-test` runs both.
 #
 # usage: tests/install/test_deb.sh [DEB]
 set -euo pipefail
-# The bash -c scripts below expand their "$0" themselves.
-# shellcheck disable=SC2016
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 deb=${1:-$(find "$repo/build/deb" -maxdepth 1 -name 'cattop_*.deb' 2>/dev/null | head -1)}
