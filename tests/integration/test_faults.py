@@ -1038,6 +1038,9 @@ def test_absurd_options():
     for pid in ("0", "-1", "4194305", "1.5", ""):
         fails(["-p", pid, "-b"], r"bad PID")
     fails(["record", "-p", "1", "-o", "/tmp/x", "-d", "0"], r"bad duration")
+    # --duration, as --help spells record's -d; not the live view's interval
+    fails(["record", "-p", "1", "-o", "/tmp/x", "--duration", "0"], r"bad duration")
+    fails(["-p", "1", "-b", "--duration", "5"], r"--duration is for cattop record")
     fails(["record", "-p", "1", "-o", "/tmp/x", "--max-size", "0"], r"bad size")
     fails(["record", "-p", "1", "-o", "/tmp/x", "--max-size", "-5M"], r"bad size")
     fails(["record", "-p", "1", "-o", "/tmp/x", "--max-size", "99999999999G"], r"bad size")
