@@ -88,7 +88,7 @@ workloads:
 	$(call msg,CARGO,tests/workloads)
 	$(Q)cd tests/workloads && $(CARGO) build -q && $(CARGO) build -q --release && \
 		$(CARGO) build -q --profile release-nodebug && \
-		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung
+		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung -p wl-join
 
 unit-test: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(OUTPUT)

@@ -11,6 +11,7 @@
 
 #include "probe/dwarf_index.h"
 #include "probe/dwarf_location.h"
+#include "probe/macro_await.h"
 #include "probe/site_table.h"
 
 /* More states than any async fn has awaits: a corrupt file. */
@@ -93,7 +94,19 @@ static bool read_discriminant(Dwarf_Die *part, struct coroutine_layout *l)
 	return l->state_offset + size <= l->size;
 }
 
-static void read_variant(Dwarf_Die *variant, struct coroutine_layout *l, const char *comp_dir)
+/* Where rustc says the state waits; for an .await a dependency's macro
+ * wrote, the user's line of the macro call instead (macro_await.h). */
+static char *state_location(Dwarf_Die *fn, Dwarf_Die *member, const char *comp_dir)
+{
+	const char *file = dwarf_decl_file(member);
+	char *user =
+	    file && dwarf_library_file(file) ? macro_await_location(fn, member, comp_dir) : NULL;
+
+	return user ? user : decl_location(member, comp_dir);
+}
+
+static void read_variant(Dwarf_Die *fn, Dwarf_Die *variant, struct coroutine_layout *l,
+			 const char *comp_dir)
 {
 	Dwarf_Attribute attr;
 	Dwarf_Word value;
@@ -112,10 +125,10 @@ static void read_variant(Dwarf_Die *variant, struct coroutine_layout *l, const c
 		l->nstates = value + 1;
 	}
 	free(l->state_location[value]);
-	l->state_location[value] = decl_location(&member, comp_dir);
+	l->state_location[value] = state_location(fn, &member, comp_dir);
 }
 
-static struct coroutine_layout *read_layout(Dwarf_Die *env, const char *comp_dir)
+static struct coroutine_layout *read_layout(Dwarf_Die *fn, Dwarf_Die *env, const char *comp_dir)
 {
 	struct coroutine_layout *l = calloc(1, sizeof(*l));
 	Dwarf_Attribute attr;
@@ -130,7 +143,7 @@ static struct coroutine_layout *read_layout(Dwarf_Die *env, const char *comp_dir
 		goto fail;
 	do {
 		if (dwarf_tag(&variant) == DW_TAG_variant)
-			read_variant(&variant, l, comp_dir);
+			read_variant(fn, &variant, l, comp_dir);
 	} while (dwarf_siblingof(&variant, &variant) == 0);
 	if (l->nstates == 0)
 		goto fail;
@@ -161,7 +174,7 @@ static void read_site(Dwarf *dw, const struct dwarf_fn_info *fn, struct site *s)
 	s->self_in_parm2 = returns_through_pointer(&die);
 	if ((s->kind == FUTURE_ASYNC_FN || s->kind == FUTURE_ASYNC_BLOCK) &&
 	    coroutine_type(&die, &env))
-		s->layout = read_layout(&env, comp_dir);
+		s->layout = read_layout(&die, &env, comp_dir);
 }
 
 void coroutine_layouts_read(const char *elf_path, const struct dwarf_index *dwarf,

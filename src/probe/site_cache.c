@@ -17,7 +17,7 @@
 #include "util/atomic_file.h"
 
 #define CACHE_MAGIC   "CATTOPSC"
-#define CACHE_VERSION 5
+#define CACHE_VERSION 6
 #define MAX_STRING    4096
 #define MAX_ITEMS     (1U << 22)
 
