@@ -96,13 +96,32 @@ static bool read_discriminant(Dwarf_Die *part, struct coroutine_layout *l)
 
 /* Where rustc says the state waits; for an .await a dependency's macro
  * wrote, the user's line of the macro call instead (macro_await.h). */
-static char *state_location(Dwarf_Die *fn, Dwarf_Die *member, const char *comp_dir)
+static char *state_location(Dwarf_Die *fn, Dwarf_Die *member, const char *comp_dir, bool *in_macro)
 {
 	const char *file = dwarf_decl_file(member);
 	char *user =
 	    file && dwarf_library_file(file) ? macro_await_location(fn, member, comp_dir) : NULL;
 
+	*in_macro = user != NULL;
 	return user ? user : decl_location(member, comp_dir);
+}
+
+static bool grow_states(struct coroutine_layout *l, size_t n)
+{
+	char **locations = realloc(l->state_location, n * sizeof(*locations));
+	bool *macro;
+
+	if (!locations)
+		return false;
+	l->state_location = locations;
+	macro = realloc(l->macro_await, n * sizeof(*macro));
+	if (!macro)
+		return false;
+	l->macro_await = macro;
+	memset(locations + l->nstates, 0, (n - l->nstates) * sizeof(*locations));
+	memset(macro + l->nstates, 0, (n - l->nstates) * sizeof(*macro));
+	l->nstates = n;
+	return true;
 }
 
 static void read_variant(Dwarf_Die *fn, Dwarf_Die *variant, struct coroutine_layout *l,
@@ -115,17 +134,10 @@ static void read_variant(Dwarf_Die *fn, Dwarf_Die *variant, struct coroutine_lay
 	if (dwarf_formudata(dwarf_attr(variant, DW_AT_discr_value, &attr), &value) ||
 	    value >= MAX_STATES || !first_child_tagged(variant, DW_TAG_member, &member))
 		return;
-	if (value >= l->nstates) {
-		char **grown = realloc(l->state_location, (value + 1) * sizeof(*grown));
-
-		if (!grown)
-			return;
-		memset(grown + l->nstates, 0, (value + 1 - l->nstates) * sizeof(*grown));
-		l->state_location = grown;
-		l->nstates = value + 1;
-	}
+	if (value >= l->nstates && !grow_states(l, value + 1))
+		return;
 	free(l->state_location[value]);
-	l->state_location[value] = state_location(fn, &member, comp_dir);
+	l->state_location[value] = state_location(fn, &member, comp_dir, &l->macro_await[value]);
 }
 
 static struct coroutine_layout *read_layout(Dwarf_Die *fn, Dwarf_Die *env, const char *comp_dir)
@@ -214,10 +226,16 @@ void coroutine_layout_free(struct coroutine_layout *l)
 	for (i = 0; i < l->nstates; i++)
 		free(l->state_location[i]);
 	free(l->state_location);
+	free(l->macro_await);
 	free(l);
 }
 
 const char *coroutine_state_location(const struct coroutine_layout *l, uint64_t state)
 {
 	return l && state < l->nstates ? l->state_location[state] : NULL;
+}
+
+bool coroutine_state_in_macro(const struct coroutine_layout *l, uint64_t state)
+{
+	return l && l->macro_await && state < l->nstates && l->macro_await[state];
 }

@@ -281,7 +281,7 @@ void future_tree_draw(struct tui *ui, int y)
 	draw_titles(y++, &layout);
 	if (session_await_source(ui->s, &src))
 		t.chain_len =
-		    await_chain_build(task, &ui->s->sites, &src, t.chain, AWAIT_CHAIN_MAX);
+		    await_chain_build(task, &ui->s->sites, &src, t.chain, AWAIT_CHAIN_MAX, NULL);
 	root = add_row(&t);
 	if (root) {
 		root->node = NULL;
