@@ -163,7 +163,8 @@ def snapshot_when_polled(pid, task, polls, extra=(), timeout=60):
                           "-", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     lines, seen = [], threading.Event()
-    row = re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s$" % re.escape(task))
+    # an idle task's row ends in its await line ("  @ file:line")
+    row = re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s(  @ \S+)?$" % re.escape(task))
 
     def read():
         for line in p.stdout:

@@ -17,6 +17,7 @@ import test_core
 import test_faults
 import test_focus
 import test_live_view
+import test_macro_await
 import test_hung
 import test_panic_stress
 import test_placement
@@ -33,7 +34,8 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          test_tui.test_tui_config_ascii_exit, *test_await.TESTS, *test_stacks.TESTS, *test_cache.TESTS,
          *test_recording.TESTS, *test_faults.TESTS, *test_focus.TESTS,
          *test_safety.TESTS, *test_panic_stress.TESTS, *test_placement.TESTS,
-         *test_truth.TESTS, *test_live_view.TESTS, *test_hung.TESTS]
+         *test_truth.TESTS, *test_live_view.TESTS, *test_hung.TESTS,
+         *test_macro_await.TESTS]
 
 
 def send_sanitizer_reports_to(directory):
