@@ -8,7 +8,7 @@ says why; and tasks aborted while parked leave no abandoned frames."""
 import os
 import re
 import signal
-import subprocess
+import tempfile
 
 import harness
 from harness import MS, Workload, binary, check, one_task, parse_snapshot, wait_for
@@ -185,5 +185,38 @@ def test_aborted_tasks_counters():
                   "counters after aborts %s" % c)
 
 
-TESTS = [test_macro_await_lines, test_await_unknown_reasons, test_launched_relative_await_stack,
+def test_tui_macro_await_lines():
+    """The live tree shows the select! at its call in wl-join, and each
+    future it awaits at its own sleep."""
+    with Workload("join", args=["--seconds", "300"]) as w, tempfile.TemporaryDirectory() as d:
+        ui = harness.Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), d, 150, 30)
+        try:
+            ui.wait_screen(lambda t: "tokio_select_task" in t, 60)
+            ui.keys("/", wait=0.2)
+            ui.keys("tokio_select_task", "Enter")
+            ui.wait_screen(lambda t: [n for _, n in harness.table_rows(t)]
+                           == [CRATE + "::tokio_select_task"])
+            ui.keys("Enter")
+            want = {"tokio_select_task": marked_line("tokio_select"),
+                    "select_slow": sleep_line("select_slow"),
+                    "select_slower": sleep_line("select_slower")}
+
+            def row(scr, fn):
+                return next((l for l in scr.splitlines()
+                             if re.search(r"%s::%s\b" % (CRATE, fn), l) and "async fn" in l), "")
+
+            def shown(scr):
+                return all(row(scr, fn).rstrip().endswith("await :" + line.split(":")[1])
+                           for fn, line in want.items())
+
+            # the lines fill in at the task's next poll (every 400 ms)
+            scr = ui.wait_screen(shown)
+            for fn in want:
+                check(row(scr, fn).rstrip().endswith("await :" + want[fn].split(":")[1]),
+                      "tree row of %s: %r, want %s" % (fn, row(scr, fn), want[fn]))
+        finally:
+            ui.close()
+
+
+TESTS = [test_macro_await_lines, test_tui_macro_await_lines, test_await_unknown_reasons, test_launched_relative_await_stack,
          test_aborted_tasks_counters]
