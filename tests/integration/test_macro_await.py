@@ -11,7 +11,7 @@ import signal
 import tempfile
 
 import harness
-from harness import MS, Workload, binary, check, one_task, parse_snapshot, wait_for
+from harness import Workload, check, one_task, parse_snapshot
 
 REL = "wl-join/src/main.rs"
 CRATE = "wl_join"
@@ -61,7 +61,14 @@ def snapshot_of(pid, extra=()):
     """A snapshot once every macro task has gone round its loop twice
     since cattop attached (2 s of target time at least; longer on a
     busy machine), so each was seen parked after a poll."""
-    return harness.snapshot_when_polled(pid, CRATE + "::futures_select_task", 4, extra)
+    snap = harness.snapshot_when_polled(pid, CRATE + "::futures_select_task", 4, extra)
+    # a poll lasts microseconds, but a preempted one can be caught running:
+    # then another look (the lines are only read for idle tasks)
+    for _ in range(5):
+        if all(idle_tasks(snap, task) for task in MACRO_TASKS):
+            break
+        snap = harness.snapshot(pid, 2, extra)
+    return snap
 
 
 def check_macro_task(snap, task):
