@@ -8,7 +8,11 @@
  * still awaits: the child's poll returned to the parent's current await
  * line (its return address, through the line tables) and the child lies
  * inside the parent's coroutine, where an awaited future is stored.
- * Otherwise the child finished and may be gone, and the chain stops. */
+ * Otherwise the child finished and may be gone, and the chain stops. It
+ * stops too at a join! or select! (an .await a dependency's macro wrote):
+ * the futures such a macro polls are awaited side by side, each with its
+ * own line (await_child_frame). A line that cannot be read comes with a
+ * reason (no types, returned, unreadable, ...), never as a silent gap. */
 #ifndef CATTOP_AWAIT_CHAIN_H
 #define CATTOP_AWAIT_CHAIN_H
 
