@@ -57,8 +57,7 @@ static char *parent_lines[] = {"a.rs:1", NULL, NULL, "a.rs:10", "a.rs:12"};
 static bool parent_macro[] = {false, false, false, true, false};
 static char *child_lines[] = {"b.rs:1", NULL, NULL, "b.rs:5"};
 
-static struct coroutine_layout parent_layout = {
-    0x100, STATE_AT, 1, 5, parent_lines, parent_macro};
+static struct coroutine_layout parent_layout = {0x100, STATE_AT, 1, 5, parent_lines, parent_macro};
 static struct coroutine_layout child_layout = {0x20, CSTATE, 1, 4, child_lines, NULL};
 
 static struct site sites_[2] = {
@@ -80,8 +79,10 @@ static void setup(void)
 	root = (struct future_node){.site = 0, .self_ptr = PARENT, .children = &a};
 	root.stats.last_poll_start = 100;
 	root.stats.polls = 1;
-	a = (struct future_node){.site = 1, .parent = &root, .next_sibling = &b, .self_ptr = CHILD_A};
-	b = (struct future_node){.site = 1, .parent = &root, .next_sibling = &c, .self_ptr = CHILD_B};
+	a = (struct future_node){
+	    .site = 1, .parent = &root, .next_sibling = &b, .self_ptr = CHILD_A};
+	b = (struct future_node){
+	    .site = 1, .parent = &root, .next_sibling = &c, .self_ptr = CHILD_B};
 	c = (struct future_node){.site = 1, .parent = &root, .self_ptr = CHILD_C};
 	a.stats.last_poll_start = 101;
 	b.stats.last_poll_start = 102;
