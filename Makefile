@@ -102,7 +102,7 @@ workloads:
 	$(call msg,CARGO,tests/workloads)
 	$(Q)cd tests/workloads && $(CARGO) build -q && $(CARGO) build -q --release && \
 		$(CARGO) build -q --profile release-nodebug && \
-		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung
+		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung -p wl-join
 	$(call msg,CARGO,tests/workloads-tokio-1.53)
 	$(Q)vt='$(CATTOP_VENDOR_TOKIO)'; vt=$${vt%/make-registry.sh}; \
 	if [ -z "$$vt" ] || [ ! -x "$$vt/make-registry.sh" ]; then \
