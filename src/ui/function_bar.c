@@ -10,8 +10,24 @@
 
 static const struct {
 	const char *key, *label;
-} bar[] = {{"F1", "Help"}, {"F3", "Search"}, {"F4", "Filter"},
-	   {"F5", "Tree"}, {"F6", "SortBy"}, {"F10", "Quit"}};
+	int code;
+} bar[] = {{"F1", "Help", KEY_F(1)}, {"F3", "Search", KEY_F(3)}, {"F4", "Filter", KEY_F(4)},
+	   {"F5", "Tree", KEY_F(5)}, {"F6", "SortBy", KEY_F(6)}, {"F10", "Quit", KEY_F(10)}};
+
+int function_bar_key_at(int x)
+{
+	int start = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(bar) / sizeof(bar[0]); i++) {
+		int end = start + draw_columns(bar[i].key) + draw_columns(bar[i].label);
+
+		if (x >= start && x < end)
+			return bar[i].code;
+		start = end + 1; /* the space between buttons */
+	}
+	return 0;
+}
 
 void function_bar_draw(struct tui *ui, int y, const char *hints)
 {

@@ -8,6 +8,9 @@
 /* "F1Help F3Search ..." then the view's own hints, on the bottom line. */
 void function_bar_draw(struct tui *ui, int y, const char *hints);
 
+/* The key of the bar's button at column x of the bottom line, 0 if none. */
+int function_bar_key_at(int x);
+
 /* The F6 menu of sort columns, drawn over the left of the list. */
 void sort_menu_draw(struct tui *ui, int y);
 /* A key while the sort menu is open: arrows move, Enter sorts, else closes. */

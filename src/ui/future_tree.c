@@ -295,6 +295,7 @@ void future_tree_draw(struct tui *ui, int y)
 	draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), title, 0);
 	layout = tree_layout();
 	draw_titles(y++, &layout);
+	ui->list_y = y;
 	if (session_await_source(ui->s, &src))
 		t.src = &src;
 	t.chain_len = await_chain_build(task, &ui->s->sites, t.src, t.chain, AWAIT_CHAIN_MAX, NULL);

@@ -112,6 +112,7 @@ void group_table_draw(struct tui *ui, int y)
 		 ui->sort == SORT_ID ? "tasks" : task_sort_name(ui->sort),
 		 ui->ascending ? ", inverted" : "");
 	draw_text(y++, 0, COLS, color_attr(ROLE_COLUMNS), titles, 1);
+	ui->list_y = y;
 	i = function_bar_search(ui, (int)n, group_name, groups.groups);
 	if (i >= 0)
 		ui->cursor = i;

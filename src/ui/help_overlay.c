@@ -20,6 +20,8 @@ static const char *const legend[] = {
     "last poll ended ('>=': not polled since cattop attached). '!' marks values over the "
     "threshold. F6 or < > sort on any of them.",
     "Kinds: async fn body, async {} block, closure, Future (hand-written impl).",
+    "Mouse: a click selects a row (double click: Enter), a click on a column title sorts "
+    "by it (again: inverts), the wheel scrolls, the F-keys of the bottom bar are buttons.",
 };
 
 struct help_text {

@@ -112,6 +112,22 @@ static void draw_titles(struct tui *ui, int y)
 	}
 }
 
+int task_table_sort_at(int x)
+{
+	int start = 0, c;
+
+	for (c = 0; c < COL_COUNT; c++) {
+		int w = columns[c].width ? columns[c].width : COLS - start;
+
+		if (!shown(c))
+			continue;
+		if (x >= start && x < start + w)
+			return columns[c].sort;
+		start += w;
+	}
+	return -1;
+}
+
 bool task_table_name_matches(const char *filter, const char *name)
 {
 	if (!filter[0])
@@ -223,6 +239,7 @@ void task_table_draw(struct tui *ui, int y)
 		if (passes_filter(ui, all[i]))
 			rows[count++] = all[i];
 	draw_titles(ui, y++);
+	ui->list_y = y;
 	follow_task(ui, rows, count);
 	{
 		struct named_tasks named = {rows, &ui->s->sites};

@@ -20,4 +20,8 @@ const char *task_sort_name(enum task_sort sort);
 /* A config word (longest, busy, polls, slow, inflight, name, id) -> sort. */
 enum task_sort task_sort_by_name(const char *word);
 
+/* The sort of the column whose title is at column x (as last drawn), -1
+ * if none. */
+int task_table_sort_at(int x);
+
 #endif

@@ -18,6 +18,7 @@
 #include "ui/future_detail.h"
 #include "ui/future_tree.h"
 #include "ui/group_table.h"
+#include "ui/mouse_input.h"
 #include "ui/header_panel.h"
 #include "ui/help_overlay.h"
 #include "ui/key_table.h"
@@ -191,6 +192,7 @@ static void init_screen(struct tui *ui)
 	cbreak(); /* Ctrl-C still raises SIGINT: the stop flag ends the loop */
 	noecho();
 	keypad(stdscr, TRUE);
+	mouse_input_enable();
 	curs_set(0);
 	timeout(INPUT_TICK_MS);
 	colors_init(ui->opts.color);
@@ -283,6 +285,8 @@ static void loop(struct tui *ui)
 			r = REACT_NONE;
 		else if (key == KEY_RESIZE)
 			r = REACT_REDRAW;
+		else if (key == KEY_MOUSE)
+			r = ui->input != INPUT_NONE ? REACT_NONE : mouse_dispatch(ui);
 		else
 			r = ui->input != INPUT_NONE ? key_prompt(ui, key) : key_dispatch(ui, key);
 	}

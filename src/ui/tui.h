@@ -38,6 +38,7 @@ struct tui {
 	int scroll;		  /* first row shown */
 	int rows;		  /* rows in the current list (set by the last draw) */
 	int page;		  /* list rows that fit on screen */
+	int list_y;		  /* screen line of the list's first row (its titles: one above) */
 	uint64_t task_id;	  /* tree/detail: the task drilled into */
 	const void *node;	  /* detail: the future (a future_node), NULL for the task */
 	uint64_t cursor_task;	  /* tasks view: keep the cursor on this task across re-sorts */

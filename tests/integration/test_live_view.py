@@ -551,6 +551,50 @@ def test_live_view_function_keys():
             w.stop()
 
 
+def mouse(ui, x, y, clicks=1, button=0):
+    """Left clicks (button 0) or a wheel notch (64 up, 65 down) at column x,
+    line y, as a terminal sends them (X10 encoding: press, release)."""
+    seq = ""
+    for _ in range(clicks):
+        seq += "\x1b[M%c%c%c" % (32 + button, 33 + x, 33 + y)
+        if button < 64:
+            seq += "\x1b[M%c%c%c" % (35, 33 + x, 33 + y)
+    ui.keys("-l", seq, wait=0)
+
+
+def test_live_view_mouse():
+    """The mouse as htop users use it, at 80x24 and 120x40: a click on a
+    column title sorts by it, a second click inverts; a double click on a
+    row opens its future tree; a click on F1 in the bottom bar opens the
+    help."""
+    for width, height in SIZES:
+        w, ui = live(width, height)
+        try:
+            scr = stable_screen(ui)
+            lines = scr.splitlines()
+            ty = [i for i, l in enumerate(lines) if re.search(r"\bPOLLS.*NAME", l)][0]
+            mouse(ui, lines[ty].index("NAME") + 2, ty)
+            wait_screen(ui, lambda s: re.search(r" NAMEv", s.splitlines()[ty]),
+                        "%dx%d: a click on NAME did not sort by it" % (width, height))
+            mouse(ui, lines[ty].index("NAME") + 2, ty)
+            wait_screen(ui, lambda s: re.search(r" NAME\^", s.splitlines()[ty]),
+                        "%dx%d: a second click did not invert" % (width, height))
+            filter_to(ui, "ticker")
+            scr = stable_screen(ui)
+            row = [i for i, l in enumerate(scr.splitlines())
+                   if "wl_tokio::ticker_task" in l and i > ty][0]
+            mouse(ui, 3, row, clicks=2)
+            wait_screen(ui, lambda s: "ticker_task: future tree" in s,
+                        "%dx%d: a double click did not open the tree" % (width, height))
+            bar = ui.screen().splitlines()[-1]
+            mouse(ui, bar.index("Help") - 1, height - 1)
+            wait_screen(ui, lambda s: "cattop help" in s,
+                        "%dx%d: a click on F1 did not open the help" % (width, height))
+        finally:
+            ui.close()
+            w.stop()
+
+
 TESTS = [test_live_view_tree_layout, test_live_view_detail, test_live_view_threshold_recount,
          test_live_view_filter, test_live_view_help,
-         test_live_view_pruned, test_live_view_function_keys]
+         test_live_view_pruned, test_live_view_function_keys, test_live_view_mouse]
