@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/task_view.h"
+#include "model/task_sort.h"
 #include "util/duration.h"
 
 #define CATTOP_VERSION "0.1.0"

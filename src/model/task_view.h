@@ -7,21 +7,9 @@
 #include <stdint.h>
 
 #include "model/task_model.h"
+#include "model/task_sort.h"
 
 struct site_table;
-
-enum task_sort {
-	SORT_MAX_POLL = 0, /* longest poll, in-flight polls included */
-	SORT_BUSY,
-	SORT_POLLS,
-	SORT_SLOW,
-	SORT_INFLIGHT,
-	SORT_NAME,
-	SORT_ID,
-	SORT_BUSY_PCT, /* busy time over the time since first seen */
-	SORT_IDLE,     /* idle for (task_idle_ns): the longest idle first */
-	SORT_STATE,    /* running, idle, done */
-};
 
 /* A task is named for its root future (the first future polled in it). */
 const char *task_name(const struct task *t, const struct site_table *sites);
@@ -31,10 +19,6 @@ const char *task_name(const struct task *t, const struct site_table *sites);
 uint64_t poll_stats_longest(const struct poll_stats *s, uint64_t now);
 
 /* All tasks in the given order (ties by id). Caller frees *out. */
-/* A sort key's name (longest, busy, polls, slow, inflight, name, id,
- * busy%, idle, state) into out; false if there is no such key. */
-bool task_sort_parse(const char *word, enum task_sort *out);
-
 size_t task_view_sorted(const struct task_model *m, const struct site_table *sites,
 			enum task_sort key, bool ascending, uint64_t now, struct task ***out);
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "model/task_view.h"
+#include "model/task_sort.h"
 
 struct session;
 

@@ -14,9 +14,9 @@ void mouse_input_enable(void)
 {
 	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED |
 #ifdef BUTTON5_PRESSED
-			  BUTTON5_PRESSED |
+		      BUTTON5_PRESSED |
 #endif
-			  0,
+		      0,
 		  NULL);
 	mouseinterval(200); /* ms between a press and its release for a click */
 }
