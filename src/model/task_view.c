@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "probe/site_table.h"
 #include "util/duration.h"
 
@@ -42,6 +43,16 @@ const char *task_state_name(enum task_state s)
 	default:
 		return "idle";
 	}
+}
+
+const char *task_runtime_id_text(const struct task *t, const struct runtime_profile *runtime,
+				 char *buf, size_t len)
+{
+	if (!t->runtime_id || !len)
+		return "";
+	snprintf(buf, len, " (%s id %llu)", runtime ? runtime->name : "runtime",
+		 (unsigned long long)t->runtime_id);
+	return buf;
 }
 
 uint64_t task_idle_ns(const struct task_model *m, const struct task *t, uint64_t now,

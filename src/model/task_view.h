@@ -11,6 +11,13 @@
 
 struct site_table;
 
+struct runtime_profile;
+
+/* " (tokio id 7)": the runtime's own id of the task (what tokio::task::id()
+ * and tracing print, stable across attaches), "" if unknown. */
+const char *task_runtime_id_text(const struct task *t, const struct runtime_profile *runtime,
+				 char *buf, size_t len);
+
 /* A task is named for its root future (the first future polled in it). */
 const char *task_name(const struct task *t, const struct site_table *sites);
 

@@ -45,7 +45,7 @@ static int draw_identity(struct tui *ui, int y, const struct task *task,
 			 const struct future_node *node)
 {
 	const struct site *site = node ? &ui->s->sites.sites[node->site] : NULL;
-	char line[1024];
+	char line[1024], rid[48];
 
 	if (site) {
 		snprintf(line, sizeof(line), "Future   %s", site->name);
@@ -60,8 +60,9 @@ static int draw_identity(struct tui *ui, int y, const struct task *task,
 		draw_text(y++, 0, COLS, color_attr(ROLE_DIM), line, 0);
 		y = draw_inlined(ui, y, node->site);
 	}
-	snprintf(line, sizeof(line), "Task     #%llu %s (%s)", (unsigned long long)task->id,
-		 task_name(task, &ui->s->sites), task_state_name(task_state(task)));
+	snprintf(line, sizeof(line), "Task     #%llu %s (%s)%s", (unsigned long long)task->id,
+		 task_name(task, &ui->s->sites), task_state_name(task_state(task)),
+		 task_runtime_id_text(task, ui->s->sites.runtime, rid, sizeof(rid)));
 	draw_text(y++, 0, COLS, color_attr(site ? ROLE_NORMAL : ROLE_HEADER), line, 0);
 	return y + 1;
 }

@@ -281,7 +281,7 @@ void future_tree_draw(struct tui *ui, int y)
 	struct await_source src;
 	struct tree_layout layout;
 	struct tree_row *root;
-	char title[512];
+	char title[512], rid[48];
 	int i;
 
 	if (!task) {
@@ -290,8 +290,10 @@ void future_tree_draw(struct tui *ui, int y)
 		ui->rows = 0;
 		return;
 	}
-	snprintf(title, sizeof(title), "Task #%llu %s%s: future tree", (unsigned long long)task->id,
-		 task_name(task, &ui->s->sites), task->block_on ? " (block_on)" : "");
+	snprintf(title, sizeof(title), "Task #%llu %s%s%s: future tree",
+		 (unsigned long long)task->id, task_name(task, &ui->s->sites),
+		 task->block_on ? " (block_on)" : "",
+		 task_runtime_id_text(task, ui->s->sites.runtime, rid, sizeof(rid)));
 	draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), title, 0);
 	layout = tree_layout();
 	draw_titles(y++, &layout);

@@ -223,6 +223,8 @@ def test_hung_live_grouped():
     recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
     lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await")
     with Hung("debug", idle=300) as w:
+        _, snap = first_refresh(w.pid)
+        ids = {t["type"]: t.get("runtime_id") for t in snap["tasks"] if "deadlock" in t["type"]}
         for width, height in ((80, 24), (120, 40)):
             ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), tempfile.gettempdir(),
                       width, height)
@@ -248,6 +250,19 @@ def test_hung_live_grouped():
                       % (width, height, sorted(want.values()), scr))
                 check("(parked at)" in scr, "%dx%d: no 'parked at' title" % (width, height))
                 ui.save("live-grouped-hung-%dx%d.txt" % (width, height))
+                # back to the tasks, into deadlock_a's tree: tokio's own id shown
+                ui.keys("g", wait=0)
+                ui.keys("/", wait=0.3)
+                ui.keys("-l", "deadlock_a", wait=0)
+                ui.keys("Enter", wait=0.3)
+                ui.keys("Enter", wait=0)
+                while "future tree" not in scr and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    scr = ui.screen()
+                m = re.search(r"wl_hung::deadlock_a \(tokio id (\d+)\): future tree", scr)
+                check(m is not None and int(m.group(1)) == ids["wl_hung::deadlock_a"],
+                      "%dx%d: tree title without tokio's id %s:\n%s"
+                      % (width, height, ids["wl_hung::deadlock_a"], scr))
             finally:
                 ui.close()
 
