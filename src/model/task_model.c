@@ -179,6 +179,15 @@ struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t list
 	return t;
 }
 
+void task_model_walk_waker(struct task *t, bool no_waker)
+{
+	t->no_waker = no_waker;
+	if (!no_waker)
+		t->no_waker_walks = 0;
+	else if (t->no_waker_walks < UINT8_MAX)
+		t->no_waker_walks++;
+}
+
 static bool list_read_whole(uint64_t list, const uint64_t *lists, const bool *complete, size_t n)
 {
 	size_t i;

@@ -89,6 +89,8 @@ struct task {
 	uint64_t walk_gen;	  /* the last walk that saw it */
 	uint64_t walk_list;	  /* the runtime's task list it was on */
 	uint64_t walked_at;	  /* when */
+	bool no_waker;		  /* the last walk found no waker for it (idle) */
+	uint8_t no_waker_walks;	  /* walks in a row that did (the reads are not atomic) */
 	struct task *prev, *next; /* all tasks, oldest first */
 };
 
@@ -136,6 +138,10 @@ struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t list
 /* The lists a walk found (lists[0..n)), each read to its end or not: a task
  * walked before and not now is gone (freed without an end probe seen) when
  * its list was read to its end, or not found at all (its runtime is gone). */
+/* What the walk that just saw t read of its wakers: none (no_waker), or
+ * some. */
+void task_model_walk_waker(struct task *t, bool no_waker);
+
 void task_model_walk_done(struct task_model *m, const uint64_t *lists, const bool *complete,
 			  size_t n, uint64_t now);
 

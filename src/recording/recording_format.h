@@ -111,13 +111,16 @@ struct recording_walk_list {
 	uint32_t reserved;
 };
 
+#define RECORDED_NO_WAKER 0x01 /* the walk found no waker (task_model_walk_waker) */
+
 struct recording_walked_task {
 	uint64_t key;	     /* the task's header address */
 	uint64_t runtime_id; /* the runtime's own task id, 0 if unknown */
 	uint32_t poll_site;  /* its type's task poll site, UINT32_MAX if unknown */
 	uint32_t root_site;  /* its root future's site, UINT32_MAX if none */
 	uint8_t state;	     /* enum walk_state */
-	uint8_t reserved[7];
+	uint8_t flags;	     /* RECORDED_NO_WAKER (0 in older recordings) */
+	uint8_t reserved[6];
 	uint64_t list; /* the task list it is on */
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model/await_chain.h"
+#include "model/task_lints.h"
 #include "model/task_view.h"
 #include "session/session.h"
 #include "util/duration.h"
@@ -25,6 +26,17 @@ static void print_walk(FILE *out, const struct walk_summary *w)
 			w->tasks, w->runtimes, w->runtimes == 1 ? "" : "s",
 			duration_format(w->walk_ns, took, sizeof(took)),
 			w->complete ? "" : ", incomplete: ", w->complete ? "" : w->status);
+}
+
+/* tokio-console's warnings, when a lint holds for some task. */
+static void print_warnings(FILE *out, const struct session *s, uint64_t now)
+{
+	size_t counts[LINT_KINDS];
+	char summary[256];
+
+	task_lints_count(&s->model, now, counts);
+	if (task_lints_summary(counts, summary, sizeof(summary))[0])
+		fprintf(out, "Warnings: %s\n", summary);
 }
 
 static void print_header(FILE *out, const struct session *s, struct task_counts c, uint64_t now)
@@ -49,6 +61,7 @@ static void print_header(FILE *out, const struct session *s, struct task_counts 
 		session_probe_cost_pct(s, now), s->target.exited ? "  [process exited]" : "");
 	fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n", c.total, c.running,
 		c.idle, c.done);
+	print_warnings(out, s, now);
 	print_walk(out, &s->walk_summary);
 	fprintf(out, "%6s %-9s %8s %9s %9s %9s %6s %9s  %s\n", "ID", "STATE", "POLLS", "BUSY",
 		"LONGEST", "INFLIGHT", "SLOW", "IDLE", "NAME");
@@ -81,6 +94,16 @@ static const char *parked_at(const struct session *s, const struct task *t, char
 	return buf;
 }
 
+/* "  [lost_waker]": greppable, before the await line. */
+static void print_task_lints(FILE *out, unsigned mask)
+{
+	int i;
+
+	for (i = 0; i < LINT_KINDS; i++)
+		if (mask & (1u << i))
+			fprintf(out, "  [%s]", task_lint_name((enum task_lint)(1u << i)));
+}
+
 static void print_task(FILE *out, const struct session *s, const struct task *t, uint64_t now)
 {
 	char at[300];
@@ -99,6 +122,7 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 		(unsigned long long)st->slow_polls, idle_width, idle_text);
 	safe_text_write(out, task_name(t, &s->sites)); /* the target's: escaped */
 	fputs(t->block_on ? " (block_on)" : "", out);
+	print_task_lints(out, task_lints(t, now));
 	safe_text_write(out, parked_at(s, t, at, sizeof(at))); /* file names: the target's */
 	fputc('\n', out);
 }

@@ -257,6 +257,7 @@ static struct recording_walked_task walked_record(const struct task *t)
 	    .poll_site = t->has_poll_site ? t->poll_site : UINT32_MAX,
 	    .root_site = t->roots ? t->roots->site : UINT32_MAX,
 	    .state = t->walk_state,
+	    .flags = t->no_waker ? RECORDED_NO_WAKER : 0,
 	    .list = t->walk_list,
 	};
 
@@ -304,6 +305,8 @@ void task_walk_feed_replay(struct session *s, const struct recording_walk *walk,
 		struct task *t = task_model_walked(&s->model, r.key, r.list, r.runtime_id, r.state,
 						   poll_site, walk->ts);
 
+		if (t)
+			task_model_walk_waker(t, r.flags & RECORDED_NO_WAKER);
 		if (t && !t->roots && r.root_site < s->sites.count)
 			task_model_child(t, NULL, r.root_site);
 	}
@@ -363,6 +366,9 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 						      state_of(walk->runtime, t->state),
 						      poll_site_of(s, t->poll_fn), now);
 
+		if (task)
+			task_model_walk_waker(task, walk->runtime == TASK_WALK_TOKIO &&
+							tokio_task_no_waker(t->state));
 		/* async-task: no address, no root (its type's is per task). */
 		if (task && (walk->runtime != TASK_WALK_ASYNC_TASK || t->future))
 			add_root_future(s, task, t->future);

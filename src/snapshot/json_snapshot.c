@@ -9,6 +9,7 @@
 
 #include "model/await_chain.h"
 #include "model/task_groups.h"
+#include "model/task_lints.h"
 #include "model/task_view.h"
 #include "probe/classify.h"
 #include "session/session.h"
@@ -188,6 +189,42 @@ static void add_idle(json_t *o, const struct task_model *m, const struct task *t
 		json_object_set_new(o, "runtime_id", json_integer((json_int_t)t->runtime_id));
 }
 
+/* Only when a lint holds: "warnings": ["lost_waker"]. */
+static void add_lints(json_t *o, const struct task *t, uint64_t now)
+{
+	unsigned mask = task_lints(t, now);
+	json_t *arr;
+	int i;
+
+	if (!mask)
+		return;
+	arr = json_array();
+	for (i = 0; i < LINT_KINDS; i++)
+		if (mask & (1u << i))
+			json_array_append_new(
+			    arr, json_string(task_lint_name((enum task_lint)(1u << i))));
+	json_object_set_new(o, "warnings", arr);
+}
+
+/* How many tasks each lint holds for, with what it means. */
+static json_t *lints_json(const struct session *s, uint64_t now)
+{
+	size_t counts[LINT_KINDS];
+	json_t *o = json_object(), *meaning = json_object();
+	int i;
+
+	task_lints_count(&s->model, now, counts);
+	for (i = 0; i < LINT_KINDS; i++) {
+		enum task_lint lint = (enum task_lint)(1u << i);
+
+		json_object_set_new(o, task_lint_name(lint), json_integer((json_int_t)counts[i]));
+		json_object_set_new(meaning, task_lint_name(lint),
+				    json_string(task_lint_text(lint)));
+	}
+	json_object_set_new(o, "meaning", meaning);
+	return o;
+}
+
 /* The task-list walk: whether every live task is listed, or why not. */
 static json_t *walk_json(const struct walk_summary *w)
 {
@@ -228,6 +265,7 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 		json_object_set_new(o, "await_stack", await_stack_json(c));
 	else if (c->chain_unknown) /* idle, and where it waits is not known */
 		json_object_set_new(o, "await_stack_unknown", text_json(c->chain_unknown));
+	add_lints(o, t, c->now);
 	if (t->from_stack) /* its poll began before cattop attached */
 		json_object_set_new(o, "found_on_stack", json_true());
 	if (t->slow_stack)
@@ -382,6 +420,7 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	json_object_set_new(root, "counters", counters_json(s));
 	json_object_set_new(root, "unprobed_futures", inlined_json(&s->inlined));
 	json_object_set_new(root, "task_walk", walk_json(&s->walk_summary));
+	json_object_set_new(root, "warnings", lints_json(s, now));
 	n = task_view_sorted(&s->model, &s->sites, SORT_MAX_POLL, false, now, &sorted);
 	for (i = 0; i < n; i++)
 		json_array_append_new(tasks, task_json(sorted[i], ctx, has_src ? &src : NULL));

@@ -21,10 +21,26 @@
 
 /* tokio's task state bits (runtime/task/state.rs): constants, so not in
  * DWARF; the same from tokio 1.0 to today. */
-#define TOKIO_STATE_RUNNING   0x01
-#define TOKIO_STATE_COMPLETE  0x02
-#define TOKIO_STATE_NOTIFIED  0x04
-#define TOKIO_STATE_CANCELLED 0x20
+#define TOKIO_STATE_RUNNING	  0x01
+#define TOKIO_STATE_COMPLETE	  0x02
+#define TOKIO_STATE_NOTIFIED	  0x04
+#define TOKIO_STATE_JOIN_INTEREST 0x08 /* a JoinHandle exists: it holds a reference */
+#define TOKIO_STATE_CANCELLED	  0x20
+#define TOKIO_STATE_REF_SHIFT	  6 /* the reference count is the word >> 6 */
+
+/* An idle task nothing can wake: its references are only the owned list's
+ * and its JoinHandle's, so no waker exists (each holds a reference; a
+ * queued notification holds one too, and sets NOTIFIED). tokio-console's
+ * "lost waker": the task will never be polled again. */
+static inline bool tokio_task_no_waker(uint64_t word)
+{
+	uint64_t refs = word >> TOKIO_STATE_REF_SHIFT;
+
+	if (word & (TOKIO_STATE_RUNNING | TOKIO_STATE_COMPLETE | TOKIO_STATE_NOTIFIED |
+		    TOKIO_STATE_CANCELLED))
+		return false;
+	return refs <= 1 + !!(word & TOKIO_STATE_JOIN_INTEREST);
+}
 
 /* Appends the tasks of every runtime found through threads to w (emptied
  * first). Returns 0, or -ENOMEM. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "model/task_lints.h"
 #include "session/session.h"
 #include "ui/colors.h"
 #include "ui/draw.h"
@@ -65,9 +66,23 @@ static void draw_second_line(struct tui *ui)
 	}
 }
 
+/* tokio-console's warnings line: only when a lint holds for some task. */
+static int draw_warnings_line(struct tui *ui, int y)
+{
+	size_t counts[LINT_KINDS];
+	char summary[256], line[300];
+
+	task_lints_count(&ui->s->model, tui_now(ui), counts);
+	if (!task_lints_summary(counts, summary, sizeof(summary))[0])
+		return y;
+	snprintf(line, sizeof(line), "Warnings: %s", summary);
+	draw_text(y, 0, COLS, color_attr(ROLE_WARNING), line, 0);
+	return y + 1;
+}
+
 int header_panel_draw(struct tui *ui)
 {
 	draw_first_line(ui);
 	draw_second_line(ui);
-	return 2;
+	return draw_warnings_line(ui, 2);
 }

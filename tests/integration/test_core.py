@@ -79,6 +79,11 @@ def check_wedged(runtime, snap, wedge_age_s):
           % (wedged["inflight_ns"], low))
     loop = child(child(wedged, crate + "::wedged_task"), crate + "::wedged_loop")
     check(loop["inflight_ns"] >= low, "wedged_loop in flight %d" % loop["inflight_ns"])
+    # past a second in one poll: the lint, and no other task has it
+    if wedged["inflight_ns"] > S:
+        check(wedged.get("warnings") == ["wedged"] and snap["warnings"]["wedged"] == 1,
+              "wedged for %d ns: warnings %s, %s" % (wedged["inflight_ns"],
+                                                    wedged.get("warnings"), snap["warnings"]))
     first = snap["tasks"][0]
     check(first["name"] == crate + "::wedged_task",
           "the wedged task is not first by longest poll: %s" % {

@@ -19,9 +19,10 @@ class Hung:
     """wl-hung (runtime "hung", tokio 1.24; "hung-153": the same source on
     tokio 1.53), with the counts it prints itself (ready line, progress lines)."""
 
-    def __init__(self, profile, idle=IDLE, runtime="hung"):
+    def __init__(self, profile, idle=IDLE, lost=0, runtime="hung"):
         self.proc = subprocess.Popen([binary(runtime, profile), "--idle", str(idle),
-                                      "--seconds", "60"], stdout=subprocess.PIPE, text=True)
+                                      "--lost", str(lost), "--seconds", "60"],
+                                     stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         m = re.match(r"ready pid=(\d+) tasks=(\d+) deadlocked=(\d+) idle=(\d+)", line)
         check(m is not None, "wl-hung did not start: %r" % line)
@@ -212,6 +213,35 @@ def test_tokio_idle_before_attach():
     check_idle_before_attach("tokio")
 
 
+def test_hung_lost_waker():
+    """tokio-console's "lost waker", proven from the task's state word: the
+    3 tasks parked in std::future::pending() (which keeps no waker) are
+    flagged, in the JSON, the batch table's rows and its Warnings line; the
+    deadlocked tasks and the connections (a mutex and a channel hold their
+    wakers) are not. -n 3: the lint needs two walks that agree."""
+    for runtime in ("hung", "hung-153"):
+        crate = "wl_" + runtime.replace("-", "_")
+        with Hung("debug", idle=20, lost=3, runtime=runtime) as w:
+            r = run_cattop(["-p", str(w.pid), "-b", "-n", "3", "-d", "1", "-r", "0",
+                            "--snapshot", "-"])
+            check(r.returncode == 0, "cattop exited %d: %s" % (r.returncode, r.stderr.strip()))
+            snap = parse_snapshot(r.stdout)
+            flagged = sorted(t["name"] for t in snap["tasks"] if t.get("warnings"))
+            check(flagged == [crate + "::lost_waker_task"] * 3
+                  and all(t["warnings"] == ["lost_waker"] for t in snap["tasks"]
+                          if t.get("warnings")),
+                  "%s: tasks with warnings: %s" % (runtime, flagged))
+            check(snap["warnings"]["lost_waker"] == 3 and snap["warnings"]["wedged"] == 0,
+                  "%s: warnings %s" % (runtime, snap["warnings"]))
+            table = r.stdout.split("\n{")[0]
+            last = table.split("cattop - pid")[-1]
+            check("Warnings: 3 tasks lost their wakers" in last,
+                  "%s: no Warnings line in the last table:\n%s" % (runtime, last[:400]))
+            rows = [l for l in last.splitlines() if "[lost_waker]" in l]
+            check(len(rows) == 3 and all(crate + "::lost_waker_task" in l for l in rows),
+                  "%s: rows marked [lost_waker]: %s" % (runtime, rows))
+
+
 def test_hung_live_grouped():
     """The live view's grouped view (g) of a hung service, at 80x24 and
     120x40: one row per task type, its idle tasks counted by await line
@@ -268,4 +298,4 @@ def test_hung_live_grouped():
 
 
 TESTS = [test_hung_debug, test_hung_release_debuginfo, test_hung_release_says_why,
-         test_tokio_idle_before_attach, test_hung_live_grouped]
+         test_tokio_idle_before_attach, test_hung_live_grouped, test_hung_lost_waker]

@@ -12,8 +12,12 @@
 //!   connection_task (--idle N of them, default 100) `rx.recv().await` on an
 //!                   mpsc channel whose sender the main thread keeps and never
 //!                   sends on
+//!   lost_waker_task (--lost N of them, default 0) awaits
+//!                   `std::future::pending()`, which keeps no waker: nothing
+//!                   can ever wake it (tokio-console's "lost waker"); its
+//!                   JoinHandle is dropped
 //!
-//! Output (stdout, flushed): `ready pid=<pid> tasks=<T> deadlocked=2 idle=<N>`
+//! Output (stdout, flushed): `ready pid=<pid> tasks=<T> deadlocked=2 idle=<N> lost=<M>`
 //! once all tasks are spawned, have been polled once and are parked, then
 //! `progress live=<L> parked=<P>` every 200 ms from the main thread: L = live
 //! tasks (each holds a clone of one Arc: strong count - 1), P = tasks parked
@@ -33,10 +37,11 @@ static PARKED: AtomicU64 = AtomicU64::new(0);
 struct Args {
     seconds: u64,
     idle: u64,
+    lost: u64,
 }
 
 fn usage() -> &'static str {
-    "usage: wl-hung [--seconds N] [--idle N]"
+    "usage: wl-hung [--seconds N] [--idle N] [--lost N]"
 }
 
 fn fail(msg: String) -> ! {
@@ -45,7 +50,7 @@ fn fail(msg: String) -> ! {
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { seconds: 30, idle: 100 };
+    let mut args = Args { seconds: 30, idle: 100, lost: 0 };
     let mut argv = std::env::args().skip(1);
     while let Some(arg) = argv.next() {
         if arg == "-h" || arg == "--help" {
@@ -59,6 +64,7 @@ fn parse_args() -> Args {
         let slot = match name.as_str() {
             "--seconds" => &mut args.seconds,
             "--idle" => &mut args.idle,
+            "--lost" => &mut args.lost,
             _ => fail(format!("unknown argument '{arg}'")),
         };
         let value = inline_value
@@ -109,6 +115,13 @@ async fn connection_task(mut rx: mpsc::Receiver<u64>, _alive: Arc<()>) {
     std::hint::black_box(request);
 }
 
+/// Parked where no waker is kept: it can never be polled again.
+#[inline(never)]
+async fn lost_waker_task(_alive: Arc<()>) {
+    PARKED.fetch_add(1, Ordering::SeqCst);
+    std::future::pending::<()>().await;
+}
+
 fn live_tasks(alive: &Arc<()>) -> usize {
     Arc::strong_count(alive) - 1
 }
@@ -135,7 +148,10 @@ fn main() {
         senders.push(tx);
         rt.spawn(connection_task(rx, alive.clone()));
     }
-    let total = args.idle + 2;
+    for _ in 0..args.lost {
+        drop(rt.spawn(lost_waker_task(alive.clone())));
+    }
+    let total = args.idle + 2 + args.lost;
     let start = Instant::now();
     while PARKED.load(Ordering::SeqCst) < total {
         if start.elapsed() > Duration::from_secs(10) {
@@ -147,10 +163,11 @@ fn main() {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "ready pid={} tasks={} deadlocked=2 idle={}",
+        "ready pid={} tasks={} deadlocked=2 idle={} lost={}",
         std::process::id(),
         total,
-        args.idle
+        args.idle,
+        args.lost
     );
     let _ = out.flush();
     drop(out);
