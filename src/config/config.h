@@ -17,6 +17,12 @@ struct runtime_profile {
 	struct pattern_list detect;
 	struct pattern_list task_poll;
 	struct pattern_list task_end;
+	/* Entry points that wake a task (first argument: the task pointer), and
+	 * the functions from which such a wake is the task's own deferred one
+	 * (tokio's yield_now/coop wakers, woken after the poll): probed for
+	 * wake counts and scheduled time. Empty: not measured. */
+	struct pattern_list task_wake;
+	struct pattern_list task_wake_deferred;
 	/* The task poll entry runs the task's future under catch_unwind, so no
 	 * panic unwinds through its frame: it may keep a return probe, which
 	 * costs less than probes on its ret instructions (exit_sites.h) and

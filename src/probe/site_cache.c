@@ -17,7 +17,7 @@
 #include "util/atomic_file.h"
 
 #define CACHE_MAGIC   "CATTOPSC"
-#define CACHE_VERSION 5
+#define CACHE_VERSION 6
 #define MAX_STRING    4096
 #define MAX_ITEMS     (1U << 22)
 
@@ -68,6 +68,7 @@ static uint64_t key_hash(const struct site_cache_key *key)
 
 		h = mix_str(h, r->name);
 		h = mix_list(mix_list(mix_list(h, &r->detect), &r->task_poll), &r->task_end);
+		h = mix_list(mix_list(h, &r->task_wake), &r->task_wake_deferred);
 	}
 	return h;
 }
@@ -316,7 +317,7 @@ static void get_site(struct in *in, struct site *s)
 	s->type_detail = get_opt_str(in);
 	s->location = get_opt_str(in);
 	s->layout = get_layout(in);
-	if (!s->path || !s->name || s->role > SITE_FUTURE || s->kind > FUTURE_USER_FUTURE)
+	if (!s->path || !s->name || s->role > SITE_WAKE_DEFERRER || s->kind > FUTURE_USER_FUTURE)
 		in->bad = true;
 }
 

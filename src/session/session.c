@@ -219,7 +219,7 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 	ao.run_delay_offset = s->run_delay_offset;
 	ret = probes_attach(&s->probes, &s->sites, &ao, err, errlen);
 	for (i = 0; !ret && i < s->sites.count; i++)
-		s->sites.sites[i].ret_probed = s->sites.sites[i].role != SITE_TASK_END &&
+		s->sites.sites[i].ret_probed = !site_entry_only(&s->sites.sites[i]) &&
 					       !probes_use_return_probe(&s->sites, i, s->exits);
 	return ret;
 }
