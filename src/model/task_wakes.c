@@ -37,16 +37,34 @@ void task_wakes_free(struct poll_tracker *t)
 	free(t->deferrer_code);
 	t->deferrer_code = NULL;
 	t->deferrer_code_count = 0;
+	u64_map_free(&t->wake_callers);
+}
+
+/* Whether the wake's caller is a deferrer inlined elsewhere (optimised
+ * builds inline tokio's Defer::wake into the schedulers' park): asked once
+ * per call site. */
+static bool inlined_deferrer(struct poll_tracker *t, uint64_t call)
+{
+	uintptr_t known;
+
+	if (!t->inlined_deferrer)
+		return false;
+	known = (uintptr_t)u64_map_get(&t->wake_callers, call);
+	if (!known) {
+		known = t->inlined_deferrer(t->deferrer_ctx, call + 1) ? 2 : 1;
+		u64_map_put(&t->wake_callers, call, (void *)known);
+	}
+	return known == 2;
 }
 
 /* Whether the wake returning to ret was called by a deferrer: the runtime
  * waking, after the poll, the waker a task handed it to be woken later. */
-static bool deferred_wake(const struct poll_tracker *t, uint64_t ret)
+static bool deferred_wake(struct poll_tracker *t, uint64_t ret)
 {
 	size_t lo = 0, hi = t->deferrer_code_count;
 	uint64_t call;
 
-	if (!t->code_bias_known || !ret || !hi)
+	if (!t->code_bias_known || !ret)
 		return false;
 	call = ret - (uint64_t)t->code_bias - 1; /* in the call, before its return address */
 	while (lo < hi) {
@@ -57,7 +75,7 @@ static bool deferred_wake(const struct poll_tracker *t, uint64_t ret)
 		else
 			hi = mid;
 	}
-	return lo > 0 && call < t->deferrer_code[lo - 1].end;
+	return (lo > 0 && call < t->deferrer_code[lo - 1].end) || inlined_deferrer(t, call);
 }
 
 void task_wakes_on_wake(struct poll_tracker *t, const struct poll_event *ev)
