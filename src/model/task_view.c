@@ -107,7 +107,8 @@ bool task_sort_parse(const char *word, enum task_sort *out)
 		     {"busy%", SORT_BUSY_PCT},
 		     {"idle", SORT_IDLE},
 		     {"last", SORT_IDLE},
-		     {"state", SORT_STATE}};
+		     {"state", SORT_STATE},
+		     {"sched", SORT_SCHED}};
 	size_t i;
 
 	for (i = 0; word && i < sizeof(words) / sizeof(words[0]); i++)
@@ -153,6 +154,8 @@ static uint64_t sort_value(const struct task *t, const struct sort_ctx *c)
 	}
 	case SORT_STATE:
 		return task_state(t) == TASK_RUNNING ? 2 : task_state(t) == TASK_IDLE;
+	case SORT_SCHED:
+		return t->sched.max_scheduled_ns;
 	default:
 		return poll_stats_longest(&t->stats, c->now);
 	}

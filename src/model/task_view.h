@@ -21,6 +21,7 @@ enum task_sort {
 	SORT_BUSY_PCT, /* busy time over the time since first seen */
 	SORT_IDLE,     /* idle for (task_idle_ns): the longest idle first */
 	SORT_STATE,    /* running, idle, done */
+	SORT_SCHED,    /* longest scheduled delay (wake to poll) */
 };
 
 /* A task is named for its root future (the first future polled in it). */
@@ -32,7 +33,7 @@ uint64_t poll_stats_longest(const struct poll_stats *s, uint64_t now);
 
 /* All tasks in the given order (ties by id). Caller frees *out. */
 /* A sort key's name (longest, busy, polls, slow, inflight, name, id,
- * busy%, idle, state) into out; false if there is no such key. */
+ * busy%, idle, state, sched) into out; false if there is no such key. */
 bool task_sort_parse(const char *word, enum task_sort *out);
 
 size_t task_view_sorted(const struct task_model *m, const struct site_table *sites,
