@@ -25,10 +25,14 @@ BPFTOOL  ?= bpftool
 CARGO    ?= $(firstword $(wildcard $(HOME)/.cargo/bin/cargo) cargo)
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 
-CFLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) \
-	    -Isrc -I$(OUTPUT) $(shell pkg-config --cflags libbpf)
+# A distribution's flags go in EXTRA_CFLAGS / EXTRA_LDFLAGS, after cattop's
+# own (debian/rules passes dpkg-buildflags' hardening flags there); WERROR=
+# builds with a compiler that warns about what this one does not.
+WERROR   ?= -Werror
+CFLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) $(OPTFLAGS) $(SANFLAGS) \
+	    -Isrc -I$(OUTPUT) $(shell pkg-config --cflags libbpf) $(EXTRA_CFLAGS)
 LDLIBS   := $(shell pkg-config --libs libbpf) -lcapstone -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm -lpthread
-LDFLAGS  := $(SANFLAGS) $(SANLDFLAGS)
+LDFLAGS  := $(SANFLAGS) $(SANLDFLAGS) $(EXTRA_LDFLAGS)
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
@@ -47,7 +51,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .PHONY: all clean test unit-test integration-test workloads format format-check demo bench \
-	test-under-load run-under-load
+	test-under-load run-under-load install uninstall install-test deb deb-test
 .DELETE_ON_ERROR:
 # Generated skeletons are kept: every object depends on them.
 .SECONDARY: $(SKELS) $(SKELS:.skel.h=.bpf.o)
@@ -98,7 +102,7 @@ workloads:
 	$(call msg,CARGO,tests/workloads)
 	$(Q)cd tests/workloads && $(CARGO) build -q && $(CARGO) build -q --release && \
 		$(CARGO) build -q --profile release-nodebug && \
-		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung
+		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung -p wl-join
 	$(call msg,CARGO,tests/workloads-tokio-1.53)
 	$(Q)vt='$(CATTOP_VENDOR_TOKIO)'; vt=$${vt%/make-registry.sh}; \
 	if [ -z "$$vt" ] || [ ! -x "$$vt/make-registry.sh" ]; then \
@@ -117,8 +121,14 @@ integration-test: all workloads
 	$(Q)python3 tests/integration/run.py --cattop $(OUTPUT)/cattop
 
 # The one command CI and the README run (the plain build too: valgrind runs it).
-test: all fuzz-test
+test: all fuzz-test install-test
 	$(Q)$(MAKE) --no-print-directory SAN=1 unit-test integration-test
+
+# `make install` into a temporary DESTDIR, checked: the files, the man page
+# (renders without warnings, documents every option of --help) and the bash
+# completion (tests/install/test_install.sh).
+install-test: all
+	$(Q)tests/install/test_install.sh $(OUTPUT)/cattop
 
 # The unit and integration tests again with a busy loop on every CPU
 # (tests/run-under-load.sh): they must hold on a busy machine too.
@@ -181,6 +191,49 @@ format-check:
 clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf build
+
+# Installation (GNU conventions: PREFIX, DESTDIR for staging). The default
+# config is compiled in: the copy under the doc directory is an example for
+# -c FILE. `make deb` builds the Debian package (debian/) into build/deb/.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+DOCDIR      ?= $(DATADIR)/doc/cattop
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+INSTALL     ?= install
+
+install: $(OUTPUT)/cattop
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(BASHCOMPDIR)
+	$(Q)$(INSTALL) -m 755 $(OUTPUT)/cattop $(DESTDIR)$(BINDIR)/cattop
+	$(Q)$(INSTALL) -m 644 doc/cattop.1 $(DESTDIR)$(MANDIR)/man1/cattop.1
+	$(Q)$(INSTALL) -m 644 completion/cattop.bash $(DESTDIR)$(BASHCOMPDIR)/cattop
+	$(Q)$(INSTALL) -m 644 config/cattop.ini README.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/cattop $(DESTDIR)$(MANDIR)/man1/cattop.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/cattop $(DESTDIR)$(DOCDIR)/cattop.ini \
+		$(DESTDIR)$(DOCDIR)/README.md
+	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# The .deb (needs debhelper and dpkg-dev; unsigned), built in a copy of the
+# tracked sources under build/deb/ so that the tree and build/ stay as they
+# are: build/deb/cattop_VERSION_ARCH.deb.
+DEB_DIR := build/deb
+deb:
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	$(Q)git ls-files -z | xargs -0 tar -cf - | tar -xf - -C $(DEB_DIR)/src
+	$(Q)cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc $(DEB_ARGS)
+	$(Q)ls $(DEB_DIR)/*.deb
+
+# The package's files, dependencies and hardening; its cattop runs (~2 min
+# with the build: not part of `make test`).
+deb-test: deb
+	$(Q)tests/install/test_deb.sh
 
 # The default config is compiled in, so cattop needs no installed data file.
 $(OUTPUT)/default_config.h: config/cattop.ini | $(OUTPUT)

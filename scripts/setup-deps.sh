@@ -21,6 +21,7 @@ apt-get install -y -qq \
 	clang llvm libclang-rt-14-dev make pkg-config gcc libc6-dev linux-libc-dev \
 	libiberty-dev libcapstone-dev libncurses-dev libinih-dev libjansson-dev \
 	cargo rustc tmux jq binutils valgrind libcap2-bin util-linux \
+	groff-base man-db bsdextrautils \
 	librust-tokio-dev librust-async-std-dev librust-smol-dev librust-futures-dev \
 	librust-libc-dev librust-tracing-dev \
 	librust-unicode-ident-dev \
@@ -29,4 +30,7 @@ apt-get install -y -qq \
 # sync) takes tokio, tokio-macros, syn 2, quote, proc-macro2,
 # pin-project-lite from shared/vendor-tokio and only unicode-ident (above)
 # from Debian: no parking_lot & co. (the "full" feature is not used).
+# groff-base, man-db, bsdextrautils (col): make install-test renders the man
+# page. `make deb` also needs debhelper and dpkg-dev (not installed here: the
+# package build is not part of make test).
 echo "setup-deps: done"

@@ -24,12 +24,14 @@ enum long_only {
 	OPT_DEBUG_FILE,
 	OPT_NO_CACHE,
 	OPT_EXCLUDE,
+	OPT_DURATION,
 };
 
 static const struct option long_options[] = {
     {"pid", required_argument, NULL, 'p'},
     {"batch", no_argument, NULL, 'b'},
     {"delay", required_argument, NULL, 'd'},
+    {"duration", required_argument, NULL, OPT_DURATION},
     {"iterations", required_argument, NULL, 'n'},
     {"rows", required_argument, NULL, 'r'},
     {"sort", required_argument, NULL, 's'},
@@ -218,11 +220,12 @@ static int check_combination(struct options *o)
 static int handle_option(int c, struct options *o)
 {
 	switch (c) {
-	case 'p':
-		return parse_pid(optarg, &o->pid) ? fail("bad PID '%s'", optarg) : 0;
-	case 'b':
-		o->batch = true;
-		return 0;
+	case OPT_DURATION:
+		/* record's -d, as its help spells it; elsewhere -d is the interval. */
+		if (o->mode != MODE_RECORD)
+			return fail("%s--duration is for cattop record (-d, --delay: the interval)",
+				    "");
+		/* fall through */
 	case 'd':
 		if (o->mode == MODE_RECORD)
 			return duration_parse(optarg, NSEC_PER_SEC, &o->duration_ns) ||
@@ -232,6 +235,11 @@ static int handle_option(int c, struct options *o)
 		if (duration_parse(optarg, NSEC_PER_SEC, &o->interval_ns) ||
 		    o->interval_ns < 10 * NSEC_PER_MSEC)
 			return fail("bad interval '%s' (seconds, at least 0.01)", optarg);
+		return 0;
+	case 'p':
+		return parse_pid(optarg, &o->pid) ? fail("bad PID '%s'", optarg) : 0;
+	case 'b':
+		o->batch = true;
 		return 0;
 	case 'n':
 		return parse_count(optarg, &o->iterations)

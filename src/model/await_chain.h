@@ -8,10 +8,15 @@
  * still awaits: the child's poll returned to the parent's current await
  * line (its return address, through the line tables) and the child lies
  * inside the parent's coroutine, where an awaited future is stored.
- * Otherwise the child finished and may be gone, and the chain stops. */
+ * Otherwise the child finished and may be gone, and the chain stops. It
+ * stops too at a join! or select! (an .await a dependency's macro wrote):
+ * the futures such a macro polls are awaited side by side, each with its
+ * own line (await_child_frame). A line that cannot be read comes with a
+ * reason (no types, returned, unreadable, ...), never as a silent gap. */
 #ifndef CATTOP_AWAIT_CHAIN_H
 #define CATTOP_AWAIT_CHAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,16 +36,33 @@ struct await_source {
 struct await_frame {
 	const struct future_node *node;
 	const char *awaiting; /* "file:line", NULL if unknown */
+	const char *unknown;  /* why awaiting is NULL (a fixed text), else NULL */
+	bool in_macro;	      /* awaiting is a join!/select! (coroutine_layout.h) */
 };
 
 #define AWAIT_CHAIN_MAX 64
 
-/* Fills out (up to max frames) for an idle task; returns how many. */
+/* Fills out (up to max frames) for an idle task; returns how many. When
+ * none for an idle task, *why (if why) says why not; else it is NULL. */
 size_t await_chain_build(const struct task *t, const struct site_table *sites,
-			 const struct await_source *src, struct await_frame *out, size_t max);
+			 const struct await_source *src, struct await_frame *out, size_t max,
+			 const char **why);
 
 /* The line node awaits at, if it is on the task's chain; NULL otherwise. */
 const char *await_chain_line(const struct await_frame *chain, size_t n,
 			     const struct future_node *node);
+
+/* The frame of node on the task's chain, NULL if it is not on it. */
+const struct await_frame *await_chain_frame(const struct await_frame *chain, size_t n,
+					    const struct future_node *node);
+
+/* The frame of a child of a future whose frame is parent (node NULL when
+ * the parent does not provably await it): the child the parent awaits at
+ * its line, or, when that is a join!/select! (in_macro), each future the
+ * macro polled during the parent's last poll and still holds. */
+struct await_frame await_child_frame(const struct await_frame *parent,
+				     const struct future_node *child,
+				     const struct site_table *sites,
+				     const struct await_source *src);
 
 #endif

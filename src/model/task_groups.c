@@ -30,7 +30,7 @@ static const char *parked_at(const struct task *t, const struct site_table *site
 			     const struct await_source *src)
 {
 	struct await_frame chain[AWAIT_CHAIN_MAX];
-	size_t n = await_chain_build(t, sites, src, chain, AWAIT_CHAIN_MAX);
+	size_t n = await_chain_build(t, sites, src, chain, AWAIT_CHAIN_MAX, NULL);
 
 	return n ? chain[n - 1].awaiting : NULL;
 }

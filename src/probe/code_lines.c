@@ -58,15 +58,6 @@ void code_lines_free(struct code_lines *cl)
 	free(cl);
 }
 
-/* Code the user did not write: the standard library and crates from a
- * registry. An await inside them is reported where the user's code called in. */
-static bool library_file(const char *file)
-{
-	return strncmp(file, "/rustc/", 7) == 0 || strstr(file, "/.cargo/registry/") ||
-	       strstr(file, "/cargo/registry/") || strstr(file, "/library/core/") ||
-	       strstr(file, "/library/std/");
-}
-
 /* The call site of the outermost inlined call made from the user's code. */
 static bool inlined_call_site(Dwarf_Die *cu, uint64_t pc, const char **file, int *line)
 {
@@ -90,7 +81,7 @@ static bool inlined_call_site(Dwarf_Die *cu, uint64_t pc, const char **file, int
 		    f >= nfiles)
 			continue;
 		name = dwarf_filesrc(files, f, NULL, NULL);
-		if (name && !library_file(name)) {
+		if (name && !dwarf_library_file(name)) {
 			*file = name;
 			*line = (int)l;
 			found = true;
@@ -114,7 +105,7 @@ static char *lookup(struct code_lines *cl, uint64_t pc)
 	file = dwarf_linesrc(row, NULL, NULL);
 	if (!file || dwarf_lineno(row, &line))
 		return NULL;
-	if (library_file(file) && !inlined_call_site(&cu, pc, &file, &line))
+	if (dwarf_library_file(file) && !inlined_call_site(&cu, pc, &file, &line))
 		return NULL;
 	comp_dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr));
 	return asprintf(&out, "%s:%d", path_below(file, comp_dir), line) < 0 ? NULL : out;

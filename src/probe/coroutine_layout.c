@@ -11,6 +11,7 @@
 
 #include "probe/dwarf_index.h"
 #include "probe/dwarf_location.h"
+#include "probe/macro_await.h"
 #include "probe/site_table.h"
 
 /* More states than any async fn has awaits: a corrupt file. */
@@ -93,7 +94,38 @@ static bool read_discriminant(Dwarf_Die *part, struct coroutine_layout *l)
 	return l->state_offset + size <= l->size;
 }
 
-static void read_variant(Dwarf_Die *variant, struct coroutine_layout *l, const char *comp_dir)
+/* Where rustc says the state waits; for an .await a dependency's macro
+ * wrote, the user's line of the macro call instead (macro_await.h). */
+static char *state_location(Dwarf_Die *fn, Dwarf_Die *member, const char *comp_dir, bool *in_macro)
+{
+	const char *file = dwarf_decl_file(member);
+	char *user =
+	    file && dwarf_library_file(file) ? macro_await_location(fn, member, comp_dir) : NULL;
+
+	*in_macro = user != NULL;
+	return user ? user : decl_location(member, comp_dir);
+}
+
+static bool grow_states(struct coroutine_layout *l, size_t n)
+{
+	char **locations = realloc(l->state_location, n * sizeof(*locations));
+	bool *macro;
+
+	if (!locations)
+		return false;
+	l->state_location = locations;
+	macro = realloc(l->macro_await, n * sizeof(*macro));
+	if (!macro)
+		return false;
+	l->macro_await = macro;
+	memset(locations + l->nstates, 0, (n - l->nstates) * sizeof(*locations));
+	memset(macro + l->nstates, 0, (n - l->nstates) * sizeof(*macro));
+	l->nstates = n;
+	return true;
+}
+
+static void read_variant(Dwarf_Die *fn, Dwarf_Die *variant, struct coroutine_layout *l,
+			 const char *comp_dir)
 {
 	Dwarf_Attribute attr;
 	Dwarf_Word value;
@@ -102,20 +134,13 @@ static void read_variant(Dwarf_Die *variant, struct coroutine_layout *l, const c
 	if (dwarf_formudata(dwarf_attr(variant, DW_AT_discr_value, &attr), &value) ||
 	    value >= MAX_STATES || !first_child_tagged(variant, DW_TAG_member, &member))
 		return;
-	if (value >= l->nstates) {
-		char **grown = realloc(l->state_location, (value + 1) * sizeof(*grown));
-
-		if (!grown)
-			return;
-		memset(grown + l->nstates, 0, (value + 1 - l->nstates) * sizeof(*grown));
-		l->state_location = grown;
-		l->nstates = value + 1;
-	}
+	if (value >= l->nstates && !grow_states(l, value + 1))
+		return;
 	free(l->state_location[value]);
-	l->state_location[value] = decl_location(&member, comp_dir);
+	l->state_location[value] = state_location(fn, &member, comp_dir, &l->macro_await[value]);
 }
 
-static struct coroutine_layout *read_layout(Dwarf_Die *env, const char *comp_dir)
+static struct coroutine_layout *read_layout(Dwarf_Die *fn, Dwarf_Die *env, const char *comp_dir)
 {
 	struct coroutine_layout *l = calloc(1, sizeof(*l));
 	Dwarf_Attribute attr;
@@ -130,7 +155,7 @@ static struct coroutine_layout *read_layout(Dwarf_Die *env, const char *comp_dir
 		goto fail;
 	do {
 		if (dwarf_tag(&variant) == DW_TAG_variant)
-			read_variant(&variant, l, comp_dir);
+			read_variant(fn, &variant, l, comp_dir);
 	} while (dwarf_siblingof(&variant, &variant) == 0);
 	if (l->nstates == 0)
 		goto fail;
@@ -161,7 +186,7 @@ static void read_site(Dwarf *dw, const struct dwarf_fn_info *fn, struct site *s)
 	s->self_in_parm2 = returns_through_pointer(&die);
 	if ((s->kind == FUTURE_ASYNC_FN || s->kind == FUTURE_ASYNC_BLOCK) &&
 	    coroutine_type(&die, &env))
-		s->layout = read_layout(&env, comp_dir);
+		s->layout = read_layout(&die, &env, comp_dir);
 }
 
 void coroutine_layouts_read(const char *elf_path, const struct dwarf_index *dwarf,
@@ -201,10 +226,16 @@ void coroutine_layout_free(struct coroutine_layout *l)
 	for (i = 0; i < l->nstates; i++)
 		free(l->state_location[i]);
 	free(l->state_location);
+	free(l->macro_await);
 	free(l);
 }
 
 const char *coroutine_state_location(const struct coroutine_layout *l, uint64_t state)
 {
 	return l && state < l->nstates ? l->state_location[state] : NULL;
+}
+
+bool coroutine_state_in_macro(const struct coroutine_layout *l, uint64_t state)
+{
+	return l && l->macro_await && state < l->nstates && l->macro_await[state];
 }

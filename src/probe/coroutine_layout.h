@@ -26,6 +26,9 @@ struct coroutine_layout {
 	uint8_t state_size;    /* 1, 2 or 4 bytes */
 	size_t nstates;
 	char **state_location; /* [discriminant] -> "file:line", or NULL */
+	/* [discriminant]: an .await a dependency's macro wrote (join!,
+	 * select!): the futures it polls are awaited side by side */
+	bool *macro_await;
 };
 
 /* Fills site->layout and site->self_in_parm2 for the future sites the
@@ -36,5 +39,8 @@ void coroutine_layout_free(struct coroutine_layout *l);
 
 /* The location of a state, NULL if unknown. */
 const char *coroutine_state_location(const struct coroutine_layout *l, uint64_t state);
+
+/* Whether the state is an .await in a dependency's macro (macro_await.h). */
+bool coroutine_state_in_macro(const struct coroutine_layout *l, uint64_t state);
 
 #endif

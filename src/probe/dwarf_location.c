@@ -14,6 +14,13 @@ const char *path_below(const char *file, const char *comp_dir)
 	return file;
 }
 
+bool dwarf_library_file(const char *file)
+{
+	return strncmp(file, "/rustc/", 7) == 0 || strstr(file, "/.cargo/registry/") ||
+	       strstr(file, "/cargo/registry/") || strstr(file, "/library/core/") ||
+	       strstr(file, "/library/std/");
+}
+
 char *decl_location(Dwarf_Die *die, const char *comp_dir)
 {
 	const char *file = dwarf_decl_file(die);

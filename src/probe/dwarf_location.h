@@ -4,9 +4,13 @@
 #define CATTOP_DWARF_LOCATION_H
 
 #include <elfutils/libdw.h>
+#include <stdbool.h>
 
 /* file without the comp_dir prefix when it lies below it. */
 const char *path_below(const char *file, const char *comp_dir);
+/* Code the user did not write: the standard library and crates from a
+ * registry. An await inside them is reported where the user's code is. */
+bool dwarf_library_file(const char *file);
 /* DW_AT_decl_file:DW_AT_decl_line of die, malloc'd, or NULL. */
 char *decl_location(Dwarf_Die *die, const char *comp_dir);
 

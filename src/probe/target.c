@@ -158,6 +158,19 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 	return 0;
 }
 
+/* The program as /proc/PID/exe and /proc/PID/maps will name it after the
+ * exec: absolute, symbolic links resolved. The code's load bias is looked
+ * up by that name: a relative command line ("./app") found no mapping, and
+ * with no bias no await stack went past its root future. */
+static void canonical(char *path, size_t len)
+{
+	char *real = realpath(path, NULL);
+
+	if (real && strlen(real) < len)
+		snprintf(path, len, "%s", real);
+	free(real);
+}
+
 static int resolve_in_path(const char *cmd, char *out, size_t len)
 {
 	const char *path = getenv("PATH");
@@ -233,6 +246,8 @@ int target_launch(struct target *t, char *const argv[], char *err, size_t errlen
 	t->release_fd = -1;
 	t->binary_fd = -1;
 	ret = resolve_in_path(argv[0], t->exe, sizeof(t->exe));
+	if (!ret)
+		canonical(t->exe, sizeof(t->exe));
 	if (!ret)
 		ret = hold_program(t, t->exe);
 	if (ret) {

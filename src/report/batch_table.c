@@ -74,7 +74,7 @@ static const char *parked_at(const struct session *s, const struct task *t, char
 
 	if (!session_await_source(s, &src))
 		return "";
-	n = await_chain_build(t, &s->sites, &src, chain, AWAIT_CHAIN_MAX);
+	n = await_chain_build(t, &s->sites, &src, chain, AWAIT_CHAIN_MAX, NULL);
 	if (!n || !chain[n - 1].awaiting)
 		return "";
 	snprintf(buf, len, "  @ %s", chain[n - 1].awaiting);

@@ -11,7 +11,9 @@
 #include "recording/recorder.h"
 #include "recording/replay.h"
 #include "session/session.h"
+#include "taskwalk/async_task_layout.h"
 #include "taskwalk/task_source.h"
+#include "taskwalk/tokio_tasks.h"
 #include "util/clock.h"
 #include "util/u64_map.h"
 
@@ -19,6 +21,9 @@
  * long list, refreshes skip walks so that walking takes at most 1/WALK_DUTY
  * of cattop's time (100,000 tasks: a walk every ~7 s, not every refresh). */
 #define WALK_DUTY 20
+/* Polled tasks not walked whose executor is looked for, at most, a walk:
+ * each costs a few reads and one of its executor's slab. */
+#define SEEDS_PER_WALK 16
 
 /* A task type's root future, found once per task poll site. */
 struct root_future {
@@ -53,8 +58,19 @@ struct task_walk_feed {
 	struct u64_map poll_sites; /* link-time address -> task poll site id + 1 */
 };
 
-static enum walk_state state_of(uint64_t word)
+/* The model has no cancelled state: a cancelled (closed) task is about to
+ * be freed, as a complete one is. */
+static enum walk_state state_of(enum task_walk_runtime runtime, uint64_t word)
 {
+	if (runtime == TASK_WALK_ASYNC_TASK) {
+		if (word & (ASYNC_TASK_COMPLETED | ASYNC_TASK_CLOSED))
+			return WALK_COMPLETE;
+		if (word & ASYNC_TASK_RUNNING)
+			return WALK_RUNNING;
+		if (word & ASYNC_TASK_SCHEDULED)
+			return WALK_SCHEDULED;
+		return WALK_IDLE;
+	}
 	if (word & TOKIO_STATE_COMPLETE)
 		return WALK_COMPLETE;
 	if (word & TOKIO_STATE_RUNNING)
@@ -103,7 +119,11 @@ static bool future_site_named(const struct site_table *sites, const char *name, 
 	return false;
 }
 
-static const struct root_future *root_future_of(struct session *s, uint32_t poll_site)
+/* per_task: the walk gives each task's future's address (async-task's,
+ * read through the runtime's wrappers); else (tokio) its offset is the
+ * task type's, from the DWARF. */
+static const struct root_future *root_future_of(struct session *s, uint32_t poll_site,
+						bool per_task)
 {
 	struct root_future *r = &s->walk->roots[poll_site];
 	const struct site *ps = &s->sites.sites[poll_site];
@@ -116,27 +136,27 @@ static const struct root_future *root_future_of(struct session *s, uint32_t poll
 	fn = s->dwarf ? dwarf_index_lookup(s->dwarf, ps->addr) : NULL;
 	/* Sites from the cache: no DWARF index, the task source knows the name. */
 	name = fn && fn->name ? fn->name : task_source_poll_name(s->walk->src, ps->addr);
-	if (name && ps->name && future_site_named(&s->sites, ps->name, &r->site) &&
-	    task_source_future_offset(s->walk->src, name, &r->offset))
+	if (ps->name && future_site_named(&s->sites, ps->name, &r->site) &&
+	    (per_task || (name && task_source_future_offset(s->walk->src, name, &r->offset))))
 		r->known = 1;
 	return r->known > 0 ? r : NULL;
 }
 
 /* A task never polled since attach gets its root future from its cell, so
  * where it is parked can be read as for a polled one (await_chain.h). */
-static void add_root_future(struct session *s, struct task *t)
+static void add_root_future(struct session *s, struct task *t, uint64_t future)
 {
 	const struct root_future *r;
 	struct future_node *n;
 
 	if (t->roots || !t->has_poll_site || t->poll_site >= s->sites.count)
 		return;
-	r = root_future_of(s, t->poll_site);
+	r = root_future_of(s, t->poll_site, future != 0);
 	if (!r)
 		return;
 	n = task_model_child(t, NULL, r->site);
 	if (n && !n->stats.polls && !n->self_ptr)
-		n->self_ptr = t->key + r->offset;
+		n->self_ptr = future ? future : t->key + r->offset;
 }
 
 static void opener_free(struct source_opener *o)
@@ -300,6 +320,21 @@ void task_walk_feed_replay(struct session *s, const struct recording_walk *walk,
 		s->model.walk_gen++;
 }
 
+/* Tasks seen polling but not walked: their executors are not in the walk
+ * yet (async-executor's own Executors are in no static). The source looks
+ * at each task once and walks each executor found from this walk on. */
+static void seed_executors(struct session *s)
+{
+	const struct task *t;
+	size_t asked = 0;
+
+	for (t = s->model.first; t && asked < SEEDS_PER_WALK; t = t->next)
+		if (!t->done && !t->block_on && !t->walked && t->stats.polls) {
+			task_source_seed(s->walk->src, t->key);
+			asked++;
+		}
+}
+
 void task_walk_feed_tick(struct session *s, uint64_t now)
 {
 	struct walk_summary *w = &s->walk_summary;
@@ -310,6 +345,9 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 	if (!s->walk || s->target.exited || s->target.execed || now < s->walk->next_walk_at ||
 	    !source_ready(s))
 		return;
+	if (s->code_bias_known)
+		task_source_set_load_bias(s->walk->src, s->code_bias);
+	seed_executors(s);
 	ret = task_source_walk(s->walk->src, &walk);
 	w->walk_ns = task_source_last_walk_ns(s->walk->src);
 	w->walks++;
@@ -321,12 +359,13 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 	}
 	for (i = 0; i < walk->count; i++) {
 		const struct walked_task *t = &walk->tasks[i];
-		struct task *task =
-		    task_model_walked(&s->model, t->header, t->list, t->id, state_of(t->state),
-				      poll_site_of(s, t->poll_fn), now);
+		struct task *task = task_model_walked(&s->model, t->header, t->list, t->id,
+						      state_of(walk->runtime, t->state),
+						      poll_site_of(s, t->poll_fn), now);
 
-		if (task)
-			add_root_future(s, task);
+		/* async-task: no address, no root (its type's is per task). */
+		if (task && (walk->runtime != TASK_WALK_ASYNC_TASK || t->future))
+			add_root_future(s, task, t->future);
 	}
 	task_model_walk_done(&s->model, walk->lists, walk->list_complete, walk->runtimes, now);
 	if (s->recorder)

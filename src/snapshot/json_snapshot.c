@@ -48,9 +48,11 @@ struct task_ctx {
 	const struct session *s;
 	const struct site_table *sites;
 	uint64_t now;
+	const struct await_source *src; /* NULL: the target cannot be read */
 	bool wakes_probed; /* the profile's task_wake sites are probed */
 	struct await_frame chain[AWAIT_CHAIN_MAX];
 	size_t chain_len;
+	const char *chain_unknown; /* why an idle task has no chain */
 };
 
 /* The futures inlined into this one: their time is its time. */
@@ -108,14 +110,37 @@ static json_t *stack_json(const struct session *s, const struct poll_stack *ps)
 	return o;
 }
 
-static json_t *futures_json(const struct future_node *n, const struct task_ctx *c)
+/* Where a future waits: its frame on the task's await stack, or, below a
+ * join!/select!, as one of the futures awaited side by side. */
+static struct await_frame node_frame(const struct future_node *n, const struct await_frame *parent,
+				     const struct task_ctx *c)
+{
+	const struct await_frame *on_chain = await_chain_frame(c->chain, c->chain_len, n);
+
+	return on_chain ? *on_chain : await_child_frame(parent, n, c->sites, c->src);
+}
+
+/* "awaiting" where known; where a future is known to wait but not where,
+ * "awaiting": null and "awaiting_unknown" saying why. */
+static void add_awaiting(json_t *f, const struct await_frame *w)
+{
+	if (w->awaiting)
+		json_object_set_new(f, "awaiting", text_json(w->awaiting));
+	else if (w->node) {
+		json_object_set_new(f, "awaiting", json_null());
+		json_object_set_new(f, "awaiting_unknown", text_json(w->unknown));
+	}
+}
+
+static json_t *futures_json(const struct future_node *n, const struct await_frame *parent,
+			    const struct task_ctx *c)
 {
 	const struct site_table *sites = c->sites;
 	json_t *list = json_array();
 
 	for (; n; n = n->next_sibling) {
 		const struct site *site = &sites->sites[n->site];
-		const char *awaiting = await_chain_line(c->chain, c->chain_len, n);
+		struct await_frame w = node_frame(n, parent, c);
 		json_t *f = json_object();
 
 		json_object_set_new(f, "name", text_json(site->name));
@@ -124,12 +149,11 @@ static json_t *futures_json(const struct future_node *n, const struct task_ctx *
 		json_object_set_new(f, "location", nullable_string(site->location));
 		json_object_set_new(f, "path", text_json(site->path));
 		add_stats(f, &n->stats, c->now);
-		if (awaiting)
-			json_object_set_new(f, "awaiting", text_json(awaiting));
+		add_awaiting(f, &w);
 		if (n->slow_stack)
 			json_object_set_new(f, "slow_poll_stack", stack_json(c->s, n->slow_stack));
 		add_inlined(f, &c->s->inlined, (int)n->site);
-		json_object_set_new(f, "children", futures_json(n->children, c));
+		json_object_set_new(f, "children", futures_json(n->children, &w, c));
 		json_array_append_new(list, f);
 	}
 	return list;
@@ -146,7 +170,7 @@ static json_t *await_stack_json(const struct task_ctx *c)
 
 		json_object_set_new(f, "name",
 				    text_json(c->sites->sites[c->chain[i].node->site].name));
-		json_object_set_new(f, "awaiting", nullable_string(c->chain[i].awaiting));
+		add_awaiting(f, &c->chain[i]);
 		json_array_append_new(list, f);
 	}
 	return list;
@@ -205,7 +229,9 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 {
 	json_t *o = json_object();
 
-	c->chain_len = src ? await_chain_build(t, c->sites, src, c->chain, AWAIT_CHAIN_MAX) : 0;
+	c->src = src;
+	c->chain_len =
+	    await_chain_build(t, c->sites, src, c->chain, AWAIT_CHAIN_MAX, &c->chain_unknown);
 	json_object_set_new(o, "id", json_integer(t->id));
 	json_object_set_new(o, "name", text_json(task_name(t, c->sites)));
 	if (t->has_poll_site && t->poll_site < c->sites->count) {
@@ -224,11 +250,13 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 		add_sched(o, &t->sched);
 	if (c->chain_len)
 		json_object_set_new(o, "await_stack", await_stack_json(c));
+	else if (c->chain_unknown) /* idle, and where it waits is not known */
+		json_object_set_new(o, "await_stack_unknown", text_json(c->chain_unknown));
 	if (t->from_stack) /* its poll began before cattop attached */
 		json_object_set_new(o, "found_on_stack", json_true());
 	if (t->slow_stack)
 		json_object_set_new(o, "slow_poll_stack", stack_json(c->s, t->slow_stack));
-	json_object_set_new(o, "futures", futures_json(t->roots, c));
+	json_object_set_new(o, "futures", futures_json(t->roots, NULL, c));
 	return o;
 }
 

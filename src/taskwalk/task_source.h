@@ -1,7 +1,7 @@
 /* The task-list walk as a data source: every live task of the target's
  * runtime, moving or not, read from its memory at attach and at every
- * refresh (tokio only for now). The session feeds what it returns into the
- * model; nothing here knows the model. */
+ * refresh (tokio; async-std and smol through async-executor). The session feeds what it returns
+ * into the model; nothing here knows the model. */
 #ifndef CATTOP_TASK_SOURCE_H
 #define CATTOP_TASK_SOURCE_H
 
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "taskwalk/tokio_tasks.h"
+#include "taskwalk/task_walk.h"
 
 struct task_source;
 
@@ -21,6 +21,13 @@ int task_source_open(pid_t pid, const char *runtime, const char *binary, const c
 		     struct task_source **out, char *err, size_t errlen);
 /* Walks now. The result stays valid until the next walk. Returns 0 or -errno. */
 int task_source_walk(struct task_source *ts, const struct task_walk **out);
+/* Run-time minus link-time address of the executable: statics (the
+ * global executors) are read at run-time addresses. */
+void task_source_set_load_bias(struct task_source *ts, int64_t bias);
+/* A task seen polling (its key): its executor is walked from now on if
+ * the walk cannot find it otherwise (async-executor's own Executors are in
+ * no static). Each key is looked at once; true if it led to a new one. */
+bool task_source_seed(struct task_source *ts, uint64_t key);
 /* The offset of a task's future from its header, for the task type whose
  * poll function's DWARF name is poll_name; false if unknown. */
 /* The runtime's name for its task poll function at link-time address addr

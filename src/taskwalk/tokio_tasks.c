@@ -80,21 +80,6 @@ static const struct vtable_info *vtable_of(struct walk_ctx *c, uint64_t addr)
 	return v;
 }
 
-static int push(struct task_walk *w, const struct walked_task *t)
-{
-	if (w->count == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 256;
-		struct walked_task *grown = realloc(w->tasks, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		w->tasks = grown;
-		w->cap = cap;
-	}
-	w->tasks[w->count++] = *t;
-	return 0;
-}
-
 /* Reads n (remote address, length) pieces in one process_vm_readv: true
  * when all were read. */
 static bool read_pieces(pid_t pid, struct iovec *local, const uint64_t *remote_addr, size_t n)
@@ -169,7 +154,7 @@ static int walk_list(struct walk_ctx *c, uint64_t head, uint64_t list_id)
 	int ret = 0;
 
 	while (header) {
-		struct walked_task t;
+		struct walked_task t = {0};
 
 		if (u64_map_get(&visited, header)) {
 			incomplete(c, "task list loops (relinked while read)", header);
@@ -186,7 +171,7 @@ static int walk_list(struct walk_ctx *c, uint64_t head, uint64_t list_id)
 		t.list = list;
 		ret = u64_map_put(&visited, header, (void *)1);
 		if (!ret)
-			ret = push(w, &t);
+			ret = task_walk_push(w, &t);
 		if (ret)
 			break;
 		header = next;
@@ -294,6 +279,7 @@ int tokio_tasks_walk(const struct tokio_layout *l, pid_t pid, const struct threa
 	c->l = l;
 	c->pid = pid;
 	c->w = w;
+	w->runtime = TASK_WALK_TOKIO;
 	w->count = w->runtimes = w->threads = 0;
 	w->complete = true;
 	w->problem[0] = '\0';
@@ -310,10 +296,4 @@ int tokio_tasks_walk(const struct tokio_layout *l, pid_t pid, const struct threa
 		ret = walk_runtime(c, &owned);
 	}
 	return ret;
-}
-
-void task_walk_free(struct task_walk *w)
-{
-	free(w->tasks);
-	memset(w, 0, sizeof(*w));
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "taskwalk/task_walk.h"
 #include "taskwalk/thread_pointers.h"
 #include "taskwalk/tokio_layout.h"
 
@@ -25,31 +26,9 @@
 #define TOKIO_STATE_NOTIFIED  0x04
 #define TOKIO_STATE_CANCELLED 0x20
 
-struct walked_task {
-	uint64_t header;  /* the task's key, as a poll probe sees it */
-	uint64_t id;	  /* tokio's task::Id, 0 if unknown */
-	uint64_t state;	  /* the header's state word */
-	uint64_t poll_fn; /* run-time address of the vtable's poll */
-	uint64_t list;	  /* the OwnedTasks it is on: its runtime */
-};
-
-#define TASK_WALK_MAX_LISTS 64
-
-struct task_walk {
-	struct walked_task *tasks;
-	size_t count, cap;
-	size_t runtimes;			 /* distinct owned-task lists found */
-	uint64_t lists[TASK_WALK_MAX_LISTS];	 /* their addresses */
-	bool list_complete[TASK_WALK_MAX_LISTS]; /* each read to its end */
-	size_t threads;				 /* threads whose CONTEXT was read */
-	bool complete;				 /* every list walked to its end */
-	char problem[200];			 /* why not, when not */
-};
-
 /* Appends the tasks of every runtime found through threads to w (emptied
  * first). Returns 0, or -ENOMEM. */
 int tokio_tasks_walk(const struct tokio_layout *l, pid_t pid, const struct thread_pointer *threads,
 		     size_t nthreads, struct task_walk *w);
-void task_walk_free(struct task_walk *w);
 
 #endif

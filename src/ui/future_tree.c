@@ -18,6 +18,7 @@
 struct tree_row {
 	const struct future_node *node; /* NULL: the task itself */
 	char prefix[MAX_TREE_DEPTH * 4 + 8];
+	const char *awaiting; /* the line it is parked at, NULL if not known */
 };
 
 struct tree_rows {
@@ -25,6 +26,7 @@ struct tree_rows {
 	int count, capacity;
 	struct await_frame chain[AWAIT_CHAIN_MAX]; /* an idle task: where it is parked */
 	size_t chain_len;
+	const struct await_source *src; /* NULL: the target cannot be read */
 };
 
 struct tree_glyphs {
@@ -70,24 +72,38 @@ static struct tree_row *add_row(struct tree_rows *t)
 	return &t->rows[t->count++];
 }
 
+/* Where n waits: its frame on the task's await stack, or, below a
+ * join!/select!, as one of the futures awaited side by side. */
+static struct await_frame node_wait(const struct tui *ui, const struct tree_rows *t,
+				    const struct future_node *n, const struct await_frame *parent)
+{
+	const struct await_frame *on_chain = await_chain_frame(t->chain, t->chain_len, n);
+
+	return on_chain ? *on_chain : await_child_frame(parent, n, &ui->s->sites, t->src);
+}
+
 /* Depth-first, children in first-polled order, prefix built from the
  * ancestors' "is last child" flags as in htop's tree view. */
 static void flatten(const struct tui *ui, struct tree_rows *t, const struct future_node *n,
-		    const char *indent, int depth, const struct tree_glyphs *g)
+		    const char *indent, int depth, const struct tree_glyphs *g,
+		    const struct await_frame *parent)
 {
 	for (; n; n = n->next_sibling) {
 		struct tree_row *r = add_row(t);
 		char child_indent[sizeof(r->prefix)];
 		bool last = n->next_sibling == NULL;
+		/* a copy: the rows move as they grow */
+		struct await_frame wait = node_wait(ui, t, n, parent);
 
 		if (!r)
 			return;
 		r->node = n;
+		r->awaiting = wait.awaiting;
 		snprintf(r->prefix, sizeof(r->prefix), "%s%s", indent, last ? g->elbow : g->tee);
 		if (n->children && depth < MAX_TREE_DEPTH && !is_collapsed(ui, n)) {
 			snprintf(child_indent, sizeof(child_indent), "%s%s", indent,
 				 last ? g->blank : g->pipe);
-			flatten(ui, t, n->children, child_indent, depth + 1, g);
+			flatten(ui, t, n->children, child_indent, depth + 1, g, &wait);
 		}
 	}
 }
@@ -234,7 +250,7 @@ static void draw_row(struct tui *ui, int y, const struct task *task, const struc
 	x = draw_duration(y, x, l->inflight, attr, poll_stats_inflight(st, now), thr,
 			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
 	if (r->node)
-		awaiting = await_chain_line(t->chain, t->chain_len, r->node);
+		awaiting = r->awaiting;
 	else if (t->chain_len)
 		awaiting = t->chain[t->chain_len - 1].awaiting; /* the task: its innermost wait */
 	location_text(ui, site, awaiting, COLS - x, text, sizeof(text));
@@ -280,13 +296,14 @@ void future_tree_draw(struct tui *ui, int y)
 	layout = tree_layout();
 	draw_titles(y++, &layout);
 	if (session_await_source(ui->s, &src))
-		t.chain_len =
-		    await_chain_build(task, &ui->s->sites, &src, t.chain, AWAIT_CHAIN_MAX);
+		t.src = &src;
+	t.chain_len = await_chain_build(task, &ui->s->sites, t.src, t.chain, AWAIT_CHAIN_MAX, NULL);
 	root = add_row(&t);
 	if (root) {
 		root->node = NULL;
 		root->prefix[0] = '\0';
-		flatten(ui, &t, task->roots, "", 0, ui->ascii ? &ascii_glyphs : &utf8_glyphs);
+		root->awaiting = NULL;
+		flatten(ui, &t, task->roots, "", 0, ui->ascii ? &ascii_glyphs : &utf8_glyphs, NULL);
 	}
 	{
 		struct named_rows named = {&t, &ui->s->sites};

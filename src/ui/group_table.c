@@ -51,29 +51,46 @@ static void parked_text(const struct task_group *g, char *buf, size_t len)
 			 g->parked_unknown);
 }
 
+/* Below this width BUSY and INFLIGHT give their 17 columns to the name and
+ * where its tasks are parked (unless sorted on). */
+#define WIDE_GROUPS 120
+
+static bool wide_or_sorted(const struct tui *ui, enum task_sort sort)
+{
+	return COLS >= WIDE_GROUPS || ui->sort == sort ||
+	       (sort == SORT_BUSY && ui->sort == SORT_BUSY_PCT);
+}
+
 static void draw_group(struct tui *ui, int y, const struct task_group *g, bool selected)
 {
 	uint64_t thr = ui->s->model.threshold_ns;
 	int attr = color_attr(selected ? ROLE_SELECTED : g->live ? ROLE_NORMAL : ROLE_DONE);
-	char text[512], d[16];
-	int x = 0;
+	char text[512], parked[512], d[16];
+	int x = 0, name_width;
 
 	snprintf(text, sizeof(text), "%6zu %6zu ", g->live, g->tasks);
 	x = draw_text(y, x, 14, attr, text, 1);
 	x = draw_number(y, x, 9, attr, g->polls);
-	snprintf(text, sizeof(text), "%7s ",
-		 g->busy_ns ? duration_format(g->busy_ns, d, sizeof(d)) : "-");
-	x = draw_text(y, x, 8, attr, text, 1);
+	if (wide_or_sorted(ui, SORT_BUSY)) {
+		snprintf(text, sizeof(text), "%7s ",
+			 g->busy_ns ? duration_format(g->busy_ns, d, sizeof(d)) : "-");
+		x = draw_text(y, x, 8, attr, text, 1);
+	}
 	x = draw_duration(y, x, 9, attr, g->longest, thr, selected ? ROLE_SELECTED : ROLE_SLOW);
-	x = draw_duration(y, x, 9, attr, g->inflight, thr,
-			  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
+	if (wide_or_sorted(ui, SORT_INFLIGHT))
+		x = draw_duration(y, x, 9, attr, g->inflight, thr,
+				  selected ? ROLE_SELECTED : ROLE_INFLIGHT);
 	x = draw_slow_count(y, x, 7, g->slow && !selected ? color_attr(ROLE_SLOW) : attr, g->slow,
 			    g->slow_approx);
+	/* The name gives way to where the tasks are parked, down to 20
+	 * columns: both are what a user of this view came for. */
+	parked_text(g, parked, sizeof(parked));
 	snprintf(text, sizeof(text), " %s", g->name);
-	x = draw_text(y, x, COLS - x, attr, text, 1);
-	parked_text(g, text, sizeof(text));
-	if (text[0] && x < COLS)
-		draw_text(y, x, COLS - x, selected ? attr : color_attr(ROLE_DIM), text, 1);
+	name_width = COLS - x - draw_columns(parked);
+	if (name_width < 20)
+		name_width = 20;
+	x = draw_text(y, x, name_width, attr, text, 0);
+	draw_text(y, x, COLS - x, selected ? attr : color_attr(ROLE_DIM), parked, 1);
 }
 
 static const char *group_name(void *ctx, int i)
@@ -88,8 +105,9 @@ void group_table_draw(struct tui *ui, int y)
 	char titles[256];
 	int i;
 
-	snprintf(titles, sizeof(titles), "%6s %6s %8s %7s %8s %8s %6s  %s   (sorted by %s%s)",
-		 "LIVE", "TASKS", "POLLS", "BUSY", "LONGEST", "INFLIGHT", "SLOW",
+	snprintf(titles, sizeof(titles), "%6s %6s %8s %s%8s %s%6s  %s   (sorted by %s%s)", "LIVE",
+		 "TASKS", "POLLS", wide_or_sorted(ui, SORT_BUSY) ? "   BUSY " : "", "LONGEST",
+		 wide_or_sorted(ui, SORT_INFLIGHT) ? "INFLIGHT " : "", "SLOW",
 		 "ROOT FUTURE (parked at)",
 		 ui->sort == SORT_ID ? "tasks" : task_sort_name(ui->sort),
 		 ui->ascending ? ", inverted" : "");

@@ -224,7 +224,8 @@ def snapshot_when_polled(pid, task, polls, extra=(), timeout=60):
     would see a varying number of polls."""
     p = popen_cattop(["-p", str(pid), "-b", "-d", "0.5", "-r", "0", "--snapshot", "-", *extra])
     lines, seen = [], threading.Event()
-    row = re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s$" % re.escape(task))
+    # an idle task's row ends in its await line ("  @ file:line")
+    row = re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s(  @ \S+)?$" % re.escape(task))
 
     def read():
         for line in p.stdout:

@@ -5,7 +5,12 @@ tasks on the first refresh, with their types and tokio's own task ids."""
 import re
 import subprocess
 
-from harness import CRATE, binary, check, run_cattop, parse_snapshot, source_file, Workload
+import tempfile
+import time
+
+import harness
+from harness import (CRATE, Tmux, binary, check, run_cattop, parse_snapshot, source_file,
+                     Workload)
 
 IDLE = 100
 
@@ -128,7 +133,7 @@ def check_groups(profile, snap, w, runtime):
     """The grouped view's rows: the idle connections are one group counted
     by await line (all at recv().await), each deadlocked task's group at its
     lock line."""
-    crate = CRATE[runtime]
+    crate = "wl_" + runtime.replace("-", "_")
     recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await", runtime)
     lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await", runtime)
     groups = {g["name"]: g for g in snap["groups"]}
@@ -207,5 +212,45 @@ def test_tokio_idle_before_attach():
     check_idle_before_attach("tokio")
 
 
+def test_hung_live_grouped():
+    """The live view's grouped view (g) of a hung service, at 80x24 and
+    120x40: one row per task type, its idle tasks counted by await line
+    (the 300 connections at recv().await, each deadlocked task at its lock
+    line), with the name shortened before the counts on a narrow screen."""
+    def base(line):
+        return line.rsplit("/", 1)[1]
+
+    recv, = source_lines(r"^\s*let .*rx\.recv\(\)\.await")
+    lock_a, lock_b = source_lines(r"^\s*let .*second\.lock\(\)\.await")
+    with Hung("debug", idle=300) as w:
+        for width, height in ((80, 24), (120, 40)):
+            ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), tempfile.gettempdir(),
+                      width, height)
+            try:
+                want = {"connection": "300 @ " + base(recv), "deadlock_a": "1 @ " + base(lock_a),
+                        "deadlock_b": "1 @ " + base(lock_b)}
+                scr = ui.screen()
+                deadline = time.monotonic() + 30
+                while "connection" not in scr and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    scr = ui.screen()
+                ui.keys("g", wait=0)
+
+                def rows_ok(scr):
+                    rows = {k: [l for l in scr.splitlines() if "wl_hung::" + k in l]
+                            for k in want}
+                    return all(len(r) == 1 and r[0].rstrip().endswith(want[k])
+                               and len(r[0].rstrip()) <= width for k, r in rows.items())
+                while not rows_ok(scr) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    scr = ui.screen()
+                check(rows_ok(scr), "%dx%d: grouped rows do not end with %s:\n%s"
+                      % (width, height, sorted(want.values()), scr))
+                check("(parked at)" in scr, "%dx%d: no 'parked at' title" % (width, height))
+                ui.save("live-grouped-hung-%dx%d.txt" % (width, height))
+            finally:
+                ui.close()
+
+
 TESTS = [test_hung_debug, test_hung_release_debuginfo, test_hung_release_says_why,
-         test_tokio_idle_before_attach]
+         test_tokio_idle_before_attach, test_hung_live_grouped]

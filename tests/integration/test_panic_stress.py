@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 
+import harness
 from harness import check
 from test_faults import Faults, finish, links_of, popen_cattop, wait_links_gone
 
@@ -157,6 +158,9 @@ def killed_at_random(rounds):
     return body
 
 
+RING_EVENTS = (1 << 20) // 56 + 1000
+
+
 def ring_overflowing(w):
     """A 1 MiB ring and cattop stopped: events are lost by the million."""
     with tempfile.NamedTemporaryFile("w", suffix=".ini") as cfg:
@@ -166,17 +170,24 @@ def ring_overflowing(w):
                           "--snapshot", "-"])
         check(wait_attached(w, p), "cattop did not attach")
         p.send_signal(signal.SIGSTOP)
-        time.sleep(4.0)
+        # Stopped until the target has panicked more times than the ring
+        # holds events (each panic is at least its unwind event: 1 MiB of
+        # 56-byte events is ~18,700), however slowly a loaded machine runs
+        # it; 30 s at most.
+        n0 = meter(w)[0]
+        harness.wait_for(lambda: meter(w)[0] - n0 >= RING_EVENTS, 30)
+        during = meter(w)[0] - n0
         p.send_signal(signal.SIGCONT)
         time.sleep(0.5)
         p.send_signal(signal.SIGINT)
         rc, out, err = finish(p)
         check(rc == 0, "cattop exit %d: %s" % (rc, err[-300:]))
+        check(during >= RING_EVENTS, "only %d panics in 30 s with cattop stopped" % during)
         lost = re.search(r'"events_lost": (\d+)', out)
         gaps = re.search(r'"gaps": (\d+)', out)
         check((lost and int(lost.group(1)) > 0) or (gaps and int(gaps.group(1)) > 0),
-              "the ring never overflowed (events_lost %s, gaps %s)"
-              % (lost and lost.group(1), gaps and gaps.group(1)))
+              "the ring never overflowed (events_lost %s, gaps %s) in %d panics"
+              % (lost and lost.group(1), gaps and gaps.group(1), during))
 
 
 def test_panic_stress():

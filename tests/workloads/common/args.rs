@@ -28,6 +28,11 @@ pub struct Args {
     pub idle_tasks: u64,
     #[allow(dead_code)]
     pub idle_period_ms: u64,
+    /// --hung N (wl-async-std, wl-smol): N tasks parked forever on a channel
+    /// recv and 2 deadlocked on async mutexes, on the runtime's global
+    /// executor, all parked before the ready line (0: none, the default).
+    #[allow(dead_code)]
+    pub hung: u64,
     #[allow(dead_code)]
     pub sched_spin_ms: u64,
     pub wedge_file: Option<String>,
@@ -48,7 +53,7 @@ impl Args {
 fn usage(prog: &str) -> String {
     format!(
         "usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W] [--idle-tasks N] \
-         [--idle-period-ms P] [--sched-spin-ms S] [--wedge-file PATH]"
+         [--idle-period-ms P] [--sched-spin-ms S] [--hung N] [--wedge-file PATH]"
     )
 }
 
@@ -67,6 +72,7 @@ pub fn parse() -> Args {
         wedge_ms: 6000,
         idle_tasks: 0,
         idle_period_ms: 1000,
+        hung: 0,
         sched_spin_ms: 0,
         wedge_file: None,
     };
@@ -92,6 +98,7 @@ pub fn parse() -> Args {
             "--wedge-ms" => &mut args.wedge_ms,
             "--idle-tasks" => &mut args.idle_tasks,
             "--idle-period-ms" => &mut args.idle_period_ms,
+            "--hung" => &mut args.hung,
             "--sched-spin-ms" => &mut args.sched_spin_ms,
             _ => fail(&prog, format!("unknown argument '{arg}'")),
         };

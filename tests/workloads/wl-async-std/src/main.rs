@@ -201,6 +201,8 @@ async fn async_main(args: args::Args) {
     spawn(spawner_task());
     spawn(fast_task());
 
+    let _hung_sender = if args.hung > 0 { Some(spawn_hung(args.hung).await) } else { None };
+
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "ready pid={}", std::process::id());
     let _ = out.flush();
@@ -210,6 +212,75 @@ async fn async_main(args: args::Args) {
     // Exit right away: do not wait for anything (a worker may be wedged).
     let _ = std::io::stdout().flush();
     std::process::exit(0);
+}
+
+// --hung N: known truth for the task-list walk (cattop issue #14). The tasks
+// are spawned on the runtime's global executor, each polled once until it
+// parks for good (nobody ever sends or unlocks), before the ready line.
+
+static HUNG_PARKED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Waits for a message that never comes (the main task keeps the sender).
+#[inline(never)]
+async fn hung_recv_task(rx: async_std::channel::Receiver<u64>) {
+    HUNG_PARKED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let msg = rx.recv().await;
+    std::hint::black_box(msg.ok());
+}
+
+/// Takes `first`, meets the other (each tells, then hears), then waits forever for
+/// `second` (the other's first).
+#[inline(never)]
+async fn hung_deadlock_a(
+    first: std::sync::Arc<async_std::sync::Mutex<u64>>,
+    second: std::sync::Arc<async_std::sync::Mutex<u64>>,
+    tell: async_std::channel::Sender<()>,
+    hear: async_std::channel::Receiver<()>,
+) {
+    let held = first.lock().await;
+    // Both hold their first lock before either asks for its second.
+    let _ = tell.send(()).await;
+    let _ = hear.recv().await;
+    HUNG_PARKED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let other = second.lock().await;
+    std::hint::black_box((*held, *other));
+}
+
+#[inline(never)]
+async fn hung_deadlock_b(
+    first: std::sync::Arc<async_std::sync::Mutex<u64>>,
+    second: std::sync::Arc<async_std::sync::Mutex<u64>>,
+    tell: async_std::channel::Sender<()>,
+    hear: async_std::channel::Receiver<()>,
+) {
+    let held = first.lock().await;
+    // Both hold their first lock before either asks for its second.
+    let _ = tell.send(()).await;
+    let _ = hear.recv().await;
+    HUNG_PARKED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let other = second.lock().await;
+    std::hint::black_box((*held, *other));
+}
+
+/// Spawns the --hung tasks and waits until all are parked; returns the
+/// sender, to be kept (a dropped sender would end the receivers).
+async fn spawn_hung(n: u64) -> async_std::channel::Sender<u64> {
+    let (tx, rx) = async_std::channel::unbounded::<u64>();
+    for _ in 0..n {
+        async_std::task::spawn(hung_recv_task(rx.clone()));
+    }
+    let a = std::sync::Arc::new(async_std::sync::Mutex::new(0u64));
+    let b = std::sync::Arc::new(async_std::sync::Mutex::new(0u64));
+    let (tell_a, hear_b) = async_std::channel::bounded::<()>(1);
+    let (tell_b, hear_a) = async_std::channel::bounded::<()>(1);
+    async_std::task::spawn(hung_deadlock_a(a.clone(), b.clone(), tell_a, hear_a));
+    async_std::task::spawn(hung_deadlock_b(b, a, tell_b, hear_b));
+    while HUNG_PARKED.load(std::sync::atomic::Ordering::SeqCst) < n + 2 {
+        sleep(Duration::from_millis(5)).await;
+    }
+    // Parked means about to await: let the last ones reach their await.
+    sleep(Duration::from_millis(50)).await;
+    tx
 }
 
 fn main() {

@@ -197,6 +197,75 @@ async fn parked_inner() {
 
 // ------------------------------------------------------------------ main ---
 
+// --hung N: known truth for the task-list walk (cattop issue #14). The tasks
+// are spawned on the runtime's global executor, each polled once until it
+// parks for good (nobody ever sends or unlocks), before the ready line.
+
+static HUNG_PARKED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Waits for a message that never comes (the main task keeps the sender).
+#[inline(never)]
+async fn hung_recv_task(rx: smol::channel::Receiver<u64>) {
+    HUNG_PARKED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let msg = rx.recv().await;
+    std::hint::black_box(msg.ok());
+}
+
+/// Takes `first`, meets the other (each tells, then hears), then waits forever for
+/// `second` (the other's first).
+#[inline(never)]
+async fn hung_deadlock_a(
+    first: std::sync::Arc<smol::lock::Mutex<u64>>,
+    second: std::sync::Arc<smol::lock::Mutex<u64>>,
+    tell: smol::channel::Sender<()>,
+    hear: smol::channel::Receiver<()>,
+) {
+    let held = first.lock().await;
+    // Both hold their first lock before either asks for its second.
+    let _ = tell.send(()).await;
+    let _ = hear.recv().await;
+    HUNG_PARKED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let other = second.lock().await;
+    std::hint::black_box((*held, *other));
+}
+
+#[inline(never)]
+async fn hung_deadlock_b(
+    first: std::sync::Arc<smol::lock::Mutex<u64>>,
+    second: std::sync::Arc<smol::lock::Mutex<u64>>,
+    tell: smol::channel::Sender<()>,
+    hear: smol::channel::Receiver<()>,
+) {
+    let held = first.lock().await;
+    // Both hold their first lock before either asks for its second.
+    let _ = tell.send(()).await;
+    let _ = hear.recv().await;
+    HUNG_PARKED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let other = second.lock().await;
+    std::hint::black_box((*held, *other));
+}
+
+/// Spawns the --hung tasks and waits until all are parked; returns the
+/// sender, to be kept (a dropped sender would end the receivers).
+async fn spawn_hung(n: u64) -> smol::channel::Sender<u64> {
+    let (tx, rx) = smol::channel::unbounded::<u64>();
+    for _ in 0..n {
+        smol::spawn(hung_recv_task(rx.clone())).detach();
+    }
+    let a = std::sync::Arc::new(smol::lock::Mutex::new(0u64));
+    let b = std::sync::Arc::new(smol::lock::Mutex::new(0u64));
+    let (tell_a, hear_b) = smol::channel::bounded::<()>(1);
+    let (tell_b, hear_a) = smol::channel::bounded::<()>(1);
+    smol::spawn(hung_deadlock_a(a.clone(), b.clone(), tell_a, hear_a)).detach();
+    smol::spawn(hung_deadlock_b(b, a, tell_b, hear_b)).detach();
+    while HUNG_PARKED.load(std::sync::atomic::Ordering::SeqCst) < n + 2 {
+        sleep(Duration::from_millis(5)).await;
+    }
+    // Parked means about to await: let the last ones reach their await.
+    sleep(Duration::from_millis(50)).await;
+    tx
+}
+
 const WORKER_THREADS: usize = 2;
 
 #[inline(never)]
@@ -208,6 +277,8 @@ async fn async_main(ex: &'static Executor<'static>, args: args::Args) {
     ex.spawn(wedged_task(args.wedge_after(), args.wedge(), args.wedge_file.clone())).detach();
     ex.spawn(spawner_task(ex)).detach();
     ex.spawn(fast_task()).detach();
+
+    let _hung_sender = if args.hung > 0 { Some(spawn_hung(args.hung).await) } else { None };
 
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "ready pid={}", std::process::id());
