@@ -49,6 +49,7 @@ struct config {
 	char sort[16]; /* live view's initial sort column */
 	bool color;    /* live view in colour */
 	bool closures; /* probe plain closures of the application too */
+	bool wakes;    /* probe the runtime's task_wake functions (a hit per wake) */
 };
 
 /* The [colors] section is handed to this hook (the UI owns the colour

@@ -62,6 +62,7 @@ static uint64_t key_hash(const struct site_cache_key *key)
 	h = mix(h, &key->opts->tasks_only, sizeof(key->opts->tasks_only));
 	h = mix(h, &cfg->scope, sizeof(cfg->scope));
 	h = mix(h, &cfg->closures, sizeof(cfg->closures));
+	h = mix(h, &cfg->wakes, sizeof(cfg->wakes));
 	h = mix_list(mix_list(mix_list(h, &cfg->library_crates), &cfg->app_crates), &cfg->exclude);
 	for (i = 0; i < cfg->runtime_count; i++) {
 		const struct runtime_profile *r = &cfg->runtimes[i];

@@ -237,11 +237,11 @@ static bool choose_site(const struct site_table *t, const struct site_scan_opts 
 		c->role = SITE_TASK_END;
 		return true;
 	}
-	if (pattern_list_matches(&t->runtime->task_wake, path)) {
+	if (opts->cfg->wakes && pattern_list_matches(&t->runtime->task_wake, path)) {
 		c->role = SITE_TASK_WAKE;
 		return true;
 	}
-	if (pattern_list_matches(&t->runtime->task_wake_deferred, path)) {
+	if (opts->cfg->wakes && pattern_list_matches(&t->runtime->task_wake_deferred, path)) {
 		c->role = SITE_WAKE_DEFERRER;
 		return true;
 	}

@@ -49,7 +49,7 @@ struct task_ctx {
 	const struct site_table *sites;
 	uint64_t now;
 	const struct await_source *src; /* NULL: the target cannot be read */
-	bool wakes_probed; /* the profile's task_wake sites are probed */
+	bool wakes_probed;		/* the profile's task_wake sites are probed */
 	struct await_frame chain[AWAIT_CHAIN_MAX];
 	size_t chain_len;
 	const char *chain_unknown; /* why an idle task has no chain */
