@@ -98,7 +98,7 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 		duration_cell(poll_stats_inflight(st, now), thr, inflight, sizeof(inflight)),
 		(unsigned long long)st->slow_polls, idle_width, idle_text,
 		/* the longest wake-to-poll wait: a busy runtime's first sign */
-		duration_cell(t->sched.max_scheduled_ns, thr, sched, sizeof(sched)));
+		duration_cell(t->sched.max_scheduled_ns, UINT64_MAX, sched, sizeof(sched)));
 	safe_text_write(out, task_name(t, &s->sites)); /* the target's: escaped */
 	fputs(t->block_on ? " (block_on)" : "", out);
 	safe_text_write(out, parked_at(s, t, at, sizeof(at))); /* file names: the target's */

@@ -32,7 +32,7 @@ int sched_detail_draw(struct tui *ui, int y, int max_lines, const struct task *t
 {
 	const struct sched_stats *s = &task->sched;
 	char line[256], a[16], b[16], c[16];
-	int lo = -1, hi = -1, i, end = y + (max_lines > 2 ? max_lines : 2);
+	int lo = -1, hi = -1, i, end = y + max_lines - 1; /* the blank line after */
 	uint32_t peak = 0;
 
 	if (task->block_on || !site_table_count_role(&ui->s->sites, SITE_TASK_WAKE))
@@ -52,6 +52,10 @@ int sched_detail_draw(struct tui *ui, int y, int max_lines, const struct task *t
 		hi = i;
 		peak = s->hist[i] > peak ? s->hist[i] : peak;
 	}
+	/* A small screen gets the summary line alone: the poll lists and
+	 * histogram below need the room more. */
+	if (max_lines < 4)
+		return y;
 	if (lo < 0)
 		return y + 1;
 	draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), "Scheduled time histogram (log2 buckets)",

@@ -6,8 +6,9 @@
 struct tui;
 struct task;
 
-/* Draws it from line y in at most max_lines lines; returns the next free
- * line. Nothing (y) when the runtime profile probes no wakes. */
+/* Draws it from line y in at most max_lines lines (under 4: the summary
+ * line alone); returns the next free line. Nothing (y) when the runtime
+ * profile probes no wakes. */
 int sched_detail_draw(struct tui *ui, int y, int max_lines, const struct task *task);
 
 #endif

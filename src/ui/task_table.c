@@ -176,9 +176,10 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 			 idle);
 		x = draw_text(y, x, columns[COL_AGE].width, attr, text, 1);
 	}
+	/* No '!': the slow-poll threshold says nothing of a wait for a worker. */
 	if (shown(COL_SCHED))
 		x = draw_duration(y, x, columns[COL_SCHED].width, attr, t->sched.max_scheduled_ns,
-				  thr, selected ? ROLE_SELECTED : ROLE_SLOW);
+				  UINT64_MAX, selected ? ROLE_SELECTED : ROLE_SLOW);
 	x = draw_duration(y, x, columns[COL_LONGEST].width, attr, poll_stats_longest(st, now), thr,
 			  selected ? ROLE_SELECTED : ROLE_SLOW);
 	x = draw_duration(y, x, columns[COL_INFLIGHT].width, attr, inflight, thr,
