@@ -137,7 +137,7 @@ _cattop()
 		;;
 	-s | --sort)
 		mapfile -t COMPREPLY < <(compgen -W "longest idle last busy busy% polls slow inflight
-			state id name" -- "$cur")
+			state sched id name" -- "$cur")
 		;;
 	-c | --config | --debug-file)
 		_cattop_files "$cur"
@@ -156,13 +156,13 @@ _cattop()
 			live)
 				opts=(-p --pid -b --batch -d --delay -n --iterations -r --rows
 					-s --sort -t --threshold -c --config --snapshot --tasks-only
-					--focus --runtime --scope --exclude --no-color --debug-file
-					--no-cache -v --verbose -h --help -V --version --)
+					--focus --runtime --scope --exclude --no-color --no-wakes
+					--debug-file --no-cache -v --verbose -h --help -V --version --)
 				;;
 			record)
 				opts=(-p --pid -o --output -d --duration --max-size -t --threshold
 					-c --config --snapshot --tasks-only --focus --runtime --scope
-					--exclude --debug-file --no-cache -v --verbose -h --help --)
+					--exclude --no-wakes --debug-file --no-cache -v --verbose -h --help --)
 				;;
 			replay)
 				opts=(-b --batch -d --delay -n --iterations -r --rows -s --sort

@@ -19,6 +19,7 @@ enum long_only {
 	OPT_RUNTIME,
 	OPT_SCOPE,
 	OPT_NO_COLOR,
+	OPT_NO_WAKES,
 	OPT_MAX_SIZE,
 	OPT_FORMAT,
 	OPT_DEBUG_FILE,
@@ -44,6 +45,7 @@ static const struct option long_options[] = {
     {"scope", required_argument, NULL, OPT_SCOPE},
     {"verbose", no_argument, NULL, 'v'},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"no-wakes", no_argument, NULL, OPT_NO_WAKES},
     {"output", required_argument, NULL, 'o'},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"format", required_argument, NULL, OPT_FORMAT},
@@ -73,7 +75,7 @@ static void usage(FILE *out)
 	    "  -n, --iterations N     stop after N refreshes\n"
 	    "  -r, --rows N           batch: show the first N tasks (default 40, 0 = all)\n"
 	    "  -s, --sort KEY         order tasks by longest (default), idle, busy, busy%%,\n"
-	    "                         polls, slow, inflight, state, id or name\n"
+	    "                         polls, slow, inflight, state, sched, id or name\n"
 	    "  -t, --threshold DUR    polls longer than this are slow (100us, 2ms, 1s; default "
 	    "100us)\n"
 	    "  -c, --config FILE      read settings and runtime profiles from FILE\n"
@@ -86,6 +88,7 @@ static void usage(FILE *out)
 	    "      --scope app|all    futures of the application's crates (default) or all crates\n"
 	    "      --exclude GLOBS    futures not to probe, e.g. 'app::codec::*' (comma list)\n"
 	    "      --no-color         live view without colours (the ! markers stay)\n"
+	    "      --no-wakes         no wake probes: no wake counts or scheduled time\n"
 	    "      --debug-file FILE  the binary's separate debug info (default: found by\n"
 	    "                         build id or .gnu_debuglink, as gdb does)\n"
 	    "      --no-cache         scan the binary even if ~/.cache/cattop has its sites\n"
@@ -256,7 +259,7 @@ static int handle_option(int c, struct options *o)
 
 		if (!task_sort_parse(optarg, &sort))
 			return fail("bad sort key '%s' (longest, idle, busy, busy%%, polls, slow, "
-				    "inflight, state, id, name)",
+				    "inflight, state, sched, id, name)",
 				    optarg);
 		o->sort = optarg;
 		return 0;
@@ -312,6 +315,9 @@ static int handle_option(int c, struct options *o)
 		return 0;
 	case OPT_NO_COLOR:
 		o->no_color = true;
+		return 0;
+	case OPT_NO_WAKES:
+		o->no_wakes = true;
 		return 0;
 	case 'h':
 		usage(stdout);

@@ -34,6 +34,7 @@ struct options {
 	const char *focus; /* --focus GLOB (implies tasks_only) */
 	bool verbose;
 	bool no_color;
+	bool no_wakes;
 	const char *debug_file;	 /* --debug-file */
 	bool no_cache;		 /* --no-cache */
 	const char *exclude;	 /* --exclude PATTERNS */

@@ -60,7 +60,8 @@ static __always_inline int emit(void *ctx, __u32 type)
 	/* The thread is on a CPU: the delay it has waited for one is complete
 	 * up to now, so entry and return give the waits inside the poll. */
 	e->run_delay = 0;
-	if (run_delay_offset &&
+	/* A wake or a task's end needs no CPU wait: spare them the read. */
+	if (run_delay_offset && role != ROLE_TASK_WAKE && role != ROLE_TASK_END &&
 	    bpf_probe_read_kernel(&e->run_delay, sizeof(e->run_delay),
 				  (void *)(bpf_get_current_task() + run_delay_offset)))
 		e->run_delay = 0;
@@ -79,8 +80,9 @@ static __always_inline int emit(void *ctx, __u32 type)
 		e->arg = cookie & COOKIE_SELF_IN_PARM2 ? parm2 : parm1;
 		/* At entry the return address is on top of the stack: it is the
 		 * caller's await point. A fault leaves it 0. Only a future's
-		 * is used; the read is a good part of a hit's BPF time. */
-		if (role == ROLE_POLL &&
+		 * (and a wake's: its caller tells a deferred self-wake) is
+		 * used; the read is a good part of a hit's BPF time. */
+		if ((role == ROLE_POLL || role == ROLE_TASK_WAKE) &&
 		    bpf_probe_read_user(&e->ret, sizeof(e->ret), (void *)e->sp))
 			e->ret = 0;
 	}

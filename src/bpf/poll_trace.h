@@ -23,6 +23,9 @@ enum poll_event_type {
 #define ROLE_TASK_POLL	  2ULL /* a task poll: like ROLE_POLL, but no await point to read */
 #define ROLE_RET	  3ULL /* a ret instruction: the frame whose return address is on top returns */
 #define ROLE_PANIC	  4ULL /* the panic runtime's entry: the thread starts unwinding */
+/* entry probe only: a task is woken. Reported as EV_ENTER of its site (no
+ * event type is left in the 2 type bits); ret says who woke it. */
+#define ROLE_TASK_WAKE 5ULL
 /* The function returns its value through a hidden pointer in the first
  * argument register, so the future's self is the second. */
 #define COOKIE_SELF_IN_PARM2 (1ULL << 40)

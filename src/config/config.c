@@ -157,6 +157,8 @@ static int set_general(struct config *cfg, const char *key, const char *value, b
 		return set_bool(&cfg->color, value);
 	if (strcmp(key, "closures") == 0)
 		return set_bool(&cfg->closures, value);
+	if (strcmp(key, "wakes") == 0)
+		return set_bool(&cfg->wakes, value);
 	if (strcmp(key, "threshold") == 0)
 		return set_duration(&cfg->threshold_ns, value);
 	if (strcmp(key, "interval") == 0) {
@@ -218,6 +220,10 @@ static int set_runtime(struct config *cfg, const char *name, const char *key, co
 		return pattern_list_set(&rt->task_poll, value, append);
 	if (strcmp(key, "task_end") == 0)
 		return pattern_list_set(&rt->task_end, value, append);
+	if (strcmp(key, "task_wake") == 0)
+		return pattern_list_set(&rt->task_wake, value, append);
+	if (strcmp(key, "task_wake_deferred") == 0)
+		return pattern_list_set(&rt->task_wake_deferred, value, append);
 	if (strcmp(key, "task_poll_catches_panics") == 0)
 		return set_bool(&rt->task_poll_catches_panics, value);
 	return -ENOENT;
@@ -373,6 +379,8 @@ void config_free(struct config *cfg)
 		pattern_list_clear(&cfg->runtimes[i].detect);
 		pattern_list_clear(&cfg->runtimes[i].task_poll);
 		pattern_list_clear(&cfg->runtimes[i].task_end);
+		pattern_list_clear(&cfg->runtimes[i].task_wake);
+		pattern_list_clear(&cfg->runtimes[i].task_wake_deferred);
 	}
 	cfg->runtime_count = 0;
 }

@@ -17,6 +17,12 @@ struct runtime_profile {
 	struct pattern_list detect;
 	struct pattern_list task_poll;
 	struct pattern_list task_end;
+	/* Entry points that wake a task (first argument: the task pointer), and
+	 * the functions from which such a wake is the task's own deferred one
+	 * (tokio's yield_now/coop wakers, woken after the poll): probed for
+	 * wake counts and scheduled time. Empty: not measured. */
+	struct pattern_list task_wake;
+	struct pattern_list task_wake_deferred;
 	/* The task poll entry runs the task's future under catch_unwind, so no
 	 * panic unwinds through its frame: it may keep a return probe, which
 	 * costs less than probes on its ret instructions (exit_sites.h) and
@@ -43,6 +49,7 @@ struct config {
 	char sort[16]; /* live view's initial sort column */
 	bool color;    /* live view in colour */
 	bool closures; /* probe plain closures of the application too */
+	bool wakes;    /* probe the runtime's task_wake functions (a hit per wake) */
 };
 
 /* The [colors] section is handed to this hook (the UI owns the colour

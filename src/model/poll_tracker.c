@@ -5,6 +5,7 @@
 #include <linux/types.h>
 
 #include "bpf/poll_trace.h"
+#include "model/task_wakes.h"
 #include "probe/site_table.h"
 
 static int by_start(const void *a, const void *b)
@@ -61,6 +62,7 @@ void poll_tracker_init(struct poll_tracker *t, const struct site_table *sites,
 	t->site_hits = calloc(sites->count ? sites->count : 1, sizeof(*t->site_hits));
 	index_futures_code(t);
 	mark_task_roots(t);
+	task_wakes_index(t);
 }
 
 static void free_values(struct u64_map *map)
@@ -84,6 +86,7 @@ void poll_tracker_free(struct poll_tracker *t)
 	t->futures_code = NULL;
 	free(t->task_root);
 	t->task_root = NULL;
+	task_wakes_free(t);
 }
 
 const struct thread_stack *poll_tracker_stack(const struct poll_tracker *t, uint32_t tid)
@@ -146,6 +149,7 @@ static void leave_task(struct poll_tracker *t, struct open_frame *f, uint64_t ts
 	f->task->open_frames--;
 	if (!f->task_frame || f->no_return)
 		return;
+	task_wakes_poll_ends(f->task, ts);
 	/* A stale frame going does not stop a poll on another thread. */
 	if (f->task->running_tid == f->task_tid)
 		f->task->running_tid = 0;
@@ -255,6 +259,8 @@ static bool open_task_poll(struct poll_tracker *t, const struct poll_event *ev,
 	f->task_frame = true;
 	f->task->has_poll_site = true;
 	f->task->poll_site = f->site;
+	if (!f->no_return)
+		task_wakes_poll_begins(f->task, ev->ts);
 	begin_poll(f, &f->task->stats, ev->ts);
 	return true;
 }
@@ -435,7 +441,10 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 		t->site_hits[site]++;
 	switch (type) {
 	case EV_ENTER:
-		handle_enter(t, ev, site);
+		if (t->sites->sites[site].role == SITE_TASK_WAKE)
+			task_wakes_on_wake(t, ev);
+		else
+			handle_enter(t, ev, site);
 		break;
 	case EV_EXIT:
 		handle_exit(t, ev);

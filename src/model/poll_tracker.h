@@ -101,6 +101,16 @@ struct poll_tracker {
 	 * (the entry's DWARF type names it). With nothing open below it, its
 	 * task poll's entry was missed: not a block_on root either. */
 	bool *task_root;
+	/* Sorted code of the SITE_WAKE_DEFERRER sites: a wake called from it
+	 * is a task's own deferred wake (task_wakes.h). */
+	struct code_range *deferrer_code;
+	size_t deferrer_code_count;
+	/* Optional: whether a wake's caller (link-time return address) is a
+	 * deferrer inlined into other code; answers kept in wake_callers
+	 * (addr -> 1 no, 2 yes). */
+	bool (*inlined_deferrer)(void *ctx, uint64_t ret_vaddr);
+	void *deferrer_ctx;
+	struct u64_map wake_callers;
 	poll_span_fn on_span; /* optional: told of every poll that ends */
 	void *span_ctx;
 };

@@ -37,6 +37,21 @@ struct poll_stats {
 	struct slow_poll longest[RECENT_SLOW_POLLS];	 /* the longest polls, longest first */
 };
 
+/* Wakes of a task and its scheduled time: from a wake to the poll it
+ * causes, what the task waited for a worker (tokio-console's "scheduled").
+ * Only where the runtime profile names its wake functions (task_wake). */
+struct sched_stats {
+	uint64_t wakes;	     /* every wake, redundant ones (already notified) too */
+	uint64_t self_wakes; /* woken by its own poll (yield_now, wake_by_ref) */
+	uint64_t scheduled;  /* polls whose wake was seen: those timed below */
+	uint64_t scheduled_ns;
+	uint64_t max_scheduled_ns;
+	uint64_t woken_at; /* the first wake since its last poll began, 0 if none */
+	/* Woken while being polled: scheduled from that poll's end. */
+	bool wake_in_poll;
+	uint32_t hist[POLL_HIST_BUCKETS]; /* scheduled delays, log2 buckets as polls' */
+};
+
 /* What a thread was running during a slow poll: code addresses (link-time),
  * innermost first, from a stack sample taken while the poll ran. */
 #define POLL_STACK_MAX 48
@@ -77,6 +92,7 @@ struct task {
 	uint32_t open_frames; /* frames on thread stacks that point here */
 	uint32_t running_tid; /* thread polling it now, 0 if none */
 	struct poll_stats stats;
+	struct sched_stats sched;
 	struct future_node *roots;
 	struct poll_stack *slow_stack; /* of the latest slow poll, or NULL */
 	bool from_stack;	       /* found on a stack sample: its poll began before attach */

@@ -18,7 +18,8 @@ bool task_sort_parse(const char *word, enum task_sort *out)
 		     {"busy%", SORT_BUSY_PCT},
 		     {"idle", SORT_IDLE},
 		     {"last", SORT_IDLE},
-		     {"state", SORT_STATE}};
+		     {"state", SORT_STATE},
+		     {"sched", SORT_SCHED}};
 	size_t i;
 
 	for (i = 0; word && i < sizeof(words) / sizeof(words[0]); i++)

@@ -16,10 +16,11 @@ enum task_sort {
 	SORT_BUSY_PCT, /* busy time over the time since first seen */
 	SORT_IDLE,     /* idle for (task_idle_ns): the longest idle first */
 	SORT_STATE,    /* running, idle, done */
+	SORT_SCHED,    /* longest scheduled delay (wake to poll) */
 };
 
 /* A sort key's name (longest, busy, polls, slow, inflight, name, id,
- * busy%, idle, state; last = idle) into out; false if there is no such key. */
+ * busy%, idle, state, sched; last = idle) into out; false if there is no such key. */
 bool task_sort_parse(const char *word, enum task_sort *out);
 
 #endif

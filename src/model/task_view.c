@@ -137,6 +137,8 @@ static uint64_t sort_value(const struct task *t, const struct sort_ctx *c)
 	}
 	case SORT_STATE:
 		return task_state(t) == TASK_RUNNING ? 2 : task_state(t) == TASK_IDLE;
+	case SORT_SCHED:
+		return t->sched.max_scheduled_ns;
 	default:
 		return poll_stats_longest(&t->stats, c->now);
 	}

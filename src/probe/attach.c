@@ -92,6 +92,8 @@ static int attach_bisect(struct probe_set *ps, struct bpf_program *prog,
 
 static bool wanted(const struct probe_set *ps, const struct site *s, size_t i, const bool *only)
 {
+	if (s->role == SITE_WAKE_DEFERRER)
+		return false; /* only a code range: never probed */
 	return !ps->rejected[i] && (only ? only[i] : !s->deferred);
 }
 
@@ -120,8 +122,9 @@ static int collect_entries(const struct site_table *sites, const struct probe_se
 		return -ENOMEM;
 	for (i = 0; i < sites->count; i++) {
 		const struct site *s = &sites->sites[i];
-		bool end = s->role == SITE_TASK_END;
-		__u64 role = end			 ? ROLE_TASK_END
+		bool end = s->role == SITE_TASK_END || s->role == SITE_TASK_WAKE;
+		__u64 role = s->role == SITE_TASK_END	 ? ROLE_TASK_END
+			     : s->role == SITE_TASK_WAKE ? ROLE_TASK_WAKE
 			     : s->role == SITE_TASK_POLL ? ROLE_TASK_POLL
 							 : ROLE_POLL;
 
@@ -151,8 +154,7 @@ static int resolve_exits(struct probe_set *ps, const struct site_table *sites,
 		ps->code_checked[i] = true;
 		if (!opts->exits) {
 			p = EXIT_UNDECODABLE;
-		} else if (s->role == SITE_TASK_END ||
-			   probes_use_return_probe(sites, i, opts->exits)) {
+		} else if (site_entry_only(s) || probes_use_return_probe(sites, i, opts->exits)) {
 			/* Only its entry is probed: it must be an instruction start. */
 			p = exit_finder_check_code(opts->exits, s->addr, s->size);
 		} else {
@@ -186,7 +188,7 @@ static int collect_returns(const struct site_table *sites, const struct probe_se
 		const struct site *s = &sites->sites[i];
 		const struct exit_list *x = ps->exits[i];
 
-		if (!wanted(ps, s, i, only) || s->role == SITE_TASK_END)
+		if (!wanted(ps, s, i, only) || site_entry_only(s))
 			continue;
 		if (probes_use_return_probe(sites, i, opts->exits)) {
 			add_probe(ret_probes, s->file_offset, i);

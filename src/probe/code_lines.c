@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/config.h"
 #include "probe/dwarf_location.h"
+#include "probe/rust_demangle.h"
 #include "util/u64_map.h"
 
 struct code_lines {
@@ -127,4 +129,61 @@ const char *code_lines_call_site(struct code_lines *cl, uint64_t ret_vaddr)
 		}
 	}
 	return loc[0] ? loc : NULL;
+}
+
+/* The inlined function's own path: its abstract origin's linkage name
+ * (debug = 1 has it), demangled. */
+static bool inlined_matches(Dwarf_Die *scope, const struct pattern_list *patterns)
+{
+	Dwarf_Attribute attr;
+	const char *mangled;
+	char *path;
+	bool match;
+
+	if (!dwarf_attr_integrate(scope, DW_AT_linkage_name, &attr) &&
+	    !dwarf_attr_integrate(scope, DW_AT_MIPS_linkage_name, &attr))
+		return false;
+	mangled = dwarf_formstring(&attr);
+	path = mangled ? rust_demangle_path(mangled) : NULL;
+	match = path && pattern_list_matches(patterns, path);
+	free(path);
+	return match;
+}
+
+/* dwarf_getscopes finds no scope in rustc's CUs (their functions sit in
+ * namespaces and types): walk down to the functions and inlined calls that
+ * hold pc instead. */
+static bool inlined_walk(Dwarf_Die *die, uint64_t pc, const struct pattern_list *patterns,
+			 int depth)
+{
+	Dwarf_Die c;
+
+	if (depth > 64 || dwarf_child(die, &c) != 0)
+		return false;
+	do {
+		int tag = dwarf_tag(&c);
+
+		if (tag == DW_TAG_namespace || tag == DW_TAG_structure_type ||
+		    tag == DW_TAG_enumeration_type || tag == DW_TAG_union_type) {
+			if (inlined_walk(&c, pc, patterns, depth + 1))
+				return true;
+		} else if ((tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+			    tag == DW_TAG_lexical_block) &&
+			   dwarf_haspc(&c, pc) > 0) {
+			return (tag == DW_TAG_inlined_subroutine &&
+				inlined_matches(&c, patterns)) ||
+			       inlined_walk(&c, pc, patterns, depth + 1);
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
+	return false;
+}
+
+bool code_lines_inlined_from(struct code_lines *cl, uint64_t ret_vaddr,
+			     const struct pattern_list *patterns)
+{
+	Dwarf_Die cu;
+
+	if (!cl || !ret_vaddr || !patterns->count || !dwarf_addrdie(cl->dw, ret_vaddr - 1, &cu))
+		return false;
+	return inlined_walk(&cu, ret_vaddr - 1, patterns, 0);
 }

@@ -7,6 +7,7 @@
 #ifndef CATTOP_CODE_LINES_H
 #define CATTOP_CODE_LINES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct code_lines;
@@ -18,5 +19,12 @@ void code_lines_free(struct code_lines *cl);
 /* "file:line" of the call that returns to ret_vaddr (a link-time address),
  * or NULL. Answers are cached: a live view asks for the same few often. */
 const char *code_lines_call_site(struct code_lines *cl, uint64_t ret_vaddr);
+
+/* Whether the call that returns to ret_vaddr (link-time) is in code that
+ * an optimised build inlined from a function matching patterns (globs on
+ * demangled paths): such a caller has no symbol of its own. Not cached. */
+struct pattern_list;
+bool code_lines_inlined_from(struct code_lines *cl, uint64_t ret_vaddr,
+			     const struct pattern_list *patterns);
 
 #endif

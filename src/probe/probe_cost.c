@@ -52,7 +52,7 @@ uint64_t probe_cost_ns(const struct site_table *t, const uint64_t *hits)
 
 		if (s->ret_probed)
 			each += PROBE_SINGLE_STEP_NS; /* a ret is always single-stepped */
-		else if (s->role != SITE_TASK_END)
+		else if (!site_entry_only(s))
 			each += PROBE_RETURN_NS;
 		ns += hits[i] * each;
 	}

@@ -17,7 +17,7 @@
 #include "util/atomic_file.h"
 
 #define CACHE_MAGIC   "CATTOPSC"
-#define CACHE_VERSION 7
+#define CACHE_VERSION 8
 #define MAX_STRING    4096
 #define MAX_ITEMS     (1U << 22)
 
@@ -62,12 +62,14 @@ static uint64_t key_hash(const struct site_cache_key *key)
 	h = mix(h, &key->opts->tasks_only, sizeof(key->opts->tasks_only));
 	h = mix(h, &cfg->scope, sizeof(cfg->scope));
 	h = mix(h, &cfg->closures, sizeof(cfg->closures));
+	h = mix(h, &cfg->wakes, sizeof(cfg->wakes));
 	h = mix_list(mix_list(mix_list(h, &cfg->library_crates), &cfg->app_crates), &cfg->exclude);
 	for (i = 0; i < cfg->runtime_count; i++) {
 		const struct runtime_profile *r = &cfg->runtimes[i];
 
 		h = mix_str(h, r->name);
 		h = mix_list(mix_list(mix_list(h, &r->detect), &r->task_poll), &r->task_end);
+		h = mix_list(mix_list(h, &r->task_wake), &r->task_wake_deferred);
 	}
 	return h;
 }
@@ -321,7 +323,7 @@ static void get_site(struct in *in, struct site *s)
 	s->type_detail = get_opt_str(in);
 	s->location = get_opt_str(in);
 	s->layout = get_layout(in);
-	if (!s->path || !s->name || s->role > SITE_FUTURE || s->kind > FUTURE_USER_FUTURE)
+	if (!s->path || !s->name || s->role > SITE_WAKE_DEFERRER || s->kind > FUTURE_USER_FUTURE)
 		in->bad = true;
 }
 

@@ -237,6 +237,14 @@ static bool choose_site(const struct site_table *t, const struct site_scan_opts 
 		c->role = SITE_TASK_END;
 		return true;
 	}
+	if (opts->cfg->wakes && pattern_list_matches(&t->runtime->task_wake, path)) {
+		c->role = SITE_TASK_WAKE;
+		return true;
+	}
+	if (opts->cfg->wakes && pattern_list_matches(&t->runtime->task_wake_deferred, path)) {
+		c->role = SITE_WAKE_DEFERRER;
+		return true;
+	}
 	if (pattern_list_matches(&opts->cfg->exclude, path))
 		return false;
 	classify_path(path, &pc);

@@ -18,6 +18,10 @@ enum site_role {
 	SITE_TASK_POLL, /* the runtime's per-task poll entry */
 	SITE_TASK_END,	/* the runtime frees a task */
 	SITE_FUTURE,	/* a future's poll (async fn, block, closure, impl Future) */
+	SITE_TASK_WAKE, /* a task is woken (entry only; first argument: the task) */
+	/* Not probed: a wake called from its code is the task's own deferred
+	 * wake (the site is only a code range, see task_wakes.h). */
+	SITE_WAKE_DEFERRER,
 };
 
 struct site {
@@ -74,6 +78,12 @@ int site_table_build(const struct elf_symbols *syms, const struct dwarf_index *d
 		     const struct site_scan_opts *opts, struct site_table *out, char *err,
 		     size_t errlen);
 void site_table_free(struct site_table *table);
+
+/* Only the entry of the site is probed (no return: nothing is timed). */
+static inline bool site_entry_only(const struct site *s)
+{
+	return s->role == SITE_TASK_END || s->role == SITE_TASK_WAKE;
+}
 
 size_t site_table_count_role(const struct site_table *table, enum site_role role);
 size_t site_table_count_deferred(const struct site_table *table);

@@ -121,7 +121,7 @@ static int read_site(struct parse *ps, struct reader *r)
 		return corrupt(ps, "short site chunk");
 	if (f.id != ps->sites_read || f.id >= rec->info.site_count)
 		return corrupt(ps, "site out of order");
-	if (f.role > SITE_FUTURE || f.kind > FUTURE_USER_FUTURE)
+	if (f.role > SITE_WAKE_DEFERRER || f.kind > FUTURE_USER_FUTURE)
 		return corrupt(ps, "unknown site role or kind");
 	s = &rec->sites.sites[f.id];
 	s->role = f.role;

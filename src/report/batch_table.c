@@ -63,8 +63,8 @@ static void print_header(FILE *out, const struct session *s, struct task_counts 
 		c.idle, c.done);
 	print_warnings(out, s, now);
 	print_walk(out, &s->walk_summary);
-	fprintf(out, "%6s %-9s %8s %9s %9s %9s %6s %9s  %s\n", "ID", "STATE", "POLLS", "BUSY",
-		"LONGEST", "INFLIGHT", "SLOW", "IDLE", "NAME");
+	fprintf(out, "%6s %-9s %8s %9s %9s %9s %6s %9s %9s  %s\n", "ID", "STATE", "POLLS", "BUSY",
+		"LONGEST", "INFLIGHT", "SLOW", "IDLE", "SCHED", "NAME");
 }
 
 /* A duration column, with '!' when over the threshold (readable without colour). */
@@ -109,17 +109,19 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 	char at[300];
 	const struct poll_stats *st = &t->stats;
 	uint64_t thr = s->model.threshold_ns;
-	char busy[16], longest[16], inflight[16], idle[24];
+	char busy[16], longest[16], inflight[16], idle[24], sched[16];
 	const char *idle_text = task_idle_format(&s->model, t, now, idle, sizeof(idle));
 	/* printf pads by bytes: the 3-byte '≥' shows as one column. */
 	int idle_width = 9 + (strncmp(idle_text, "\xe2\x89\xa5", 3) == 0 ? 2 : 0);
 
-	fprintf(out, "%6llu %-9s %8llu %9s %9s %9s %6llu %*s  ", (unsigned long long)t->id,
+	fprintf(out, "%6llu %-9s %8llu %9s %9s %9s %6llu %*s %9s  ", (unsigned long long)t->id,
 		task_state_name(task_state(t)), (unsigned long long)st->polls,
 		st->busy_ns ? duration_format(st->busy_ns, busy, sizeof(busy)) : "-",
 		duration_cell(poll_stats_longest(st, now), thr, longest, sizeof(longest)),
 		duration_cell(poll_stats_inflight(st, now), thr, inflight, sizeof(inflight)),
-		(unsigned long long)st->slow_polls, idle_width, idle_text);
+		(unsigned long long)st->slow_polls, idle_width, idle_text,
+		/* the longest wake-to-poll wait: a busy runtime's first sign */
+		duration_cell(t->sched.max_scheduled_ns, UINT64_MAX, sched, sizeof(sched)));
 	safe_text_write(out, task_name(t, &s->sites)); /* the target's: escaped */
 	fputs(t->block_on ? " (block_on)" : "", out);
 	print_task_lints(out, task_lints(t, now));

@@ -13,6 +13,7 @@
 #include "bpf/poll_trace.h"
 #include "model/await_chain.h"
 #include "probe/code_lines.h"
+#include "session/wake_callers.h"
 #include "probe/coroutine_layout.h"
 #include "probe/dwarf_index.h"
 #include "probe/exit_sites.h"
@@ -219,7 +220,7 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 	ao.run_delay_offset = s->run_delay_offset;
 	ret = probes_attach(&s->probes, &s->sites, &ao, err, errlen);
 	for (i = 0; !ret && i < s->sites.count; i++)
-		s->sites.sites[i].ret_probed = s->sites.sites[i].role != SITE_TASK_END &&
+		s->sites.sites[i].ret_probed = !site_entry_only(&s->sites.sites[i]) &&
 					       !probes_use_return_probe(&s->sites, i, s->exits);
 	return ret;
 }
@@ -235,6 +236,7 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 			s->cfg->max_done_tasks);
 	poll_tracker_init(&s->tracker, &s->sites, &s->model);
 	s->tracker.launch_exec_due = s->target.launched;
+	wake_callers_init(s);
 	/* Known at attach or not at all (a launched command's comes after its
 	 * exec): a recording says the same to its replay. */
 	s->tracker.code_bias = s->code_bias;

@@ -50,6 +50,7 @@ struct task_ctx {
 	const struct site_table *sites;
 	uint64_t now;
 	const struct await_source *src; /* NULL: the target cannot be read */
+	bool wakes_probed;		/* the profile's task_wake sites are probed */
 	struct await_frame chain[AWAIT_CHAIN_MAX];
 	size_t chain_len;
 	const char *chain_unknown; /* why an idle task has no chain */
@@ -240,6 +241,27 @@ static json_t *walk_json(const struct walk_summary *w)
 	return o;
 }
 
+/* Wakes and scheduled time, where the profile probes wakes: zeros
+ * otherwise would claim what was not measured. The histogram lists the
+ * non-empty log2 buckets as [lower bound ns, count]. */
+static void add_sched(json_t *o, const struct sched_stats *s)
+{
+	json_t *hist = json_array();
+	unsigned int i;
+
+	json_object_set_new(o, "wakes", json_integer((json_int_t)s->wakes));
+	json_object_set_new(o, "self_wakes", json_integer((json_int_t)s->self_wakes));
+	json_object_set_new(o, "scheduled_polls", json_integer((json_int_t)s->scheduled));
+	json_object_set_new(o, "scheduled_ns", json_integer((json_int_t)s->scheduled_ns));
+	json_object_set_new(o, "max_scheduled_ns", json_integer((json_int_t)s->max_scheduled_ns));
+	for (i = 0; i < POLL_HIST_BUCKETS; i++)
+		if (s->hist[i])
+			json_array_append_new(hist,
+					      json_pack("[II]", (json_int_t)(i ? 1ULL << i : 0),
+							(json_int_t)s->hist[i]));
+	json_object_set_new(o, "scheduled_hist", hist);
+}
+
 static json_t *task_json(const struct task *t, struct task_ctx *c, const struct await_source *src)
 {
 	json_t *o = json_object();
@@ -261,6 +283,8 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 	json_object_set_new(o, "block_on", json_boolean(t->block_on));
 	add_stats(o, &t->stats, c->now);
 	add_idle(o, &c->s->model, t, c->now);
+	if (c->wakes_probed && !t->block_on)
+		add_sched(o, &t->sched);
 	if (c->chain_len)
 		json_object_set_new(o, "await_stack", await_stack_json(c));
 	else if (c->chain_unknown) /* idle, and where it waits is not known */
@@ -307,6 +331,8 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 			    json_integer(site_table_count_role(&s->sites, SITE_TASK_END)));
 	json_object_set_new(o, "futures",
 			    json_integer(site_table_count_role(&s->sites, SITE_FUTURE)));
+	json_object_set_new(o, "task_wake",
+			    json_integer(site_table_count_role(&s->sites, SITE_TASK_WAKE)));
 	json_object_set_new(o, "attached", json_integer(s->probes.attached_sites));
 	json_object_set_new(o, "deferred", json_integer(site_table_count_deferred(&s->sites)));
 	if (s->focus.active)
@@ -404,6 +430,7 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	ctx->s = s;
 	ctx->sites = &s->sites;
 	ctx->now = now;
+	ctx->wakes_probed = site_table_count_role(&s->sites, SITE_TASK_WAKE) > 0;
 
 	json_object_set_new(root, "pid", json_integer(s->target.pid));
 	json_object_set_new(root, "exe", text_json(s->target.exe));

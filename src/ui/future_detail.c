@@ -8,6 +8,7 @@
 #include "probe/classify.h"
 #include "session/session.h"
 #include "ui/draw.h"
+#include "ui/sched_detail.h"
 #include "ui/tui.h"
 #include "util/duration.h"
 
@@ -298,6 +299,10 @@ void future_detail_draw(struct tui *ui, int y)
 	y = draw_summary(ui, y, st);
 	y = draw_slow_stack(ui, y, task, node ? node->slow_stack : task->slow_stack,
 			    (LINES - 1 - y) / 4);
+	/* A task's wait for its polls: the task has it, not its futures. Its
+	 * histogram only where the screen leaves the poll lists room. */
+	if (!node)
+		y = sched_detail_draw(ui, y, LINES - 1 - y >= 30 ? (LINES - 1 - y) / 4 : 1, task);
 	/* What is left: the poll lists get up to a third, the histogram the rest. */
 	room = LINES - 1 - y;
 	list_rows = room / 3 - 1 > 2 ? room / 3 - 1 : 2;

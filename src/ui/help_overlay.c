@@ -17,7 +17,8 @@ static const char *const legend[] = {
     "BUSY: time spent in polls. BUSY%: that over the time since the task was first seen.",
     "LONGEST includes the poll running now; INFLIGHT is that poll's age; SLOW counts polls "
     "over the threshold ('~': recounted for a new threshold, about); IDLE: time since the "
-    "last poll ended ('>=': not polled since cattop attached). '!' marks values over the "
+    "last poll ended ('>=': not polled since cattop attached); SCHED: the longest wait from a "
+    "wake to the poll it caused (wide screens). '!' marks values over the "
     "threshold. F6 or < > sort on any of them.",
     "Kinds: async fn body, async {} block, closure, Future (hand-written impl).",
     "Mouse: a click selects a row (double click: Enter), a click on a column title sorts "

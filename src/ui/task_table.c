@@ -21,6 +21,7 @@ enum column_id {
 	COL_BUSY,
 	COL_BUSY_PCT,
 	COL_AGE,
+	COL_SCHED,
 	COL_LONGEST,
 	COL_INFLIGHT,
 	COL_SLOW,
@@ -45,14 +46,17 @@ static const struct column columns[COL_COUNT] = {
     [COL_INFLIGHT] = {"INFLIGHT", 9, 0, SORT_INFLIGHT},
     [COL_SLOW] = {"SLOW", 7, 0, SORT_SLOW},
     [COL_AGE] = {"IDLE", 9, 110, SORT_IDLE},
+    /* The longest wait from a wake to its poll: on an overloaded runtime
+     * the first thing to look at, but only wide screens have room. */
+    [COL_SCHED] = {"SCHED", 9, 120, SORT_SCHED},
     [COL_NAME] = {"NAME", 0, 0, SORT_NAME},
 };
 
 /* Screen order: LONGEST, INFLIGHT, SLOW and NAME stay neighbours, as
  * before BUSY%, IDLE and STATE became sortable. */
-static const enum task_sort sort_order[] = {SORT_ID,	   SORT_STATE, SORT_POLLS,    SORT_BUSY,
-					    SORT_BUSY_PCT, SORT_IDLE,  SORT_MAX_POLL, SORT_INFLIGHT,
-					    SORT_SLOW,	   SORT_NAME};
+static const enum task_sort sort_order[] = {SORT_ID,	   SORT_STATE, SORT_POLLS, SORT_BUSY,
+					    SORT_BUSY_PCT, SORT_IDLE,  SORT_SCHED, SORT_MAX_POLL,
+					    SORT_INFLIGHT, SORT_SLOW,  SORT_NAME};
 
 enum task_sort task_table_next_sort(enum task_sort current, int direction)
 {
@@ -188,6 +192,10 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 			 idle);
 		x = draw_text(y, x, columns[COL_AGE].width, attr, text, 1);
 	}
+	/* No '!': the slow-poll threshold says nothing of a wait for a worker. */
+	if (shown(COL_SCHED))
+		x = draw_duration(y, x, columns[COL_SCHED].width, attr, t->sched.max_scheduled_ns,
+				  UINT64_MAX, selected ? ROLE_SELECTED : ROLE_SLOW);
 	x = draw_duration(y, x, columns[COL_LONGEST].width, attr, poll_stats_longest(st, now), thr,
 			  selected ? ROLE_SELECTED : ROLE_SLOW);
 	x = draw_duration(y, x, columns[COL_INFLIGHT].width, attr, inflight, thr,

@@ -9,6 +9,10 @@
 //                        wl-tokio only: the scale test for cattop's own CPU)
 //   --idle-period-ms P   the idle tasks wake every P ms instead (default 1000): a
 //                        long period leaves most unpolled for seconds after attach
+//   --sched-spin-ms S    also run a second, current_thread runtime on its own thread,
+//                        kept busy: a task spinning S ms wakes another before each
+//                        spin (scheduled >= S ms), plus self-waking tasks (default 0:
+//                        none; wl-tokio only: cattop's scheduled-time test)
 //   --wedge-file PATH    the wedge also waits until PATH exists (checked every 10 ms):
 //                        tests create it once cattop is attached, however long that took
 //
@@ -29,6 +33,8 @@ pub struct Args {
     /// executor, all parked before the ready line (0: none, the default).
     #[allow(dead_code)]
     pub hung: u64,
+    #[allow(dead_code)]
+    pub sched_spin_ms: u64,
     pub wedge_file: Option<String>,
 }
 
@@ -47,7 +53,7 @@ impl Args {
 fn usage(prog: &str) -> String {
     format!(
         "usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W] [--idle-tasks N] \
-         [--idle-period-ms P] [--hung N] [--wedge-file PATH]"
+         [--idle-period-ms P] [--sched-spin-ms S] [--hung N] [--wedge-file PATH]"
     )
 }
 
@@ -67,6 +73,7 @@ pub fn parse() -> Args {
         idle_tasks: 0,
         idle_period_ms: 1000,
         hung: 0,
+        sched_spin_ms: 0,
         wedge_file: None,
     };
     while let Some(arg) = argv.next() {
@@ -92,6 +99,7 @@ pub fn parse() -> Args {
             "--idle-tasks" => &mut args.idle_tasks,
             "--idle-period-ms" => &mut args.idle_period_ms,
             "--hung" => &mut args.hung,
+            "--sched-spin-ms" => &mut args.sched_spin_ms,
             _ => fail(&prog, format!("unknown argument '{arg}'")),
         };
         let value = match inline_value.or_else(|| argv.next()) {

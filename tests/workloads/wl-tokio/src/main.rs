@@ -14,6 +14,8 @@
 //!   spawner_task -> every 50 ms spawns a detached short_lived(i) task (sleep 5 ms, return)
 //!   fast_task    -> sleep 1 ms + trivial computation, forever
 //!
+//! With --sched-spin-ms S, also the tasks of sched.rs on a runtime of their own.
+//!
 //! Prints `ready pid=<pid>` once everything is spawned; exits 0 after --seconds.
 
 use std::future::Future;
@@ -26,6 +28,7 @@ use std::time::{Duration, Instant};
 mod args;
 #[path = "../../common/thread_cpu.rs"]
 mod thread_cpu;
+mod sched;
 
 use tokio::time::sleep;
 
@@ -200,6 +203,9 @@ async fn parked_inner() {
 
 #[inline(never)]
 async fn async_main(args: args::Args) {
+    if args.sched_spin_ms > 0 {
+        sched::start(args.sched_spin_ms);
+    }
     for i in 0..args.idle_tasks {
         tokio::spawn(idle_task(i, args.idle_period_ms));
     }

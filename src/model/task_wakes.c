@@ -1,0 +1,134 @@
+#include "model/task_wakes.h"
+
+#include <stdlib.h>
+#include <linux/types.h>
+
+#include "bpf/poll_trace.h"
+#include "model/poll_tracker.h"
+#include "model/task_model.h"
+#include "probe/site_table.h"
+
+static int by_start(const void *a, const void *b)
+{
+	const struct code_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+void task_wakes_index(struct poll_tracker *t)
+{
+	size_t i, n = 0;
+
+	t->deferrer_code = calloc(t->sites->count ? t->sites->count : 1, sizeof(*t->deferrer_code));
+	if (!t->deferrer_code)
+		return;
+	for (i = 0; i < t->sites->count; i++) {
+		const struct site *s = &t->sites->sites[i];
+
+		if (s->role == SITE_WAKE_DEFERRER && s->size)
+			t->deferrer_code[n++] = (struct code_range){s->addr, s->addr + s->size};
+	}
+	qsort(t->deferrer_code, n, sizeof(*t->deferrer_code), by_start);
+	t->deferrer_code_count = n;
+}
+
+void task_wakes_free(struct poll_tracker *t)
+{
+	free(t->deferrer_code);
+	t->deferrer_code = NULL;
+	t->deferrer_code_count = 0;
+	u64_map_free(&t->wake_callers);
+}
+
+/* Whether the wake's caller is a deferrer inlined elsewhere (optimised
+ * builds inline tokio's Defer::wake into the schedulers' park): asked once
+ * per call site. */
+static bool inlined_deferrer(struct poll_tracker *t, uint64_t call)
+{
+	uintptr_t known;
+
+	if (!t->inlined_deferrer)
+		return false;
+	known = (uintptr_t)u64_map_get(&t->wake_callers, call);
+	if (!known) {
+		known = t->inlined_deferrer(t->deferrer_ctx, call + 1) ? 2 : 1;
+		u64_map_put(&t->wake_callers, call, (void *)known);
+	}
+	return known == 2;
+}
+
+/* Whether the wake returning to ret was called by a deferrer: the runtime
+ * waking, after the poll, the waker a task handed it to be woken later. */
+static bool deferred_wake(struct poll_tracker *t, uint64_t ret)
+{
+	size_t lo = 0, hi = t->deferrer_code_count;
+	uint64_t call;
+
+	if (!t->code_bias_known || !ret)
+		return false;
+	call = ret - (uint64_t)t->code_bias - 1; /* in the call, before its return address */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->deferrer_code[mid].start <= call)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo > 0 && call < t->deferrer_code[lo - 1].end) || inlined_deferrer(t, call);
+}
+
+void task_wakes_on_wake(struct poll_tracker *t, const struct poll_event *ev)
+{
+	/* Only a task already seen: a wake of one that completed (a waker
+	 * outlives its task) must not make a task of its own. A task's first
+	 * poll since the attach is not timed. */
+	struct task *task = u64_map_get(&t->model->live, ev->arg);
+	struct sched_stats *s;
+
+	if (!task)
+		return;
+	s = &task->sched;
+	s->wakes++;
+	if (task->running_tid) {
+		/* Woken while polled (by itself on its own thread, or by another
+		 * thread): the runtime polls it again after this poll, so its
+		 * wait for a worker starts when this poll ends. */
+		s->self_wakes += task->running_tid == ev->tid;
+		s->wake_in_poll = true;
+		return;
+	}
+	s->self_wakes += deferred_wake(t, ev->ret);
+	if (!s->woken_at)
+		s->woken_at = ev->ts ? ev->ts : 1;
+}
+
+void task_wakes_poll_begins(struct task *task, uint64_t ts)
+{
+	struct sched_stats *s = &task->sched;
+	uint64_t delay;
+
+	s->wake_in_poll = false;
+	if (!s->woken_at)
+		return;
+	/* Events of different CPUs are only nearly in time order: a wake
+	 * stamped just after the poll's entry waited nothing. */
+	delay = ts > s->woken_at ? ts - s->woken_at : 0;
+	s->woken_at = 0;
+	s->scheduled++;
+	s->scheduled_ns += delay;
+	if (delay > s->max_scheduled_ns)
+		s->max_scheduled_ns = delay;
+	s->hist[poll_hist_bucket(delay)]++;
+}
+
+void task_wakes_poll_ends(struct task *task, uint64_t ts)
+{
+	struct sched_stats *s = &task->sched;
+
+	if (!s->wake_in_poll)
+		return;
+	s->wake_in_poll = false;
+	if (!s->woken_at && ts)
+		s->woken_at = ts;
+}
