@@ -176,7 +176,7 @@ $(FUZZ_OUT)/fuzz_recording: $(call fuzz_objs,recording/recording_reader recordin
 	model/poll_tracker model/task_model model/stuck_task probe/site_table probe/coroutine_layout \
 	probe/classify probe/rust_demangle probe/dwarf_index util/str_pool probe/dwarf_location \
 	probe/elf_symbols probe/site_proof probe/stack_scan probe/target_memory \
-	probe/task_type probe/macro_await config/config model/task_sort \
+	probe/task_type probe/macro_await config/config model/task_sort model/task_wakes \
 	util/u64_map util/duration ui/colors)
 
 demo: all

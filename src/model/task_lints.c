@@ -71,8 +71,8 @@ const char *task_lints_summary(const size_t counts[LINT_KINDS], char *buf, size_
 	buf[0] = '\0';
 	for (i = 0; i < LINT_KINDS && used + 1 < len; i++)
 		if (counts[i])
-			used += (size_t)snprintf(buf + used, len - used, "%s%zu %s", used ? ", " : "",
-						 counts[i],
+			used += (size_t)snprintf(buf + used, len - used, "%s%zu %s",
+						 used ? ", " : "", counts[i],
 						 counts[i] == 1 ? lints[i].one : lints[i].many);
 	return buf;
 }

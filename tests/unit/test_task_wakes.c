@@ -67,8 +67,8 @@ static void poll_end(struct fixture *f, uint32_t tid, uint64_t ts)
 
 static void wake(struct fixture *f, uint32_t tid, uint64_t key, uint64_t ret, uint64_t ts)
 {
-	struct poll_event e = {.ts = ts, .sp = 2000, .arg = key, .ret = ret, .tid = tid,
-			       .site = S_WAKE};
+	struct poll_event e = {
+	    .ts = ts, .sp = 2000, .arg = key, .ret = ret, .tid = tid, .site = S_WAKE};
 
 	poll_tracker_handle(&f->tracker, &e);
 }
