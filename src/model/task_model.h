@@ -106,7 +106,7 @@ struct task {
 	uint64_t walk_list;	  /* the runtime's task list it was on */
 	uint64_t walked_at;	  /* when */
 	bool no_waker;		  /* the last walk found no waker for it (idle) */
-	uint8_t no_waker_walks;	  /* walks in a row that did (the reads are not atomic) */
+	uint8_t no_waker_walks;	  /* walks in a row that did */
 	struct task *prev, *next; /* all tasks, oldest first */
 };
 
