@@ -43,6 +43,7 @@ struct config {
 	char sort[16]; /* live view's initial sort column */
 	bool color;    /* live view in colour */
 	bool closures; /* probe plain closures of the application too */
+	bool light;    /* light mode (--light): no probes, see session/light_feed.h */
 };
 
 /* The [colors] section is handed to this hook (the UI owns the colour

@@ -131,6 +131,8 @@ double session_probe_cost_pct(const struct session *s, uint64_t now)
 {
 	uint64_t elapsed = now > s->started_ns ? now - s->started_ns : 0;
 
+	if (s->light)
+		return light_feed_cost_pct(s, now);
 	if (!elapsed || !s->tracker.site_hits)
 		return 0;
 	return 100.0 * (double)probe_cost_ns(&s->sites, s->tracker.site_hits) / (double)elapsed;
@@ -240,7 +242,8 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 	s->tracker.code_bias = s->code_bias;
 	s->tracker.code_bias_known = s->code_bias_known;
 	s->started_ns = monotonic_now_ns();
-	ret = attach_probes(s, err, errlen);
+	s->model.rows_for_all_walked = s->light; /* no poll will show them */
+	ret = s->light ? 0 : attach_probes(s, err, errlen);
 	if (ret)
 		return ret;
 	s->attached = true;
@@ -253,6 +256,8 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 			return ret;
 	}
 	stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
+	if (s->light)
+		light_feed_start(s);
 	ret = target_release(&s->target);
 	if (ret)
 		snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));
@@ -301,6 +306,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
+	s->light = opts->light;
 	probes_set_verbose(opts->verbose);
 	ret = open_target(s, opts, err, errlen);
 	if (ret) {
@@ -343,8 +349,8 @@ int session_drain(struct session *s)
 
 	if (!s->attached)
 		return 0;
-	n = probes_drain(&s->probes);
-	if (s->code_bias_known)
+	n = s->light ? light_feed_drain(s) : probes_drain(&s->probes);
+	if (s->code_bias_known && !s->light)
 		stack_watch_drain(&s->stacks, s, monotonic_now_ns());
 	if (s->recorder) {
 		recorder_tick(s->recorder, monotonic_now_ns(), probes_lost_events(&s->probes),
@@ -447,9 +453,10 @@ void session_tick(struct session *s)
 		return; /* the recording's own ticks do this */
 	s->events_lost = probes_lost_events(&s->probes);
 	watch_for_exec(s);
-	if (s->code_bias_known && !s->target.execed)
+	if (s->code_bias_known && !s->target.execed && !s->light)
 		stack_watch_tick(&s->stacks, s, now);
 	task_walk_feed_tick(s, now);
+	light_feed_tick(s, now);
 	task_model_prune(&s->model, now);
 	dead = calloc(1, sizeof(*dead));
 	if (!dead)
@@ -520,6 +527,7 @@ void session_stop(struct session *s)
 	if (s->target.execed && s->attached)
 		hand_links_to_child();
 	stack_watch_stop(&s->stacks);
+	light_feed_stop(s);
 	task_walk_feed_stop(s);
 	probes_detach(&s->probes);
 	exit_finder_close(s->exits);
