@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* A thread's latest sample older than this says nothing of now: a worker
  * that parked is off the CPU and sampled no more. Long enough for a thread
  * preempted on a busy machine. */
@@ -11,8 +10,7 @@
 /* The shortest window recent shares are of. */
 #define MIN_WINDOW_NS (200ULL * 1000 * 1000)
 
-void task_samples_init(struct task_samples *ts, uint64_t period_ns, uint64_t wedge_ns,
-		       uint64_t now)
+void task_samples_init(struct task_samples *ts, uint64_t period_ns, uint64_t wedge_ns, uint64_t now)
 {
 	memset(ts, 0, sizeof(*ts));
 	ts->active = true;
@@ -149,9 +147,9 @@ double task_samples_cpu_pct(const struct task_samples *ts, const struct sampled_
 
 double task_samples_recent_pct(const struct task_samples *ts, const struct sampled_task *t)
 {
-	return t && ts->last_window_ns ? 100.0 * (double)(t->last_window * ts->period_ns) /
-					     (double)ts->last_window_ns
-				       : 0;
+	return t && ts->last_window_ns
+		   ? 100.0 * (double)(t->last_window * ts->period_ns) / (double)ts->last_window_ns
+		   : 0;
 }
 
 void task_samples_prune(struct task_samples *ts, uint64_t now, uint64_t older_than,

@@ -20,9 +20,9 @@
 /* What one sample costs the thread it interrupts (timer interrupt, perf and
  * the BPF program), and one stack sample (a 32 KiB copy): measured with
  * bench/run.py --modes light,tasks-only on the bench machine. */
-#define SAMPLE_COST_NS 2000
+#define SAMPLE_COST_NS	     2000
 #define STACK_SAMPLE_COST_NS 6000
-#define STACK_SAMPLE_HZ 29
+#define STACK_SAMPLE_HZ	     29
 
 struct light_feed {
 	struct task_sampler sampler;
@@ -44,8 +44,7 @@ void light_feed_start(struct session *s)
 		 "reading the runtime's layout");
 	s->light_feed = calloc(1, sizeof(*s->light_feed));
 	if (!s->light_feed)
-		snprintf(s->light_summary.status, sizeof(s->light_summary.status),
-			 "out of memory");
+		snprintf(s->light_summary.status, sizeof(s->light_summary.status), "out of memory");
 }
 
 /* Once the walk's source is open: where the running task's id is. */
@@ -183,6 +182,7 @@ double light_feed_cost_pct(const struct session *s, uint64_t now)
 	if (!elapsed || !s->light_summary.sampling)
 		return 0;
 	return 100.0 *
-	       ((double)s->samples.samples * SAMPLE_COST_NS + stack_samples * STACK_SAMPLE_COST_NS) /
+	       ((double)s->samples.samples * SAMPLE_COST_NS +
+		stack_samples * STACK_SAMPLE_COST_NS) /
 	       (double)elapsed;
 }

@@ -4,8 +4,8 @@
 
 void light_json_null_stats(json_t *obj)
 {
-	static const char *const keys[] = {"polls",	 "busy_ns",	  "max_poll_ns",
-					   "slow_polls", "inflight_ns",	  "unknown_polls",
+	static const char *const keys[] = {"polls",	 "busy_ns",	"max_poll_ns",
+					   "slow_polls", "inflight_ns", "unknown_polls",
 					   "cpu_wait_ns"};
 	size_t i;
 
@@ -18,8 +18,8 @@ json_t *light_json_task(const struct session *s, const struct task *t, uint64_t 
 	const struct task_samples *ts = &s->samples;
 	const struct sampled_task *st = task_samples_get(ts, t->runtime_id);
 	/* Marked at the last refresh, samples and walk together (light_feed.c). */
-	const struct sampled_thread *th = t->running_tid ? task_samples_thread(ts, t->running_tid)
-							 : NULL;
+	const struct sampled_thread *th =
+	    t->running_tid ? task_samples_thread(ts, t->running_tid) : NULL;
 	json_t *o = json_object();
 
 	json_object_set_new(o, "samples", json_integer(st ? (json_int_t)st->samples : 0));
@@ -51,10 +51,10 @@ json_t *light_json_summary(const struct session *s, uint64_t now)
 	json_object_set_new(o, "samples", json_integer((json_int_t)ts->samples));
 	json_object_set_new(o, "idle_samples", json_integer((json_int_t)ts->idle_samples));
 	json_object_set_new(o, "unreadable_samples", json_integer((json_int_t)ts->unreadable));
-	json_object_set_new(
-	    o, "sampled_ns",
-	    json_integer(ts->started_at && now > ts->started_at ? (json_int_t)(now - ts->started_at)
-								 : 0));
+	json_object_set_new(o, "sampled_ns",
+			    json_integer(ts->started_at && now > ts->started_at
+					     ? (json_int_t)(now - ts->started_at)
+					     : 0));
 	json_object_set_new(o, "cost_cpu_pct", json_real(session_probe_cost_pct(s, now)));
 	return o;
 }

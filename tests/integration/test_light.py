@@ -1,0 +1,141 @@
+"""Light mode (--light, issue #17): no probe in the target, every task from
+the runtime's task lists, and a CPU-clock sampler that reads which task each
+worker runs (tokio's CONTEXT.current_task_id). What it must show: the
+wedged task, running and flagged, with its stack; CPU shares close to the
+threads' own CPU time; every walked task; poll counts absent, not zero."""
+import json
+import os
+import subprocess
+import threading
+import time
+
+from harness import (CheckFailed, Workload, check, parse_snapshot, run_cattop, tasks_named,
+                     uprobe_multi_links, wait_for)
+
+TASKS = ("ticker_task", "parked_task", "blocker_task", "spinner_task", "wedged_task",
+         "spawner_task", "fast_task")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid):
+    """{tid: CPU seconds} of every thread of pid now."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(tid)] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
+def sampler_links():
+    """perf_event links of light mode's sampler program (sample_task)."""
+    progs = json.loads(subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True,
+                                      text=True).stdout or "[]")
+    ids = {p["id"] for p in progs if p.get("name") == "sample_task"}
+    links = json.loads(subprocess.run(["bpftool", "link", "show", "-j"], capture_output=True,
+                                      text=True).stdout or "[]")
+    return [l for l in links if l.get("type") == "perf_event" and l.get("prog_id") in ids]
+
+
+class Watcher:
+    """While cattop runs: the most uprobe links ever on pid, whether the
+    sampler's links were seen, and (time, per-thread CPU) readings."""
+
+    def __init__(self, pid):
+        self.pid, self.max_uprobes, self.sampler_seen = pid, 0, False
+        self.cpu = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.done.is_set():
+            self.cpu.append((time.monotonic(), thread_cpu(self.pid)))
+            self.max_uprobes = max(self.max_uprobes, len(uprobe_multi_links(self.pid)))
+            self.sampler_seen = self.sampler_seen or bool(sampler_links())
+            self.done.wait(0.1)
+
+    def stop(self):
+        self.done.set()
+        self.thread.join(30)
+        self.cpu.append((time.monotonic(), thread_cpu(self.pid)))
+
+    def cpu_share(self, tid, start, end):
+        """tid's CPU over [start, end] as a % of one CPU, from the readings
+        nearest those times."""
+        a = min(self.cpu, key=lambda r: abs(r[0] - start))
+        b = min(self.cpu, key=lambda r: abs(r[0] - end))
+        check(b[0] - a[0] > 1, "too few CPU readings: %s to %s" % (a[0], b[0]))
+        return 100.0 * (b[1].get(tid, 0) - a[1].get(tid, 0)) / (b[0] - a[0])
+
+
+def check_light(runtime, profile):
+    crate = "wl_" + runtime.replace("-", "_")
+    # The wedge starts at once and outlasts the run: one worker busy in one
+    # poll of wedged_task all along, a known truth however busy the machine.
+    with Workload(runtime, profile, ["--seconds", "120", "--wedge-after-ms", "0",
+                                     "--wedge-ms", "90000"]) as w:
+        check(wait_for(lambda: any(c > 0.2 for c in thread_cpu(w.pid).values()), 30),
+              "the wedge never burned CPU")
+        watch = Watcher(w.pid)
+        try:
+            r = run_cattop(["--light", "-p", str(w.pid), "-b", "-n", "3", "-d", "1", "-r", "0",
+                            "--snapshot", "-"], timeout=120)
+            ended = time.monotonic()
+        finally:
+            watch.stop()
+    check(r.returncode == 0, "cattop exited %d: %s" % (r.returncode, r.stderr.strip()))
+    snap = parse_snapshot(r.stdout)
+    label = "%s %s" % (runtime, profile)
+    check(watch.max_uprobes == 0, "%s: %d uprobe links in light mode" % (label, watch.max_uprobes))
+    check(watch.sampler_seen, "%s: the task sampler's perf_event links never seen" % label)
+    light = snap.get("light", {})
+    check(snap.get("mode") == "light" and light.get("sampling"),
+          "%s: mode %s, light %s" % (label, snap.get("mode"), light))
+    check(snap["probes"]["attached"] == 0, "%s: %d probes" % (label, snap["probes"]["attached"]))
+    check("light mode: no probes" in r.stdout and "POLLS" in r.stdout,
+          "%s: header without the mode: %s" % (label, r.stdout[:300]))
+    # every walked task listed, none with poll counts (null, not 0)
+    walk = snap["task_walk"]
+    check(walk["active"] and walk["complete"] and walk["tasks"] >= len(TASKS),
+          "%s: walk %s" % (label, walk))
+    for name in TASKS:
+        check(tasks_named(snap, "%s::%s" % (crate, name)), "%s: no task %s" % (label, name))
+    for t in snap["tasks"]:
+        check(t["polls"] is None and t["max_poll_ns"] is None and "sampled" in t,
+              "%s: %s has polls %r" % (label, t["name"], t["polls"]))
+    check(all(g["polls"] is None for g in snap["groups"]), "%s: group polls" % label)
+    # the wedged task: running, flagged, its stack in the wedge
+    wedged = tasks_named(snap, crate + "::wedged_task")[0]
+    s = wedged["sampled"]
+    check(wedged["state"] == "running" and s["wedged"] and s["running_tid"],
+          "%s: wedged_task %s %s" % (label, wedged["state"], s))
+    check(s["running_for_ns"] >= 500e6, "%s: wedged for only %d ns" % (label, s["running_for_ns"]))
+    frames = wedged.get("slow_poll_stack", {}).get("frames", [])
+    check(any("wedged_" in f for f in frames), "%s: wedged stack %s" % (label, frames[:6]))
+    # its CPU share against its worker's own CPU time over the same span
+    span = light["sampled_ns"] / 1e9
+    truth = watch.cpu_share(s["running_tid"], ended - span, ended)
+    check(abs(s["cpu_pct"] - truth) <= 10,
+          "%s: wedged_task %.1f%% CPU sampled, its thread used %.1f%%"
+          % (label, s["cpu_pct"], truth))
+    # a task that sleeps all along has no CPU
+    parked = tasks_named(snap, crate + "::parked_task")[0]["sampled"]
+    check(parked["cpu_pct"] < 2, "%s: parked_task %.1f%% CPU" % (label, parked["cpu_pct"]))
+    spinner = tasks_named(snap, crate + "::spinner_task")[0]["sampled"]
+    check(spinner["samples"] > 0, "%s: spinner_task never sampled" % label)
+
+
+def test_light_tokio():
+    check_light("tokio", "debug")
+    check_light("tokio", "release-debuginfo")
+
+
+def test_light_tokio_153():
+    check_light("tokio-153", "debug")
+
+
+TESTS = [test_light_tokio, test_light_tokio_153]
