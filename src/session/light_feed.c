@@ -17,22 +17,30 @@
 /* Tasks and threads not sampled for this long are forgotten, unless the
  * walk still lists the task. */
 #define FORGET_NS (30ULL * 1000 * 1000 * 1000)
-/* What one sample costs the thread it interrupts (timer interrupt, perf and
- * the BPF program), and one stack sample (a 32 KiB copy): measured with
- * bench/run.py --modes light,tasks-only on the bench machine. */
-#define SAMPLE_COST_NS	     2000
-#define STACK_SAMPLE_COST_NS 6000
+/* What one sample costs the thread it interrupts: the timer interrupt and
+ * perf (~1 us) and the BPF program (0.5 us a run, bpftool's run_time_ns
+ * with kernel.bpf_stats_enabled); a stack sample's program copies 32 KiB
+ * (42 us a run, measured the same way). */
+#define SAMPLE_COST_NS	     1500
+#define STACK_SAMPLE_COST_NS 42000
 #define STACK_SAMPLE_HZ	     29
+/* The stack sampler costs ~30 times more a sample: it runs only while a
+ * poll is wedged, and this long after the last one. */
+#define STACK_WATCH_LINGER_NS (30ULL * 1000 * 1000 * 1000)
 
 struct light_feed {
 	struct task_sampler sampler;
-	bool tried; /* sampler start attempted */
+	bool tried;		/* sampler start attempted */
+	uint64_t wedged_at;	/* the latest refresh that saw a wedged poll */
+	uint64_t stack_samples; /* task samples taken while the stack sampler ran */
 };
 
 static void on_sample(void *ctx, const struct task_sample *in)
 {
 	struct session *s = ctx;
 
+	if (s->stacks.running)
+		s->light_feed->stack_samples++;
 	task_samples_add(&s->samples, in->tid, in->task_id, in->nvcsw,
 			 !(in->flags & TASK_SAMPLE_UNREADABLE), in->ts);
 }
@@ -80,11 +88,12 @@ int light_feed_drain(struct session *s)
 {
 	if (!s->light_feed)
 		return 0;
+	if (s->stacks.running)
+		stack_sampler_drain(&s->stacks.sampler);
 	/* Drains come every 50 ms: sampling starts as soon as the layout is
 	 * read, not at the next refresh. */
 	if (!s->light_feed->tried)
 		start_sampler(s, monotonic_now_ns());
-	stack_sampler_drain(&s->stacks.sampler);
 	return task_sampler_drain(&s->light_feed->sampler);
 }
 
@@ -117,9 +126,11 @@ static void take_stack(struct session *s, struct task *t, const struct sampled_t
 }
 
 /* Each walked task: running now on a sampled thread or not, and the stack
- * of its poll if wedged. live gets the runtime ids of the live tasks. */
-static void mark_running(struct session *s, uint64_t now, struct u64_map *live)
+ * of its poll if wedged. live gets the runtime ids of the live tasks.
+ * Returns whether a poll is wedged. */
+static bool mark_running(struct session *s, uint64_t now, struct u64_map *live)
 {
+	bool wedged = false;
 	struct task *t;
 
 	for (t = s->model.first; t; t = t->next) {
@@ -135,9 +146,26 @@ static void mark_running(struct session *s, uint64_t now, struct u64_map *live)
 		    th->last + 2 * s->samples.period_ns < now)
 			th = NULL;
 		t->running_tid = th ? th->tid : 0;
-		if (th && task_samples_wedged(&s->samples, th))
+		if (th && task_samples_wedged(&s->samples, th)) {
+			wedged = true;
 			take_stack(s, t, th);
+		}
 	}
+	return wedged;
+}
+
+/* The stack sampler runs while polls wedge (and a while after): its stack
+ * of the wedged poll shows from the next refresh on. */
+static void watch_stacks(struct session *s, bool wedged, uint64_t now)
+{
+	struct light_feed *f = s->light_feed;
+
+	if (wedged)
+		f->wedged_at = now;
+	if (wedged && !s->stacks.running && !s->target.execed)
+		stack_watch_start(&s->stacks, s); /* optional: no stacks without */
+	else if (!wedged && s->stacks.running && now > f->wedged_at + STACK_WATCH_LINGER_NS)
+		stack_watch_stop(&s->stacks);
 }
 
 static bool in_map(uint64_t id, void *ctx)
@@ -158,7 +186,7 @@ void light_feed_tick(struct session *s, uint64_t now)
 		return;
 	light_feed_drain(s);
 	task_samples_roll(&s->samples, now);
-	mark_running(s, now, &live);
+	watch_stacks(s, mark_running(s, now, &live), now);
 	task_samples_prune(&s->samples, now, FORGET_NS, in_map, &live);
 	u64_map_free(&live);
 }
@@ -177,10 +205,12 @@ void light_feed_stop(struct session *s)
 double light_feed_cost_pct(const struct session *s, uint64_t now)
 {
 	uint64_t elapsed = now > s->samples.started_at ? now - s->samples.started_at : 0;
-	double stack_samples = (double)s->samples.samples * STACK_SAMPLE_HZ / LIGHT_SAMPLE_HZ;
+	double stack_samples;
 
 	if (!elapsed || !s->light_summary.sampling)
 		return 0;
+	/* The stack sampler samples the same threads, 29 times a second. */
+	stack_samples = (double)s->light_feed->stack_samples * STACK_SAMPLE_HZ / LIGHT_SAMPLE_HZ;
 	return 100.0 *
 	       ((double)s->samples.samples * SAMPLE_COST_NS +
 		stack_samples * STACK_SAMPLE_COST_NS) /

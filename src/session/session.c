@@ -255,9 +255,10 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 		if (ret)
 			return ret;
 	}
-	stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
 	if (s->light)
-		light_feed_start(s);
+		light_feed_start(s); /* starts the stack watch when a poll wedges */
+	else
+		stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
 	ret = target_release(&s->target);
 	if (ret)
 		snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));

@@ -25,8 +25,7 @@ int light_row_draw(struct tui *ui, int y, int x, const struct task *t, int attr,
 	snprintf(text, sizeof(text), "%7s ", cpu ? duration_format(cpu, d, sizeof(d)) : "-");
 	x = draw_text(y, x, w->busy, attr, text, 1);
 	if (w->busy_pct) {
-		snprintf(text, sizeof(text), "%5.1f ",
-			 task_samples_cpu_pct(ts, st, tui_now(ui)));
+		snprintf(text, sizeof(text), "%5.1f ", task_samples_cpu_pct(ts, st, tui_now(ui)));
 		x = draw_text(y, x, w->busy_pct, attr, text, 1);
 	}
 	if (w->age) {
