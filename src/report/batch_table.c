@@ -73,9 +73,15 @@ static void print_light_task(FILE *out, const struct session *s, const struct ta
 	int idle_width = 9 + (strncmp(idle_text, "\xe2\x89\xa5", 3) == 0 ? 2 : 0);
 	int run_width = 10 + (strncmp(run_text, "\xe2\x89\xa5", 3) == 0 ? 2 : 0);
 
-	fprintf(out, "%6llu %-9s %6.1f %6.1f %*s %8s %*s  ", (unsigned long long)t->id,
-		task_state_name(task_state(t)), task_samples_cpu_pct(&s->samples, st, now),
-		task_samples_recent_pct(&s->samples, st), run_width, run_text, "-", idle_width,
+	char cpu[16] = "-", recent[16] = "-";
+
+	/* Not sampling (async-std, smol): the shares are unknown, not 0. */
+	if (s->light_summary.sampling) {
+		snprintf(cpu, sizeof(cpu), "%.1f", task_samples_cpu_pct(&s->samples, st, now));
+		snprintf(recent, sizeof(recent), "%.1f", task_samples_recent_pct(&s->samples, st));
+	}
+	fprintf(out, "%6llu %-9s %6s %6s %*s %8s %*s  ", (unsigned long long)t->id,
+		task_state_name(task_state(t)), cpu, recent, run_width, run_text, "-", idle_width,
 		idle_text);
 	safe_text_write(out, task_name(t, &s->sites));
 	safe_text_write(out, parked_at(s, t, at, sizeof(at)));

@@ -20,8 +20,11 @@ json_t *light_json_task(const struct session *s, const struct task *t, uint64_t 
 	/* Marked at the last refresh, samples and walk together (light_feed.c). */
 	const struct sampled_thread *th =
 	    t->running_tid ? task_samples_thread(ts, t->running_tid) : NULL;
-	json_t *o = json_object();
+	json_t *o;
 
+	if (!s->light_summary.sampling) /* async-std, smol: unknown, not 0 */
+		return json_null();
+	o = json_object();
 	json_object_set_new(o, "samples", json_integer(st ? (json_int_t)st->samples : 0));
 	json_object_set_new(o, "cpu_ns",
 			    json_integer(st ? (json_int_t)(st->samples * ts->period_ns) : 0));

@@ -25,7 +25,11 @@ int light_row_draw(struct tui *ui, int y, int x, const struct task *t, int attr,
 	snprintf(text, sizeof(text), "%7s ", cpu ? duration_format(cpu, d, sizeof(d)) : "-");
 	x = draw_text(y, x, w->busy, attr, text, 1);
 	if (w->busy_pct) {
-		snprintf(text, sizeof(text), "%5.1f ", task_samples_cpu_pct(ts, st, tui_now(ui)));
+		if (s->light_summary.sampling)
+			snprintf(text, sizeof(text), "%5.1f ",
+				 task_samples_cpu_pct(ts, st, tui_now(ui)));
+		else /* async-std, smol: unknown, not 0 */
+			snprintf(text, sizeof(text), "%5s ", "-");
 		x = draw_text(y, x, w->busy_pct, attr, text, 1);
 	}
 	if (w->age) {

@@ -154,4 +154,25 @@ def test_light_tokio_153():
     check_light("tokio-153", "debug")
 
 
-TESTS = [test_light_tokio, test_light_tokio_153]
+def test_light_async_std():
+    """async-std keeps no current-task thread-local: light mode is the walk
+    alone, and says so; no CPU share is made up (null, not 0)."""
+    with Workload("async-std", args=["--seconds", "60"]) as w:
+        r = run_cattop(["--light", "-p", str(w.pid), "-b", "-n", "2", "-d", "1", "-r", "0",
+                        "--snapshot", "-"], timeout=120)
+        uprobes, _ = links_now(w.pid)
+    check(r.returncode == 0, "cattop exited %d: %s" % (r.returncode, r.stderr.strip()))
+    snap = parse_snapshot(r.stdout)
+    check(not uprobes and snap["probes"]["attached"] == 0, "probes in light mode")
+    light = snap["light"]
+    check(snap["mode"] == "light" and not light["sampling"]
+          and "thread-local" in light["status"], "light %s" % light)
+    check(snap["task_walk"]["complete"], "walk %s" % snap["task_walk"])
+    for name in TASKS:
+        check(tasks_named(snap, "wl_async_std::" + name), "async-std: no task %s" % name)
+    for t in snap["tasks"]:
+        check(t["polls"] is None and t["sampled"] is None,
+              "async-std: %s polls %r sampled %r" % (t["name"], t["polls"], t["sampled"]))
+
+
+TESTS = [test_light_tokio, test_light_tokio_153, test_light_async_std]
