@@ -25,6 +25,7 @@
 #include "probe/target_memory.h"
 #include "recording/recorder.h"
 #include "recording/replay.h"
+#include "session/link_handoff.h"
 #include "session/target_symbols.h"
 #include "util/safe_text.h"
 
@@ -196,7 +197,7 @@ int session_widen(struct session *s, const bool *want, char *err, size_t errlen)
 	return probes_widen(&s->probes, &s->sites, &ao, want, err, errlen);
 }
 
-static int attach_probes(struct session *s, char *err, size_t errlen)
+int session_attach_probes(struct session *s, char *err, size_t errlen)
 {
 	struct attach_opts ao = attach_opts_of(s);
 	size_t i;
@@ -243,7 +244,7 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 	s->tracker.code_bias_known = s->code_bias_known;
 	s->started_ns = monotonic_now_ns();
 	s->model.rows_for_all_walked = s->light; /* no poll will show them */
-	ret = s->light ? 0 : attach_probes(s, err, errlen);
+	ret = s->light ? 0 : session_attach_probes(s, err, errlen);
 	if (ret)
 		return ret;
 	s->attached = true;
@@ -490,43 +491,12 @@ void session_thread_name(const struct session *s, uint32_t tid, char *buf, size_
 		thread_comm(s->target.pid, (pid_t)tid, buf, len);
 }
 
-/* After the target exec'd its own binary, the kernel can take as long as
- * the process lives to unregister the uprobes (return instances of the old
- * program's threads hold its SRCU grace period open). A child takes over
- * the links and lets go of them once cattop has exited, so the user does
- * not wait: closing a shared link in cattop is then immediate. */
-static void hand_links_to_child(void)
-{
-	int fds[2], null;
-	char c;
-
-	if (pipe(fds))
-		return;
-	switch (fork()) {
-	case -1:
-		break;
-	case 0:
-		close(fds[1]);
-		null = open("/dev/null", O_RDWR);
-		dup2(null, 0), dup2(null, 1), dup2(null, 2); /* not holding anyone's pipes */
-		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0); /* cattop has gone: the last close of the links is here */
-	default:
-		close(fds[0]);
-		fcntl(fds[1], F_SETFD, FD_CLOEXEC); /* closes when cattop exits */
-		return;
-	}
-	close(fds[0]);
-	close(fds[1]);
-}
-
 void session_stop(struct session *s)
 {
 	char err[256];
 
 	if (s->target.execed && s->attached)
-		hand_links_to_child();
+		link_handoff_to_child();
 	stack_watch_stop(&s->stacks);
 	light_feed_stop(s);
 	task_walk_feed_stop(s);
@@ -565,6 +535,11 @@ void session_stop(struct session *s)
 int session_record_start(struct session *s, const char *path, uint64_t max_bytes, char *err,
 			 size_t errlen)
 {
+	if (s->light) {
+		snprintf(err, errlen, "light mode sees no polls to record (L: probes again)");
+		return -ENOTSUP;
+	}
+
 	struct recording_meta m = {
 	    .pid = s->target.pid,
 	    .exe = s->target.exe,

@@ -120,6 +120,13 @@ int session_open_replay(struct session *s, struct config *cfg, const char *path,
 void session_seek(struct session *s, uint64_t t);
 uint64_t session_replay_end(const struct session *s);
 
+/* Attaches the probes (at start, or leaving light mode). 0 or -errno with
+ * a one-line reason in err. */
+int session_attach_probes(struct session *s, char *err, size_t errlen);
+/* Light mode on (probes detached, sampling) or off (probes attached
+ * again), while running. 0, or -errno with a one-line reason in err. */
+int session_set_light(struct session *s, bool light, char *err, size_t errlen);
+
 /* Probes the deferred sites marked in want, in place of those before. */
 int session_widen(struct session *s, const bool *want, char *err, size_t errlen);
 

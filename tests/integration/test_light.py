@@ -9,7 +9,8 @@ import subprocess
 import threading
 import time
 
-from harness import Workload, check, parse_snapshot, run_cattop, tasks_named, wait_for
+import harness
+from harness import Tmux, Workload, check, parse_snapshot, run_cattop, tasks_named, wait_for
 
 TASKS = ("ticker_task", "parked_task", "blocker_task", "spinner_task", "wedged_task",
          "spawner_task", "fast_task")
@@ -175,4 +176,38 @@ def test_light_async_std():
               "async-std: %s polls %r sampled %r" % (t["name"], t["polls"], t["sampled"]))
 
 
-TESTS = [test_light_tokio, test_light_tokio_153, test_light_async_std]
+def test_light_key():
+    """The live view's L: probes out and the sampler in, then back, each
+    seen by the kernel (links) and on screen; polls counted again after."""
+    with Workload("tokio", args=["--seconds", "120"]) as w:
+        ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), harness.ROOT, 120, 30)
+        try:
+            scr = ui.wait_screen(lambda t: "probes " in t and "events/s" in t, 60)
+            check(wait_for(lambda: links_now(w.pid)[0], 60), "probes never attached: %s" % scr)
+            ui.keys("L")
+            scr = ui.wait_screen(lambda t: "LIGHT: no probes, sampling" in t, 60)
+            check("LIGHT: no probes, sampling" in scr, "L: no light mode: %s" % scr)
+            check(wait_for(lambda: not links_now(w.pid)[0] and links_now(w.pid)[1], 60),
+                  "L: uprobes %s, sampler %s" % links_now(w.pid))
+            ui.keys("L")
+            scr = ui.wait_screen(lambda t: "probes attached again" in t and "events/s" in t, 60)
+            check("events/s" in scr and "LIGHT:" not in scr, "L again (%s): %s" % ("LIGHT:" in scr, scr))
+            check(wait_for(lambda: links_now(w.pid)[0] and not links_now(w.pid)[1], 60),
+                  "L again: uprobes %s, sampler %s" % links_now(w.pid))
+            # polls are counted again: the ticker's count grows on screen
+            def ticker_polls(t):
+                for line in t.splitlines():
+                    f = line.split()
+                    if len(f) > 3 and f[-1] == "wl_tokio::ticker_task" and f[2].isdigit():
+                        return int(f[2])
+                return 0
+            scr = ui.wait_screen(lambda t: ticker_polls(t) >= 20, 60)
+            check(ticker_polls(scr) >= 20, "no polls after L again: %s" % scr)
+            ui.keys("q")
+            scr = ui.wait_screen(lambda t: "EXIT=" in t, 30)
+            check("EXIT=0" in scr, "cattop did not exit cleanly: %s" % scr[-300:])
+        finally:
+            ui.close()
+
+
+TESTS = [test_light_tokio, test_light_tokio_153, test_light_async_std, test_light_key]
