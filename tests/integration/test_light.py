@@ -136,14 +136,15 @@ def check_light(runtime, profile):
     # its CPU share against its worker's own CPU time over the same span
     span = light["sampled_ns"] / 1e9
     truth = watch.cpu_share(s["running_tid"], ended - span, ended)
+    print("  light %s: wedged_task %.1f%% CPU sampled, its thread %.1f%%, wedged for >= %.2f s,"
+          " %d samples, est. cost %.3f%%" % (label, s["cpu_pct"], truth, s["running_for_ns"] / 1e9,
+                                           light["samples"], light["cost_cpu_pct"]))
     check(abs(s["cpu_pct"] - truth) <= 10,
           "%s: wedged_task %.1f%% CPU sampled, its thread used %.1f%%"
           % (label, s["cpu_pct"], truth))
     # a task that sleeps all along has no CPU
     parked = tasks_named(snap, crate + "::parked_task")[0]["sampled"]
     check(parked["cpu_pct"] < 2, "%s: parked_task %.1f%% CPU" % (label, parked["cpu_pct"]))
-    spinner = tasks_named(snap, crate + "::spinner_task")[0]["sampled"]
-    check(spinner["samples"] > 0, "%s: spinner_task never sampled" % label)
 
 
 def test_light_tokio():
