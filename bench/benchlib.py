@@ -254,6 +254,19 @@ def uprobe_links(pid):
     return [l for l in links if l.get("type") == "uprobe_multi" and l.get("pid") == pid]
 
 
+def sampler_links():
+    """perf_event links of light mode's task sampler (program sample_task)."""
+    try:
+        progs = json.loads(subprocess.run([BPFTOOL, "-j", "prog", "show"], capture_output=True,
+                                          text=True, timeout=10).stdout or "[]")
+        links = json.loads(subprocess.run([BPFTOOL, "-j", "link", "show"], capture_output=True,
+                                          text=True, timeout=10).stdout or "[]")
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return []
+    ids = {p["id"] for p in progs if p.get("name") == "sample_task"}
+    return [l for l in links if l.get("type") == "perf_event" and l.get("prog_id") in ids]
+
+
 class Cattop:
     """cattop in batch mode on a pid, with a snapshot at exit."""
 
@@ -313,6 +326,20 @@ class Cattop:
         self.links = links
         self.ready_s = time.monotonic() - self.t_start
         return self.ready_s
+
+    def wait_sampling(self, timeout=60.0):
+        """--light: until the kernel shows the perf_event links of cattop's
+        task sampler (program sample_task); no uprobe is ever attached."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.p.poll() is not None:
+                raise BenchError("cattop exited (%s) before sampling: %s" %
+                                 (self.p.returncode, self.text(self.errpath).strip()[-800:]))
+            if sampler_links():
+                self.ready_s = time.monotonic() - self.t_start
+                return self.ready_s
+            time.sleep(0.05)
+        raise BenchError("cattop's task sampler not attached within %.0f s" % timeout)
 
     def uprobes(self):
         return sum(l.get("func_cnt", 0) for l in self.links)

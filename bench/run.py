@@ -9,6 +9,8 @@ each) is run against a fresh bench server in each mode:
 
   untraced     the server alone
   tasks-only   cattop --tasks-only attached to the server
+  light        cattop --light: no probes, the task walk and a CPU-clock
+               sampler (its "hits" are the sampler's samples of the server)
   focus        cattop --focus '*::handle_request': task polls, plus the futures
                of the request task type (what drilling into a request task
                in the live view costs)
@@ -56,8 +58,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
 
-MODES_ALL = ["untraced", "tasks-only", "focus", "full", "tracing"]
-TRACED = {"tasks-only": ["--tasks-only"], "focus": ["--focus", "*::handle_request"], "full": []}
+MODES_ALL = ["untraced", "light", "tasks-only", "focus", "full", "tracing"]
+TRACED = {"light": ["--light"], "tasks-only": ["--tasks-only"],
+          "focus": ["--focus", "*::handle_request"], "full": []}
 BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
 
 
@@ -89,7 +92,10 @@ def one_run(a, cattop, workdir, runtime, build, mode):
     try:
         if mode in TRACED:
             ct = bl.Cattop(cattop, srv.pid, TRACED[mode], workdir)
-            res["ready_s"] = ct.wait_attached(2 if mode == "focus" else 1)
+            if mode == "light":  # no uprobes: until its sampler is attached
+                res["ready_s"] = ct.wait_sampling()
+            else:
+                res["ready_s"] = ct.wait_attached(2 if mode == "focus" else 1)
             res["uprobes"] = ct.uprobes()
             time.sleep(0.1)
         s0, c0, t0 = bl.cpu_seconds(srv.pid), ct.cpu() if ct else None, time.monotonic()
@@ -109,6 +115,8 @@ def one_run(a, cattop, workdir, runtime, build, mode):
             if snap is None:
                 raise bl.BenchError("cattop wrote no snapshot: %s" % ct.stderr()[-800:])
             res["events"] = snap.get("counters", {}).get("events")
+            if mode == "light":  # what costs the server: the samples of its threads
+                res["events"] = snap.get("light", {}).get("samples")
             res["lost"] = snap.get("events_lost")
             res["attached"] = snap.get("probes", {}).get("attached")
             res["attach_ns"] = snap.get("probes", {}).get("attach_ns")
@@ -120,7 +128,7 @@ def one_run(a, cattop, workdir, runtime, build, mode):
             res["tasks_seen"] = snap.get("counters", {}).get("tasks_seen")
             res["detach_s"] = ct.detach_s
             res["ct_stderr"] = ct.stderr()
-            bad = [t for t in snap.get("tasks", []) if t.get("max_poll_ns", 0) > 1e12]
+            bad = [t for t in snap.get("tasks", []) if (t.get("max_poll_ns") or 0) > 1e12]
             if bad:  # a poll longer than the whole run is a cattop bug: count it
                 res["bogus_tasks"] = len(bad)
         lines = srv.stop()

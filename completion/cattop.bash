@@ -156,7 +156,7 @@ _cattop()
 			live)
 				opts=(-p --pid -b --batch -d --delay -n --iterations -r --rows
 					-s --sort -t --threshold -c --config --snapshot --tasks-only
-					--focus --runtime --scope --exclude --no-color --no-wakes
+					--light --focus --runtime --scope --exclude --no-color --no-wakes
 					--debug-file --no-cache -v --verbose -h --help -V --version --)
 				;;
 			record)

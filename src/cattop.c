@@ -318,6 +318,7 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	    .verbose = o->verbose,
 	    .debug_file = o->debug_file,
 	    .no_cache = o->no_cache,
+	    .light = o->light || (cfg->light && !o->tasks_only && o->mode == MODE_LIVE),
 	};
 	char err[1024];
 	int ret;
@@ -338,7 +339,8 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	}
 	/* Not under curses, where it would only be seen after the screen: the
 	 * live view's header shows the cost instead. */
-	if (!s->replay && session_single_step_sites(s) && (o->batch || o->mode == MODE_RECORD))
+	if (!s->replay && !s->light && session_single_step_sites(s) &&
+	    (o->batch || o->mode == MODE_RECORD))
 		fprintf(
 		    stderr,
 		    "cattop: %zu of %zu probed functions start with an instruction the kernel "

@@ -26,6 +26,7 @@ enum long_only {
 	OPT_NO_CACHE,
 	OPT_EXCLUDE,
 	OPT_DURATION,
+	OPT_LIGHT,
 };
 
 static const struct option long_options[] = {
@@ -40,6 +41,7 @@ static const struct option long_options[] = {
     {"config", required_argument, NULL, 'c'},
     {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
     {"tasks-only", no_argument, NULL, OPT_TASKS_ONLY},
+    {"light", no_argument, NULL, OPT_LIGHT},
     {"focus", required_argument, NULL, OPT_FOCUS},
     {"runtime", required_argument, NULL, OPT_RUNTIME},
     {"scope", required_argument, NULL, OPT_SCOPE},
@@ -84,6 +86,8 @@ static void usage(FILE *out)
 	    "                         in the live view probes that task type's futures\n"
 	    "      --focus GLOB       --tasks-only, plus the futures of the task types\n"
 	    "                         matching GLOB, e.g. '*::handle_request'\n"
+	    "      --light            no probes: every task from the runtime's lists and a\n"
+	    "                         CPU sampler (CPU share, wedged polls; no poll counts)\n"
 	    "      --runtime NAME     auto (default), tokio, async-std, smol, or a config section\n"
 	    "      --scope app|all    futures of the application's crates (default) or all crates\n"
 	    "      --exclude GLOBS    futures not to probe, e.g. 'app::codec::*' (comma list)\n"
@@ -196,8 +200,10 @@ static int check_file_mode(struct options *o)
 		return fail("%sexport needs -o OUT (- for stdout)", "");
 	if (o->mode == MODE_REPLAY && o->output_path)
 		return fail("%s-o is for record and export", "");
-	if (o->tasks_only)
-		return fail("%s--tasks-only and --focus choose probes: they are for a process", "");
+	if (o->tasks_only || o->light)
+		return fail("%s--tasks-only, --focus and --light choose probes: they are for a "
+			    "process",
+			    "");
 	return 0;
 }
 
@@ -215,6 +221,10 @@ static int check_combination(struct options *o)
 		return fail("%sgive either -p PID or -- COMMAND, not both", "");
 	if (!o->pid && !o->command)
 		return fail("%snothing to trace: give -p PID or -- COMMAND", "");
+	if (o->light && o->mode == MODE_RECORD)
+		return fail("%s--light has no polls to record", "");
+	if (o->light && o->tasks_only)
+		return fail("%s--light places no probes: not with --tasks-only or --focus", "");
 	if (o->scope && strcmp(o->scope, "app") && strcmp(o->scope, "all"))
 		return fail("--scope takes app or all, not '%s'", o->scope);
 	return 0;
@@ -281,6 +291,9 @@ static int handle_option(int c, struct options *o)
 		return 0;
 	case OPT_TASKS_ONLY:
 		o->tasks_only = true;
+		return 0;
+	case OPT_LIGHT:
+		o->light = true;
 		return 0;
 	case OPT_RUNTIME:
 		o->runtime = optarg;

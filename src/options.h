@@ -31,6 +31,7 @@ struct options {
 	const char *runtime;
 	const char *scope;
 	bool tasks_only;
+	bool light;	   /* --light (or light = yes in the config) */
 	const char *focus; /* --focus GLOB (implies tasks_only) */
 	bool verbose;
 	bool no_color;

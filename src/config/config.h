@@ -50,6 +50,7 @@ struct config {
 	bool color;    /* live view in colour */
 	bool closures; /* probe plain closures of the application too */
 	bool wakes;    /* probe the runtime's task_wake functions (a hit per wake) */
+	bool light;    /* light mode (--light): no probes, see session/light_feed.h */
 };
 
 /* The [colors] section is handed to this hook (the UI owns the colour

@@ -161,7 +161,7 @@ struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t list
 	 * end may be drained while the runtime has not unlinked it yet, and a
 	 * row made now would never end); so a backlog of queued tasks costs no
 	 * memory here. */
-	if (!t && state != WALK_IDLE)
+	if (!t && state != WALK_IDLE && !(m->rows_for_all_walked && state != WALK_COMPLETE))
 		return NULL;
 	t = t ? t : task_model_task(m, key, false, now);
 	if (!t)

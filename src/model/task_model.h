@@ -131,8 +131,9 @@ struct task_model {
 	size_t max_done_tasks;
 	struct pruned_group *pruned;
 	size_t pruned_count, pruned_cap;
-	uint64_t walk_gen;    /* walks fed so far */
-	uint64_t attached_at; /* when the probes were in: polls since are all seen */
+	uint64_t walk_gen;	  /* walks fed so far */
+	uint64_t attached_at;	  /* when the probes were in: polls since are all seen */
+	bool rows_for_all_walked; /* light mode: no poll shows a running task */
 };
 
 void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,

@@ -39,9 +39,80 @@ static void print_warnings(FILE *out, const struct session *s, uint64_t now)
 		fprintf(out, "Warnings: %s\n", summary);
 }
 
+static const char *parked_at(const struct session *s, const struct task *t, char *buf, size_t len);
+
+/* Light mode's header: no probes, what the sampler costs. */
+static void print_light_header(FILE *out, const struct session *s, uint64_t now)
+{
+	const struct light_summary *l = &s->light_summary;
+	char up[16], comm[160], runtime[160];
+
+	fprintf(out, "cattop - pid %d %s  runtime %s  up %s  light mode: no probes, ",
+		s->target.pid, safe_text(s->target.comm, comm, sizeof(comm)),
+		safe_text(s->sites.runtime->name, runtime, sizeof(runtime)),
+		duration_format(now - s->started_ns, up, sizeof(up)));
+	if (l->sampling)
+		fprintf(out, "sampling %d Hz  samples %llu  cost ~%.2f%% CPU%s\n", l->hz,
+			(unsigned long long)s->samples.samples, session_probe_cost_pct(s, now),
+			s->target.exited ? "  [process exited]" : "");
+	else
+		fprintf(out, "not sampling: %s%s\n", l->status,
+			s->target.exited ? "  [process exited]" : "");
+}
+
+/* A running task's poll: how long at least, '!' once wedged. */
+static const char *run_cell(const struct session *s, const struct task *t, char *buf, size_t len)
+{
+	const struct sampled_thread *th =
+	    t->running_tid ? task_samples_thread(&s->samples, t->running_tid) : NULL;
+	char d[16];
+
+	if (!th)
+		return "-";
+	snprintf(buf, len, "\xe2\x89\xa5%s%s", duration_format(th->last - th->since, d, sizeof(d)),
+		 task_samples_wedged(&s->samples, th) ? "!" : "");
+	return buf;
+}
+
+/* Light mode: CPU shares from the samples; no poll counts or times ("-"). */
+static void print_light_task(FILE *out, const struct session *s, const struct task *t, uint64_t now)
+{
+	const struct sampled_task *st = task_samples_get(&s->samples, t->runtime_id);
+	char at[300], run[32], idle[24];
+	const char *idle_text = task_idle_format(&s->model, t, now, idle, sizeof(idle));
+	const char *run_text = run_cell(s, t, run, sizeof(run));
+	/* printf pads by bytes: the 3-byte '≥' shows as one column. */
+	int idle_width = 9 + (strncmp(idle_text, "\xe2\x89\xa5", 3) == 0 ? 2 : 0);
+	int run_width = 10 + (strncmp(run_text, "\xe2\x89\xa5", 3) == 0 ? 2 : 0);
+
+	char cpu[16] = "-", recent[16] = "-";
+
+	/* Not sampling (async-std, smol): the shares are unknown, not 0. */
+	if (s->light_summary.sampling) {
+		snprintf(cpu, sizeof(cpu), "%.1f", task_samples_cpu_pct(&s->samples, st, now));
+		snprintf(recent, sizeof(recent), "%.1f", task_samples_recent_pct(&s->samples, st));
+	}
+	fprintf(out, "%6llu %-9s %6s %6s %*s %8s %*s  ", (unsigned long long)t->id,
+		task_state_name(task_state(t)), cpu, recent, run_width, run_text, "-", idle_width,
+		idle_text);
+	safe_text_write(out, task_name(t, &s->sites));
+	safe_text_write(out, parked_at(s, t, at, sizeof(at)));
+	fputc('\n', out);
+}
+
 static void print_header(FILE *out, const struct session *s, struct task_counts c, uint64_t now)
 {
 	char thr[16], up[16], comm[160], runtime[160];
+
+	if (s->light) {
+		print_light_header(out, s, now);
+		fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n", c.total,
+			c.running, c.idle, c.done);
+		print_walk(out, &s->walk_summary);
+		fprintf(out, "%6s %-9s %6s %6s %10s %8s %9s  %s\n", "ID", "STATE", "CPU%", "NOW%",
+			"RUNNING", "POLLS", "IDLE", "NAME");
+		return;
+	}
 
 	fprintf(out, "cattop - pid %d %s  runtime %s  threshold %s  up %s  probes %zu",
 		s->target.pid, safe_text(s->target.comm, comm, sizeof(comm)),
@@ -129,6 +200,19 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 	fputc('\n', out);
 }
 
+/* Light mode has no poll times to sort by: the busiest tasks first. */
+static int by_samples(const void *a, const void *b, void *ctx)
+{
+	const struct task *x = *(struct task *const *)a, *y = *(struct task *const *)b;
+	const struct sampled_task *sx = task_samples_get(ctx, x->runtime_id);
+	const struct sampled_task *sy = task_samples_get(ctx, y->runtime_id);
+	uint64_t nx = sx ? sx->samples : 0, ny = sy ? sy->samples : 0;
+
+	if (nx != ny)
+		return nx > ny ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 int batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows,
 		      enum task_sort sort)
 {
@@ -136,9 +220,15 @@ int batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t m
 	size_t i, n = task_view_sorted(&s->model, &s->sites, sort, false, now, &tasks);
 	size_t shown = max_rows && max_rows < n ? max_rows : n;
 
+	if (s->light && tasks)
+		qsort_r(tasks, n, sizeof(*tasks), by_samples, (void *)&s->samples);
 	print_header(out, s, task_view_count(&s->model), now);
-	for (i = 0; i < shown; i++)
-		print_task(out, s, tasks[i], now);
+	for (i = 0; i < shown; i++) {
+		if (s->light)
+			print_light_task(out, s, tasks[i], now);
+		else
+			print_task(out, s, tasks[i], now);
+	}
 	if (shown < n)
 		fprintf(out, "%6s ... %zu more tasks (-r 0 shows all)\n", "", n - shown);
 	fputc('\n', out);

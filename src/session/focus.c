@@ -11,7 +11,7 @@
 
 bool focus_possible(const struct session *s)
 {
-	return s->attached && !s->replay && !s->target.execed &&
+	return s->attached && !s->replay && !s->target.execed && !s->light &&
 	       site_table_count_deferred(&s->sites) > 0;
 }
 

@@ -26,6 +26,7 @@
 #include "probe/target_memory.h"
 #include "recording/recorder.h"
 #include "recording/replay.h"
+#include "session/link_handoff.h"
 #include "session/target_symbols.h"
 #include "util/safe_text.h"
 
@@ -132,6 +133,8 @@ double session_probe_cost_pct(const struct session *s, uint64_t now)
 {
 	uint64_t elapsed = now > s->started_ns ? now - s->started_ns : 0;
 
+	if (s->light)
+		return light_feed_cost_pct(s, now);
 	if (!elapsed || !s->tracker.site_hits)
 		return 0;
 	return 100.0 * (double)probe_cost_ns(&s->sites, s->tracker.site_hits) / (double)elapsed;
@@ -195,7 +198,7 @@ int session_widen(struct session *s, const bool *want, char *err, size_t errlen)
 	return probes_widen(&s->probes, &s->sites, &ao, want, err, errlen);
 }
 
-static int attach_probes(struct session *s, char *err, size_t errlen)
+int session_attach_probes(struct session *s, char *err, size_t errlen)
 {
 	struct attach_opts ao = attach_opts_of(s);
 	size_t i;
@@ -242,7 +245,8 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 	s->tracker.code_bias = s->code_bias;
 	s->tracker.code_bias_known = s->code_bias_known;
 	s->started_ns = monotonic_now_ns();
-	ret = attach_probes(s, err, errlen);
+	s->model.rows_for_all_walked = s->light; /* no poll will show them */
+	ret = s->light ? 0 : session_attach_probes(s, err, errlen);
 	if (ret)
 		return ret;
 	s->attached = true;
@@ -254,7 +258,10 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 		if (ret)
 			return ret;
 	}
-	stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
+	if (s->light)
+		light_feed_start(s); /* starts the stack watch when a poll wedges */
+	else
+		stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
 	ret = target_release(&s->target);
 	if (ret)
 		snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));
@@ -303,6 +310,7 @@ int session_start(struct session *s, struct config *cfg, const struct session_op
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
+	s->light = opts->light;
 	probes_set_verbose(opts->verbose);
 	ret = open_target(s, opts, err, errlen);
 	if (ret) {
@@ -345,8 +353,8 @@ int session_drain(struct session *s)
 
 	if (!s->attached)
 		return 0;
-	n = probes_drain(&s->probes);
-	if (s->code_bias_known)
+	n = s->light ? light_feed_drain(s) : probes_drain(&s->probes);
+	if (s->code_bias_known && !s->light)
 		stack_watch_drain(&s->stacks, s, monotonic_now_ns());
 	if (s->recorder) {
 		recorder_tick(s->recorder, monotonic_now_ns(), probes_lost_events(&s->probes),
@@ -449,9 +457,10 @@ void session_tick(struct session *s)
 		return; /* the recording's own ticks do this */
 	s->events_lost = probes_lost_events(&s->probes);
 	watch_for_exec(s);
-	if (s->code_bias_known && !s->target.execed)
+	if (s->code_bias_known && !s->target.execed && !s->light)
 		stack_watch_tick(&s->stacks, s, now);
 	task_walk_feed_tick(s, now);
+	light_feed_tick(s, now);
 	task_model_prune(&s->model, now);
 	dead = calloc(1, sizeof(*dead));
 	if (!dead)
@@ -484,44 +493,14 @@ void session_thread_name(const struct session *s, uint32_t tid, char *buf, size_
 		thread_comm(s->target.pid, (pid_t)tid, buf, len);
 }
 
-/* After the target exec'd its own binary, the kernel can take as long as
- * the process lives to unregister the uprobes (return instances of the old
- * program's threads hold its SRCU grace period open). A child takes over
- * the links and lets go of them once cattop has exited, so the user does
- * not wait: closing a shared link in cattop is then immediate. */
-static void hand_links_to_child(void)
-{
-	int fds[2], null;
-	char c;
-
-	if (pipe(fds))
-		return;
-	switch (fork()) {
-	case -1:
-		break;
-	case 0:
-		close(fds[1]);
-		null = open("/dev/null", O_RDWR);
-		dup2(null, 0), dup2(null, 1), dup2(null, 2); /* not holding anyone's pipes */
-		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0); /* cattop has gone: the last close of the links is here */
-	default:
-		close(fds[0]);
-		fcntl(fds[1], F_SETFD, FD_CLOEXEC); /* closes when cattop exits */
-		return;
-	}
-	close(fds[0]);
-	close(fds[1]);
-}
-
 void session_stop(struct session *s)
 {
 	char err[256];
 
 	if (s->target.execed && s->attached)
-		hand_links_to_child();
+		link_handoff_to_child();
 	stack_watch_stop(&s->stacks);
+	light_feed_stop(s);
 	task_walk_feed_stop(s);
 	probes_detach(&s->probes);
 	exit_finder_close(s->exits);
@@ -558,6 +537,11 @@ void session_stop(struct session *s)
 int session_record_start(struct session *s, const char *path, uint64_t max_bytes, char *err,
 			 size_t errlen)
 {
+	if (s->light) {
+		snprintf(err, errlen, "light mode sees no polls to record (L: probes again)");
+		return -ENOTSUP;
+	}
+
 	struct recording_meta m = {
 	    .pid = s->target.pid,
 	    .exe = s->target.exe,

@@ -10,12 +10,14 @@
 #include "config/config.h"
 #include "model/poll_tracker.h"
 #include "model/task_model.h"
+#include "model/task_samples.h"
 #include "probe/attach.h"
 #include "probe/elf_symbols.h"
 #include "probe/inlined_futures.h"
 #include "probe/site_table.h"
 #include "probe/target.h"
 #include "session/focus.h"
+#include "session/light_feed.h"
 #include "session/stack_watch.h"
 #include "session/task_walk_feed.h"
 #include "recording/recording_format.h"
@@ -36,6 +38,7 @@ struct session_opts {
 	const char *debug_file; /* DWARF (and symbols) kept apart, or NULL: look for it */
 	bool no_cache;		/* scan the binary even if its sites are cached */
 	const char *focus;	/* glob of task types whose futures get probes */
+	bool light;		/* no probes: the walk and a task sampler (light_feed.h) */
 };
 
 struct session {
@@ -72,6 +75,10 @@ struct session {
 	/* Set when cattop is asked to stop: a wait in a refresh gives up. */
 	const volatile sig_atomic_t *stop_flag;
 	struct walk_summary walk_summary; /* what the last walk found, or why none */
+	bool light;			  /* light mode: no probes (light_feed.h) */
+	struct light_feed *light_feed;
+	struct light_summary light_summary;
+	struct task_samples samples; /* light mode's samples per task */
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno
@@ -112,6 +119,13 @@ int session_open_replay(struct session *s, struct config *cfg, const char *path,
  * to the recording; going back rebuilds the model from the start. */
 void session_seek(struct session *s, uint64_t t);
 uint64_t session_replay_end(const struct session *s);
+
+/* Attaches the probes (at start, or leaving light mode). 0 or -errno with
+ * a one-line reason in err. */
+int session_attach_probes(struct session *s, char *err, size_t errlen);
+/* Light mode on (probes detached, sampling) or off (probes attached
+ * again), while running. 0, or -errno with a one-line reason in err. */
+int session_set_light(struct session *s, bool light, char *err, size_t errlen);
 
 /* Probes the deferred sites marked in want, in place of those before. */
 int session_widen(struct session *s, const bool *want, char *err, size_t errlen);

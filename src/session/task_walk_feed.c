@@ -225,9 +225,10 @@ fail:
 	free(f);
 }
 
-/* The source, once opened: waits for the opener unless cattop is asked to
- * stop. False when there is none (the reason is in the summary). */
-static bool source_ready(struct session *s)
+/* The source, once opened: waits for the opener (if wait) unless cattop
+ * is asked to stop. False when there is none (the reason is in the
+ * summary) or not yet. */
+static bool source_ready(struct session *s, bool wait)
 {
 	struct task_walk_feed *f = s->walk;
 	struct source_opener *o = f->opener;
@@ -235,7 +236,7 @@ static bool source_ready(struct session *s)
 	if (!o)
 		return f->src != NULL;
 	while (atomic_load(&o->done) == OPENER_RUNNING) {
-		if (s->stop_flag && *s->stop_flag)
+		if (!wait || (s->stop_flag && *s->stop_flag))
 			return false;
 		nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
 	}
@@ -346,7 +347,7 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 	int ret;
 
 	if (!s->walk || s->target.exited || s->target.execed || now < s->walk->next_walk_at ||
-	    !source_ready(s))
+	    !source_ready(s, true))
 		return;
 	if (s->code_bias_known)
 		task_source_set_load_bias(s->walk->src, s->code_bias);
@@ -382,6 +383,16 @@ void task_walk_feed_tick(struct session *s, uint64_t now)
 	snprintf(w->status, sizeof(w->status), "%s",
 		 walk->complete ? (walk->runtimes ? "ok" : "no runtime found in any thread")
 				: walk->problem);
+}
+
+const struct task_source *task_walk_feed_source(struct session *s)
+{
+	return s->walk && source_ready(s, false) ? s->walk->src : NULL;
+}
+
+bool task_walk_feed_failed(const struct session *s)
+{
+	return !s->walk || (!s->walk->opener && !s->walk->src);
 }
 
 void task_walk_feed_stop(struct session *s)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct session;
+struct task_source;
 
 /* What the last walk found, for the views. */
 struct walk_summary {
@@ -26,6 +27,10 @@ struct walk_summary {
 void task_walk_feed_start(struct session *s);
 void task_walk_feed_tick(struct session *s, uint64_t now);
 void task_walk_feed_stop(struct session *s);
+/* The walk's source once open, else NULL (not waited for); failed: it
+ * will never be (the reason is in the walk summary). */
+const struct task_source *task_walk_feed_source(struct session *s);
+bool task_walk_feed_failed(const struct session *s);
 
 struct recording_walk;
 /* A recording begins: the tasks walked so far go first, in the model's

@@ -13,6 +13,7 @@
 #include "model/task_view.h"
 #include "probe/classify.h"
 #include "session/session.h"
+#include "snapshot/light_json.h"
 #include "util/atomic_file.h"
 #include "util/safe_text.h"
 
@@ -149,7 +150,10 @@ static json_t *futures_json(const struct future_node *n, const struct await_fram
 		json_object_set_new(f, "crate", text_json(site->crate));
 		json_object_set_new(f, "location", nullable_string(site->location));
 		json_object_set_new(f, "path", text_json(site->path));
-		add_stats(f, &n->stats, c->now);
+		if (c->s->light)
+			light_json_null_stats(f);
+		else
+			add_stats(f, &n->stats, c->now);
 		add_awaiting(f, &w);
 		if (n->slow_stack)
 			json_object_set_new(f, "slow_poll_stack", stack_json(c->s, n->slow_stack));
@@ -281,7 +285,12 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 	}
 	json_object_set_new(o, "state", text_json(task_state_name(task_state(t))));
 	json_object_set_new(o, "block_on", json_boolean(t->block_on));
-	add_stats(o, &t->stats, c->now);
+	if (c->s->light) { /* no poll is seen: null, not 0 */
+		light_json_null_stats(o);
+		json_object_set_new(o, "sampled", light_json_task(c->s, t, c->now));
+	} else {
+		add_stats(o, &t->stats, c->now);
+	}
 	add_idle(o, &c->s->model, t, c->now);
 	if (c->wakes_probed && !t->block_on)
 		add_sched(o, &t->sched);
@@ -391,10 +400,18 @@ static json_t *groups_json(const struct session *s, const struct await_source *s
 		json_object_set_new(o, "name", text_json(tg->name));
 		json_object_set_new(o, "tasks", json_integer((json_int_t)tg->tasks));
 		json_object_set_new(o, "live", json_integer((json_int_t)tg->live));
-		json_object_set_new(o, "polls", json_integer((json_int_t)tg->polls));
-		json_object_set_new(o, "busy_ns", json_integer((json_int_t)tg->busy_ns));
-		json_object_set_new(o, "max_poll_ns", json_integer((json_int_t)tg->longest));
-		json_object_set_new(o, "slow_polls", json_integer((json_int_t)tg->slow));
+		if (s->light) {
+			json_object_set_new(o, "polls", json_null());
+			json_object_set_new(o, "busy_ns", json_null());
+			json_object_set_new(o, "max_poll_ns", json_null());
+			json_object_set_new(o, "slow_polls", json_null());
+		} else {
+			json_object_set_new(o, "polls", json_integer((json_int_t)tg->polls));
+			json_object_set_new(o, "busy_ns", json_integer((json_int_t)tg->busy_ns));
+			json_object_set_new(o, "max_poll_ns",
+					    json_integer((json_int_t)tg->longest));
+			json_object_set_new(o, "slow_polls", json_integer((json_int_t)tg->slow));
+		}
 		json_object_set_new(o, "idle_ns", json_integer((json_int_t)tg->idle_ns));
 		for (j = 0; j < tg->parked_lines; j++) {
 			json_t *p = json_object();
@@ -443,6 +460,9 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	json_object_set_new(root, "events_lost", json_integer(s->events_lost));
 	json_object_set_new(root, "target_exited", json_boolean(s->target.exited));
 	json_object_set_new(root, "target_execed", json_boolean(s->target.execed));
+	json_object_set_new(root, "mode", json_string(s->light ? "light" : "probes"));
+	if (s->light)
+		json_object_set_new(root, "light", light_json_summary(s, now));
 	json_object_set_new(root, "probes", probes_json(s, now));
 	json_object_set_new(root, "counters", counters_json(s));
 	json_object_set_new(root, "unprobed_futures", inlined_json(&s->inlined));

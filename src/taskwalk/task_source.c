@@ -9,6 +9,7 @@
 #include "taskwalk/dwarf_find.h"
 #include "taskwalk/thread_pointers.h"
 #include "taskwalk/tokio_layout.h"
+#include "taskwalk/tokio_running_task.h"
 #include "taskwalk/tokio_tasks.h"
 #include "util/clock.h"
 #include "util/u64_map.h"
@@ -180,6 +181,18 @@ const char *task_source_poll_name(const struct task_source *ts, uint64_t addr)
 	if (ts->kind == TASK_WALK_ASYNC_TASK)
 		return NULL; /* async-task: where the future lies is read per task */
 	return tokio_layout_poll_name(&ts->layout, addr);
+}
+
+int task_source_running_task(const struct task_source *ts, struct running_task_loc *out, char *err,
+			     size_t errlen)
+{
+	if (ts->kind == TASK_WALK_ASYNC_TASK) {
+		/* async-executor runs a Runnable with no thread-local saying
+		 * which: light mode shows the walk alone there. */
+		snprintf(err, errlen, "the executor keeps no current-task thread-local");
+		return -ENOTSUP;
+	}
+	return tokio_running_task_loc(&ts->layout, out, err, errlen);
 }
 
 uint64_t task_source_last_walk_ns(const struct task_source *ts)

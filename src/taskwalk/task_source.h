@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "taskwalk/running_task.h"
 #include "taskwalk/task_walk.h"
 
 struct task_source;
@@ -36,6 +37,11 @@ bool task_source_seed(struct task_source *ts, uint64_t key);
 const char *task_source_poll_name(const struct task_source *ts, uint64_t addr);
 bool task_source_future_offset(const struct task_source *ts, const char *poll_name,
 			       uint64_t *offset);
+/* Where each thread keeps the id of the task it is polling now (tokio's
+ * CONTEXT.current_task_id), for light mode's sampler. Returns 0, or
+ * -ENOTSUP / -ENODATA with why not in err. */
+int task_source_running_task(const struct task_source *ts, struct running_task_loc *out, char *err,
+			     size_t errlen);
 /* Wall time of the last walk. */
 uint64_t task_source_last_walk_ns(const struct task_source *ts);
 void task_source_close(struct task_source *ts);

@@ -45,9 +45,23 @@ static void draw_second_line(struct tui *ui)
 	char line[512];
 	int x;
 
-	snprintf(line, sizeof(line), "Tasks: %zu, %zu running, %zu idle, %zu done   probes %zu  ",
-		 c.total, c.running, c.idle, c.done, s->probes.attached_sites);
+	snprintf(line, sizeof(line), "Tasks: %zu, %zu running, %zu idle, %zu done   ", c.total,
+		 c.running, c.idle, c.done);
 	x = draw_text(1, 0, COLS, color_attr(ROLE_HEADER), line, 0);
+	if (s->light) { /* no probes, no events: what sampling costs */
+		if (s->light_summary.sampling)
+			snprintf(
+			    line, sizeof(line),
+			    "LIGHT: no probes, sampling %d Hz, no poll counts  cost ~%.2f%% CPU",
+			    s->light_summary.hz, session_probe_cost_pct(s, tui_now(ui)));
+		else
+			snprintf(line, sizeof(line), "LIGHT: no probes, not sampling: %.200s",
+				 s->light_summary.status);
+		draw_text(1, x, COLS - x, color_attr(ROLE_WARNING), line, 0);
+		return;
+	}
+	snprintf(line, sizeof(line), "probes %zu  ", s->probes.attached_sites);
+	x = draw_text(1, x, COLS - x, color_attr(ROLE_HEADER), line, 0);
 	if (s->focus.active) {
 		/* drill-down widening: which task type's futures are probed now */
 		snprintf(line, sizeof(line), "+%zu focus %s  ", s->focus.futures, s->focus.label);

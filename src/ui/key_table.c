@@ -273,6 +273,20 @@ static enum reaction toggle_recording(struct tui *ui)
 	return REACT_REDRAW;
 }
 
+/* Light mode (--light) on or off while running: probes out, sampler in. */
+static enum reaction toggle_light(struct tui *ui)
+{
+	char err[256];
+	bool light = !ui->s->light;
+
+	if (session_set_light(ui->s, light, err, sizeof(err)))
+		tui_set_status(ui, "%s", err);
+	else
+		tui_set_status(ui, light ? "light mode: no probes, sampling which task runs"
+					 : "probes attached again: polls counted from now");
+	return REACT_REDRAW;
+}
+
 static enum reaction fold_toggle(struct tui *ui)
 {
 	return future_tree_fold(ui, -1), REACT_REDRAW;
@@ -358,6 +372,8 @@ const struct key_binding key_table[] = {
     {'[', NULL, ALL_VIEWS, jump_back, NULL, KEYS_REPLAY},
     {'R', "R", ALL_VIEWS, toggle_recording,
      "start/stop recording to ./cattop-PID-TIME.rec (cattop replay, export)", KEYS_LIVE},
+    {'L', "L", ALL_VIEWS, toggle_light,
+     "light mode on/off: no probes, only task lists and a CPU sampler (--light)", KEYS_LIVE},
     {'t', "t", ALL_VIEWS, threshold_prompt, "change the slow-poll threshold", KEYS_ALWAYS},
     {'s', "s", ALL_VIEWS, snapshot, "write a JSON snapshot to ./cattop-PID-TIME.json", KEYS_ALWAYS},
     {'h', "h, ?, F1", ALL_VIEWS, toggle_help, "this help", KEYS_ALWAYS},

@@ -9,6 +9,7 @@
 #include "session/session.h"
 #include "ui/draw.h"
 #include "ui/function_bar.h"
+#include "ui/light_row.h"
 #include "ui/list_view.h"
 #include "ui/tui.h"
 #include "ui/workers_panel.h"
@@ -158,6 +159,25 @@ static int row_attr(const struct tui *ui, const struct task *t, bool selected)
 	return color_attr(task_state(t) == TASK_DONE ? ROLE_DONE : ROLE_NORMAL);
 }
 
+/* Light mode: no polls seen, the same columns from the samples. */
+static int draw_light_cells(struct tui *ui, int y, int x, const struct task *t, int attr,
+			    bool selected)
+{
+	struct light_row_widths w = {
+	    .polls = columns[COL_POLLS].width,
+	    .busy = columns[COL_BUSY].width,
+	    .busy_pct = shown(COL_BUSY_PCT) ? columns[COL_BUSY_PCT].width : 0,
+	    .age = shown(COL_AGE) ? columns[COL_AGE].width : 0,
+	    .longest = columns[COL_LONGEST].width,
+	    .inflight = columns[COL_INFLIGHT].width,
+	    .slow = columns[COL_SLOW].width,
+	};
+	char idle[24];
+
+	return light_row_draw(ui, y, x, t, attr, selected, &w,
+			      task_idle_format(&ui->s->model, t, tui_now(ui), idle, sizeof(idle)));
+}
+
 static void draw_task(struct tui *ui, int y, const struct task *t, bool selected)
 {
 	const struct poll_stats *st = &t->stats;
@@ -173,6 +193,10 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 	snprintf(text, sizeof(text), "%-7s ",
 		 task_state(t) == TASK_SCHEDULED ? "sched" : task_state_name(task_state(t)));
 	x = draw_text(y, x, columns[COL_STATE].width, attr, text, 1);
+	if (ui->s->light) {
+		x = draw_light_cells(ui, y, x, t, attr, selected);
+		goto name;
+	}
 	x = draw_number(y, x, columns[COL_POLLS].width, attr, st->polls);
 	snprintf(text, sizeof(text), "%7s ",
 		 st->busy_ns + inflight ? duration_format(st->busy_ns + inflight, d, sizeof(d))
@@ -203,6 +227,7 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 	x = draw_slow_count(y, x, columns[COL_SLOW].width,
 			    st->slow_polls && !selected ? color_attr(ROLE_SLOW) : attr,
 			    st->slow_polls, st->slow_approx);
+name:
 	snprintf(text, sizeof(text), " %s%s", task_name(t, &ui->s->sites),
 		 t->block_on ? " (block_on)" : "");
 	draw_text(y, x, COLS - x, attr, text, 1);
