@@ -102,7 +102,8 @@ workloads:
 	$(call msg,CARGO,tests/workloads)
 	$(Q)cd tests/workloads && $(CARGO) build -q && $(CARGO) build -q --release && \
 		$(CARGO) build -q --profile release-nodebug && \
-		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung -p wl-join
+		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung -p wl-join \
+			-p wl-async-std -p wl-smol
 	$(call msg,CARGO,tests/workloads-tokio-1.53)
 	$(Q)vt='$(CATTOP_VENDOR_TOKIO)'; vt=$${vt%/make-registry.sh}; \
 	if [ -z "$$vt" ] || [ ! -x "$$vt/make-registry.sh" ]; then \

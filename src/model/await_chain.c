@@ -100,8 +100,13 @@ size_t await_chain_build(const struct task *t, const struct site_table *sites,
 		return 0;
 	root = last_polled_child(t->roots, 0);
 	if (!root) {
+		/* A walked task gets its root from its cell when its type's root
+		 * future has a probe site (and so a layout); an optimised build may
+		 * have inlined that future's poll into the runtime's. */
 		if (why)
-			*why = "no poll of its futures seen";
+			*why = t->walked ? "its root future has no site to read it by (its poll "
+					   "inlined: an optimised build?)"
+					 : "no poll of its futures seen";
 		return 0;
 	}
 	f = state_frame(root, sites, src);
