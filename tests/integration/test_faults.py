@@ -184,7 +184,9 @@ def task_rows(out, name):
     """Rows of a task in the batch tables: (state, polls, longest, inflight)."""
     rows = []
     for l in out.splitlines():
-        m = re.match(r"\s+\d+ (\w+)\s+(\d+)\s+\S+\s+(\S+)\s+(\S+)\s+\d+\s+\S+\s+(\S+)(?:  @ \S+)?$", l)
+        # ID STATE POLLS BUSY LONGEST INFLIGHT SLOW IDLE [SCHED] NAME [lints] [@ line]
+        m = re.match(r"\s+\d+ (\w+)\s+(\d+)\s+\S+\s+(\S+)\s+(\S+)\s+\d+\s+\S+\s+(?:\S+\s+)?"
+                     r"(\w\S*::\S+)(?:  \[\w+\])*(?:  @ \S+)?$", l)
         if m and m.group(5) == name:
             rows.append(m.groups()[:4])
     return rows
