@@ -376,7 +376,7 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 	ps->base_links = ps->link_count;
 	for (i = 0; i < sites->count; i++) {
 		ps->rejected_sites += ps->rejected[i];
-		ps->attached_sites += !ps->rejected[i] && !sites->sites[i].deferred;
+		ps->attached_sites += wanted(ps, &sites->sites[i], i, NULL); /* probed now */
 	}
 	ps->attach_ns = monotonic_now_ns() - start;
 	return 0;

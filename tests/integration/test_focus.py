@@ -16,7 +16,7 @@ RUNTIMES = ("tokio", "async-std", "smol")
 
 def probed_task_sites(snap):
     p = snap["probes"]
-    return p["task_poll"] + p["task_end"] - p["rejected"]
+    return p["task_poll"] + p["task_end"] + p.get("task_wake", 0) - p["rejected"]
 
 
 def walk(nodes):
