@@ -63,6 +63,10 @@ uint64_t task_idle_ns(const struct task_model *m, const struct task *t, uint64_t
 	enum task_state st = task_state(t);
 
 	*since_attach = false;
+	/* Light mode sees no poll: how long a task has been idle is unknown
+	 * ("-"), not "since attach" (it may have been polled a moment ago). */
+	if (m->rows_for_all_walked)
+		return 0;
 	if (st == TASK_RUNNING || st == TASK_DONE || t->stats.inflight_since)
 		return 0;
 	if (t->stats.last_poll_end)

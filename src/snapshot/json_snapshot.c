@@ -187,8 +187,13 @@ static void add_idle(json_t *o, const struct task_model *m, const struct task *t
 	bool since_attach;
 	uint64_t idle = task_idle_ns(m, t, now, &since_attach);
 
-	json_object_set_new(o, "idle_ns", json_integer((json_int_t)idle));
-	json_object_set_new(o, "idle_since_attach", json_boolean(idle && since_attach));
+	if (m->rows_for_all_walked) { /* light mode: no poll seen, idle time unknown */
+		json_object_set_new(o, "idle_ns", json_null());
+		json_object_set_new(o, "idle_since_attach", json_null());
+	} else {
+		json_object_set_new(o, "idle_ns", json_integer((json_int_t)idle));
+		json_object_set_new(o, "idle_since_attach", json_boolean(idle && since_attach));
+	}
 	json_object_set_new(o, "walked", json_boolean(t->walked));
 	if (t->runtime_id)
 		json_object_set_new(o, "runtime_id", json_integer((json_int_t)t->runtime_id));

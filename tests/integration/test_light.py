@@ -117,12 +117,14 @@ def check_light(runtime, profile):
           "%s: header without the mode: %s" % (label, r.stdout[:300]))
     # every walked task listed, none with poll counts (null, not 0)
     walk = snap["task_walk"]
-    check(walk["active"] and walk["complete"] and walk["tasks"] >= len(TASKS),
-          "%s: walk %s" % (label, walk))
+    # short tasks come and go: a walk meeting one being freed stops there
+    check(walk["active"] and (walk["complete"] or "freed under the walk" in walk["status"])
+          and walk["tasks"] >= len(TASKS), "%s: walk %s" % (label, walk))
     for name in TASKS:
         check(tasks_named(snap, "%s::%s" % (crate, name)), "%s: no task %s" % (label, name))
     for t in snap["tasks"]:
-        check(t["polls"] is None and t["max_poll_ns"] is None and "sampled" in t,
+        check(t["polls"] is None and t["max_poll_ns"] is None and "sampled" in t
+              and t["idle_ns"] is None,
               "%s: %s has polls %r" % (label, t["name"], t["polls"]))
     check(all(g["polls"] is None for g in snap["groups"]), "%s: group polls" % label)
     # the wedged task: running, flagged, its stack in the wedge
@@ -169,7 +171,11 @@ def test_light_async_std():
     light = snap["light"]
     check(snap["mode"] == "light" and not light["sampling"]
           and "thread-local" in light["status"], "light %s" % light)
-    check(snap["task_walk"]["complete"], "walk %s" % snap["task_walk"])
+    # the workload spawns short tasks all the time: a walk may meet one being
+    # freed and stop there (incomplete, and nothing taken for ended)
+    walk = snap["task_walk"]
+    check(walk["active"] and (walk["complete"] or "freed under the walk" in walk["status"]),
+          "walk %s" % walk)
     for name in TASKS:
         check(tasks_named(snap, "wl_async_std::" + name), "async-std: no task %s" % name)
     for t in snap["tasks"]:
