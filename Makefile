@@ -101,7 +101,7 @@ VENDOR_TOKIO_REGISTRY := $(CURDIR)/build/vendor-tokio-registry
 workloads:
 	$(call msg,CARGO,tests/workloads)
 	$(Q)cd tests/workloads && $(CARGO) build -q && $(CARGO) build -q --release && \
-		$(CARGO) build -q --profile release-nodebug && \
+		$(CARGO) build -q --profile release-nodebug --workspace --exclude wl-hyper && \
 		$(CARGO) build -q --profile release-debuginfo -p wl-tokio -p wl-hung -p wl-join \
 			-p wl-async-std -p wl-smol
 	$(call msg,CARGO,tests/workloads-tokio-1.53)

@@ -23,7 +23,7 @@ apt-get install -y -qq \
 	cargo rustc tmux jq binutils valgrind libcap2-bin util-linux \
 	groff-base man-db bsdextrautils \
 	librust-tokio-dev librust-async-std-dev librust-smol-dev librust-futures-dev \
-	librust-libc-dev librust-tracing-dev \
+	librust-libc-dev librust-tracing-dev librust-hyper-dev \
 	librust-unicode-ident-dev \
 	>/dev/null
 # tests/workloads-tokio-1.53 (tokio 1.53 with rt-multi-thread, macros, time,

@@ -78,6 +78,7 @@ class Workload:
         line = self.proc.stdout.readline()
         if not line.startswith("ready pid="):
             raise CheckFailed("workload did not start: %r" % line)
+        self.ready = line.split()  # ["ready", "pid=<pid>", ...]: wl-hyper adds port=
         self.pid = self.proc.pid
         self.started = time.monotonic()
         self.wedge_dir = None
