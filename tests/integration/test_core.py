@@ -14,7 +14,7 @@ from harness import (CRATE, MS, S, CheckFailed, Workload, attached, binary, chec
                      uprobe_multi_links, wait_for, wedging_workload, NO_WEDGE)
 
 
-def check_future_tree(runtime, snap):
+def check_future_tree(runtime, snap, unmatched_max=0):
     crate = CRATE[runtime]
     want = runtime.removesuffix("-153")  # wl-tokio-153: tokio 1.53
     check(snap["runtime"] == want, "runtime %s, want %s" % (snap["runtime"], want))
@@ -66,7 +66,8 @@ def check_future_tree(runtime, snap):
     check(len(done) >= 10, "%d short_lived tasks done" % len(done))
     check(all(t["polls"] <= 3 for t in done), "a done short_lived task has too many polls "
           "(task ids reused?): %s" % [t["polls"] for t in done])
-    check(snap["counters"]["unmatched_returns"] == 0, "unmatched returns")
+    check(snap["counters"]["unmatched_returns"] <= unmatched_max,
+          "unmatched returns %d" % snap["counters"]["unmatched_returns"])
 
 
 def check_wedged(runtime, snap, wedge_age_s):

@@ -184,7 +184,15 @@ def check_idle_before_attach(runtime):
         snap = parse_snapshot(r.stdout)
         idle = [t for t in snap["tasks"] if t.get("type") == crate + "::idle_task"]
         check(len(idle) == n, "%s: %d idle_task rows, want %d" % (runtime, len(idle), n))
-        check(all(t["walked"] for t in idle), "an idle_task not found by the walk")
+        # A task queued or running when the walk reads it gets no row from
+        # the walk (its poll shows it; task_model_walked), and a walk that
+        # meets a task being freed stops there: such a task is listed by its
+        # poll. Every other one is found by the walk.
+        walk = snap["task_walk"]
+        unwalked = [t for t in idle if not t["walked"]]
+        check(all(t["polls"] for t in unwalked) and len(unwalked) <= 10,
+              "%d idle_task rows neither walked nor polled (%s)"
+              % (len([t for t in unwalked if not t["polls"]]), walk))
         unpolled = [t for t in idle if t["polls"] == 0]
         check(len(unpolled) > 0 and all(t["idle_since_attach"] for t in unpolled),
               "no idle_task listed unpolled (idle since attach): %d of %d polled"
