@@ -265,24 +265,29 @@ static bool open_task_poll(struct poll_tracker *t, const struct poll_event *ev,
 	return true;
 }
 
-/* Whether the call returning to ret is in a probed future's code. */
-static bool called_from_future(const struct poll_tracker *t, uint64_t ret)
+bool code_ranges_contain(const struct code_range *ranges, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = t->futures_code_count;
-	uint64_t call;
+	size_t lo = 0, hi = n;
 
-	if (!t->code_bias_known || !ret)
-		return false;
-	call = ret - (uint64_t)t->code_bias - 1; /* in the call, before its return address */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (t->futures_code[mid].start <= call)
+		if (ranges[mid].start <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo > 0 && call < t->futures_code[lo - 1].end;
+	return lo > 0 && addr < ranges[lo - 1].end;
+}
+
+/* Whether the call returning to ret is in a probed future's code. */
+static bool called_from_future(const struct poll_tracker *t, uint64_t ret)
+{
+	if (!t->code_bias_known || !ret)
+		return false;
+	/* in the call, before its return address */
+	return code_ranges_contain(t->futures_code, t->futures_code_count,
+				   ret - (uint64_t)t->code_bias - 1);
 }
 
 /* A future entered with nothing open below it, that is not a block_on

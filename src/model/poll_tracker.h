@@ -75,6 +75,9 @@ struct code_range {
 	uint64_t start, end;
 };
 
+/* Whether addr lies in one of ranges[0..n) (sorted by start, disjoint). */
+bool code_ranges_contain(const struct code_range *ranges, size_t n, uint64_t addr);
+
 struct poll_tracker {
 	const struct site_table *sites;
 	struct task_model *model;

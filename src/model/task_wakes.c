@@ -61,21 +61,13 @@ static bool inlined_deferrer(struct poll_tracker *t, uint64_t call)
  * waking, after the poll, the waker a task handed it to be woken later. */
 static bool deferred_wake(struct poll_tracker *t, uint64_t ret)
 {
-	size_t lo = 0, hi = t->deferrer_code_count;
 	uint64_t call;
 
 	if (!t->code_bias_known || !ret)
 		return false;
 	call = ret - (uint64_t)t->code_bias - 1; /* in the call, before its return address */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->deferrer_code[mid].start <= call)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (lo > 0 && call < t->deferrer_code[lo - 1].end) || inlined_deferrer(t, call);
+	return code_ranges_contain(t->deferrer_code, t->deferrer_code_count, call) ||
+	       inlined_deferrer(t, call);
 }
 
 void task_wakes_on_wake(struct poll_tracker *t, const struct poll_event *ev)

@@ -237,22 +237,6 @@ static bool read_slab(const struct async_task_layout *l, pid_t pid, uint64_t sta
 	return true;
 }
 
-static bool new_list(struct walk_ctx *c, uint64_t addr)
-{
-	struct task_walk *w = c->w;
-	size_t i;
-
-	for (i = 0; i < w->runtimes; i++)
-		if (w->lists[i] == addr)
-			return false;
-	if (w->runtimes == TASK_WALK_MAX_LISTS)
-		return false;
-	c->list = w->runtimes++;
-	w->lists[c->list] = addr;
-	w->list_complete[c->list] = true;
-	return true;
-}
-
 static int walk_executor(struct walk_ctx *c, uint64_t state)
 {
 	const struct async_task_layout *l = c->l;
@@ -260,7 +244,7 @@ static int walk_executor(struct walk_ctx *c, uint64_t state)
 	size_t n = 0, i;
 	int ret = 0;
 
-	if (!new_list(c, state))
+	if (!task_walk_new_list(c->w, state, &c->list))
 		return 0;
 	if (!read_slab(l, c->pid, state, &headers, &n, &slab_len)) {
 		incomplete(c, "executor's active-task slab unreadable (changed under the walk?)",

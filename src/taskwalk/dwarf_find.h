@@ -1,7 +1,6 @@
 /* Finding a runtime's types and statics in DWARF by their Rust paths: the
  * namespaces rustc nests them in (crate, module, impl block, function),
- * every compile unit searched. tokio_layout.c has its own copy of the
- * search (kept while tokio 1.53 support changes that file). */
+ * every compile unit searched (tokio's and async-task's layouts). */
 #ifndef CATTOP_DWARF_FIND_H
 #define CATTOP_DWARF_FIND_H
 

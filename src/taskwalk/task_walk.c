@@ -4,6 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool task_walk_new_list(struct task_walk *w, uint64_t addr, size_t *index)
+{
+	size_t i;
+
+	for (i = 0; i < w->runtimes; i++)
+		if (w->lists[i] == addr)
+			return false;
+	if (w->runtimes == TASK_WALK_MAX_LISTS)
+		return false;
+	*index = w->runtimes++;
+	w->lists[*index] = addr;
+	w->list_complete[*index] = true;
+	return true;
+}
+
 int task_walk_push(struct task_walk *w, const struct walked_task *t)
 {
 	if (w->count == w->cap) {

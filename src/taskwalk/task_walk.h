@@ -33,6 +33,9 @@ struct task_walk {
 	char problem[200];			 /* why not, when not */
 };
 
+/* A list not walked yet becomes one of w's (its index in *index); false
+ * if seen already, or more lists than the walk keeps. */
+bool task_walk_new_list(struct task_walk *w, uint64_t addr, size_t *index);
 /* Appends t. Returns 0, or -ENOMEM. */
 int task_walk_push(struct task_walk *w, const struct walked_task *t);
 void task_walk_free(struct task_walk *w);

@@ -10,88 +10,11 @@
 #include <unistd.h>
 
 #include "probe/target_memory.h"
+#include "taskwalk/dwarf_find.h"
 #include "taskwalk/type_walk.h"
 
 /* The mangled name of tokio's runtime-context thread-local (1.x). */
 #define CONTEXT_SYMBOL "5tokio7runtime7context7CONTEXT"
-
-typedef bool (*die_match)(Dwarf_Die *die, const void *arg);
-
-/* Depth-first below die through namespaces only: types and variables
- * declared in them, not what nests in a type (methods, its generics). */
-static bool find_below(Dwarf_Die *die, die_match match, const void *arg, Dwarf_Die *out)
-{
-	Dwarf_Die child;
-
-	if (dwarf_child(die, &child) != 0)
-		return false;
-	do {
-		if (match(&child, arg)) {
-			*out = child;
-			return true;
-		}
-		if (dwarf_tag(&child) == DW_TAG_namespace && find_below(&child, match, arg, out))
-			return true;
-	} while (dwarf_siblingof(&child, &child) == 0);
-	return false;
-}
-
-static bool child_namespace(Dwarf_Die *parent, const char *name, Dwarf_Die *out)
-{
-	if (dwarf_child(parent, out) != 0)
-		return false;
-	do {
-		const char *n = dwarf_diename(out);
-
-		if (dwarf_tag(out) == DW_TAG_namespace && n && strcmp(n, name) == 0)
-			return true;
-	} while (dwarf_siblingof(out, out) == 0);
-	return false;
-}
-
-/* The first DIE matching in namespace path (NULL-terminated) of any CU. */
-static bool find_in_namespace(Dwarf *dw, const char *const *path, die_match match, const void *arg,
-			      Dwarf_Die *out)
-{
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-
-	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu, ns;
-		const char *const *p;
-		bool found = true;
-
-		if (!dwarf_offdie(dw, off + hsize, &cu))
-			goto next_cu;
-		ns = cu;
-		for (p = path; *p && found; p++)
-			found = child_namespace(&ns, *p, &ns);
-		if (found && find_below(&ns, match, arg, out))
-			return true;
-	next_cu:
-		off = next;
-	}
-	return false;
-}
-
-static bool is_variable_named(Dwarf_Die *die, const void *linkage)
-{
-	Dwarf_Attribute attr;
-	const char *name;
-
-	if (dwarf_tag(die) != DW_TAG_variable)
-		return false;
-	name = dwarf_formstring(dwarf_attr(die, DW_AT_linkage_name, &attr));
-	return name && strcmp(name, linkage) == 0;
-}
-
-static bool is_struct_named(Dwarf_Die *die, const void *name)
-{
-	const char *n = dwarf_diename(die);
-
-	return dwarf_tag(die) == DW_TAG_structure_type && n && strcmp(n, name) == 0 &&
-	       dwarf_hasattr(die, DW_AT_byte_size);
-}
 
 struct cell_index {
 	struct tokio_layout *l;
@@ -100,11 +23,13 @@ struct cell_index {
 };
 
 /* Never matches: notes every Cell<…> type on the way. */
-static bool note_cell(Dwarf_Die *die, const void *arg)
+static bool note_cell(Dwarf_Die *die, const char *parent, const void *arg)
 {
 	struct cell_index *ix = (struct cell_index *)arg;
 	struct tokio_layout *l = ix->l;
 	const char *n = dwarf_diename(die);
+
+	(void)parent;
 
 	if (dwarf_tag(die) != DW_TAG_structure_type || !n || strncmp(n, "Cell<", 5) != 0 ||
 	    !dwarf_hasattr(die, DW_AT_byte_size) || ix->failed)
@@ -140,7 +65,7 @@ static void index_cells(struct tokio_layout *l)
 	struct cell_index ix = {.l = l};
 	Dwarf_Die unused;
 
-	find_in_namespace(l->dw, core_ns, note_cell, &ix, &unused);
+	dwarf_find(l->dw, core_ns, note_cell, &ix, &unused);
 	qsort(l->cells, l->ncells, sizeof(*l->cells), compare_cells);
 }
 
@@ -151,12 +76,14 @@ struct poll_index {
 };
 
 /* Never matches: notes every raw::poll<T, S> with code on the way. */
-static bool note_poll(Dwarf_Die *die, const void *arg)
+static bool note_poll(Dwarf_Die *die, const char *parent, const void *arg)
 {
 	struct poll_index *ix = (struct poll_index *)arg;
 	struct tokio_layout *l = ix->l;
 	const char *n = dwarf_diename(die);
 	Dwarf_Addr pc;
+
+	(void)parent;
 
 	if (dwarf_tag(die) != DW_TAG_subprogram || !n || strncmp(n, "poll<", 5) != 0 ||
 	    dwarf_lowpc(die, &pc) != 0 || pc == 0 || ix->failed)
@@ -194,7 +121,7 @@ static void index_polls(struct tokio_layout *l)
 	struct poll_index ix = {.l = l};
 	Dwarf_Die unused;
 
-	find_in_namespace(l->dw, raw_ns, note_poll, &ix, &unused);
+	dwarf_find(l->dw, raw_ns, note_poll, &ix, &unused);
 	qsort(l->polls, l->npolls, sizeof(*l->polls), compare_polls);
 }
 
@@ -374,7 +301,7 @@ static bool read_trailer(struct tokio_layout *l, char *err, size_t errlen)
 	Dwarf_Die trailer;
 	uint64_t off;
 
-	if (!find_in_namespace(l->dw, core_ns, is_struct_named, "Trailer", &trailer)) {
+	if (!dwarf_find(l->dw, core_ns, dwarf_find_struct, "Trailer", &trailer)) {
 		snprintf(err, errlen,
 			 "tokio layout: no DWARF type tokio::runtime::task::core::"
 			 "Trailer (built without type debug info, debug = 1?)");
@@ -401,7 +328,7 @@ static int read_context(struct tokio_layout *l, char *err, size_t errlen)
 	static const char *const context_ns[] = {"tokio", "runtime", "context", NULL};
 	Dwarf_Die var;
 
-	if (!find_in_namespace(l->dw, context_ns, is_variable_named, l->context.name, &var) ||
+	if (!dwarf_find(l->dw, context_ns, dwarf_find_variable, l->context.name, &var) ||
 	    !type_walk_type_of(&var, &l->context_type)) {
 		snprintf(err, errlen,
 			 "tokio layout: no DWARF variable for the thread-local %s "

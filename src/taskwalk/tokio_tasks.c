@@ -12,9 +12,8 @@
 
 /* More tasks than any list holds: past this the list is taken as corrupt
  * (a loop the visited check has not caught yet). */
-#define MAX_TASKS    (16u << 20)
-#define MAX_RUNTIMES TASK_WALK_MAX_LISTS
-#define MAX_VTABLES  128
+#define MAX_TASKS   (16u << 20)
+#define MAX_VTABLES 128
 /* A Cell<T, S> is at most this big: larger offsets are not a vtable's. */
 #define MAX_TASK_SIZE (64u << 20)
 
@@ -200,24 +199,6 @@ static bool thread_owned_tasks(struct walk_ctx *c, uint64_t context, struct type
 	       type_walk_find(c->pid, &inner, &tasks, owned);
 }
 
-/* A list not walked yet becomes the one walked now; false if seen (or
- * more lists than the walk keeps). */
-static bool new_list(struct walk_ctx *c, uint64_t addr)
-{
-	struct task_walk *w = c->w;
-	size_t i;
-
-	for (i = 0; i < w->runtimes; i++)
-		if (w->lists[i] == addr)
-			return false;
-	if (w->runtimes == MAX_RUNTIMES)
-		return false;
-	c->list = w->runtimes++;
-	w->lists[c->list] = addr;
-	w->list_complete[c->list] = true;
-	return true;
-}
-
 /* Shards whose heads one read brings. */
 #define SHARD_BATCH 64
 
@@ -291,7 +272,7 @@ int tokio_tasks_walk(const struct tokio_layout *l, pid_t pid, const struct threa
 		w->threads++;
 		if (!thread_owned_tasks(c, tls_symbol_address(&l->context, threads[i].fsbase),
 					&owned) ||
-		    !new_list(c, owned.addr))
+		    !task_walk_new_list(c->w, owned.addr, &c->list))
 			continue;
 		ret = walk_runtime(c, &owned);
 	}
