@@ -218,21 +218,29 @@ def attached(pid, timeout=60):
     return wait_for(lambda: len(uprobe_multi_links(pid)) >= 2, timeout)
 
 
-def snapshot_when_polled(pid, task, polls, extra=(), timeout=60):
+def snapshot_when_polled(pid, task, polls, extra=(), timeout=60, also=None):
     """A snapshot taken once cattop's own tables show `task` polled at
-    least `polls` times (batch mode, a table every 0.5 s, stopped by
+    least `polls` times, and every task of `also` ({name: polls}) its
+    number of times (batch mode, a table every 0.5 s, stopped by
     SIGINT): a busy machine slows the workload down, so a fixed length
     would see a varying number of polls."""
     p = popen_cattop(["-p", str(pid), "-b", "-d", "0.5", "-r", "0", "--snapshot", "-", *extra])
     lines, seen = [], threading.Event()
+    wanted = dict(also or {})
+    wanted[task] = polls
     # an idle task's row ends in its await line ("  @ file:line")
-    row = re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s(  @ \S+)?$" % re.escape(task))
+    rows = {name: re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s(  @ \S+)?$" % re.escape(name))
+            for name in wanted}
+    reached = set()
 
     def read():
         for line in p.stdout:
             lines.append(line)
-            m = row.match(line.rstrip("\n"))
-            if m and int(m.group(1)) >= polls:
+            for name, row in rows.items():
+                m = row.match(line.rstrip("\n"))
+                if m and int(m.group(1)) >= wanted[name]:
+                    reached.add(name)
+            if len(reached) == len(wanted):
                 seen.set()
 
     reader = threading.Thread(target=read, daemon=True)
@@ -248,8 +256,9 @@ def snapshot_when_polled(pid, task, polls, extra=(), timeout=60):
             p.kill()
             p.wait()
     check(p.returncode == 0, "cattop exited %d: %s" % (p.returncode, err.strip()))
-    check(seen.is_set(), "cattop's tables never showed %s with %d polls in %d s"
-          % (task, polls, timeout))
+    check(seen.is_set(), "cattop's tables never showed %s polled that often in %d s"
+          % (", ".join("%s %d times" % (n, k) for n, k in wanted.items() if n not in reached),
+             timeout))
     return parse_snapshot("".join(lines))
 
 

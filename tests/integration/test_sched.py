@@ -12,7 +12,10 @@ SPIN_MS = 10
 def sched_snapshot(runtime, profile):
     with Workload(runtime, profile, args=["--seconds", "300", "--sched-spin-ms", str(SPIN_MS),
                                           "--wedge-after-ms", "1000000"]) as w:
-        snap = snapshot_when_polled(w.pid, CRATE[runtime] + "::sched::sched_woken_task", 25)
+        # parked_task polled twice: the wake before its second poll came
+        # after the attach (its first poll seen may have been woken before).
+        snap = snapshot_when_polled(w.pid, CRATE[runtime] + "::sched::sched_woken_task", 25,
+                                    also={CRATE[runtime] + "::parked_task": 2})
         check(w.alive(), "the target died")
     check(snap["probes"]["task_wake"] == 2,
           "tokio's wake_by_val and wake_by_ref not probed: %s" % snap["probes"])
