@@ -21,6 +21,7 @@ struct open_frame {
 	uint64_t sp;
 	uint64_t start;	    /* entry time */
 	uint64_t run_delay; /* the thread's wait for a CPU so far, at entry */
+	uint64_t asleep;    /* its time asleep so far, at entry (ASLEEP_UNKNOWN) */
 	uint32_t site;
 	struct task *task;	  /* the task this poll belongs to */
 	struct future_node *node; /* NULL for a task poll frame */
@@ -65,6 +66,7 @@ struct poll_span {
 	uint32_t depth;
 	uint64_t start, end;
 	uint64_t cpu_wait; /* of end - start, spent waiting for a CPU (0 in flight) */
+	uint64_t blocked;  /* of end - start, asleep in the kernel (0 in flight or unmeasured) */
 	bool inflight;	   /* still running where the data ends */
 };
 

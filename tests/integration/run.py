@@ -24,6 +24,7 @@ import test_hyper
 import test_light
 import test_panic_stress
 import test_placement
+import test_poll_split
 import test_recording
 import test_safety
 import test_sched
@@ -41,7 +42,7 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          *test_safety.TESTS, *test_panic_stress.TESTS, *test_placement.TESTS,
          *test_truth.TESTS, *test_live_view.TESTS, *test_hung.TESTS,
          *test_tokio_153.TESTS, *test_hung_async.TESTS, *test_macro_await.TESTS,
-         *test_sched.TESTS, *test_light.TESTS, *test_hyper.TESTS]
+         *test_sched.TESTS, *test_light.TESTS, *test_hyper.TESTS, *test_poll_split.TESTS]
 
 
 def send_sanitizer_reports_to(directory):
