@@ -63,7 +63,7 @@ $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
 
 # Only thread_fsbase reads a kernel structure (task->thread.fsbase), through
 # CO-RE: its few declarations carry preserve_access_index, no vmlinux.h.
-$(OUTPUT)/%.bpf.o: src/bpf/%.bpf.c src/bpf/%.h src/bpf/saved_regs.h
+$(OUTPUT)/%.bpf.o: src/bpf/%.bpf.c src/bpf/%.h src/bpf/saved_regs.h $(wildcard src/bpf/*.bpf.h)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		-I$(OUTPUT) -Isrc/bpf -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@

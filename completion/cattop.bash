@@ -156,13 +156,13 @@ _cattop()
 			live)
 				opts=(-p --pid -b --batch -d --delay -n --iterations -r --rows
 					-s --sort -t --threshold -c --config --snapshot --tasks-only
-					--light --focus --runtime --scope --exclude --no-color --no-wakes
+					--light --focus --runtime --scope --exclude --no-color --no-wakes --no-split
 					--debug-file --no-cache -v --verbose -h --help -V --version --)
 				;;
 			record)
 				opts=(-p --pid -o --output -d --duration --max-size -t --threshold
 					-c --config --snapshot --tasks-only --focus --runtime --scope
-					--exclude --no-wakes --debug-file --no-cache -v --verbose -h --help --)
+					--exclude --no-wakes --no-split --debug-file --no-cache -v --verbose -h --help --)
 				;;
 			replay)
 				opts=(-b --batch -d --delay -n --iterations -r --rows -s --sort

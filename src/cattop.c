@@ -73,6 +73,8 @@ static int load_config(struct config *cfg, const struct options *o)
 		snprintf(cfg->sort, sizeof(cfg->sort), "%s", o->sort);
 	if (o->no_wakes)
 		cfg->wakes = false;
+	if (o->no_split)
+		cfg->split = false;
 	if (o->scope)
 		cfg->scope = strcmp(o->scope, "all") == 0 ? SCOPE_ALL : SCOPE_APP;
 	if (o->exclude && config_add_exclude(cfg, o->exclude)) {

@@ -20,6 +20,7 @@ enum long_only {
 	OPT_SCOPE,
 	OPT_NO_COLOR,
 	OPT_NO_WAKES,
+	OPT_NO_SPLIT,
 	OPT_MAX_SIZE,
 	OPT_FORMAT,
 	OPT_DEBUG_FILE,
@@ -48,6 +49,7 @@ static const struct option long_options[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"no-wakes", no_argument, NULL, OPT_NO_WAKES},
+    {"no-split", no_argument, NULL, OPT_NO_SPLIT},
     {"output", required_argument, NULL, 'o'},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"format", required_argument, NULL, OPT_FORMAT},
@@ -93,6 +95,8 @@ static void usage(FILE *out)
 	    "      --exclude GLOBS    futures not to probe, e.g. 'app::codec::*' (comma list)\n"
 	    "      --no-color         live view without colours (the ! markers stay)\n"
 	    "      --no-wakes         no wake probes: no wake counts or scheduled time\n"
+	    "      --no-split         slow polls not split into running/blocked (no program\n"
+	    "                         on the machine's context switches)\n"
 	    "      --debug-file FILE  the binary's separate debug info (default: found by\n"
 	    "                         build id or .gnu_debuglink, as gdb does)\n"
 	    "      --no-cache         scan the binary even if ~/.cache/cattop has its sites\n"
@@ -331,6 +335,9 @@ static int handle_option(int c, struct options *o)
 		return 0;
 	case OPT_NO_WAKES:
 		o->no_wakes = true;
+		return 0;
+	case OPT_NO_SPLIT:
+		o->no_split = true;
 		return 0;
 	case 'h':
 		usage(stdout);

@@ -36,6 +36,7 @@ struct options {
 	bool verbose;
 	bool no_color;
 	bool no_wakes;
+	bool no_split;
 	const char *debug_file;	 /* --debug-file */
 	bool no_cache;		 /* --no-cache */
 	const char *exclude;	 /* --exclude PATTERNS */

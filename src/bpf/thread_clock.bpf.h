@@ -85,14 +85,16 @@ static __always_inline void thread_clock_close(struct thread_clock *c, __u64 now
 SEC("raw_tp/sched_switch")
 int thread_switch(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), now;
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), now = 0;
 	struct thread_clock *c, fresh = {};
 	__u32 tid;
 
 	if (!task_tgid_offset)
 		return 0;
-	now = bpf_ktime_get_ns();
+	/* Most switches on a machine are other processes': the clock is read
+	 * only for the target's. */
 	if ((pid_tgid >> 32) == target_tgid) {
+		now = bpf_ktime_get_ns();
 		tid = (__u32)pid_tgid;
 		c = bpf_map_lookup_elem(&thread_clocks, &tid);
 		if (!c) {
@@ -110,7 +112,7 @@ int thread_switch(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	c = bpf_map_lookup_elem(&thread_clocks, &tid);
 	if (c && c->since)
-		thread_clock_close(c, now);
+		thread_clock_close(c, now ? now : bpf_ktime_get_ns());
 	return 0;
 }
 

@@ -159,6 +159,8 @@ static int set_general(struct config *cfg, const char *key, const char *value, b
 		return set_bool(&cfg->closures, value);
 	if (strcmp(key, "wakes") == 0)
 		return set_bool(&cfg->wakes, value);
+	if (strcmp(key, "split") == 0)
+		return set_bool(&cfg->split, value);
 	if (strcmp(key, "light") == 0)
 		return set_bool(&cfg->light, value);
 	if (strcmp(key, "threshold") == 0)

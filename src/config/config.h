@@ -50,6 +50,7 @@ struct config {
 	bool color;    /* live view in colour */
 	bool closures; /* probe plain closures of the application too */
 	bool wakes;    /* probe the runtime's task_wake functions (a hit per wake) */
+	bool split;    /* the thread clock: slow polls' blocked time (a hit per switch) */
 	bool light;    /* light mode (--light): no probes, see session/light_feed.h */
 };
 

@@ -220,6 +220,8 @@ int session_attach_probes(struct session *s, char *err, size_t errlen)
 	 * included, as on a kernel without scheduler statistics, and their
 	 * blocked time is not told from their running time. */
 	kernel_task_offsets("/sys/kernel/btf/vmlinux", &s->task_offsets);
+	if (!s->cfg->split) /* no thread clock: no program on every context switch */
+		s->task_offsets.pid = s->task_offsets.tgid = 0;
 	ao.task_offsets = s->task_offsets;
 	ret = probes_attach(&s->probes, &s->sites, &ao, err, errlen);
 	s->model.blocked_measured = !ret && s->probes.off_cpu_measured;

@@ -110,6 +110,20 @@ def check_split_with_hog(runtime, profile):
            "%s %s: preempted spinning polls' waits counted as running" % (runtime, profile))
 
 
+def test_poll_split_off():
+    """--no-split: no thread clock, and the snapshot says blocked time is not
+    told apart (null), rather than claiming 0; polls are still timed."""
+    crate = CRATE["tokio"]
+    with Workload("tokio", "release", args=["--seconds", "300", "--wedge-after-ms", "1000000"]) as w:
+        snap = snapshot_when_polled(w.pid, crate + "::blocker_task", 5, extra=["--no-split"])
+    check(snap["blocked_measured"] is False, "--no-split still measured blocked time")
+    t = one_task(snap, crate + "::blocker_task")
+    check(t["blocked_ns"] is None and t["busy_ns"] >= t["slow_polls"] * SLEEP_NS * 0.9
+          and all(p["blocked_ns"] is None and p["running_ns"] is None
+                  for p in t["longest_slow_polls"]),
+          "--no-split blocker: %s" % t)
+
+
 def test_poll_split_tokio_debug():
     check_split("tokio", "debug")
 
@@ -122,4 +136,4 @@ def test_poll_split_busy_cpu():
     check_split_with_hog("tokio", "release")
 
 
-TESTS = [test_poll_split_tokio_debug, test_poll_split_tokio_153_release, test_poll_split_busy_cpu]
+TESTS = [test_poll_split_off, test_poll_split_tokio_debug, test_poll_split_tokio_153_release, test_poll_split_busy_cpu]
