@@ -348,8 +348,13 @@ void future_detail_draw(struct tui *ui, int y)
 	list_rows = room / 3 - 1 > 2 ? room / 3 - 1 : 2;
 	if (room - histogram_span(st) - 4 > list_rows) /* what the histogram leaves */
 		list_rows = room - histogram_span(st) - 4;
+	/* Never past the key bar: the histogram keeps a bucket, its title and
+	 * the blank line after it, the lists give up rows. */
+	while (list_rows > 1 && poll_lists_lines(st, list_rows) > room - 3)
+		list_rows--;
 	lists = poll_lists_lines(st, list_rows);
 	room -= lists + 2; /* the histogram's title and the blank line after it */
-	y = draw_histogram(ui, y, room > 3 ? room : 3, st);
-	draw_poll_lists(ui, y, st, list_rows);
+	y = draw_histogram(ui, y, room > 1 ? room : 1, st);
+	if (y + lists <= LINES - 1)
+		draw_poll_lists(ui, y, st, list_rows);
 }
