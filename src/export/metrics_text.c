@@ -196,6 +196,14 @@ static void write_types(FILE *out, const struct metrics_input *in)
 	per_type(out, in, "cattop_tasks_seen_total", "Tasks of this type seen since the attach.",
 		 v_seen, false);
 	write_states(out, in);
+	/* Light mode counts no polls: unknown is no sample, never a 0 that
+	 * would read as "no slow polls". The families stay declared. */
+	struct metrics_input none = *in;
+
+	if (in->light) {
+		none.count = 0;
+		in = &none;
+	}
 	per_type(out, in, "cattop_polls_total", "Polls of tasks of this type.", v_polls, false);
 	per_type(out, in, "cattop_busy_seconds_total",
 		 "Time spent in polls of tasks of this type (waits for a CPU excluded).", v_busy,

@@ -136,9 +136,12 @@ static void test_escaping(void)
 	in.process = "we\"ird";
 	in.light = true;
 	CHECK(metrics_text_render(&in, &text, &len) == 0);
-	CHECK(strstr(text, "cattop_polls_total{pid=\"42\",process=\"we\\\"ird\","
-			   "task_type=\"app::Conn<\\\"a\\\\b\\nc\\\">\"} 10\n") != NULL);
+	CHECK(strstr(text, "cattop_tasks_seen_total{pid=\"42\",process=\"we\\\"ird\","
+			   "task_type=\"app::Conn<\\\"a\\\\b\\nc\\\">\"} 7\n") != NULL);
 	CHECK(strstr(text, "mode=\"light\"} 1\n") != NULL);
+	/* light mode counts no polls: the families are declared, with no sample */
+	CHECK(strstr(text, "# TYPE cattop_polls_total counter\n# HELP") != NULL);
+	CHECK(!strstr(text, "cattop_polls_total{") && !strstr(text, "_bucket{"));
 	/* the only newlines are the lines' own: every line is a comment or a sample */
 	CHECK(!strstr(text, "\nc\\\""));
 	free(text);
@@ -213,6 +216,13 @@ static void test_collect_folds_and_keeps_totals(void)
 	t = &c.types[0];
 	CHECK(t->tasks_seen == 2 && t->polls == 7 && t->slow_polls == 3 && t->poll.le[5] == 5);
 	CHECK(t->tasks[METRICS_IDLE] == 0 && t->tasks[METRICS_DONE] == 0);
+	/* from the model's pruned totals, not only from what c remembered */
+	struct metrics_collector fresh = {0};
+
+	CHECK(metrics_collect_model(&fresh, &m, &sites) == 0);
+	CHECK(fresh.count == 1 && fresh.types[0].polls == 7 && fresh.types[0].tasks_seen == 2 &&
+	      fresh.types[0].poll.le[6] == 6 && fresh.types[0].poll.count == 7);
+	metrics_collector_free(&fresh);
 
 	/* a model that lost them (rebuilt): counters never go down */
 	task_model_free(&m);
