@@ -252,6 +252,38 @@ def test_metrics_format():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_metrics_light():
+    """--light with --listen: the tasks by state of every type, and no poll
+    sample at all (light mode counts no polls: unknown, not 0)."""
+    port = free_port()
+    with Workload("tokio", args=WORKLOAD_ARGS) as w:
+        p = popen_cattop(["--light", "--listen", "127.0.0.1:%d" % port, "-p", str(w.pid),
+                          "-d", "0.3"])
+
+        def walked():
+            text, _ = scrape(port)
+            if not text:
+                check_running(p)
+                return None
+            samples, types = parse_exposition(text)
+            idle = [v for n, l, v in samples if n == "cattop_tasks" and l["state"] == "idle"
+                    and l["task_type"] == CRATE + "::parked_task"]
+            return (samples, types) if idle and idle[0] == 1 else None
+
+        got = wait_for(walked, 120, 0.2)
+        check(got, "light mode: parked_task never idle in the metrics")
+        samples, types = got
+        check(value_of(samples, "cattop_info", mode="light") == 1, "mode is not light")
+        polled = [n for n, _, _ in samples if n.startswith(("cattop_polls", "cattop_slow_polls",
+                                                            "cattop_busy", "cattop_poll_"))]
+        check(not polled, "light mode exported poll samples: %s" % sorted(set(polled)))
+        check(types.get("cattop_slow_polls_total") == "counter", "family not declared")
+        check(not uprobe_multi_links(w.pid), "light mode probed the target")
+        p.send_signal(2)
+        _, err = p.communicate(timeout=60)
+        check(p.returncode == 0, "cattop exited %d: %s" % (p.returncode, err.strip()))
+
+
 def test_metrics_bad_input():
     """A bad address, or a port in use: one line, non-zero, the target
     never probed (the socket is bound before attaching)."""
@@ -383,4 +415,4 @@ def test_metrics_prometheus():
                 check(p.returncode == 0, "cattop exited %d: %s" % (p.returncode, err.strip()))
 
 
-TESTS = [test_metrics_bad_input, test_metrics_format, test_metrics_prometheus]
+TESTS = [test_metrics_bad_input, test_metrics_format, test_metrics_light, test_metrics_prometheus]
