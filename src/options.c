@@ -77,7 +77,7 @@ static void usage(FILE *out)
 	    "\n"
 	    "  -p, --pid PID          trace a running process\n"
 	    "  -b, --batch            no curses: print a table every interval (like top -b)\n"
-	    "  -q, --quiet            batch without tables (with --listen, --snapshot)\n"
+	    "  -q, --quiet            -b without the tables (for --listen, --snapshot)\n"
 	    "      --listen ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics;\n"
 	    "                         runs headless (no tables unless -b)\n"
 	    "  -d, --delay SECONDS    refresh interval (also 500ms, 2s; default 1s)\n"
@@ -266,7 +266,7 @@ static int handle_option(int c, struct options *o)
 		o->batch = true;
 		return 0;
 	case 'q':
-		o->quiet = true;
+		o->quiet = o->batch = true;
 		return 0;
 	case OPT_LISTEN: {
 		struct sockaddr_storage addr;
