@@ -192,7 +192,11 @@ static void test_collect_folds_and_keeps_totals(void)
 	const struct metrics_type *t;
 
 	task_model_init(&m, 100 * US, 0, 0);
-	task_with_polls(&m, 0x1000, durs, 5);
+	task_with_polls(&m, 0x1000, durs, 5)->sched =
+	    (struct sched_stats){.wakes = 4,
+				 .scheduled = 2,
+				 .scheduled_ns = 30 * US,
+				 .hist = {[14] = 2}}; /* 2 of [16.4us, 32.8us) */
 	task_with_polls(&m, 0x2000, durs, 2);
 	CHECK(metrics_collect_model(&c, &m, &sites) == 0);
 	CHECK(c.count == 1);
@@ -222,6 +226,10 @@ static void test_collect_folds_and_keeps_totals(void)
 	CHECK(metrics_collect_model(&fresh, &m, &sites) == 0);
 	CHECK(fresh.count == 1 && fresh.types[0].polls == 7 && fresh.types[0].tasks_seen == 2 &&
 	      fresh.types[0].poll.le[6] == 6 && fresh.types[0].poll.count == 7);
+	/* wakes and scheduled delays too (pruned groups keep them) */
+	CHECK(fresh.types[0].wakes == 4 && fresh.types[0].sched.count == 2 &&
+	      fresh.types[0].sched.le[0] == 0 && fresh.types[0].sched.le[1] == 2 &&
+	      fresh.types[0].sched.sum_ns == 30 * US);
 	metrics_collector_free(&fresh);
 
 	/* a model that lost them (rebuilt): counters never go down */
