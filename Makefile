@@ -30,8 +30,8 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 # builds with a compiler that warns about what this one does not.
 WERROR   ?= -Werror
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) $(OPTFLAGS) $(SANFLAGS) \
-	    -Isrc -I$(OUTPUT) $(shell pkg-config --cflags libbpf) $(EXTRA_CFLAGS)
-LDLIBS   := $(shell pkg-config --libs libbpf) -lcapstone -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm -lpthread
+	    -Isrc -I$(OUTPUT) $(shell pkg-config --cflags libbpf libmicrohttpd) $(EXTRA_CFLAGS)
+LDLIBS   := $(shell pkg-config --libs libbpf libmicrohttpd) -lcapstone -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm -lpthread
 LDFLAGS  := $(SANFLAGS) $(SANLDFLAGS) $(EXTRA_LDFLAGS)
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)

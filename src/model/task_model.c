@@ -40,6 +40,20 @@ static void merge_stats(struct poll_stats *into, const struct poll_stats *from)
 		into->hist[i] += from->hist[i];
 }
 
+static void merge_sched(struct sched_stats *into, const struct sched_stats *from)
+{
+	int i;
+
+	into->wakes += from->wakes;
+	into->self_wakes += from->self_wakes;
+	into->scheduled += from->scheduled;
+	into->scheduled_ns += from->scheduled_ns;
+	if (from->max_scheduled_ns > into->max_scheduled_ns)
+		into->max_scheduled_ns = from->max_scheduled_ns;
+	for (i = 0; i < POLL_HIST_BUCKETS; i++)
+		into->hist[i] += from->hist[i];
+}
+
 static struct pruned_group *pruned_group_for(struct task_model *m, const struct task *t)
 {
 	bool has_root = t->roots != NULL;
@@ -81,6 +95,7 @@ static void remember_pruned(struct task_model *m, const struct task *t)
 		return; /* out of memory: the totals lose this task */
 	g->tasks++;
 	merge_stats(&g->stats, &t->stats);
+	merge_sched(&g->sched, &t->sched);
 }
 
 static void unlink_task(struct task_model *m, struct task *t)

@@ -129,6 +129,7 @@ struct pruned_group {
 	uint32_t poll_site, root_site;
 	size_t tasks;
 	struct poll_stats stats;
+	struct sched_stats sched; /* wakes and scheduled time (metrics keep them monotonic) */
 };
 
 struct task_model {
