@@ -110,6 +110,10 @@ struct poll_tracker {
 	 * is a task's own deferred wake (task_wakes.h). */
 	struct code_range *deferrer_code;
 	size_t deferrer_code_count;
+	/* Sorted code of the SITE_TASK_WAKE sites: a wake called from one is
+	 * part of that wake (async-task's wake calls its wake_by_ref). */
+	struct code_range *wake_code;
+	size_t wake_code_count;
 	/* Optional: whether a wake's caller (link-time return address) is a
 	 * deferrer inlined into other code; answers kept in wake_callers
 	 * (addr -> 1 no, 2 yes). */
