@@ -16,7 +16,7 @@
  * buckets. */
 struct type_sum {
 	const char *name;
-	uint64_t seen, tasks[METRICS_STATES], polls, slow, busy_ns, wakes, sched_ns;
+	uint64_t seen, tasks[METRICS_STATES], polls, slow, busy_ns, blocked_ns, wakes, sched_ns;
 	uint64_t hist[POLL_HIST_BUCKETS], sched_hist[POLL_HIST_BUCKETS];
 };
 
@@ -68,6 +68,7 @@ static void add_stats(struct type_sum *t, const struct poll_stats *p, const stru
 	t->polls += p->polls;
 	t->slow += p->slow_polls;
 	t->busy_ns += p->busy_ns;
+	t->blocked_ns += p->blocked_ns;
 	add_hist(t->hist, p->hist);
 	t->wakes += s->wakes;
 	t->sched_ns += s->scheduled_ns;
@@ -160,6 +161,7 @@ static void update_type(struct metrics_type *mt, const struct type_sum *ts)
 	mt->slow_polls = max_u64(mt->slow_polls, ts->slow);
 	fold_hist(&h, ts->hist, ts->busy_ns);
 	keep_monotonic(&mt->poll, &h);
+	mt->blocked_ns = max_u64(mt->blocked_ns, ts->blocked_ns);
 	mt->wakes = max_u64(mt->wakes, ts->wakes);
 	fold_hist(&h, ts->sched_hist, ts->sched_ns);
 	keep_monotonic(&mt->sched, &h);
@@ -253,6 +255,7 @@ int metrics_collect_session(struct metrics_collector *c, const struct session *s
 	    .process = s->target.comm,
 	    .light = s->light,
 	    .sched_measured = !s->light && site_table_count_role(&s->sites, SITE_TASK_WAKE) > 0,
+	    .blocked_measured = !s->light && s->model.blocked_measured,
 	    .threshold_ns = s->model.threshold_ns,
 	    .events_lost = s->events_lost,
 	    .cpu_ns = own_cpu_ns(),

@@ -117,6 +117,10 @@ static uint64_t v_busy(const struct metrics_type *t)
 {
 	return t->poll.sum_ns;
 }
+static uint64_t v_blocked(const struct metrics_type *t)
+{
+	return t->blocked_ns;
+}
 static uint64_t v_wakes(const struct metrics_type *t)
 {
 	return t->wakes;
@@ -208,6 +212,12 @@ static void write_types(FILE *out, const struct metrics_input *in)
 	per_type(out, in, "cattop_busy_seconds_total",
 		 "Time spent in polls of tasks of this type (waits for a CPU excluded).", v_busy,
 		 true);
+	if (in->blocked_measured)
+		per_type(
+		    out, in, "cattop_blocked_seconds_total",
+		    "Of cattop_busy_seconds_total, time asleep in the kernel (a lock, blocking "
+		    "I/O, a sleep) in polls of tasks of this type.",
+		    v_blocked, true);
 	per_type(out, in, "cattop_slow_polls_total",
 		 "Polls longer than cattop_slow_poll_threshold_seconds.", v_slow, false);
 	histogram(out, in, "cattop_poll_duration_seconds",

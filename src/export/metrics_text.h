@@ -40,6 +40,7 @@ struct metrics_type {
 	uint64_t tasks[METRICS_STATES]; /* now, by state (gauges) */
 	uint64_t polls, slow_polls;
 	struct metrics_hist poll; /* sum_ns: busy time */
+	uint64_t blocked_ns;	  /* of the busy time, asleep in the kernel */
 	uint64_t wakes;
 	struct metrics_hist sched; /* scheduled delay of polls whose wake was seen */
 };
@@ -47,8 +48,9 @@ struct metrics_type {
 struct metrics_input {
 	int pid;
 	const char *process;
-	bool light;	     /* no probes: no poll counts (the families still appear, empty) */
-	bool sched_measured; /* wakes probed: the scheduled-delay families appear */
+	bool light;	       /* no probes: no poll counts (the families still appear, empty) */
+	bool sched_measured;   /* wakes probed: the scheduled-delay families appear */
+	bool blocked_measured; /* the thread clock runs: the blocked-time family appears */
 	uint64_t threshold_ns;
 	uint64_t events_lost;
 	uint64_t cpu_ns;    /* cattop's own CPU time, user + system */

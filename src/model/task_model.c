@@ -31,6 +31,8 @@ static void merge_stats(struct poll_stats *into, const struct poll_stats *from)
 
 	into->polls += from->polls;
 	into->busy_ns += from->busy_ns;
+	into->blocked_ns += from->blocked_ns;
+	into->cpu_wait_ns += from->cpu_wait_ns;
 	into->slow_polls += from->slow_polls;
 	into->unknown_polls += from->unknown_polls;
 	into->slow_approx |= from->slow_approx;

@@ -225,6 +225,17 @@ def test_metrics_format():
             check(under_1ms == 0 and slow >= count - 1, "spinner: %d of %d polls under 1ms, "
                   "%d slow" % (under_1ms, count, slow))
             check(value_of(samples, "cattop_cpu_seconds_total") > 0, "no CPU time of cattop")
+            # blocker_task sleeps 2 ms in its polls: most of its time is
+            # blocked; the spinner never sleeps
+            blocker = {"task_type": CRATE + "::blocker_task"}
+            blocked = value_of(samples, "cattop_blocked_seconds_total", **blocker)
+            busy = value_of(samples, "cattop_busy_seconds_total", **blocker)
+            check(blocked > 0 and blocked >= 0.6 * busy, "blocker: blocked %s of busy %s"
+                  % (blocked, busy))
+            spin_blocked = value_of(samples, "cattop_blocked_seconds_total", **spinner)
+            spin_busy = value_of(samples, "cattop_busy_seconds_total", **spinner)
+            check(spin_blocked <= 0.05 * spin_busy, "spinner: blocked %s of busy %s"
+                  % (spin_blocked, spin_busy))
             check(value_of(samples, "cattop_events_lost_total") == 0, "events lost")
             # counters only go up, over refreshes where short_lived tasks are pruned
             before, last = counters(samples, types), text
