@@ -193,11 +193,18 @@ static uint64_t task_poll_end(const struct open_frame *f, uint64_t ts)
 
 /* Pops the top frame; ret is the event of its return, NULL if that was
  * never seen. */
+static void discard_frame(struct open_frame *f);
+
 static void pop_frame(struct poll_tracker *t, struct thread_stack *st, const struct poll_event *ret)
 {
 	struct open_frame *f = &st->frames[--st->depth];
 	uint64_t threshold = t->model->threshold_ns;
 	uint64_t ts = ret ? ret->ts : 0;
+
+	if (f->no_return && t->windowed) {
+		discard_frame(f); /* entered as a window opened: an edge, not a poll */
+		return;
+	}
 
 	if (ts && !f->no_return) {
 		/* A counter of the thread's own: only ever grows. */
@@ -415,6 +422,62 @@ static void forget_open_polls(struct poll_tracker *t)
 	 * reaping: removing here would reshuffle the map being walked. */
 }
 
+/* A poll open when the probes went out: its end will never be seen, and
+ * what is known of it is an edge of the window, not a poll. Dropped
+ * without a trace: no count, no unknown poll, no time. */
+static void discard_frame(struct open_frame *f)
+{
+	f->task->open_frames--;
+	if (f->node && f->node->stats.inflight_since == f->start)
+		f->node->stats.inflight_since = 0;
+	if (!f->task_frame)
+		return;
+	if (f->task->stats.inflight_since == f->start)
+		f->task->stats.inflight_since = 0;
+	f->task->sched.wake_in_poll = false;
+	if (f->task->running_tid == f->task_tid)
+		f->task->running_tid = 0;
+}
+
+void poll_tracker_window_closing(struct poll_tracker *t, uint64_t ts)
+{
+	t->windowed = true;
+	t->window_closed_at = ts;
+}
+
+void poll_tracker_window_closed(struct poll_tracker *t)
+{
+	size_t i;
+
+	for (i = 0; t->threads.slots && i <= t->threads.mask; i++) {
+		struct thread_stack *st = t->threads.slots[i].value;
+
+		while (st && st->depth)
+			discard_frame(&st->frames[--st->depth]);
+		if (st)
+			st->unwinding = false;
+	}
+	/* At the next window a worker is inside a task poll whose entry came
+	 * before it: its futures are orphans until its next task poll. */
+	for (i = 0; t->workers.slots && i <= t->workers.mask; i++)
+		if (t->workers.slots[i].value)
+			u64_map_put(&t->desynced, t->workers.slots[i].key, (void *)1);
+}
+
+void poll_tracker_window_opened(struct poll_tracker *t, uint64_t returns_ready_at)
+{
+	t->window_closed_at = 0;
+	t->returns_ready_at = returns_ready_at;
+}
+
+/* An entry or a return after the window began to close: half of a poll at
+ * best (the links go out one after the other), so none of it counts. */
+static bool after_window(const struct poll_tracker *t, const struct poll_event *ev, uint32_t type)
+{
+	return t->window_closed_at && ev->ts >= t->window_closed_at &&
+	       (type == EV_ENTER || type == EV_EXIT);
+}
+
 /* A panic starts unwinding the thread: the polls it leaves will never
  * return. Which ones is known only where it is caught, so they are closed
  * by the thread's next event, as unwound, and those above the catch go on. */
@@ -432,7 +495,7 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 	uint32_t type = ev->site >> EVENT_TYPE_SHIFT;
 	uint32_t site = ev->site & EVENT_SITE_MASK;
 
-	if (t->execed)
+	if (t->execed || after_window(t, ev, type))
 		return;
 	t->counters.events++;
 	if (ev->lost > t->lost_seen) {

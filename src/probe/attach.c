@@ -367,6 +367,7 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 		goto fail;
 	}
 	watch_panics(ps, opts);
+	ps->cycle_from = ps->link_count; /* what probes_pause takes out */
 	ret = attach_all(ps, sites, opts, NULL);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach uprobes to %s: %s", opts->binary,
@@ -441,6 +442,32 @@ int probes_widen(struct probe_set *ps, const struct site_table *sites,
 	for (i = 0; i < sites->count; i++)
 		ps->widened_sites += want[i] && !ps->rejected[i];
 	ps->rejected_sites = count_rejected(ps, sites->count);
+	return 0;
+}
+
+void probes_pause(struct probe_set *ps)
+{
+	destroy_links_from(ps, ps->cycle_from);
+	ps->base_links = ps->link_count;
+	ps->widened_sites = 0;
+	ps->paused = true;
+}
+
+int probes_resume(struct probe_set *ps, const struct site_table *sites,
+		  const struct attach_opts *opts, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!ps->paused)
+		return 0;
+	ret = attach_all(ps, sites, opts, NULL);
+	if (ret) {
+		destroy_links_from(ps, ps->cycle_from);
+		snprintf(err, errlen, "cannot attach the uprobes again: %s", strerror(-ret));
+		return ret;
+	}
+	ps->base_links = ps->link_count;
+	ps->paused = false;
 	return 0;
 }
 

@@ -36,6 +36,8 @@ struct probe_set {
 	bool panics_watched; /* the panic runtime's entry has its probe */
 	uint64_t attach_ns;
 	uint64_t returns_ready_at; /* CLOCK_MONOTONIC when the last return link went in */
+	size_t cycle_from; /* links[cycle_from..] are the sites' (the exec and panic ones before) */
+	bool paused;	   /* the sites' links are out (probes_pause) */
 };
 
 struct attach_opts {
@@ -59,6 +61,16 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 int probes_drain(struct probe_set *ps);
 uint64_t probes_lost_events(const struct probe_set *ps);
 void probes_detach(struct probe_set *ps);
+
+/* Takes every site's probes out (widened ones too) and keeps the rest: the
+ * programs, the ring buffer, the exec and panic probes, what was learnt of
+ * each site; returns once the kernel has taken the breakpoints out of the
+ * target. probes_resume puts them back as at attach (entries before
+ * returns, returns_ready_at updated); 0, or -errno with a one-line reason
+ * in err (then the probes stay out). Duty-cycled tracing (duty_cycle.h). */
+void probes_pause(struct probe_set *ps);
+int probes_resume(struct probe_set *ps, const struct site_table *sites,
+		  const struct attach_opts *opts, char *err, size_t errlen);
 
 /* Probes the deferred sites marked in want (indexed by site id) as well,
  * in place of any widened before. Entries go in before returns, as at

@@ -13,6 +13,7 @@ import traceback
 import harness
 import test_await
 import test_cache
+import test_duty
 import test_core
 import test_faults
 import test_focus
@@ -41,7 +42,7 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          *test_safety.TESTS, *test_panic_stress.TESTS, *test_placement.TESTS,
          *test_truth.TESTS, *test_live_view.TESTS, *test_hung.TESTS,
          *test_tokio_153.TESTS, *test_hung_async.TESTS, *test_macro_await.TESTS,
-         *test_sched.TESTS, *test_light.TESTS, *test_hyper.TESTS]
+         *test_sched.TESTS, *test_light.TESTS, *test_hyper.TESTS, *test_duty.TESTS]
 
 
 def send_sanitizer_reports_to(directory):
