@@ -16,6 +16,9 @@ each) is run against a fresh bench server in each mode:
                in the live view costs)
   full         cattop attached with its default scope (task polls + the app
                crate's async fns, async blocks and Future impls)
+  duty-tasks,  --tasks-only and full with --duty 10: the probes in for 100 ms
+  duty         of every second (a run shorter than a few seconds is mostly
+               its first window: use --requests so that it lasts)
   tracing      (tokio) the server built with `tracing` spans on every future
                and an in-process subscriber timing every enter/exit; no cattop
 
@@ -58,9 +61,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
 
-MODES_ALL = ["untraced", "light", "tasks-only", "focus", "full", "tracing"]
+MODES_ALL = ["untraced", "light", "tasks-only", "duty-tasks", "focus", "full", "duty",
+             "tracing"]
 TRACED = {"light": ["--light"], "tasks-only": ["--tasks-only"],
-          "focus": ["--focus", "*::handle_request"], "full": []}
+          "duty-tasks": ["--tasks-only", "--duty", "10"],
+          "focus": ["--focus", "*::handle_request"], "full": [], "duty": ["--duty", "10"]}
 BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
 
 

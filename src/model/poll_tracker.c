@@ -133,7 +133,16 @@ static struct thread_stack *stack_of(struct poll_tracker *t, uint32_t tid, bool 
 
 bool poll_tracker_polled(const struct poll_tracker *t, uint32_t tid)
 {
+	/* Duty cycle: not since attach but in the last window; a thread that
+	 * hit no probe for a whole window is in one poll (or parked). */
+	if (t->windowed && t->judged_from)
+		return (uintptr_t)u64_map_get(&t->polled, tid) >= t->judged_from;
 	return u64_map_get(&t->polled, tid) || u64_map_get(&t->workers, tid);
+}
+
+uint64_t poll_tracker_quiet_since(const struct poll_tracker *t, uint64_t attached)
+{
+	return t->windowed && t->judged_from ? t->judged_from : attached;
 }
 
 static void release_if_empty(struct poll_tracker *t, struct thread_stack *st)
@@ -357,6 +366,8 @@ static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, ui
 	}
 	if (s->role == SITE_TASK_POLL)
 		u64_map_remove(&t->desynced, ev->tid); /* a task poll starts afresh */
+	if (t->windowed && ev->ts && u64_map_put(&t->polled, ev->tid, (void *)(uintptr_t)ev->ts))
+		t->counters.oom++;
 	ok = s->role == SITE_TASK_POLL ? open_task_poll(t, ev, &f)
 				       : open_future_poll(t, st, ev, site, &f);
 	if (!ok) {
@@ -445,10 +456,11 @@ void poll_tracker_window_closing(struct poll_tracker *t, uint64_t ts)
 	t->window_closed_at = ts;
 }
 
-void poll_tracker_window_closed(struct poll_tracker *t)
+void poll_tracker_window_closed(struct poll_tracker *t, uint64_t opened_at)
 {
 	size_t i;
 
+	t->judged_from = opened_at;
 	for (i = 0; t->threads.slots && i <= t->threads.mask; i++) {
 		struct thread_stack *st = t->threads.slots[i].value;
 

@@ -55,7 +55,7 @@ static void close_window(struct session *s, uint64_t due)
 	poll_tracker_window_closing(&s->tracker, t0);
 	probes_pause(&s->probes);
 	probes_drain(&s->probes);
-	poll_tracker_window_closed(&s->tracker);
+	poll_tracker_window_closed(&s->tracker, d->opened_at);
 	focus_clear(s); /* its probes went with the rest */
 	d->on = false;
 	note_window(d, t0, monotonic_now_ns() - t0, s->tracker.counters.events - d->events_at_open);
