@@ -7,11 +7,14 @@ the one asked for, said in the JSON; far fewer polls counted than a full
 run sees in the same time."""
 import re
 import signal
+import tempfile
 import threading
 import time
 
-from harness import (CRATE, MS, NO_WEDGE, S, Workload, check, child, one_task, parse_snapshot,
-                     popen_cattop, run_cattop, uprobe_multi_links, wait_for, wedging_workload)
+import harness
+from harness import (CRATE, MS, NO_WEDGE, S, Tmux, Workload, check, child, one_task,
+                     parse_snapshot, popen_cattop, run_cattop, table_rows, uprobe_multi_links,
+                     wait_for, wedging_workload)
 
 
 def spinner_slow(line, name):
@@ -202,6 +205,43 @@ def test_duty_wedged():
         check(w.alive(), "the target died")
 
 
+def test_duty_tui_hold():
+    """Opening a task in the live view holds the window open (the probes
+    stay in, continuously, while it is looked at); leaving it lets the cycle
+    go on."""
+    with Workload("tokio", args=["--seconds", "120", *NO_WEDGE]) as w, \
+            tempfile.TemporaryDirectory() as d:
+        ui = Tmux("%s -p %d --duty 10 -d 0.5" % (harness.CATTOP, w.pid), d, width=140)
+        try:
+            scr = ui.wait_screen(lambda t: "DUTY 10%" in t and "wl_tokio::spinner_task" in t,
+                                 60)
+            check("DUTY 10%: traced" in scr and "counts sampled" in scr,
+                  "no duty in the header: %s" % scr)
+            ui.keys("/", "nner", "Enter")
+            scr = ui.wait_screen(lambda t: [n for _, n in table_rows(t)]
+                                 == ["wl_tokio::spinner_task"])
+            ui.keys("Enter", wait=0)
+            scr = ui.wait_screen(lambda t: "(held)" in t)
+            check("(held)" in scr, "opening a task did not hold the window: %s" % scr)
+            counts = []
+            end = time.monotonic() + 2.0  # two periods
+            while time.monotonic() < end:
+                counts.append(len(uprobe_multi_links(w.pid)))
+            check(min(counts) >= 3, "the probes went out while a task was open: %s links"
+                  % sorted(set(counts)))
+            ui.keys("Escape", wait=0)
+            scr = ui.wait_screen(lambda t: "DUTY 10%" in t and "(held)" not in t)
+            check("(held)" not in scr, "still held after leaving the task: %s" % scr)
+            check(wait_for(lambda: len(uprobe_multi_links(w.pid)) <= 1, 10, 0.02),
+                  "the cycle did not go on after leaving the task")
+            ui.keys("q", wait=0)
+            scr = ui.wait_screen(lambda t: "EXIT=" in t)
+            check("EXIT=0" in scr, "q: %s" % scr)
+            check(w.alive(), "the target died")
+        finally:
+            ui.close()
+
+
 def test_duty_async_std():
     check_found_slow("async-std")
 
@@ -227,5 +267,5 @@ def test_duty_bad_input():
     fails(["-p", "1", "--duty"], r"option .--duty. needs a value")
 
 
-TESTS = [test_duty_bad_input, test_duty_tokio, test_duty_wedged, test_duty_async_std,
-         test_duty_smol]
+TESTS = [test_duty_bad_input, test_duty_tokio, test_duty_wedged, test_duty_tui_hold,
+         test_duty_async_std, test_duty_smol]
