@@ -22,6 +22,7 @@ void duty_cycle_start(struct session *s, unsigned int pct)
 		d->first_open = ready;
 	}
 	s->tracker.windowed = true;
+	d->closing_since = 0; /* light mode's detach waited for the links */
 	d->on = true;
 	d->attach_ns = 0;
 	d->opened_at = ready;
@@ -44,7 +45,7 @@ static void note_window(struct duty_cycle *d, uint64_t closed_at, uint64_t detac
 
 /* Nothing is counted from the moment the probes begin to go out (they go
  * one link after the other); what was in flight then is dropped once
- * their last events are in. */
+ * their last events are in (finish_close). */
 static void close_window(struct session *s, uint64_t due)
 {
 	struct duty_cycle *d = &s->duty;
@@ -54,11 +55,21 @@ static void close_window(struct session *s, uint64_t due)
 		d->late_max_ns = t0 - due;
 	poll_tracker_window_closing(&s->tracker, t0);
 	probes_pause(&s->probes);
-	probes_drain(&s->probes);
-	poll_tracker_window_closed(&s->tracker, d->opened_at);
 	focus_clear(s); /* its probes went with the rest */
 	d->on = false;
-	note_window(d, t0, monotonic_now_ns() - t0, s->tracker.counters.events - d->events_at_open);
+	d->closing_since = t0;
+}
+
+/* The links are gone: no event of theirs is still to come. */
+static void finish_close(struct session *s)
+{
+	struct duty_cycle *d = &s->duty;
+
+	probes_drain(&s->probes);
+	poll_tracker_window_closed(&s->tracker, d->opened_at);
+	note_window(d, d->closing_since, monotonic_now_ns() - d->closing_since,
+		    s->tracker.counters.events - d->events_at_open);
+	d->closing_since = 0;
 }
 
 /* Windows open on a fixed schedule (first_open + k periods); one missed
@@ -111,6 +122,11 @@ void duty_cycle_step(struct session *s, uint64_t now)
 
 	if (!cycling(s))
 		return;
+	if (d->closing_since) {
+		if (!probes_pause_settled(&s->probes))
+			return; /* the loop goes on meanwhile: drains, refreshes, keys */
+		finish_close(s);
+	}
 	if (d->on && !d->hold && now >= close_due(d))
 		close_window(s, close_due(d));
 	else if (!d->on && (d->hold || now >= d->next_open))
@@ -124,6 +140,8 @@ uint64_t duty_cycle_sleep_ns(const struct session *s, uint64_t now, uint64_t max
 
 	if (!cycling(s) || (d->on && d->hold))
 		return max;
+	if (d->closing_since) /* looked at again soon: it may be over */
+		return max < DUTY_SETTLE_POLL_NS ? max : DUTY_SETTLE_POLL_NS;
 	edge = d->on ? close_due(d) : d->next_open;
 	if (edge <= now)
 		return 0;

@@ -3,9 +3,10 @@
  * slow-poll detection cost about PCT % of full tracing. The probes go out
  * and back with probes_pause/probes_resume (the programs, the ring buffer
  * and what was learnt of each site stay); polls open at a window's edge are
- * dropped (poll_tracker_window_*). Counts and times are those of the
- * traced windows, raw, not scaled: the header and the JSON say which
- * fraction of the time they cover. While a task is opened in the live
+ * dropped (poll_tracker_window_*); the links go on a thread while the loop
+ * goes on, and the next window waits for them to be gone. Counts and times
+ * are those of the traced windows, raw, not scaled: the header and the JSON
+ * say which fraction of the time they cover. While a task is opened in the live
  * view the window is held open: what is looked at is traced continuously. */
 #ifndef CATTOP_DUTY_CYCLE_H
 #define CATTOP_DUTY_CYCLE_H
@@ -18,6 +19,8 @@ struct session;
 
 #define DUTY_PERIOD_NS 1000000000ULL
 #define DUTY_RECENT    8 /* windows kept for the snapshot */
+/* How often a closing window's links are looked at while they go. */
+#define DUTY_SETTLE_POLL_NS 10000000ULL
 
 /* One traced window, closed. */
 struct duty_window {
@@ -36,7 +39,8 @@ struct duty_cycle {
 	uint64_t first_open; /* the first window's start: the traced share is of the time since */
 	uint64_t next_open;  /* the schedule: windows open at first_open + k periods */
 	uint64_t opened_at;  /* the open window's start (returns ready) */
-	uint64_t attach_ns;  /* what opening the current window took */
+	uint64_t closing_since; /* the probes going out since, 0 if not */
+	uint64_t attach_ns;	/* what opening the current window took */
 	uint64_t events_at_open;
 	uint64_t traced_ns; /* of the windows closed */
 	uint64_t windows;   /* closed so far */
