@@ -131,6 +131,10 @@ def one_run(a, cattop, workdir, runtime, build, mode):
             if "focus" in probes:
                 res["focus_futures"] = probes["focus"]["futures"]
             res["tasks_seen"] = snap.get("counters", {}).get("tasks_seen")
+            if snap.get("duty"):  # the share traced, what each edge cost
+                res["duty"] = {k: snap["duty"].get(k) for k in (
+                    "traced_pct", "windows", "attach_ms_avg", "attach_ms_max",
+                    "detach_ms_avg", "detach_ms_max", "late_ms_max")}
             res["detach_s"] = ct.detach_s
             res["ct_stderr"] = ct.stderr()
             bad = [t for t in snap.get("tasks", []) if (t.get("max_poll_ns") or 0) > 1e12]
@@ -237,6 +241,15 @@ def table(runtime, build, modes, results, a, load):
                     if line.strip() and line not in said:
                         said.append(line)
             notes += ["%s: cattop said: %s" % (m, l[:220]) for l in said[:3]]
+            duty = [r["duty"] for r in ok if r.get("duty")]
+            if duty:
+                med = {k: bl.median([d[k] for d in duty]) for k in duty[0]}
+                notes.append("%s: traced %.1f%% of the time in %.0f windows; attach %.1f ms "
+                             "(max %.1f), detach %.1f ms (max %.1f), an edge late by up to "
+                             "%.1f ms" % (m, med["traced_pct"], med["windows"],
+                                          med["attach_ms_avg"], med["attach_ms_max"],
+                                          med["detach_ms_avg"], med["detach_ms_max"],
+                                          med["late_ms_max"]))
         if m == "tracing":
             notes.append("tracing: %.1f spans and %.1f span enters per request recorded"
                          % (bl.median([r["spans"] / a.requests for r in ok]),
