@@ -30,17 +30,27 @@ void duty_cycle_start(struct session *s, unsigned int pct)
 	d->events_at_open = s->tracker.counters.events;
 }
 
-static void note_window(struct duty_cycle *d, uint64_t closed_at, uint64_t detach_ns,
-			uint64_t events)
+/* The window is over when its probes begin to go out: counted then. */
+static void note_window(struct duty_cycle *d, uint64_t closed_at)
 {
 	struct duty_window *w = &d->recent[d->windows % DUTY_RECENT];
 
-	*w = (struct duty_window){d->opened_at, closed_at, d->attach_ns, detach_ns, events};
+	*w = (struct duty_window){d->opened_at, closed_at, d->attach_ns, 0, 0};
 	d->traced_ns += closed_at > d->opened_at ? closed_at - d->opened_at : 0;
+	d->windows++;
+}
+
+/* ...and what its detach took, and its events, once its links are gone. */
+static void note_detach(struct duty_cycle *d, uint64_t detach_ns, uint64_t events)
+{
+	struct duty_window *w = &d->recent[(d->windows - 1) % DUTY_RECENT];
+
+	w->detach_ns = detach_ns;
+	w->events = events;
+	d->detached++;
 	d->detach_total_ns += detach_ns;
 	if (detach_ns > d->detach_max_ns)
 		d->detach_max_ns = detach_ns;
-	d->windows++;
 }
 
 /* Nothing is counted from the moment the probes begin to go out (they go
@@ -58,6 +68,7 @@ static void close_window(struct session *s, uint64_t due)
 	focus_clear(s); /* its probes went with the rest */
 	d->on = false;
 	d->closing_since = t0;
+	note_window(d, t0);
 }
 
 /* The links are gone: no event of theirs is still to come. */
@@ -67,7 +78,7 @@ static void finish_close(struct session *s)
 
 	probes_drain(&s->probes);
 	poll_tracker_window_closed(&s->tracker, d->opened_at);
-	note_window(d, d->closing_since, monotonic_now_ns() - d->closing_since,
+	note_detach(d, monotonic_now_ns() - d->closing_since,
 		    s->tracker.counters.events - d->events_at_open);
 	d->closing_since = 0;
 }
@@ -94,6 +105,7 @@ static void open_window(struct session *s, uint64_t now)
 		snprintf(d->status, sizeof(d->status), "focus lost: %s", err);
 	d->attach_ns = monotonic_now_ns() - t0;
 	d->attach_total_ns += d->attach_ns;
+	d->reopened++;
 	if (d->attach_ns > d->attach_max_ns)
 		d->attach_max_ns = d->attach_ns;
 	d->opened_at = s->probes.returns_ready_at;

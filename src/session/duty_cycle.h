@@ -43,7 +43,9 @@ struct duty_cycle {
 	uint64_t attach_ns;	/* what opening the current window took */
 	uint64_t events_at_open;
 	uint64_t traced_ns; /* of the windows closed */
-	uint64_t windows;   /* closed so far */
+	uint64_t windows;   /* closed so far (their probes going or gone) */
+	uint64_t reopened;  /* windows opened after the first: attach_total_ns's count */
+	uint64_t detached;  /* windows whose links are gone: detach_total_ns's count */
 	uint64_t attach_total_ns, attach_max_ns, detach_total_ns, detach_max_ns;
 	uint64_t late_max_ns;			/* the latest an edge came after its time */
 	struct duty_window recent[DUTY_RECENT]; /* the last windows, [windows % DUTY_RECENT] next */

@@ -11,7 +11,8 @@ static double avg_ms(uint64_t total_ns, uint64_t n)
 	return n ? (double)total_ns / (double)n / 1e6 : 0.0;
 }
 
-/* The last windows, oldest first; times from the start of the trace. */
+/* The last windows, oldest first; times from the start of the trace
+ * (detach_ns 0: the window's links are still going). */
 static json_t *recent_json(const struct session *s)
 {
 	const struct duty_cycle *d = &s->duty;
@@ -57,9 +58,10 @@ json_t *duty_json(const struct session *s, uint64_t now)
 	json_object_set_new(o, "traced_pct", json_real(duty_cycle_traced_pct(d, now)));
 	/* What the tasks' figures are: raw, of the windows, not scaled up. */
 	json_object_set_new(o, "counts", json_string("sampled"));
-	json_object_set_new(o, "attach_ms_avg", json_real(avg_ms(d->attach_total_ns, d->windows)));
+	json_object_set_new(o, "closing", json_boolean(d->closing_since != 0));
+	json_object_set_new(o, "attach_ms_avg", json_real(avg_ms(d->attach_total_ns, d->reopened)));
 	json_object_set_new(o, "attach_ms_max", json_real((double)d->attach_max_ns / 1e6));
-	json_object_set_new(o, "detach_ms_avg", json_real(avg_ms(d->detach_total_ns, d->windows)));
+	json_object_set_new(o, "detach_ms_avg", json_real(avg_ms(d->detach_total_ns, d->detached)));
 	json_object_set_new(o, "detach_ms_max", json_real((double)d->detach_max_ns / 1e6));
 	json_object_set_new(o, "late_ms_max", json_real((double)d->late_max_ns / 1e6));
 	json_object_set_new(o, "cattop_cpu_ns", json_integer(own_cpu_ns()));

@@ -74,7 +74,7 @@ def check_found_slow(runtime):
         check(snap["mode"] == "duty" and snap["duty_pct"] == 10,
               "mode %s duty_pct %s" % (snap["mode"], snap.get("duty_pct")))
         d = snap["duty"]
-        started = d["windows"] + (1 if d["probes_in"] else 0)
+        started = d["windows"] + (1 if d["probes_in"] else 0)  # closing: counted
         check(1 <= started <= 3, "the slow future took %d windows to find" % started)
         check(d["counts"] == "sampled", "counts %r" % d["counts"])
         spin = child(child(one_task(snap, crate + "::spinner_task"), crate + "::spinner_task"),
