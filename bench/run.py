@@ -16,6 +16,9 @@ each) is run against a fresh bench server in each mode:
                in the live view costs)
   full         cattop attached with its default scope (task polls + the app
                crate's async fns, async blocks and Future impls)
+  duty-tasks,  --tasks-only and full with --duty 10: the probes in for 100 ms
+  duty         of every second (a run shorter than a few seconds is mostly
+               its first window: use --requests so that it lasts)
   tracing      (tokio) the server built with `tracing` spans on every future
                and an in-process subscriber timing every enter/exit; no cattop
 
@@ -58,9 +61,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
 
-MODES_ALL = ["untraced", "light", "tasks-only", "focus", "full", "tracing"]
+MODES_ALL = ["untraced", "light", "tasks-only", "duty-tasks", "focus", "full", "duty",
+             "tracing"]
 TRACED = {"light": ["--light"], "tasks-only": ["--tasks-only"],
-          "focus": ["--focus", "*::handle_request"], "full": []}
+          "duty-tasks": ["--tasks-only", "--duty", "10"],
+          "focus": ["--focus", "*::handle_request"], "full": [], "duty": ["--duty", "10"]}
 BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
 
 
@@ -126,6 +131,10 @@ def one_run(a, cattop, workdir, runtime, build, mode):
             if "focus" in probes:
                 res["focus_futures"] = probes["focus"]["futures"]
             res["tasks_seen"] = snap.get("counters", {}).get("tasks_seen")
+            if snap.get("duty"):  # the share traced, what each edge cost
+                res["duty"] = {k: snap["duty"].get(k) for k in (
+                    "traced_pct", "windows", "attach_ms_avg", "attach_ms_max",
+                    "detach_ms_avg", "detach_ms_max", "late_ms_max")}
             res["detach_s"] = ct.detach_s
             res["ct_stderr"] = ct.stderr()
             bad = [t for t in snap.get("tasks", []) if (t.get("max_poll_ns") or 0) > 1e12]
@@ -232,6 +241,15 @@ def table(runtime, build, modes, results, a, load):
                     if line.strip() and line not in said:
                         said.append(line)
             notes += ["%s: cattop said: %s" % (m, l[:220]) for l in said[:3]]
+            duty = [r["duty"] for r in ok if r.get("duty")]
+            if duty:
+                med = {k: bl.median([d[k] for d in duty]) for k in duty[0]}
+                notes.append("%s: traced %.1f%% of the time in %.0f windows; attach %.1f ms "
+                             "(max %.1f), detach %.1f ms (max %.1f), an edge late by up to "
+                             "%.1f ms" % (m, med["traced_pct"], med["windows"],
+                                          med["attach_ms_avg"], med["attach_ms_max"],
+                                          med["detach_ms_avg"], med["detach_ms_max"],
+                                          med["late_ms_max"]))
         if m == "tracing":
             notes.append("tracing: %.1f spans and %.1f span enters per request recorded"
                          % (bl.median([r["spans"] / a.requests for r in ok]),

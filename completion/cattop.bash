@@ -132,6 +132,9 @@ _cattop()
 	--scope)
 		mapfile -t COMPREPLY < <(compgen -W "app all" -- "$cur")
 		;;
+	--duty)
+		mapfile -t COMPREPLY < <(compgen -W "5 10 20 50" -- "$cur") # a percentage, 1-99
+		;;
 	--format)
 		mapfile -t COMPREPLY < <(compgen -W "chrome perfetto folded html" -- "$cur")
 		;;
@@ -159,7 +162,7 @@ _cattop()
 			live)
 				opts=(-p --pid -b --batch -q --quiet --listen -d --delay -n --iterations
 					-r --rows -s --sort -t --threshold -c --config --snapshot --tasks-only
-					--light --focus --runtime --scope --exclude --no-color --no-wakes --no-split
+					--light --duty --focus --runtime --scope --exclude --no-color --no-wakes --no-split
 					--debug-file --no-cache -v --verbose -h --help -V --version --)
 				;;
 			record)

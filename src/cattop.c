@@ -221,7 +221,11 @@ static void run_batch(struct session *s, const struct options *o)
 			if (o->iterations > 0 && ++printed >= o->iterations)
 				return;
 		}
-		sleep_ns(next - now < DRAIN_PERIOD_NS ? next - now : DRAIN_PERIOD_NS);
+		/* From now, not the loop's start: a table printed since must not
+		 * make a duty window late. */
+		sleep_ns(duty_cycle_sleep_ns(s, monotonic_now_ns(),
+					     next - now < DRAIN_PERIOD_NS ? next - now
+									  : DRAIN_PERIOD_NS));
 	}
 	if (stdout_error)
 		return;
@@ -352,11 +356,17 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	    .verbose = o->verbose,
 	    .debug_file = o->debug_file,
 	    .no_cache = o->no_cache,
-	    .light = o->light || (cfg->light && !o->tasks_only && o->mode == MODE_LIVE),
+	    .light =
+		o->light || (cfg->light && !o->tasks_only && !o->duty_pct && o->mode == MODE_LIVE),
+	    .duty_pct = o->duty_pct,
 	};
 	char err[1024];
 	int ret;
 
+	/* The config's duty is a default for the live view and batch tables:
+	 * not where --light (or the config's light) says no probes. */
+	if (!so.duty_pct && !so.light && o->mode == MODE_LIVE)
+		so.duty_pct = cfg->duty_pct;
 	if (o->mode == MODE_REPLAY)
 		ret = session_open_replay(s, cfg, o->input_path,
 					  o->threshold_set ? o->threshold_ns : 0, err, sizeof(err));

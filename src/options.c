@@ -30,6 +30,7 @@ enum long_only {
 	OPT_DURATION,
 	OPT_LIGHT,
 	OPT_LISTEN,
+	OPT_DUTY,
 };
 
 static const struct option long_options[] = {
@@ -47,6 +48,7 @@ static const struct option long_options[] = {
     {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
     {"tasks-only", no_argument, NULL, OPT_TASKS_ONLY},
     {"light", no_argument, NULL, OPT_LIGHT},
+    {"duty", required_argument, NULL, OPT_DUTY},
     {"focus", required_argument, NULL, OPT_FOCUS},
     {"runtime", required_argument, NULL, OPT_RUNTIME},
     {"scope", required_argument, NULL, OPT_SCOPE},
@@ -97,6 +99,8 @@ static void usage(FILE *out)
 	    "                         matching GLOB, e.g. '*::handle_request'\n"
 	    "      --light            no probes: every task from the runtime's lists and a\n"
 	    "                         CPU sampler (CPU share, wedged polls; no poll counts)\n"
+	    "      --duty PCT         probes in for PCT%% of every second (1-99, e.g. 10:\n"
+	    "                         100 ms a second): exact polls of those windows only\n"
 	    "      --runtime NAME     auto (default), tokio, async-std, smol, or a config section\n"
 	    "      --scope app|all    futures of the application's crates (default) or all crates\n"
 	    "      --exclude GLOBS    futures not to probe, e.g. 'app::codec::*' (comma list)\n"
@@ -188,6 +192,20 @@ static int parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
+/* A whole percentage, 1 to 99 (100 is tracing all the time: no --duty). */
+static int parse_duty(const char *s, unsigned int *pct)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || (*end && strcmp(end, "%")) || v < 1 || v > 99)
+		return -1;
+	*pct = (unsigned int)v;
+	return 0;
+}
+
 static int parse_format(const char *s, enum export_format *f)
 {
 	if (strcmp(s, "chrome") == 0 || strcmp(s, "perfetto") == 0)
@@ -213,9 +231,9 @@ static int check_file_mode(struct options *o)
 		return fail("%s-o is for record and export", "");
 	if (o->listen)
 		return fail("%s--listen serves a live process, not a recording", "");
-	if (o->tasks_only || o->light)
-		return fail("%s--tasks-only, --focus and --light choose probes: they are for a "
-			    "process",
+	if (o->tasks_only || o->light || o->duty_pct)
+		return fail("%s--tasks-only, --focus, --light and --duty choose probes: they are "
+			    "for a process",
 			    "");
 	return 0;
 }
@@ -238,6 +256,10 @@ static int check_combination(struct options *o)
 		return fail("%s--light has no polls to record", "");
 	if (o->listen && o->mode == MODE_RECORD)
 		return fail("%s--listen serves a live process: not with cattop record", "");
+	if (o->duty_pct && o->light)
+		return fail("%s--duty cycles the probes and --light has none: not both", "");
+	if (o->duty_pct && o->mode == MODE_RECORD)
+		return fail("%sa duty-cycled trace has gaps: record without --duty", "");
 	if (o->light && o->tasks_only)
 		return fail("%s--light places no probes: not with --tasks-only or --focus", "");
 	if (o->scope && strcmp(o->scope, "app") && strcmp(o->scope, "all"))
@@ -323,6 +345,10 @@ static int handle_option(int c, struct options *o)
 	case OPT_LIGHT:
 		o->light = true;
 		return 0;
+	case OPT_DUTY:
+		return parse_duty(optarg, &o->duty_pct)
+			   ? fail("bad duty '%s' (a percentage from 1 to 99, e.g. 10)", optarg)
+			   : 0;
 	case OPT_RUNTIME:
 		o->runtime = optarg;
 		return 0;
@@ -432,6 +458,11 @@ int options_parse(int argc, char **argv, struct options *o)
 					"cattop: option -%c needs an argument or is unknown (see "
 					"cattop --help)\n",
 					optopt);
+			else if (optopt >=
+				 OPT_SNAPSHOT) /* a long option of ours, its value missing */
+				fprintf(stderr,
+					"cattop: option '%s' needs a value (see cattop --help)\n",
+					argv[optind - 1]);
 			else
 				fprintf(stderr, "cattop: unknown option '%s' (see cattop --help)\n",
 					argv[optind - 1]);

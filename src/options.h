@@ -33,8 +33,9 @@ struct options {
 	const char *runtime;
 	const char *scope;
 	bool tasks_only;
-	bool light;	   /* --light (or light = yes in the config) */
-	const char *focus; /* --focus GLOB (implies tasks_only) */
+	bool light;	       /* --light (or light = yes in the config) */
+	unsigned int duty_pct; /* --duty PCT, 0: not given */
+	const char *focus;     /* --focus GLOB (implies tasks_only) */
 	bool verbose;
 	bool no_color;
 	bool no_wakes;

@@ -180,6 +180,12 @@ static int set_general(struct config *cfg, const char *key, const char *value, b
 		return set_bool(&cfg->light, value);
 	if (strcmp(key, "listen") == 0)
 		return set_listen(cfg, value);
+	if (strcmp(key, "duty") == 0) {
+		err = set_count(&mb, value, 99); /* 0: off */
+		if (!err)
+			cfg->duty_pct = (unsigned int)mb;
+		return err;
+	}
 	if (strcmp(key, "threshold") == 0)
 		return set_duration(&cfg->threshold_ns, value);
 	if (strcmp(key, "interval") == 0) {

@@ -133,7 +133,16 @@ static struct thread_stack *stack_of(struct poll_tracker *t, uint32_t tid, bool 
 
 bool poll_tracker_polled(const struct poll_tracker *t, uint32_t tid)
 {
+	/* Duty cycle: not since attach but in the last window; a thread that
+	 * hit no probe for a whole window is in one poll (or parked). */
+	if (t->windowed && t->judged_from)
+		return (uintptr_t)u64_map_get(&t->polled, tid) >= t->judged_from;
 	return u64_map_get(&t->polled, tid) || u64_map_get(&t->workers, tid);
+}
+
+uint64_t poll_tracker_quiet_since(const struct poll_tracker *t, uint64_t attached)
+{
+	return t->windowed && t->judged_from ? t->judged_from : attached;
 }
 
 static void release_if_empty(struct poll_tracker *t, struct thread_stack *st)
@@ -217,11 +226,18 @@ static struct poll_split poll_split_of(struct poll_tracker *t, const struct open
 
 /* Pops the top frame; ret is the event of its return, NULL if that was
  * never seen. */
+static void discard_frame(struct open_frame *f);
+
 static void pop_frame(struct poll_tracker *t, struct thread_stack *st, const struct poll_event *ret)
 {
 	struct open_frame *f = &st->frames[--st->depth];
 	uint64_t threshold = t->model->threshold_ns;
 	uint64_t ts = ret ? ret->ts : 0;
+
+	if (f->no_return && t->windowed) {
+		discard_frame(f); /* entered as a window opened: an edge, not a poll */
+		return;
+	}
 
 	if (ts && !f->no_return) {
 		struct poll_split split = poll_split_of(t, f, ret);
@@ -374,6 +390,8 @@ static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, ui
 	}
 	if (s->role == SITE_TASK_POLL)
 		u64_map_remove(&t->desynced, ev->tid); /* a task poll starts afresh */
+	if (t->windowed && ev->ts && u64_map_put(&t->polled, ev->tid, (void *)(uintptr_t)ev->ts))
+		t->counters.oom++;
 	ok = s->role == SITE_TASK_POLL ? open_task_poll(t, ev, &f)
 				       : open_future_poll(t, st, ev, site, &f);
 	if (!ok) {
@@ -439,6 +457,63 @@ static void forget_open_polls(struct poll_tracker *t)
 	 * reaping: removing here would reshuffle the map being walked. */
 }
 
+/* A poll open when the probes went out: its end will never be seen, and
+ * what is known of it is an edge of the window, not a poll. Dropped
+ * without a trace: no count, no unknown poll, no time. */
+static void discard_frame(struct open_frame *f)
+{
+	f->task->open_frames--;
+	if (f->node && f->node->stats.inflight_since == f->start)
+		f->node->stats.inflight_since = 0;
+	if (!f->task_frame)
+		return;
+	if (f->task->stats.inflight_since == f->start)
+		f->task->stats.inflight_since = 0;
+	f->task->sched.wake_in_poll = false;
+	if (f->task->running_tid == f->task_tid)
+		f->task->running_tid = 0;
+}
+
+void poll_tracker_window_closing(struct poll_tracker *t, uint64_t ts)
+{
+	t->windowed = true;
+	t->window_closed_at = ts;
+}
+
+void poll_tracker_window_closed(struct poll_tracker *t, uint64_t opened_at)
+{
+	size_t i;
+
+	t->judged_from = opened_at;
+	for (i = 0; t->threads.slots && i <= t->threads.mask; i++) {
+		struct thread_stack *st = t->threads.slots[i].value;
+
+		while (st && st->depth)
+			discard_frame(&st->frames[--st->depth]);
+		if (st)
+			st->unwinding = false;
+	}
+	/* At the next window a worker is inside a task poll whose entry came
+	 * before it: its futures are orphans until its next task poll. */
+	for (i = 0; t->workers.slots && i <= t->workers.mask; i++)
+		if (t->workers.slots[i].value)
+			u64_map_put(&t->desynced, t->workers.slots[i].key, (void *)1);
+}
+
+void poll_tracker_window_opened(struct poll_tracker *t, uint64_t returns_ready_at)
+{
+	t->window_closed_at = 0;
+	t->returns_ready_at = returns_ready_at;
+}
+
+/* An entry or a return after the window began to close: half of a poll at
+ * best (the links go out one after the other), so none of it counts. */
+static bool after_window(const struct poll_tracker *t, const struct poll_event *ev, uint32_t type)
+{
+	return t->window_closed_at && ev->ts >= t->window_closed_at &&
+	       (type == EV_ENTER || type == EV_EXIT);
+}
+
 /* A panic starts unwinding the thread: the polls it leaves will never
  * return. Which ones is known only where it is caught, so they are closed
  * by the thread's next event, as unwound, and those above the catch go on. */
@@ -456,7 +531,7 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev)
 	uint32_t type = ev->site >> EVENT_TYPE_SHIFT;
 	uint32_t site = ev->site & EVENT_SITE_MASK;
 
-	if (t->execed)
+	if (t->execed || after_window(t, ev, type))
 		return;
 	t->counters.events++;
 	if (ev->lost > t->lost_seen) {

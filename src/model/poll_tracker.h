@@ -90,6 +90,9 @@ struct poll_tracker {
 	struct tracker_counters counters;
 	uint64_t *site_hits;	   /* entries per site id: what the probes cost */
 	uint64_t returns_ready_at; /* when the return probes were all in */
+	uint64_t window_closed_at; /* duty cycle: probes going out since, 0 if not */
+	bool windowed;		   /* duty cycle: polls at a window's edge are dropped */
+	uint64_t judged_from;	   /* duty cycle: the last closed window's start */
 	uint64_t lost_seen;	   /* the highest lost count events carried */
 	bool execed;		   /* the process exec'd: later events are another program's */
 	bool launch_exec_due;	   /* a launched command's own exec is still to come */
@@ -134,9 +137,24 @@ void poll_tracker_handle(struct poll_tracker *t, const struct poll_event *ev);
 /* Whether the thread began a poll since the probes went in: if not, a
  * poll on its stack began before cattop attached. */
 bool poll_tracker_polled(const struct poll_tracker *t, uint32_t tid);
+/* Since when a thread that has not polled (as above) has been in its poll
+ * at least: the attach, or with a duty cycle the last closed window's start. */
+uint64_t poll_tracker_quiet_since(const struct poll_tracker *t, uint64_t attached);
 
 void poll_tracker_reap_threads(struct poll_tracker *t, int (*exists)(uint32_t tid, void *ctx),
 			       void *ctx, uint64_t now);
+
+/* Duty-cycled tracing (session/duty_cycle.h). Closing: from ts on, entries
+ * and returns are ignored (the probes are going out). Closed (the probes
+ * are out and their events drained): the polls still open are dropped, not
+ * counted, and each worker's futures are orphans until its next task poll;
+ * a thread with no entry in that window (opened_at on) counts as not
+ * polled (poll_tracker_polled): the stack watch looks for its poll.
+ * Opened: the probes are back, returns from returns_ready_at; a poll entered
+ * before that is dropped too when it ends. */
+void poll_tracker_window_closing(struct poll_tracker *t, uint64_t ts);
+void poll_tracker_window_closed(struct poll_tracker *t, uint64_t opened_at);
+void poll_tracker_window_opened(struct poll_tracker *t, uint64_t returns_ready_at);
 
 /* Reports the polls still open at time end as in-flight spans (exports). */
 void poll_tracker_report_open(struct poll_tracker *t, uint64_t end);

@@ -392,6 +392,7 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 	}
 	watch_panics(ps, opts);
 	watch_off_cpu(ps, opts);
+	ps->cycle_from = ps->link_count; /* what probes_pause takes out */
 	ret = attach_all(ps, sites, opts, NULL);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach uprobes to %s: %s", opts->binary,
@@ -469,10 +470,57 @@ int probes_widen(struct probe_set *ps, const struct site_table *sites,
 	return 0;
 }
 
+void probes_pause(struct probe_set *ps)
+{
+	size_t n = ps->link_count > ps->cycle_from ? ps->link_count - ps->cycle_from : 0;
+	struct bpf_link **out = n ? malloc(n * sizeof(*out)) : NULL;
+
+	if (n && !out) {
+		destroy_links_from(ps, ps->cycle_from); /* here, then */
+	} else if (n) {
+		memcpy(out, ps->links + ps->cycle_from, n * sizeof(*out));
+		ps->link_count = ps->cycle_from;
+		ps->releasing = links_release_start(out, n);
+	}
+	ps->base_links = ps->link_count;
+	ps->widened_sites = 0;
+	ps->paused = true;
+}
+
+bool probes_pause_settled(struct probe_set *ps)
+{
+	if (!links_release_done(ps->releasing))
+		return false;
+	links_release_finish(ps->releasing);
+	ps->releasing = NULL;
+	return true;
+}
+
+int probes_resume(struct probe_set *ps, const struct site_table *sites,
+		  const struct attach_opts *opts, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!ps->paused)
+		return 0;
+	links_release_finish(ps->releasing); /* the old links gone first: no hit twice */
+	ps->releasing = NULL;
+	ret = attach_all(ps, sites, opts, NULL);
+	if (ret) {
+		destroy_links_from(ps, ps->cycle_from);
+		snprintf(err, errlen, "cannot attach the uprobes again: %s", strerror(-ret));
+		return ret;
+	}
+	ps->base_links = ps->link_count;
+	ps->paused = false;
+	return 0;
+}
+
 void probes_detach(struct probe_set *ps)
 {
 	size_t i;
 
+	links_release_finish(ps->releasing);
 	destroy_links(ps);
 	for (i = 0; ps->exits && i < ps->site_count; i++)
 		free(ps->exits[i]);

@@ -39,6 +39,9 @@ struct probe_set {
 	bool off_cpu_measured; /* the scheduler-switch program runs (poll_event.off_cpu) */
 	uint64_t attach_ns;
 	uint64_t returns_ready_at; /* CLOCK_MONOTONIC when the last return link went in */
+	size_t cycle_from; /* links[cycle_from..] are the sites' (the exec and panic ones before) */
+	bool paused;	   /* the sites' links are out (probes_pause) */
+	struct link_release *releasing; /* those links, still going (link_release.h) */
 };
 
 struct attach_opts {
@@ -62,6 +65,19 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 int probes_drain(struct probe_set *ps);
 uint64_t probes_lost_events(const struct probe_set *ps);
 void probes_detach(struct probe_set *ps);
+
+/* Takes every site's probes out (widened ones too) and keeps the rest: the
+ * programs, the ring buffer, the exec and panic probes, what was learnt of
+ * each site. The links go on a thread of their own (a busy machine makes
+ * their grace period last seconds): probes_pause_settled says when they
+ * are all gone, and their last events in the ring. probes_resume (waiting
+ * for that first) puts them back as at attach (entries before returns,
+ * returns_ready_at updated); 0, or -errno with a one-line reason in err
+ * (then the probes stay out). Duty-cycled tracing (duty_cycle.h). */
+void probes_pause(struct probe_set *ps);
+bool probes_pause_settled(struct probe_set *ps);
+int probes_resume(struct probe_set *ps, const struct site_table *sites,
+		  const struct attach_opts *opts, char *err, size_t errlen);
 
 /* Probes the deferred sites marked in want (indexed by site id) as well,
  * in place of any widened before. Entries go in before returns, as at

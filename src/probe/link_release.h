@@ -7,11 +7,23 @@
 #ifndef CATTOP_LINK_RELEASE_H
 #define CATTOP_LINK_RELEASE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct bpf_link;
 
 /* Destroys links[0..count) and returns once all are gone. */
 void links_destroy_all(struct bpf_link **links, size_t count);
+
+/* The same on a thread of its own, so the caller goes on meanwhile (the
+ * target's breakpoints go first; the wait is for the grace period). Takes
+ * links (malloc'd, freed when done). Never fails: without a thread, the
+ * links are destroyed before it returns. */
+struct link_release;
+struct link_release *links_release_start(struct bpf_link **links, size_t count);
+/* Whether every link is gone. */
+bool links_release_done(struct link_release *r);
+/* Waits until every link is gone and frees r (NULL: nothing). */
+void links_release_finish(struct link_release *r);
 
 #endif

@@ -131,6 +131,12 @@ static void print_header(FILE *out, const struct session *s, struct task_counts 
 	fprintf(out, "  events %llu lost %llu  cost ~%.1f%% CPU%s\n",
 		(unsigned long long)s->tracker.counters.events, (unsigned long long)s->events_lost,
 		session_probe_cost_pct(s, now), s->target.exited ? "  [process exited]" : "");
+	if (s->duty.pct) {
+		char duty[320];
+
+		duty_cycle_describe(&s->duty, now, duty, sizeof(duty));
+		fprintf(out, "%s\n", duty);
+	}
 	fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n", c.total, c.running,
 		c.idle, c.done);
 	print_warnings(out, s, now);

@@ -76,5 +76,6 @@ int session_set_light(struct session *s, bool light, char *err, size_t errlen)
 	s->tracker.returns_ready_at = s->probes.returns_ready_at;
 	s->model.attached_at = monotonic_now_ns();
 	stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
+	duty_cycle_start(s, s->duty.pct); /* the windows go on */
 	return 0;
 }

@@ -231,6 +231,13 @@ int session_attach_probes(struct session *s, char *err, size_t errlen)
 	return ret;
 }
 
+int session_resume_probes(struct session *s, char *err, size_t errlen)
+{
+	struct attach_opts ao = attach_opts_of(s);
+
+	return probes_resume(&s->probes, &s->sites, &ao, err, errlen);
+}
+
 /* Probes in, the focus widened, the stack watch on, and a launched command
  * let go: everything that touches the target. */
 static int attach_session(struct session *s, const struct session_opts *opts, char *err,
@@ -265,6 +272,8 @@ static int attach_session(struct session *s, const struct session_opts *opts, ch
 		light_feed_start(s); /* starts the stack watch when a poll wedges */
 	else
 		stack_watch_start(&s->stacks, s); /* optional: cattop works on without */
+	if (!s->light)
+		duty_cycle_start(s, opts->duty_pct);
 	ret = target_release(&s->target);
 	if (ret)
 		snprintf(err, errlen, "cannot start %s: %s", s->target.exe, strerror(-ret));
@@ -356,6 +365,7 @@ int session_drain(struct session *s)
 
 	if (!s->attached)
 		return 0;
+	duty_cycle_step(s, monotonic_now_ns());
 	n = s->light ? light_feed_drain(s) : probes_drain(&s->probes);
 	if (s->code_bias_known && !s->light)
 		stack_watch_drain(&s->stacks, s, monotonic_now_ns());
@@ -542,6 +552,10 @@ int session_record_start(struct session *s, const char *path, uint64_t max_bytes
 {
 	if (s->light) {
 		snprintf(err, errlen, "light mode sees no polls to record (L: probes again)");
+		return -ENOTSUP;
+	}
+	if (s->duty.pct) {
+		snprintf(err, errlen, "a duty-cycled trace has gaps: record without --duty");
 		return -ENOTSUP;
 	}
 

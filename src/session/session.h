@@ -16,6 +16,7 @@
 #include "probe/inlined_futures.h"
 #include "probe/site_table.h"
 #include "probe/target.h"
+#include "session/duty_cycle.h"
 #include "session/focus.h"
 #include "session/light_feed.h"
 #include "session/stack_watch.h"
@@ -39,6 +40,7 @@ struct session_opts {
 	bool no_cache;		/* scan the binary even if its sites are cached */
 	const char *focus;	/* glob of task types whose futures get probes */
 	bool light;		/* no probes: the walk and a task sampler (light_feed.h) */
+	unsigned int duty_pct;	/* probes in for this % of every second, 0: all the time */
 };
 
 struct session {
@@ -79,6 +81,7 @@ struct session {
 	struct light_feed *light_feed;
 	struct light_summary light_summary;
 	struct task_samples samples; /* light mode's samples per task */
+	struct duty_cycle duty;	     /* --duty: the probes' windows (duty_cycle.h) */
 };
 
 /* Opens the target, reads its symbols, attaches. Returns 0, or -errno
@@ -123,6 +126,9 @@ uint64_t session_replay_end(const struct session *s);
 /* Attaches the probes (at start, or leaving light mode). 0 or -errno with
  * a one-line reason in err. */
 int session_attach_probes(struct session *s, char *err, size_t errlen);
+/* Puts the probes taken out by probes_pause back (duty_cycle.h). 0 or
+ * -errno with a one-line reason in err. */
+int session_resume_probes(struct session *s, char *err, size_t errlen);
 /* Light mode on (probes detached, sampling) or off (probes attached
  * again), while running. 0, or -errno with a one-line reason in err. */
 int session_set_light(struct session *s, bool light, char *err, size_t errlen);

@@ -162,15 +162,16 @@ static void add_stuck_task(struct stack_watch *w, struct session *s, uint32_t ti
 			   struct poll_stack *ps, const uint32_t *sites, size_t nsites,
 			   uint64_t now)
 {
-	struct task *t = stuck_task_begin(&s->model, tid, s->started_ns, sites, nsites);
+	uint64_t since = poll_tracker_quiet_since(&s->tracker, s->started_ns);
+	struct task *t = stuck_task_begin(&s->model, tid, since, sites, nsites);
 
 	if (!t || u64_map_put(&w->stuck, tid, t)) {
 		free(ps);
 		return;
 	}
 	if (s->recorder)
-		recorder_stuck_task(s->recorder, now, s->started_ns, tid, sites, nsites);
-	ps->poll_began = s->started_ns; /* as far as anyone can tell */
+		recorder_stuck_task(s->recorder, now, since, tid, sites, nsites);
+	ps->poll_began = since; /* as far as anyone can tell */
 	keep_stack(&t->slow_stack, ps);
 }
 

@@ -13,6 +13,7 @@
 #include "model/task_view.h"
 #include "probe/classify.h"
 #include "session/session.h"
+#include "snapshot/duty_json.h"
 #include "snapshot/light_json.h"
 #include "util/atomic_file.h"
 #include "util/safe_text.h"
@@ -503,9 +504,15 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 	json_object_set_new(root, "events_lost", json_integer(s->events_lost));
 	json_object_set_new(root, "target_exited", json_boolean(s->target.exited));
 	json_object_set_new(root, "target_execed", json_boolean(s->target.execed));
-	json_object_set_new(root, "mode", json_string(s->light ? "light" : "probes"));
+	json_object_set_new(root, "mode",
+			    json_string(s->light      ? "light"
+					: s->duty.pct ? "duty"
+						      : "probes"));
 	if (s->light)
 		json_object_set_new(root, "light", light_json_summary(s, now));
+	json_object_set_new(root, "duty_pct", json_integer(s->light ? 0 : s->duty.pct));
+	if (s->duty.pct && !s->light)
+		json_object_set_new(root, "duty", duty_json(s, now));
 	json_object_set_new(root, "probes", probes_json(s, now));
 	json_object_set_new(root, "counters", counters_json(s));
 	json_object_set_new(root, "unprobed_futures", inlined_json(&s->inlined));

@@ -61,6 +61,12 @@ static void draw_second_line(struct tui *ui)
 		draw_text(1, x, COLS - x, color_attr(ROLE_WARNING), line, 0);
 		return;
 	}
+	if (s->duty.pct) { /* the counts are of the windows only: said first */
+		snprintf(line, sizeof(line), "DUTY %u%%: traced %.1f%%, counts sampled%s  ",
+			 s->duty.pct, duty_cycle_traced_pct(&s->duty, tui_now(ui)),
+			 s->duty.hold ? " (held)" : "");
+		x = draw_text(1, x, COLS - x, color_attr(ROLE_WARNING), line, 0);
+	}
 	snprintf(line, sizeof(line), "probes %zu  ", s->probes.attached_sites);
 	x = draw_text(1, x, COLS - x, color_attr(ROLE_HEADER), line, 0);
 	if (s->focus.active) {
@@ -74,6 +80,7 @@ static void draw_second_line(struct tui *ui)
 	snprintf(line, sizeof(line), "lost %llu", (unsigned long long)s->events_lost);
 	x = draw_text(1, x, COLS - x, color_attr(s->events_lost ? ROLE_WARNING : ROLE_HEADER), line,
 		      0);
+
 	if (ui->filter[0] || ui->group_filter[0]) {
 		snprintf(line, sizeof(line), "   filter: %s",
 			 ui->group_filter[0] ? ui->group_filter : ui->filter);

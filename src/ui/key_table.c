@@ -79,6 +79,7 @@ static void focus_opened_task(struct tui *ui)
 	const struct task *t = tui_find_task(ui, ui->task_id);
 	char err[256];
 
+	duty_cycle_hold(ui->s, true); /* what is looked at, traced continuously */
 	if (!t || !t->has_poll_site || !focus_possible(ui->s))
 		return;
 	if (focus_task_type(ui->s, t->poll_site, err, sizeof(err)))
@@ -92,6 +93,7 @@ static void unfocus_closed_task(struct tui *ui)
 {
 	char err[256];
 
+	duty_cycle_hold(ui->s, false);
 	if (focus_possible(ui->s) && focus_default(ui->s, err, sizeof(err)))
 		tui_set_status(ui, "%s", err);
 }

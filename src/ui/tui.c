@@ -280,6 +280,10 @@ static void loop(struct tui *ui)
 		}
 		if (r & REACT_REDRAW)
 			draw(ui);
+		/* A duty window opens or closes on time, not at the next key tick. */
+		timeout((int)(duty_cycle_sleep_ns(ui->s, monotonic_now_ns(),
+						  INPUT_TICK_MS * NSEC_PER_MSEC) /
+			      NSEC_PER_MSEC));
 		key = getch();
 		if (key == ERR)
 			r = REACT_NONE;
