@@ -38,6 +38,7 @@ struct await_frame {
 	const char *awaiting; /* "file:line", NULL if unknown */
 	const char *unknown;  /* why awaiting is NULL (a fixed text), else NULL */
 	bool in_macro;	      /* awaiting is a join!/select! (coroutine_layout.h) */
+	const char *awaitee;  /* the awaited future's type (its Rust path), NULL if unknown */
 };
 
 #define AWAIT_CHAIN_MAX 64

@@ -176,6 +176,8 @@ static json_t *await_stack_json(const struct task_ctx *c)
 		json_object_set_new(f, "name",
 				    text_json(c->sites->sites[c->chain[i].node->site].name));
 		add_awaiting(f, &c->chain[i]);
+		if (c->chain[i].awaitee) /* what it awaits there: a lock, a channel, ... */
+			json_object_set_new(f, "awaitee", text_json(c->chain[i].awaitee));
 		json_array_append_new(list, f);
 	}
 	return list;
