@@ -320,11 +320,7 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 		json_object_set_new(o, "await_stack", await_stack_json(c));
 	else if (c->chain_unknown) /* idle, and where it waits is not known */
 		json_object_set_new(o, "await_stack_unknown", text_json(c->chain_unknown));
-	{
-		struct lint_ctx lc = {&c->s->model, c->sites, src, c->now};
-
-		add_lints(o, t, &lc);
-	}
+	add_lints(o, t, &(struct lint_ctx){&c->s->model, c->sites, src, c->now});
 	if (t->from_stack) /* its poll began before cattop attached */
 		json_object_set_new(o, "found_on_stack", json_true());
 	if (t->slow_stack)
