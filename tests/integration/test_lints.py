@@ -8,9 +8,12 @@
   yield_now() and nothing else; the healthy tasks (timers, the sched tasks
   that self-wake once between sleeps) are not flagged."""
 import re
+import tempfile
 
+import harness
 from test_hung import Hung
-from harness import CRATE, S, check, parse_snapshot, run_cattop, snapshot_when_polled, Workload
+from harness import (CRATE, S, Tmux, check, parse_snapshot, run_cattop, snapshot_when_polled,
+                     Workload)
 
 LOCK = "tokio::sync::Mutex::lock"
 
@@ -57,6 +60,22 @@ def test_lints_awaiting_lock():
         check_awaiting_lock(runtime)
 
 
+def test_lints_live_warnings_line():
+    """The live view's Warnings line at 80x24: the two deadlocked tasks,
+    once parked over a second, and nothing else (the wl-hung has no lost
+    waker here)."""
+    with Hung("debug", idle=20) as w:
+        ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), tempfile.gettempdir(), 80, 24)
+        try:
+            want = "Warnings: 2 tasks awaiting a lock > 1s"
+            scr = ui.wait_screen(lambda scr: want in scr, timeout=30)
+            line = [l for l in scr.splitlines() if l.startswith("Warnings:")]
+            check(len(line) == 1 and line[0].rstrip() == want,
+                  "80x24: Warnings line %s, want %r:\n%s" % (line, want, scr))
+        finally:
+            ui.close()
+
+
 def check_self_wake_loop(runtime, profile):
     crate = CRATE[runtime]
     with Workload(runtime, profile, args=["--seconds", "300", "--yield-loops", "1",
@@ -97,4 +116,4 @@ def test_lints_self_wake_loop():
         check_self_wake_loop(runtime, "release-debuginfo")
 
 
-TESTS = [test_lints_awaiting_lock, test_lints_self_wake_loop]
+TESTS = [test_lints_awaiting_lock, test_lints_live_warnings_line, test_lints_self_wake_loop]
