@@ -52,7 +52,9 @@ static struct await_frame state_frame(const struct future_node *n, const struct 
 		f.unknown = "variant not found: state not in the DWARF layout";
 	else {
 		f.in_macro = coroutine_state_in_macro(l, state);
-		f.awaitee = coroutine_state_awaitee(l, state);
+		/* a join!/select! awaits the macro's own future (a PollFn of
+		 * a closure): what it polls is in the tree, not in that type */
+		f.awaitee = f.in_macro ? NULL : coroutine_state_awaitee(l, state);
 	}
 	return f;
 }
