@@ -30,8 +30,8 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 # builds with a compiler that warns about what this one does not.
 WERROR   ?= -Werror
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) $(OPTFLAGS) $(SANFLAGS) \
-	    -Isrc -I$(OUTPUT) $(shell pkg-config --cflags libbpf) $(EXTRA_CFLAGS)
-LDLIBS   := $(shell pkg-config --libs libbpf) -lcapstone -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm -lpthread
+	    -Isrc -I$(OUTPUT) $(shell pkg-config --cflags libbpf libmicrohttpd) $(EXTRA_CFLAGS)
+LDLIBS   := $(shell pkg-config --libs libbpf libmicrohttpd) -lcapstone -ldw -lelf -liberty -lncursesw -linih -ljansson -lz -lm -lpthread
 LDFLAGS  := $(SANFLAGS) $(SANLDFLAGS) $(EXTRA_LDFLAGS)
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
@@ -63,7 +63,7 @@ $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
 
 # Only thread_fsbase reads a kernel structure (task->thread.fsbase), through
 # CO-RE: its few declarations carry preserve_access_index, no vmlinux.h.
-$(OUTPUT)/%.bpf.o: src/bpf/%.bpf.c src/bpf/%.h src/bpf/saved_regs.h
+$(OUTPUT)/%.bpf.o: src/bpf/%.bpf.c src/bpf/%.h src/bpf/saved_regs.h $(wildcard src/bpf/*.bpf.h)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		-I$(OUTPUT) -Isrc/bpf -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@

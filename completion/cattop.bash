@@ -146,6 +146,9 @@ _cattop()
 		_cattop_files "$cur"
 		[[ - == "$cur"* ]] && COMPREPLY=(- "${COMPREPLY[@]}") # stdout
 		;;
+	--listen)
+		mapfile -t COMPREPLY < <(compgen -W "127.0.0.1:9464 [::1]:9464 :9464" -- "$cur")
+		;;
 	-d | --delay | --duration | -n | --iterations | -r | --rows | -t | --threshold | \
 		--focus | --exclude | --max-size)
 		return 0 # a value of the user's own
@@ -154,18 +157,18 @@ _cattop()
 		if [[ $cur == -* ]]; then
 			case $mode in
 			live)
-				opts=(-p --pid -b --batch -d --delay -n --iterations -r --rows
-					-s --sort -t --threshold -c --config --snapshot --tasks-only
-					--light --focus --runtime --scope --exclude --no-color --no-wakes
+				opts=(-p --pid -b --batch -q --quiet --listen -d --delay -n --iterations
+					-r --rows -s --sort -t --threshold -c --config --snapshot --tasks-only
+					--light --focus --runtime --scope --exclude --no-color --no-wakes --no-split
 					--debug-file --no-cache -v --verbose -h --help -V --version --)
 				;;
 			record)
 				opts=(-p --pid -o --output -d --duration --max-size -t --threshold
 					-c --config --snapshot --tasks-only --focus --runtime --scope
-					--exclude --no-wakes --debug-file --no-cache -v --verbose -h --help --)
+					--exclude --no-wakes --no-split --debug-file --no-cache -v --verbose -h --help --)
 				;;
 			replay)
-				opts=(-b --batch -d --delay -n --iterations -r --rows -s --sort
+				opts=(-b --batch -q --quiet -d --delay -n --iterations -r --rows -s --sort
 					-t --threshold -c --config --snapshot --no-color -v --verbose
 					-h --help)
 				;;

@@ -25,11 +25,15 @@ apt-get install -y -qq \
 	librust-tokio-dev librust-async-std-dev librust-smol-dev librust-futures-dev \
 	librust-libc-dev librust-tracing-dev librust-hyper-dev \
 	librust-unicode-ident-dev \
+	libmicrohttpd-dev prometheus \
 	>/dev/null
 # tests/workloads-tokio-1.53 (tokio 1.53 with rt-multi-thread, macros, time,
 # sync) takes tokio, tokio-macros, syn 2, quote, proc-macro2,
 # pin-project-lite from shared/vendor-tokio and only unicode-ident (above)
 # from Debian: no parking_lot & co. (the "full" feature is not used).
+# libmicrohttpd-dev: the metrics endpoint (--listen). prometheus: the real
+# server test_metrics.py starts itself on loopback (its own config and
+# storage in a temporary directory); the package's own service is not used.
 # groff-base, man-db, bsdextrautils (col): make install-test renders the man
 # page. `make deb` also needs debhelper and dpkg-dev (not installed here: the
 # package build is not part of make test).

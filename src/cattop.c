@@ -13,6 +13,8 @@
 
 #include "config/config.h"
 #include "export/export.h"
+#include "export/metrics_collect.h"
+#include "export/metrics_server.h"
 #include "options.h"
 #include "recording/recorder.h"
 #include "recording/replay.h"
@@ -35,6 +37,10 @@ static volatile sig_atomic_t stop_requested;
 
 /* Why batch output stopped: the errno of a failed write to stdout, or 0. */
 static int stdout_error;
+
+/* --listen: the endpoint and the per-type totals it shows. */
+static struct metrics_server *metrics;
+static struct metrics_collector metrics_totals;
 
 static void on_stop_signal(int sig)
 {
@@ -73,6 +79,8 @@ static int load_config(struct config *cfg, const struct options *o)
 		snprintf(cfg->sort, sizeof(cfg->sort), "%s", o->sort);
 	if (o->no_wakes)
 		cfg->wakes = false;
+	if (o->no_split)
+		cfg->split = false;
 	if (o->scope)
 		cfg->scope = strcmp(o->scope, "all") == 0 ? SCOPE_ALL : SCOPE_APP;
 	if (o->exclude && config_add_exclude(cfg, o->exclude)) {
@@ -160,6 +168,31 @@ static enum task_sort batch_sort(const struct session *s)
 	return sort;
 }
 
+/* The metrics for the next scrapes, rendered here on the main thread: the
+ * HTTP thread only copies the text. A failure keeps the last text. */
+static void publish_metrics(const struct session *s)
+{
+	struct metrics_input in;
+	char *text;
+	size_t len;
+
+	if (!metrics)
+		return;
+	metrics_collect_session(&metrics_totals, s, &in);
+	if (!metrics_text_render(&in, &text, &len))
+		metrics_server_publish(metrics, text, len);
+}
+
+/* A refresh's output: the table (unless -q or headless) and the metrics.
+ * True when stdout failed. */
+static bool batch_output(const struct session *s, const struct options *o, uint64_t now)
+{
+	publish_metrics(s);
+	if (o->quiet)
+		return false;
+	return print_failed(batch_table_print(stdout, s, now, o->rows, batch_sort(s)));
+}
+
 /* Runs until -n refreshes, a stop signal, the target's exit, or stdout
  * failing. */
 static void run_batch(struct session *s, const struct options *o)
@@ -169,7 +202,8 @@ static void run_batch(struct session *s, const struct options *o)
 	uint64_t interval = s->cfg->interval_ns, next = s->ready_ns + interval;
 	long printed = 0;
 
-	while (!stop_requested && !stdout_closed()) {
+	publish_metrics(s); /* scrapes get the attached state at once */
+	while (!stop_requested && !(!o->quiet && stdout_closed())) {
 		uint64_t now = monotonic_now_ns();
 
 		session_drain(s);
@@ -179,7 +213,7 @@ static void run_batch(struct session *s, const struct options *o)
 		}
 		if (now >= next) {
 			session_tick(s);
-			if (print_failed(batch_table_print(stdout, s, now, o->rows, batch_sort(s))))
+			if (batch_output(s, o, now))
 				return;
 			next += interval;
 			if (next <= now)
@@ -194,7 +228,7 @@ static void run_batch(struct session *s, const struct options *o)
 	/* Stopped early or the target is gone: show the last state once. */
 	session_drain(s);
 	session_tick(s);
-	print_failed(batch_table_print(stdout, s, monotonic_now_ns(), o->rows, batch_sort(s)));
+	batch_output(s, o, monotonic_now_ns());
 }
 
 /* A replay in batch mode: a table per interval of recorded time, as fast as
@@ -207,13 +241,13 @@ static void run_replay_batch(struct session *s, const struct options *o)
 
 	for (; t < end && !stop_requested; t += interval) {
 		session_seek(s, t);
-		if (print_failed(batch_table_print(stdout, s, t, o->rows, batch_sort(s))))
+		if (batch_output(s, o, t))
 			return;
 		if (o->iterations > 0 && ++printed >= o->iterations)
 			return;
 	}
 	session_seek(s, end);
-	print_failed(batch_table_print(stdout, s, end, o->rows, batch_sort(s)));
+	batch_output(s, o, end);
 }
 
 static const char *end_reason_text(enum recording_end_reason r)
@@ -371,8 +405,9 @@ static bool std_fds_refused(const struct options *o)
 		if (open("/dev/null", O_RDWR) != fd)
 			return true; /* cannot hold the place: do not run */
 	}
-	if (closed && (o->batch || (o->snapshot_path && strcmp(o->snapshot_path, "-") == 0) ||
-		       (o->output_path && strcmp(o->output_path, "-") == 0))) {
+	if (closed &&
+	    ((o->batch && !o->quiet) || (o->snapshot_path && strcmp(o->snapshot_path, "-") == 0) ||
+	     (o->output_path && strcmp(o->output_path, "-") == 0))) {
 		fprintf(stderr, "cattop: cannot write to stdout: it is closed\n");
 		return true;
 	}
@@ -391,6 +426,33 @@ static bool live_view_unavailable(void)
 	return true;
 }
 
+/* --listen (or the config's listen), for a live process: bound before
+ * attaching, so a port in use costs the target nothing. Serving makes
+ * cattop headless: no live view, tables only if -b asked for them. */
+static int open_metrics(struct options *o, const struct config *cfg)
+{
+	const char *spec = o->listen ? o->listen : cfg->listen[0] ? cfg->listen : NULL;
+	char err[512];
+
+	if (!spec || o->mode != MODE_LIVE)
+		return 0;
+	if (!o->batch)
+		o->batch = o->quiet = true;
+	metrics = metrics_server_open(spec, err, sizeof(err));
+	if (!metrics) {
+		safe_error(err);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_metrics(void)
+{
+	metrics_server_close(metrics);
+	metrics = NULL;
+	metrics_collector_free(&metrics_totals);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts;
@@ -406,6 +468,10 @@ int main(int argc, char **argv)
 	if (load_config(&cfg, &opts))
 		return 1;
 	install_signals();
+	if (open_metrics(&opts, &cfg)) {
+		config_free(&cfg);
+		return 1;
+	}
 	if (!opts.batch && (opts.mode == MODE_LIVE || opts.mode == MODE_REPLAY) &&
 	    live_view_unavailable()) {
 		config_free(&cfg);
@@ -417,6 +483,7 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	if (open_session(&s, &cfg, &opts)) {
+		close_metrics();
 		config_free(&cfg);
 		return 1;
 	}
@@ -440,6 +507,7 @@ int main(int argc, char **argv)
 	ret |= finish(&s, &opts);
 	if (command_status(&s))
 		ret = command_status(&s);
+	close_metrics();
 	session_stop(&s);
 	config_free(&cfg);
 	return ret;

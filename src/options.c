@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "export/metrics_server.h"
 #include "model/task_sort.h"
 #include "util/duration.h"
 
@@ -20,6 +21,7 @@ enum long_only {
 	OPT_SCOPE,
 	OPT_NO_COLOR,
 	OPT_NO_WAKES,
+	OPT_NO_SPLIT,
 	OPT_MAX_SIZE,
 	OPT_FORMAT,
 	OPT_DEBUG_FILE,
@@ -27,11 +29,14 @@ enum long_only {
 	OPT_EXCLUDE,
 	OPT_DURATION,
 	OPT_LIGHT,
+	OPT_LISTEN,
 };
 
 static const struct option long_options[] = {
     {"pid", required_argument, NULL, 'p'},
     {"batch", no_argument, NULL, 'b'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"listen", required_argument, NULL, OPT_LISTEN},
     {"delay", required_argument, NULL, 'd'},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"iterations", required_argument, NULL, 'n'},
@@ -48,6 +53,7 @@ static const struct option long_options[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"no-wakes", no_argument, NULL, OPT_NO_WAKES},
+    {"no-split", no_argument, NULL, OPT_NO_SPLIT},
     {"output", required_argument, NULL, 'o'},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"format", required_argument, NULL, OPT_FORMAT},
@@ -73,6 +79,9 @@ static void usage(FILE *out)
 	    "\n"
 	    "  -p, --pid PID          trace a running process\n"
 	    "  -b, --batch            no curses: print a table every interval (like top -b)\n"
+	    "  -q, --quiet            -b without the tables (for --listen, --snapshot)\n"
+	    "      --listen ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics;\n"
+	    "                         runs headless (no tables unless -b)\n"
 	    "  -d, --delay SECONDS    refresh interval (also 500ms, 2s; default 1s)\n"
 	    "  -n, --iterations N     stop after N refreshes\n"
 	    "  -r, --rows N           batch: show the first N tasks (default 40, 0 = all)\n"
@@ -93,6 +102,8 @@ static void usage(FILE *out)
 	    "      --exclude GLOBS    futures not to probe, e.g. 'app::codec::*' (comma list)\n"
 	    "      --no-color         live view without colours (the ! markers stay)\n"
 	    "      --no-wakes         no wake probes: no wake counts or scheduled time\n"
+	    "      --no-split         slow polls not split into running/blocked (no program\n"
+	    "                         on the machine's context switches)\n"
 	    "      --debug-file FILE  the binary's separate debug info (default: found by\n"
 	    "                         build id or .gnu_debuglink, as gdb does)\n"
 	    "      --no-cache         scan the binary even if ~/.cache/cattop has its sites\n"
@@ -200,6 +211,8 @@ static int check_file_mode(struct options *o)
 		return fail("%sexport needs -o OUT (- for stdout)", "");
 	if (o->mode == MODE_REPLAY && o->output_path)
 		return fail("%s-o is for record and export", "");
+	if (o->listen)
+		return fail("%s--listen serves a live process, not a recording", "");
 	if (o->tasks_only || o->light)
 		return fail("%s--tasks-only, --focus and --light choose probes: they are for a "
 			    "process",
@@ -223,6 +236,8 @@ static int check_combination(struct options *o)
 		return fail("%snothing to trace: give -p PID or -- COMMAND", "");
 	if (o->light && o->mode == MODE_RECORD)
 		return fail("%s--light has no polls to record", "");
+	if (o->listen && o->mode == MODE_RECORD)
+		return fail("%s--listen serves a live process: not with cattop record", "");
 	if (o->light && o->tasks_only)
 		return fail("%s--light places no probes: not with --tasks-only or --focus", "");
 	if (o->scope && strcmp(o->scope, "app") && strcmp(o->scope, "all"))
@@ -254,6 +269,19 @@ static int handle_option(int c, struct options *o)
 	case 'b':
 		o->batch = true;
 		return 0;
+	case 'q':
+		o->quiet = o->batch = true;
+		return 0;
+	case OPT_LISTEN: {
+		struct sockaddr_storage addr;
+		socklen_t len;
+		char err[256];
+
+		if (metrics_listen_parse(optarg, &addr, &len, err, sizeof(err)))
+			return fail("%s", err);
+		o->listen = optarg;
+		return 0;
+	}
 	case 'n':
 		return parse_count(optarg, &o->iterations)
 			   ? fail("bad iteration count '%s'", optarg)
@@ -332,6 +360,9 @@ static int handle_option(int c, struct options *o)
 	case OPT_NO_WAKES:
 		o->no_wakes = true;
 		return 0;
+	case OPT_NO_SPLIT:
+		o->no_split = true;
+		return 0;
 	case 'h':
 		usage(stdout);
 		return 1;
@@ -392,8 +423,8 @@ int options_parse(int argc, char **argv, struct options *o)
 	/* "+": stop at the first non-option, so the command's own options stay
 	 * its own; replay and export have no command, so FILE may come first. */
 	while ((c = getopt_long(argc, argv,
-				o->mode >= MODE_REPLAY ? "p:bd:n:r:s:t:c:o:vhV"
-						       : "+p:bd:n:r:s:t:c:o:vhV",
+				o->mode >= MODE_REPLAY ? "p:bqd:n:r:s:t:c:o:vhV"
+						       : "+p:bqd:n:r:s:t:c:o:vhV",
 				long_options, NULL)) != -1) {
 		if (c == '?') {
 			if (optopt && optopt < 256)

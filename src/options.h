@@ -20,6 +20,8 @@ struct options {
 	pid_t pid;
 	char **command; /* after "--", NULL-terminated */
 	bool batch;
+	bool quiet;	       /* -q: batch (-b) without tables (metrics, a final snapshot) */
+	const char *listen;    /* --listen ADDR:PORT: serve /metrics; NULL: the config's */
 	uint64_t interval_ns;  /* 0: from config */
 	long iterations;       /* -1: forever */
 	long rows;	       /* batch: task lines per refresh, 0 = all */
@@ -36,6 +38,7 @@ struct options {
 	bool verbose;
 	bool no_color;
 	bool no_wakes;
+	bool no_split;
 	const char *debug_file;	 /* --debug-file */
 	bool no_cache;		 /* --no-cache */
 	const char *exclude;	 /* --exclude PATTERNS */

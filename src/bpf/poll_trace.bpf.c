@@ -5,7 +5,8 @@
  * them) a return probe; see src/probe/exit_sites.h for why. The hot path
  * only copies a few registers into the ring buffer; pairing entries with
  * returns, nesting and resynchronisation after lost returns are done in
- * user space by stack pointer, so the BPF side needs no per-thread map. */
+ * user space by stack pointer, so the BPF side needs no per-thread map
+ * for that; thread_clock.bpf.h keeps each thread's time off its CPU. */
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -17,6 +18,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* The traced process; the links already filter on it, this guards forks
  * sharing the text (a child keeps breakpoints until exec). */
 const volatile __u32 target_tgid = 0;
+
+#include "thread_clock.bpf.h"
+
 /* Where the kernel's task_struct keeps sched_info.run_delay (kernel_btf.h),
  * 0 if unknown: an offset set at load, so no CO-RE relocation (and no
  * parsing of the kernel's BTF by libbpf) is needed for it. */
@@ -60,8 +64,10 @@ static __always_inline int emit(void *ctx, __u32 type)
 	/* The thread is on a CPU: the delay it has waited for one is complete
 	 * up to now, so entry and return give the waits inside the poll. */
 	e->run_delay = 0;
-	/* A wake or a task's end needs no CPU wait: spare them the read. */
-	if (run_delay_offset && role != ROLE_TASK_WAKE && role != ROLE_TASK_END &&
+	e->asleep = ASLEEP_UNKNOWN;
+	/* A wake or a task's end needs neither: spare them the reads. */
+	if (role != ROLE_TASK_WAKE && role != ROLE_TASK_END &&
+	    !thread_clock_read((__u32)pid_tgid, &e->run_delay, &e->asleep) && run_delay_offset &&
 	    bpf_probe_read_kernel(&e->run_delay, sizeof(e->run_delay),
 				  (void *)(bpf_get_current_task() + run_delay_offset)))
 		e->run_delay = 0;

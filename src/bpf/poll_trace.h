@@ -33,7 +33,7 @@ enum poll_event_type {
  * return it reports that matches no open poll is nobody's loss. */
 #define COOKIE_TAIL_EXIT (1ULL << 41)
 
-/* 56 bytes: small enough that an event costs ~0.15 us to emit. */
+/* 64 bytes: small enough that an event costs ~0.15 us to emit. */
 struct poll_event {
 	__u64 ts;   /* bpf_ktime_get_ns() */
 	__u64 sp;   /* stack pointer at the hit: entry sp + 8 == return sp (a ret
@@ -44,14 +44,22 @@ struct poll_event {
 	__u32 tid;  /* kernel thread id */
 	__u32 site; /* site id; type in the top 2 bits */
 	__u64 lost; /* events dropped so far (full ring): a rise means a gap before this one */
-	/* The thread's time so far runnable but waiting for a CPU (the
-	 * scheduler's run_delay, ns), 0 if the kernel does not say: return
-	 * minus entry is the part of a poll spent preempted. */
+	/* The thread's time so far runnable but waiting for a CPU (ns), from
+	 * thread_clock.bpf.h, or where that is not kept the scheduler's
+	 * run_delay, 0 if the kernel does not say: return minus entry is the
+	 * part of a poll spent preempted. */
 	__u64 run_delay;
+	/* The thread's time so far off its CPU asleep (blocked in the kernel),
+	 * from thread_clock.bpf.h; ASLEEP_UNKNOWN where not measured. */
+	__u64 asleep;
 };
+
+#define ASLEEP_UNKNOWN (~0ULL)
 
 /* An event's size in recordings of format version 2: no run_delay. */
 #define POLL_EVENT_V2_SIZE 48
+/* In version 3: no asleep. */
+#define POLL_EVENT_V3_SIZE 56
 
 #define EVENT_TYPE_SHIFT 30
 #define EVENT_SITE_MASK	 ((1U << EVENT_TYPE_SHIFT) - 1)

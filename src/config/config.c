@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "export/metrics_server.h"
 #include "model/task_sort.h"
 #include "util/duration.h"
 #include "default_config.h" /* generated: default_config_text */
@@ -142,6 +143,20 @@ static int set_bool(bool *field, const char *value)
 	return 0;
 }
 
+/* Checked here, so a bad address is reported with its file and line. */
+static int set_listen(struct config *cfg, const char *value)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	char err[256];
+
+	if (*value && (strlen(value) >= sizeof(cfg->listen) ||
+		       metrics_listen_parse(value, &addr, &len, err, sizeof(err))))
+		return -EINVAL;
+	snprintf(cfg->listen, sizeof(cfg->listen), "%s", value);
+	return 0;
+}
+
 static int set_general(struct config *cfg, const char *key, const char *value, bool append)
 {
 	enum task_sort sort;
@@ -159,8 +174,12 @@ static int set_general(struct config *cfg, const char *key, const char *value, b
 		return set_bool(&cfg->closures, value);
 	if (strcmp(key, "wakes") == 0)
 		return set_bool(&cfg->wakes, value);
+	if (strcmp(key, "split") == 0)
+		return set_bool(&cfg->split, value);
 	if (strcmp(key, "light") == 0)
 		return set_bool(&cfg->light, value);
+	if (strcmp(key, "listen") == 0)
+		return set_listen(cfg, value);
 	if (strcmp(key, "threshold") == 0)
 		return set_duration(&cfg->threshold_ns, value);
 	if (strcmp(key, "interval") == 0) {

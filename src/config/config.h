@@ -46,11 +46,13 @@ struct config {
 	struct pattern_list exclude; /* futures never probed: globs on their paths */
 	struct runtime_profile runtimes[MAX_RUNTIMES];
 	size_t runtime_count;
-	char sort[16]; /* live view's initial sort column */
-	bool color;    /* live view in colour */
-	bool closures; /* probe plain closures of the application too */
-	bool wakes;    /* probe the runtime's task_wake functions (a hit per wake) */
-	bool light;    /* light mode (--light): no probes, see session/light_feed.h */
+	char sort[16];	  /* live view's initial sort column */
+	bool color;	  /* live view in colour */
+	bool closures;	  /* probe plain closures of the application too */
+	bool wakes;	  /* probe the runtime's task_wake functions (a hit per wake) */
+	bool light;	  /* light mode (--light): no probes, see session/light_feed.h */
+	bool split;	  /* the thread clock: slow polls' blocked time (a hit per switch) */
+	char listen[128]; /* serve metrics here (--listen ADDR:PORT), "" for none */
 };
 
 /* The [colors] section is handed to this hook (the UI owns the colour

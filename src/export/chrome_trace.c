@@ -77,6 +77,8 @@ void chrome_trace_span(void *ctx, const struct poll_span *span)
 	 * minus its wait for a CPU. */
 	if (span->cpu_wait)
 		fprintf(out, "\"cpu_wait_ns\":%" PRIu64 ",", span->cpu_wait);
+	if (span->blocked)
+		fprintf(out, "\"blocked_ns\":%" PRIu64 ",", span->blocked);
 	fprintf(out, "\"thread\":%u,\"slow\":%s,\"inflight\":%s}", in.thread,
 		in.slow ? "true" : "false", span->inflight ? "true" : "false");
 	if (in.slow)

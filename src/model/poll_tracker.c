@@ -162,7 +162,8 @@ static void leave_task(struct poll_tracker *t, struct open_frame *f, uint64_t ts
 }
 
 static void report_span(struct poll_tracker *t, const struct thread_stack *st,
-			const struct open_frame *f, uint64_t end, uint64_t cpu_wait, bool inflight)
+			const struct open_frame *f, uint64_t end, const struct poll_split *split,
+			bool inflight)
 {
 	struct poll_span span = {
 	    .stack = st,
@@ -173,7 +174,13 @@ static void report_span(struct poll_tracker *t, const struct thread_stack *st,
 	    .inflight = inflight,
 	};
 
-	span.cpu_wait = cpu_wait < span.end - span.start ? cpu_wait : span.end - span.start;
+	if (split) {
+		uint64_t wall = span.end - span.start;
+
+		span.cpu_wait = split->runnable < wall ? split->runnable : wall;
+		span.blocked =
+		    split->blocked < wall - span.cpu_wait ? split->blocked : wall - span.cpu_wait;
+	}
 	t->on_span(t->span_ctx, &span);
 }
 
@@ -191,6 +198,23 @@ static uint64_t task_poll_end(const struct open_frame *f, uint64_t ts)
 	return ts;
 }
 
+/* Counters of the thread's own, read at the poll's entry and return: they
+ * only ever grow. */
+static struct poll_split poll_split_of(struct poll_tracker *t, const struct open_frame *f,
+				       const struct poll_event *ret)
+{
+	struct poll_split split = {0, 0};
+
+	if (ret->run_delay > f->run_delay)
+		split.runnable = ret->run_delay - f->run_delay;
+	if (ret->asleep != ASLEEP_UNKNOWN && f->asleep != ASLEEP_UNKNOWN) {
+		t->model->blocked_measured = true;
+		if (ret->asleep > f->asleep)
+			split.blocked = ret->asleep - f->asleep;
+	}
+	return split;
+}
+
 /* Pops the top frame; ret is the event of its return, NULL if that was
  * never seen. */
 static void pop_frame(struct poll_tracker *t, struct thread_stack *st, const struct poll_event *ret)
@@ -200,15 +224,14 @@ static void pop_frame(struct poll_tracker *t, struct thread_stack *st, const str
 	uint64_t ts = ret ? ret->ts : 0;
 
 	if (ts && !f->no_return) {
-		/* A counter of the thread's own: only ever grows. */
-		uint64_t waited = ret->run_delay > f->run_delay ? ret->run_delay - f->run_delay : 0;
+		struct poll_split split = poll_split_of(t, f, ret);
 
 		if (t->on_span)
-			report_span(t, st, f, ts, waited, false);
+			report_span(t, st, f, ts, &split, false);
 		if (f->node)
-			poll_stats_end(&f->node->stats, f->start, ts, waited, threshold);
+			poll_stats_end(&f->node->stats, f->start, ts, &split, threshold);
 		if (f->task_frame)
-			poll_stats_end(&f->task->stats, f->start, task_poll_end(f, ts), waited,
+			poll_stats_end(&f->task->stats, f->start, task_poll_end(f, ts), &split,
 				       threshold);
 	} else {
 		t->counters.abandoned_frames++;
@@ -336,6 +359,7 @@ static void handle_enter(struct poll_tracker *t, const struct poll_event *ev, ui
 	    .sp = ev->sp,
 	    .start = ev->ts,
 	    .run_delay = ev->run_delay,
+	    .asleep = ev->asleep,
 	    .site = site,
 	    .no_return = ev->ts < t->returns_ready_at,
 	};
@@ -555,6 +579,6 @@ void poll_tracker_report_open(struct poll_tracker *t, uint64_t end)
 		/* Innermost first, as returns would have come. */
 		for (d = st ? st->depth : 0; d-- > 0;)
 			if (!st->frames[d].no_return)
-				report_span(t, st, &st->frames[d], end, 0, true);
+				report_span(t, st, &st->frames[d], end, NULL, true);
 	}
 }

@@ -21,6 +21,7 @@ struct open_frame {
 	uint64_t sp;
 	uint64_t start;	    /* entry time */
 	uint64_t run_delay; /* the thread's wait for a CPU so far, at entry */
+	uint64_t asleep;    /* its time asleep so far, at entry (ASLEEP_UNKNOWN) */
 	uint32_t site;
 	struct task *task;	  /* the task this poll belongs to */
 	struct future_node *node; /* NULL for a task poll frame */
@@ -65,6 +66,7 @@ struct poll_span {
 	uint32_t depth;
 	uint64_t start, end;
 	uint64_t cpu_wait; /* of end - start, spent waiting for a CPU (0 in flight) */
+	uint64_t blocked;  /* of end - start, asleep in the kernel (0 in flight or unmeasured) */
 	bool inflight;	   /* still running where the data ends */
 };
 
@@ -108,6 +110,10 @@ struct poll_tracker {
 	 * is a task's own deferred wake (task_wakes.h). */
 	struct code_range *deferrer_code;
 	size_t deferrer_code_count;
+	/* Sorted code of the SITE_TASK_WAKE sites: a wake called from one is
+	 * part of that wake (async-task's wake calls its wake_by_ref). */
+	struct code_range *wake_code;
+	size_t wake_code_count;
 	/* Optional: whether a wake's caller (link-time return address) is a
 	 * deferrer inlined into other code; answers kept in wake_callers
 	 * (addr -> 1 no, 2 yes). */

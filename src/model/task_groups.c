@@ -67,8 +67,7 @@ static int add_task(struct task_group *g, const struct task *t, const struct tas
 	return count_parked(g, at);
 }
 
-/* The name tasks of a pruned group had. */
-static const char *pruned_name(const struct pruned_group *p, const struct site_table *sites)
+const char *pruned_group_name(const struct pruned_group *p, const struct site_table *sites)
 {
 	struct future_node root = {.site = p->root_site};
 	struct task t = {.has_poll_site = p->has_poll_site,
@@ -88,7 +87,7 @@ static size_t add_pruned(const struct task_model *m, const struct site_table *si
 
 	for (i = 0; i < m->pruned_count; i++) {
 		const struct pruned_group *p = &m->pruned[i];
-		const char *name = pruned_name(p, sites);
+		const char *name = pruned_group_name(p, sites);
 		struct task_group *g = NULL;
 
 		if (keep && !keep(name, keep_ctx))

@@ -46,4 +46,7 @@ int task_groups_build(const struct task_model *m, const struct site_table *sites
 		      enum task_sort key, bool ascending, uint64_t now, struct task_groups *out);
 void task_groups_free(struct task_groups *g);
 
+/* The name the tasks of a pruned group had (a site's name, or "(task)"). */
+const char *pruned_group_name(const struct pruned_group *p, const struct site_table *sites);
+
 #endif

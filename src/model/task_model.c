@@ -40,6 +40,20 @@ static void merge_stats(struct poll_stats *into, const struct poll_stats *from)
 		into->hist[i] += from->hist[i];
 }
 
+static void merge_sched(struct sched_stats *into, const struct sched_stats *from)
+{
+	int i;
+
+	into->wakes += from->wakes;
+	into->self_wakes += from->self_wakes;
+	into->scheduled += from->scheduled;
+	into->scheduled_ns += from->scheduled_ns;
+	if (from->max_scheduled_ns > into->max_scheduled_ns)
+		into->max_scheduled_ns = from->max_scheduled_ns;
+	for (i = 0; i < POLL_HIST_BUCKETS; i++)
+		into->hist[i] += from->hist[i];
+}
+
 static struct pruned_group *pruned_group_for(struct task_model *m, const struct task *t)
 {
 	bool has_root = t->roots != NULL;
@@ -81,6 +95,7 @@ static void remember_pruned(struct task_model *m, const struct task *t)
 		return; /* out of memory: the totals lose this task */
 	g->tasks++;
 	merge_stats(&g->stats, &t->stats);
+	merge_sched(&g->sched, &t->sched);
 }
 
 static void unlink_task(struct task_model *m, struct task *t)
@@ -266,34 +281,42 @@ uint64_t poll_stats_percentile(const struct poll_stats *s, double fraction)
 
 /* Keeps the RECENT_SLOW_POLLS longest polls, longest first: one compare
  * per poll unless it is among them. */
-static void keep_longest(struct poll_stats *s, uint64_t now, uint64_t dur)
+static void keep_longest(struct poll_stats *s, const struct slow_poll *p)
 {
 	int i = RECENT_SLOW_POLLS - 1;
 
-	if (dur <= s->longest[i].duration_ns)
+	if (p->duration_ns <= s->longest[i].duration_ns)
 		return;
-	for (; i > 0 && s->longest[i - 1].duration_ns < dur; i--)
+	for (; i > 0 && s->longest[i - 1].duration_ns < p->duration_ns; i--)
 		s->longest[i] = s->longest[i - 1];
-	s->longest[i] = (struct slow_poll){now, dur};
+	s->longest[i] = *p;
 }
 
-void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t cpu_wait,
-		    uint64_t threshold_ns)
+static uint64_t at_most(uint64_t v, uint64_t limit)
+{
+	return v < limit ? v : limit;
+}
+
+void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now,
+		    const struct poll_split *split, uint64_t threshold_ns)
 {
 	uint64_t wall = now > start ? now - start : 0;
 	/* The scheduler's clock is not the probes': never more than the poll. */
-	uint64_t waited = cpu_wait < wall ? cpu_wait : wall;
+	uint64_t waited = split ? at_most(split->runnable, wall) : 0;
 	uint64_t dur = wall - waited;
+	uint64_t blocked = split ? at_most(split->blocked, dur) : 0;
+	struct slow_poll p = {now, dur, blocked, waited};
 
 	s->polls++;
 	s->busy_ns += dur;
 	s->cpu_wait_ns += waited;
+	s->blocked_ns += blocked;
 	s->hist[poll_hist_bucket(dur)]++;
 	if (dur > s->max_poll_ns)
 		s->max_poll_ns = dur;
-	keep_longest(s, now, dur);
+	keep_longest(s, &p);
 	if (dur > threshold_ns) {
-		s->recent_slow[s->slow_polls % RECENT_SLOW_POLLS] = (struct slow_poll){now, dur};
+		s->recent_slow[s->slow_polls % RECENT_SLOW_POLLS] = p;
 		s->slow_polls++;
 	}
 	if (s->inflight_since == start)

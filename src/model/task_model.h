@@ -13,8 +13,19 @@
 #define RECENT_SLOW_POLLS 8
 
 struct slow_poll {
-	uint64_t ended_at; /* CLOCK_MONOTONIC */
-	uint64_t duration_ns;
+	uint64_t ended_at;    /* CLOCK_MONOTONIC */
+	uint64_t duration_ns; /* on its CPU or blocked: the poll's time */
+	uint64_t blocked_ns;  /* of duration_ns, asleep in the kernel (0 if unmeasured) */
+	uint64_t cpu_wait_ns; /* besides duration_ns, runnable waiting for a CPU */
+};
+
+/* How a poll's wall time divides: on its CPU (running), asleep in the
+ * kernel (blocked: a std Mutex, blocking I/O, thread::sleep), and runnable
+ * but waiting for a CPU (preempted). Running and blocked are what the
+ * future did to its worker; the wait is the machine's. */
+struct poll_split {
+	uint64_t runnable;
+	uint64_t blocked; /* 0 where off-CPU time is not measured: counted as running */
 };
 
 /* A poll's time is its wall time minus what its thread spent runnable
@@ -31,6 +42,7 @@ struct poll_stats {
 	uint64_t last_poll_end;
 	uint64_t unknown_polls; /* polls whose return was never seen (no time counted) */
 	uint64_t cpu_wait_ns;	/* the polls' waits for a CPU: not in busy_ns */
+	uint64_t blocked_ns;	/* of busy_ns, asleep in the kernel (the rest ran) */
 	bool slow_approx;	/* slow_polls was recounted from hist for a new threshold */
 	uint32_t hist[POLL_HIST_BUCKETS];
 	struct slow_poll recent_slow[RECENT_SLOW_POLLS]; /* ring, newest at slow_polls - 1 */
@@ -118,6 +130,7 @@ struct pruned_group {
 	uint32_t poll_site, root_site;
 	size_t tasks;
 	struct poll_stats stats;
+	struct sched_stats sched; /* wakes and scheduled time (metrics keep them monotonic) */
 };
 
 struct task_model {
@@ -135,6 +148,8 @@ struct task_model {
 	uint64_t walk_gen;	  /* walks fed so far */
 	uint64_t attached_at;	  /* when the probes were in: polls since are all seen */
 	bool rows_for_all_walked; /* light mode: no poll shows a running task */
+	/* Polls' time off their CPU is measured: blocked_ns is told from running. */
+	bool blocked_measured;
 };
 
 void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,
@@ -167,13 +182,13 @@ void task_model_walk_done(struct task_model *m, const uint64_t *lists, const boo
 struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site);
 
 void poll_stats_begin(struct poll_stats *s, uint64_t now);
-/* The poll that began at start ended at now, having waited cpu_wait ns
- * of that for a CPU. Each poll is timed from its own start: the same task
+/* The poll that began at start ended at now, split as split says (NULL:
+ * all of it running). Each poll is timed from its own start: the same task
  * can have a second poll open (a frame whose return was lost is still on
  * another thread's stack), and the in-flight mark is only cleared by the
  * poll that set it. */
-void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now, uint64_t cpu_wait,
-		    uint64_t threshold_ns);
+void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now,
+		    const struct poll_split *split, uint64_t threshold_ns);
 /* A new slow-poll threshold: slow_polls recounted from the histogram, exact
  * but for the one log2 bucket the threshold falls inside, counted in
  * proportion (slow_approx is then set); recent_slow keeps only polls over

@@ -15,21 +15,31 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-void task_wakes_index(struct poll_tracker *t)
+/* The sorted code ranges of the sites in role, in a fresh array. */
+static struct code_range *index_role(const struct site_table *st, enum site_role role,
+				     size_t *count)
 {
+	struct code_range *r = calloc(st->count ? st->count : 1, sizeof(*r));
 	size_t i, n = 0;
 
-	t->deferrer_code = calloc(t->sites->count ? t->sites->count : 1, sizeof(*t->deferrer_code));
-	if (!t->deferrer_code)
-		return;
-	for (i = 0; i < t->sites->count; i++) {
-		const struct site *s = &t->sites->sites[i];
+	*count = 0;
+	if (!r)
+		return NULL;
+	for (i = 0; i < st->count; i++) {
+		const struct site *s = &st->sites[i];
 
-		if (s->role == SITE_WAKE_DEFERRER && s->size)
-			t->deferrer_code[n++] = (struct code_range){s->addr, s->addr + s->size};
+		if (s->role == role && s->size)
+			r[n++] = (struct code_range){s->addr, s->addr + s->size};
 	}
-	qsort(t->deferrer_code, n, sizeof(*t->deferrer_code), by_start);
-	t->deferrer_code_count = n;
+	qsort(r, n, sizeof(*r), by_start);
+	*count = n;
+	return r;
+}
+
+void task_wakes_index(struct poll_tracker *t)
+{
+	t->deferrer_code = index_role(t->sites, SITE_WAKE_DEFERRER, &t->deferrer_code_count);
+	t->wake_code = index_role(t->sites, SITE_TASK_WAKE, &t->wake_code_count);
 }
 
 void task_wakes_free(struct poll_tracker *t)
@@ -37,6 +47,9 @@ void task_wakes_free(struct poll_tracker *t)
 	free(t->deferrer_code);
 	t->deferrer_code = NULL;
 	t->deferrer_code_count = 0;
+	free(t->wake_code);
+	t->wake_code = NULL;
+	t->wake_code_count = 0;
 	u64_map_free(&t->wake_callers);
 }
 
@@ -57,17 +70,31 @@ static bool inlined_deferrer(struct poll_tracker *t, uint64_t call)
 	return known == 2;
 }
 
+/* The link-time address of the call returning to ret (in the call, before
+ * its return address), or 0 if not known. */
+static uint64_t call_site(const struct poll_tracker *t, uint64_t ret)
+{
+	return t->code_bias_known && ret ? ret - (uint64_t)t->code_bias - 1 : 0;
+}
+
 /* Whether the wake returning to ret was called by a deferrer: the runtime
  * waking, after the poll, the waker a task handed it to be woken later. */
 static bool deferred_wake(struct poll_tracker *t, uint64_t ret)
 {
-	uint64_t call;
+	uint64_t call = call_site(t, ret);
 
-	if (!t->code_bias_known || !ret)
-		return false;
-	call = ret - (uint64_t)t->code_bias - 1; /* in the call, before its return address */
-	return code_ranges_contain(t->deferrer_code, t->deferrer_code_count, call) ||
-	       inlined_deferrer(t, call);
+	return call && (code_ranges_contain(t->deferrer_code, t->deferrer_code_count, call) ||
+			inlined_deferrer(t, call));
+}
+
+/* Whether the wake returning to ret was called by another wake function:
+ * the same wake, already counted (async-task's wake calls wake_by_ref out of
+ * line in debug builds, when its schedule closure is not zero-sized). */
+static bool nested_wake(const struct poll_tracker *t, uint64_t ret)
+{
+	uint64_t call = call_site(t, ret);
+
+	return call && code_ranges_contain(t->wake_code, t->wake_code_count, call);
 }
 
 void task_wakes_on_wake(struct poll_tracker *t, const struct poll_event *ev)
@@ -79,7 +106,7 @@ void task_wakes_on_wake(struct poll_tracker *t, const struct poll_event *ev)
 	struct sched_stats *s;
 	bool self;
 
-	if (!task)
+	if (!task || nested_wake(t, ev->ret))
 		return;
 	s = &task->sched;
 	s->wakes++;

@@ -314,6 +314,28 @@ static void watch_panics(struct probe_set *ps, const struct attach_opts *opts)
 		ps->panics_watched = true;
 }
 
+/* The thread clock's programs (thread_clock.bpf.h), before any poll probe
+ * so a poll's entry and return read one clock. Without them (a kernel whose
+ * BTF lacks task_struct's pid) polls are still timed, their blocked time
+ * counted as running, and the events say so. */
+static void watch_off_cpu(struct probe_set *ps, const struct attach_opts *opts)
+{
+	struct bpf_program *progs[] = {ps->skel->progs.thread_switch, ps->skel->progs.thread_wakeup,
+				       ps->skel->progs.thread_exit};
+	struct bpf_link *link;
+	size_t i;
+
+	if (!opts->task_offsets.tgid)
+		return;
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		link = bpf_program__attach(progs[i]);
+		if (!link || add_link(ps, link))
+			return;
+	}
+	ps->skel->bss->thread_clock_on = 1;
+	ps->off_cpu_measured = true;
+}
+
 static int load_programs(struct probe_set *ps, const struct attach_opts *opts)
 {
 	int err;
@@ -322,7 +344,9 @@ static int load_programs(struct probe_set *ps, const struct attach_opts *opts)
 	if (!ps->skel)
 		return -errno ? -errno : -EINVAL;
 	ps->skel->rodata->target_tgid = opts->pid;
-	ps->skel->rodata->run_delay_offset = opts->run_delay_offset;
+	ps->skel->rodata->run_delay_offset = opts->task_offsets.run_delay;
+	ps->skel->rodata->task_pid_offset = opts->task_offsets.pid;
+	ps->skel->rodata->task_tgid_offset = opts->task_offsets.tgid;
 	err = bpf_map__set_max_entries(ps->skel->maps.events, opts->ringbuf_bytes);
 	if (err)
 		return err;
@@ -367,6 +391,7 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 		goto fail;
 	}
 	watch_panics(ps, opts);
+	watch_off_cpu(ps, opts);
 	ret = attach_all(ps, sites, opts, NULL);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach uprobes to %s: %s", opts->binary,

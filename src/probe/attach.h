@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <bpf/libbpf.h>
 
+#include "probe/kernel_btf.h"
+
 struct site_table;
 struct poll_trace_bpf;
 struct exit_finder;
@@ -33,7 +35,8 @@ struct probe_set {
 	bool *code_checked;	     /* decoded from its start (exit_sites.h) */
 	size_t unknown_exit_sites;
 	size_t site_count;
-	bool panics_watched; /* the panic runtime's entry has its probe */
+	bool panics_watched;   /* the panic runtime's entry has its probe */
+	bool off_cpu_measured; /* the scheduler-switch program runs (poll_event.off_cpu) */
 	uint64_t attach_ns;
 	uint64_t returns_ready_at; /* CLOCK_MONOTONIC when the last return link went in */
 };
@@ -42,7 +45,7 @@ struct attach_opts {
 	const char *binary; /* path the uprobes go on, e.g. /proc/PID/exe */
 	pid_t pid;	    /* only this process is traced */
 	size_t ringbuf_bytes;
-	uint64_t run_delay_offset; /* of task_struct's run_delay (kernel_btf.h), 0 if unknown */
+	struct kernel_task_offsets task_offsets; /* what the probes read of a thread */
 	ring_buffer_sample_fn on_event;
 	void *ctx;
 	struct exit_finder *exits; /* the binary's code: where functions return */

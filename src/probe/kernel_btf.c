@@ -246,15 +246,25 @@ cleanup:
 	return ret;
 }
 
-int kernel_run_delay_offset(const char *btf_path, uint64_t *offset)
+int kernel_task_offsets(const char *btf_path, struct kernel_task_offsets *out)
 {
-	static const char *const path[] = {"sched_info", "run_delay"};
+	static const char *const run_delay[] = {"sched_info", "run_delay"};
+	static const char *const pid[] = {"pid"}, *const tgid[] = {"tgid"};
 	uint8_t *data = NULL;
 	size_t size = 0;
 	int ret = read_whole(btf_path, &data, &size);
 
-	if (!ret)
-		ret = btf_member_path_offset(data, size, "task_struct", path, 2, offset);
+	memset(out, 0, sizeof(*out));
+	if (ret)
+		goto cleanup;
+	if (btf_member_path_offset(data, size, "task_struct", run_delay, 2, &out->run_delay))
+		out->run_delay = 0;
+	/* Both or neither: the switch program needs the pair. */
+	if (btf_member_path_offset(data, size, "task_struct", pid, 1, &out->pid) ||
+	    btf_member_path_offset(data, size, "task_struct", tgid, 1, &out->tgid))
+		out->pid = out->tgid = 0;
+	ret = out->run_delay || out->tgid ? 0 : -ENOENT;
+cleanup:
 	free(data);
 	return ret;
 }

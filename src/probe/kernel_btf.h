@@ -10,12 +10,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Byte offset of task_struct.sched_info.run_delay: the nanoseconds the
- * thread has spent runnable but waiting for a CPU, as the scheduler counts
- * them (the 2nd field of /proc/PID/task/TID/schedstat). Returns 0 or
- * -errno (-ENOENT: no such field in this kernel, e.g. without
- * CONFIG_SCHED_INFO). */
-int kernel_run_delay_offset(const char *btf_path, uint64_t *offset);
+/* Where the probes find what they read of a thread's task_struct. */
+struct kernel_task_offsets {
+	/* sched_info.run_delay: the nanoseconds the thread has spent runnable
+	 * but waiting for a CPU, as the scheduler counts them (the 2nd field
+	 * of /proc/PID/task/TID/schedstat); 0 if the kernel has no such field
+	 * (e.g. without CONFIG_SCHED_INFO). */
+	uint64_t run_delay;
+	/* pid and tgid: who a thread switched onto a CPU is, read by the
+	 * scheduler-switch program; 0 if unknown. */
+	uint64_t pid, tgid;
+};
+
+/* The offsets of the kernel whose BTF is at btf_path, each 0 where not
+ * found. Returns 0 or -errno (-ENOENT: not one was found). */
+int kernel_task_offsets(const char *btf_path, struct kernel_task_offsets *out);
 
 /* The same for any path of nested struct members, e.g. {"sched_info",
  * "run_delay"} inside "task_struct"; data is a whole raw BTF file. */

@@ -15,9 +15,10 @@
 #include <stdint.h>
 
 #define RECORDING_MAGIC	  "CATTOPRC"
-#define RECORDING_VERSION 3
+#define RECORDING_VERSION 4
 /* Version 2 events lack run_delay (POLL_EVENT_V2_SIZE): still read, their
- * polls timed by the wall clock alone. */
+ * polls timed by the wall clock alone. Version 3 events lack asleep
+ * (POLL_EVENT_V3_SIZE): their polls' blocked time is unknown. */
 #define RECORDING_OLDEST_VERSION 2
 
 /* A chunk larger than this is corruption, not data. */

@@ -367,7 +367,9 @@ int recording_parse(const void *data, size_t size, struct recording *rec, char *
 			 h.version, RECORDING_OLDEST_VERSION, RECORDING_VERSION);
 		return -EINVAL;
 	}
-	rec->event_size = h.version == 2 ? POLL_EVENT_V2_SIZE : sizeof(struct poll_event);
+	rec->event_size = h.version == 2   ? POLL_EVENT_V2_SIZE
+			  : h.version == 3 ? POLL_EVENT_V3_SIZE
+					   : sizeof(struct poll_event);
 	ret = read_chunks(&ps, data, size);
 	if (!ret && (!rec->sites.sites || ps.sites_read != rec->info.site_count)) {
 		snprintf(err, errlen, "recording cut short before its site table: nothing to read");

@@ -43,8 +43,9 @@ static void feed_events(const struct recording_chunk *c, size_t event_size,
 	    event_size < sizeof(struct poll_event) ? event_size : sizeof(struct poll_event);
 
 	for (i = 0; i < n; i++) {
-		/* An older format's event lacks the fields at the end: zero. */
-		struct poll_event ev = {0};
+		/* An older format's event lacks the fields at the end: zero,
+		 * and time asleep unknown. */
+		struct poll_event ev = {.asleep = ASLEEP_UNKNOWN};
 
 		/* The payload has no alignment guarantee inside the file. */
 		memcpy(&ev, c->payload + i * event_size, copy);

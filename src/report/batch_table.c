@@ -117,7 +117,8 @@ static void print_header(FILE *out, const struct session *s, struct task_counts 
 		return;
 	}
 
-	fprintf(out, "cattop - pid %d %s  runtime %s  threshold %s  up %s  probes %zu",
+	fprintf(out,
+		"cattop - pid %d %s  runtime %s  threshold %s on cpu+blocked  up %s  probes %zu",
 		s->target.pid, safe_text(s->target.comm, comm, sizeof(comm)),
 		safe_text(s->sites.runtime->name, runtime, sizeof(runtime)),
 		duration_format(s->model.threshold_ns, thr, sizeof(thr)),

@@ -194,7 +194,7 @@ static struct attach_opts attach_opts_of(struct session *s)
 	    .binary = s->target.binary,
 	    .pid = s->target.pid,
 	    .ringbuf_bytes = s->cfg->ringbuf_bytes,
-	    .run_delay_offset = s->run_delay_offset,
+	    .task_offsets = s->task_offsets,
 	    .on_event = on_event,
 	    .ctx = s,
 	    .exits = s->exits,
@@ -227,12 +227,15 @@ int session_attach_probes(struct session *s, char *err, size_t errlen)
 		return ret;
 	}
 	ao.exits = s->exits;
-	/* Without it polls are timed by the wall clock alone, preemption
-	 * included, as on a kernel without scheduler statistics. */
-	if (kernel_run_delay_offset("/sys/kernel/btf/vmlinux", &s->run_delay_offset))
-		s->run_delay_offset = 0;
-	ao.run_delay_offset = s->run_delay_offset;
+	/* Without them polls are timed by the wall clock alone, preemption
+	 * included, as on a kernel without scheduler statistics, and their
+	 * blocked time is not told from their running time. */
+	kernel_task_offsets("/sys/kernel/btf/vmlinux", &s->task_offsets);
+	if (!s->cfg->split) /* no thread clock: no program on every context switch */
+		s->task_offsets.pid = s->task_offsets.tgid = 0;
+	ao.task_offsets = s->task_offsets;
 	ret = probes_attach(&s->probes, &s->sites, &ao, err, errlen);
+	s->model.blocked_measured = !ret && s->probes.off_cpu_measured;
 	for (i = 0; !ret && i < s->sites.count; i++)
 		s->sites.sites[i].ret_probed = !site_entry_only(&s->sites.sites[i]) &&
 					       !probes_use_return_probe(&s->sites, i, s->exits);

@@ -71,8 +71,8 @@ struct session {
 	struct exit_finder *exits;	/* the binary's code: where functions return */
 	struct focus focus;		/* deferred futures probed now (focus.h) */
 	const char *focus_glob;
-	uint64_t run_delay_offset;   /* task_struct's run_delay (kernel_btf.h), 0 if unknown */
-	struct task_walk_feed *walk; /* the runtime's task lists, or NULL */
+	struct kernel_task_offsets task_offsets; /* what the probes read of a thread */
+	struct task_walk_feed *walk;		 /* the runtime's task lists, or NULL */
 	/* Set when cattop is asked to stop: a wait in a refresh gives up. */
 	const volatile sig_atomic_t *stop_flag;
 	struct walk_summary walk_summary; /* what the last walk found, or why none */

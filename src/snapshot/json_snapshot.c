@@ -29,7 +29,35 @@ static json_t *text_json(const char *s)
 	return j || !s ? j : json_string(safe_text(s, escaped, sizeof(escaped)));
 }
 
-static void add_stats(json_t *obj, const struct poll_stats *st, uint64_t now)
+/* A poll's time split: what it ran, slept in the kernel, and waited for
+ * a CPU (blocked null where off-CPU time is not measured). */
+static json_t *poll_json(const struct slow_poll *p, bool measured)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "ns", json_integer((json_int_t)p->duration_ns));
+	json_object_set_new(o, "running_ns",
+			    measured ? json_integer((json_int_t)(p->duration_ns - p->blocked_ns))
+				     : json_null());
+	json_object_set_new(o, "blocked_ns",
+			    measured ? json_integer((json_int_t)p->blocked_ns) : json_null());
+	json_object_set_new(o, "runnable_ns", json_integer((json_int_t)p->cpu_wait_ns));
+	return o;
+}
+
+/* The longest slow polls, each split: where slowness came from. */
+static json_t *slow_polls_json(const struct poll_stats *st, uint64_t threshold, bool measured)
+{
+	json_t *list = json_array();
+	int i;
+
+	for (i = 0; i < RECENT_SLOW_POLLS && st->longest[i].duration_ns > threshold; i++)
+		json_array_append_new(list, poll_json(&st->longest[i], measured));
+	return list;
+}
+
+static void add_stats(json_t *obj, const struct poll_stats *st, uint64_t now,
+		      const struct task_model *m)
 {
 	json_object_set_new(obj, "polls", json_integer(st->polls));
 	json_object_set_new(obj, "busy_ns", json_integer(st->busy_ns));
@@ -38,6 +66,11 @@ static void add_stats(json_t *obj, const struct poll_stats *st, uint64_t now)
 	json_object_set_new(obj, "inflight_ns", json_integer(poll_stats_inflight(st, now)));
 	json_object_set_new(obj, "unknown_polls", json_integer(st->unknown_polls));
 	json_object_set_new(obj, "cpu_wait_ns", json_integer(st->cpu_wait_ns));
+	json_object_set_new(obj, "blocked_ns",
+			    m->blocked_measured ? json_integer(st->blocked_ns) : json_null());
+	if (st->slow_polls)
+		json_object_set_new(obj, "longest_slow_polls",
+				    slow_polls_json(st, m->threshold_ns, m->blocked_measured));
 }
 
 static json_t *nullable_string(const char *s)
@@ -153,7 +186,7 @@ static json_t *futures_json(const struct future_node *n, const struct await_fram
 		if (c->s->light)
 			light_json_null_stats(f);
 		else
-			add_stats(f, &n->stats, c->now);
+			add_stats(f, &n->stats, c->now, &c->s->model);
 		add_awaiting(f, &w);
 		if (n->slow_stack)
 			json_object_set_new(f, "slow_poll_stack", stack_json(c->s, n->slow_stack));
@@ -311,7 +344,7 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 		light_json_null_stats(o);
 		json_object_set_new(o, "sampled", light_json_task(c->s, t, c->now));
 	} else {
-		add_stats(o, &t->stats, c->now);
+		add_stats(o, &t->stats, c->now, &c->s->model);
 	}
 	add_idle(o, &c->s->model, t, c->now);
 	if (c->wakes_probed && !t->block_on)
@@ -478,6 +511,11 @@ json_t *snapshot_build(const struct session *s, uint64_t now)
 		json_object_set_new(root, "runtime_assumed", json_true());
 	json_object_set_new(root, "app_crate", text_json(s->sites.app_crate));
 	json_object_set_new(root, "threshold_ns", json_integer(s->model.threshold_ns));
+	/* What makes a poll slow: its own time, not the machine's. */
+	json_object_set_new(root, "slow_rule",
+			    json_string("running + blocked > threshold (runnable: waiting for a "
+					"CPU, excluded)"));
+	json_object_set_new(root, "blocked_measured", json_boolean(s->model.blocked_measured));
 	json_object_set_new(root, "elapsed_ns", json_integer(now - s->started_ns));
 	json_object_set_new(root, "events_lost", json_integer(s->events_lost));
 	json_object_set_new(root, "target_exited", json_boolean(s->target.exited));

@@ -68,6 +68,29 @@ static int draw_identity(struct tui *ui, int y, const struct task *task,
 	return y + 1;
 }
 
+/* Where the polls' time went: a future that burns CPU, one that blocks
+ * its worker in the kernel, and a machine too busy to run it look alike
+ * by wall time alone. Slowness counts the first two. */
+static int draw_time_split(struct tui *ui, int y, const struct poll_stats *st)
+{
+	char line[256], a[16], b[16], c[16];
+
+	if (!ui->s->model.blocked_measured)
+		snprintf(
+		    line, sizeof(line),
+		    "Split    running or blocked %s (not told apart)   runnable %s (not counted)",
+		    duration_format(st->busy_ns, a, sizeof(a)),
+		    duration_format(st->cpu_wait_ns, c, sizeof(c)));
+	else
+		snprintf(line, sizeof(line),
+			 "Split    running %s   blocked in kernel %s   runnable %s (not counted)",
+			 duration_format(st->busy_ns - st->blocked_ns, a, sizeof(a)),
+			 duration_format(st->blocked_ns, b, sizeof(b)),
+			 duration_format(st->cpu_wait_ns, c, sizeof(c)));
+	draw_text(y++, 0, COLS, color_attr(ROLE_NORMAL), line, 0);
+	return y;
+}
+
 static int draw_summary(struct tui *ui, int y, const struct poll_stats *st)
 {
 	uint64_t now = tui_now(ui), thr = ui->s->model.threshold_ns;
@@ -90,6 +113,7 @@ static int draw_summary(struct tui *ui, int y, const struct poll_stats *st)
 		 duration_format(poll_stats_percentile(st, 0.99), c, sizeof(c)),
 		 duration_format(st->max_poll_ns, e, sizeof(e)));
 	draw_text(y++, 0, COLS, color_attr(ROLE_NORMAL), line, 0);
+	y = draw_time_split(ui, y, st);
 	if (st->unknown_polls) {
 		snprintf(line, sizeof(line),
 			 "%llu polls whose return was never seen (no time counted)",
@@ -186,16 +210,31 @@ static void wall_time(uint64_t mono_ns, uint64_t now_mono, char *buf, size_t len
 		 (int)((t - secs) * 1000));
 }
 
+/* A poll's time, its split (run: on its CPU, blk: asleep in the kernel,
+ * +wait: runnable, not in its time) and when it ended. */
 static void format_poll(const struct tui *ui, const struct slow_poll *p, char *buf, size_t len)
 {
 	uint64_t now = tui_now(ui);
-	char when[32], d[16], ago[16];
+	char when[32], d[16], ago[16], run[16], blk[16], wait[16], split[64] = "";
+	int n = 0;
 
 	wall_time(p->ended_at, now, when, sizeof(when));
-	snprintf(buf, len, "  %s %8s%s (%s ago)", when, duration_format(p->duration_ns, d, 16),
+	if (ui->s->model.blocked_measured)
+		n = snprintf(split, sizeof(split), " run %s blk %s",
+			     duration_format(p->duration_ns - p->blocked_ns, run, sizeof(run)),
+			     duration_format(p->blocked_ns, blk, sizeof(blk)));
+	if (p->cpu_wait_ns && n >= 0 && (size_t)n < sizeof(split))
+		snprintf(split + n, sizeof(split) - (size_t)n, " +wait %s",
+			 duration_format(p->cpu_wait_ns, wait, sizeof(wait)));
+	/* The split last: a half-screen list cuts it, not the poll's time. */
+	snprintf(buf, len, "  %s %8s%s (%s ago)%s", when, duration_format(p->duration_ns, d, 16),
 		 p->duration_ns > ui->s->model.threshold_ns ? "!" : " ",
-		 duration_format(now > p->ended_at ? now - p->ended_at : 0, ago, sizeof(ago)));
+		 duration_format(now > p->ended_at ? now - p->ended_at : 0, ago, sizeof(ago)),
+		 split);
 }
+
+/* Wide enough for the two lists side by side. */
+#define SIDE_BY_SIDE_COLS 80
 
 static int recent_count(const struct poll_stats *st)
 {
@@ -219,14 +258,15 @@ static int poll_lists_lines(const struct poll_stats *st, int rows)
 
 	r = (r ? r : 1) < rows ? (r ? r : 1) : rows;
 	l = (l ? l : 1) < rows ? (l ? l : 1) : rows;
-	return COLS >= 80 ? 1 + (r > l ? r : l) : 2 + r + l;
+	return COLS >= SIDE_BY_SIDE_COLS ? 1 + (r > l ? r : l) : 2 + r + l;
 }
 
 /* The newest slow polls and the longest polls: a regression shows in the
  * first, the worst stall in the second, whatever came after it. */
 static void draw_poll_lists(struct tui *ui, int y, const struct poll_stats *st, int rows)
 {
-	int half = COLS >= 80 ? COLS / 2 : COLS, rx = 0, lx = COLS >= 80 ? half : 0;
+	int half = COLS >= SIDE_BY_SIDE_COLS ? COLS / 2 : COLS, rx = 0,
+	    lx = COLS >= SIDE_BY_SIDE_COLS ? half : 0;
 	int r = recent_count(st), l = longest_count(st), ry = y, ly, i;
 	char line[128];
 
@@ -238,7 +278,7 @@ static void draw_poll_lists(struct tui *ui, int y, const struct poll_stats *st, 
 			    line, sizeof(line));
 		draw_text(ry++, rx, half, color_attr(ROLE_SLOW), line, 0);
 	}
-	ly = COLS >= 80 ? y : ry;
+	ly = COLS >= SIDE_BY_SIDE_COLS ? y : ry;
 	draw_text(ly++, lx, COLS - lx, color_attr(ROLE_HEADER), "Longest polls (longest first)", 0);
 	if (!l)
 		draw_text(ly, lx + 2, COLS - lx - 2, color_attr(ROLE_DIM), "none", 0);
@@ -308,8 +348,13 @@ void future_detail_draw(struct tui *ui, int y)
 	list_rows = room / 3 - 1 > 2 ? room / 3 - 1 : 2;
 	if (room - histogram_span(st) - 4 > list_rows) /* what the histogram leaves */
 		list_rows = room - histogram_span(st) - 4;
+	/* Never past the key bar: the histogram keeps a bucket, its title and
+	 * the blank line after it, the lists give up rows. */
+	while (list_rows > 1 && poll_lists_lines(st, list_rows) > room - 3)
+		list_rows--;
 	lists = poll_lists_lines(st, list_rows);
 	room -= lists + 2; /* the histogram's title and the blank line after it */
-	y = draw_histogram(ui, y, room > 3 ? room : 3, st);
-	draw_poll_lists(ui, y, st, list_rows);
+	y = draw_histogram(ui, y, room > 1 ? room : 1, st);
+	if (y + lists <= LINES - 1)
+		draw_poll_lists(ui, y, st, list_rows);
 }

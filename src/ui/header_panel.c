@@ -29,7 +29,8 @@ static int draw_first_line(struct tui *ui)
 	if (ui->paused)
 		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), " PAUSED", 0);
 	snprintf(
-	    line, sizeof(line), "  pid %d %s  runtime %s  threshold %s  %s %s%s%s  refresh %s",
+	    line, sizeof(line),
+	    "  pid %d %s  runtime %s  threshold %s on cpu+blocked  %s %s%s%s  refresh %s",
 	    s->target.pid, s->target.comm, s->sites.runtime->name,
 	    duration_format(s->model.threshold_ns, thr, sizeof(thr)), s->replay ? "at" : "up",
 	    duration_format(tui_now(ui) - s->started_ns, up, sizeof(up)), s->replay ? " of " : "",

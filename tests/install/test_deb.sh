@@ -33,9 +33,13 @@ for f in ./usr/bin/cattop ./usr/share/man/man1/cattop.1.gz \
 	./usr/share/doc/cattop/copyright; do
 	check "package has $f" grep -qxF "$f" <<<"$contents"
 done
+# the exporter's systemd template (dh_installsystemd: /lib or /usr/lib)
+check "package has cattop@.service" grep -qE '^\./(usr/)?lib/systemd/system/cattop@\.service$' \
+	<<<"$contents"
 check "nothing under /usr/local" bash -c '! grep -q "^./usr/local" <<<"$0"' "$contents"
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libbpf1 libelf1 libdw1 libncursesw6 libinih1 libjansson4 libcapstone4; do
+for lib in libbpf1 libelf1 libdw1 libncursesw6 libinih1 libjansson4 libcapstone4 \
+	libmicrohttpd12; do
 	check "Depends on $lib ($depends)" grep -q "$lib" <<<"$depends"
 done
 dpkg-deb -x "$deb" "$tmp/root"

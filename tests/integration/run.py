@@ -19,12 +19,14 @@ import test_focus
 import test_lints
 import test_live_view
 import test_macro_await
+import test_metrics
 import test_hung
 import test_hung_async
 import test_hyper
 import test_light
 import test_panic_stress
 import test_placement
+import test_poll_split
 import test_recording
 import test_safety
 import test_sched
@@ -42,7 +44,8 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          *test_safety.TESTS, *test_panic_stress.TESTS, *test_placement.TESTS,
          *test_truth.TESTS, *test_live_view.TESTS, *test_hung.TESTS,
          *test_tokio_153.TESTS, *test_hung_async.TESTS, *test_macro_await.TESTS,
-         *test_sched.TESTS, *test_lints.TESTS, *test_light.TESTS, *test_hyper.TESTS]
+         *test_sched.TESTS, *test_lints.TESTS, *test_light.TESTS, *test_hyper.TESTS,
+         *test_metrics.TESTS, *test_poll_split.TESTS]
 
 
 def send_sanitizer_reports_to(directory):

@@ -87,6 +87,12 @@ static void test_overrides_and_errors(void)
 	CHECK(load(&cfg, "[cattop\nx\n", err, sizeof(err)) == -EINVAL);
 	CHECK(strstr(err, ":1: malformed line") != NULL);
 	CHECK(load(&cfg, "[cattop]\nringbuf_mb = 3\n", err, sizeof(err)) == -EINVAL);
+	/* listen: empty by default (no metrics), checked as --listen is */
+	CHECK(cfg.listen[0] == '\0');
+	CHECK(load(&cfg, "[cattop]\nlisten = [::1]:9464\n", err, sizeof(err)) == 0);
+	CHECK(strcmp(cfg.listen, "[::1]:9464") == 0);
+	CHECK(load(&cfg, "[cattop]\nlisten = localhost:99999\n", err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, ":2: bad value 'localhost:99999' for 'listen'") != NULL);
 	CHECK(config_load_file(&cfg, "/nonexistent/cattop.ini", err, sizeof(err)) == -EINVAL);
 	CHECK(strstr(err, "cannot open") != NULL);
 	config_free(&cfg);

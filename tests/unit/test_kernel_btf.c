@@ -113,9 +113,10 @@ static long libbpf_offset(const struct btf *btf, const char *type, const char *c
 static void test_running_kernel(void)
 {
 	static const char *const path[] = {"sched_info", "run_delay"};
+	static const char *const pid[] = {"pid"}, *const tgid[] = {"tgid"};
 	const char *vmlinux = "/sys/kernel/btf/vmlinux";
+	struct kernel_task_offsets offs;
 	struct btf *btf;
-	uint64_t off = 0;
 	long want;
 
 	if (access(vmlinux, R_OK)) {
@@ -127,11 +128,13 @@ static void test_running_kernel(void)
 	CHECK(btf != NULL);
 	if (!btf)
 		return;
+	CHECK(kernel_task_offsets(vmlinux, &offs) == 0);
 	want = libbpf_offset(btf, "task_struct", path, 2);
-	if (want < 0)
-		CHECK(kernel_run_delay_offset(vmlinux, &off) == -ENOENT);
-	else
-		CHECK(kernel_run_delay_offset(vmlinux, &off) == 0 && off == (uint64_t)want);
+	CHECK(offs.run_delay == (uint64_t)(want < 0 ? 0 : want));
+	want = libbpf_offset(btf, "task_struct", pid, 1);
+	CHECK(want > 0 && offs.pid == (uint64_t)want);
+	want = libbpf_offset(btf, "task_struct", tgid, 1);
+	CHECK(want > 0 && offs.tgid == (uint64_t)want);
 	btf__free(btf);
 }
 

@@ -14,7 +14,7 @@ int check_passed, check_failed;
 static void poll(struct poll_stats *s, uint64_t at, uint64_t dur, uint64_t thr)
 {
 	poll_stats_begin(s, at);
-	poll_stats_end(s, at, at + dur, 0, thr);
+	poll_stats_end(s, at, at + dur, NULL, thr);
 }
 
 /* 100 polls of 100-160us, 3 of 2ms, 1 of 8ms, at a 50us threshold. */

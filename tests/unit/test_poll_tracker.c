@@ -464,6 +464,54 @@ static void test_preempted_polls(void)
 	teardown(&f);
 }
 
+static void handle_split(struct fixture *f, uint32_t type, uint32_t site, uint64_t sp, uint64_t ts,
+			 uint64_t run_delay, uint64_t asleep)
+{
+	struct poll_event e = {.ts = ts,
+			       .sp = sp,
+			       .arg = 0x1abc0,
+			       .tid = 7,
+			       .site = site | (type << EVENT_TYPE_SHIFT),
+			       .run_delay = run_delay,
+			       .asleep = asleep};
+
+	poll_tracker_handle(&f->tracker, &e);
+}
+
+/* A poll's wall time splits into running, asleep (blocked) and runnable:
+ * blocked is the poll's time (it holds the worker), the wait for a CPU is
+ * not. Slow polls keep their split. Where the thread clock is not kept the
+ * blocked time reads as running. */
+static void test_blocked_polls(void)
+{
+	const uint64_t MS = 1000000;
+	struct fixture f;
+	struct task *t;
+	const struct slow_poll *p;
+
+	setup(&f);
+	handle_split(&f, EV_ENTER, S_TASK, 1000, 10 * MS, 1000 * MS, 5000 * MS);
+	/* 2.5 ms: 2 ms asleep, 0.3 ms waiting for a CPU, 0.2 ms running */
+	handle_split(&f, EV_EXIT, S_TASK, 1008, 12500000, 1000300000, 5002 * MS);
+	t = f.model.first;
+	CHECK(t && t->stats.busy_ns == 2200000 && t->stats.blocked_ns == 2 * MS);
+	CHECK(t && t->stats.cpu_wait_ns == 300000 && t->stats.slow_polls == 1);
+	p = t ? &t->stats.recent_slow[0] : NULL;
+	CHECK(p && p->duration_ns == 2200000 && p->blocked_ns == 2 * MS &&
+	      p->cpu_wait_ns == 300000);
+	CHECK(t && t->stats.longest[0].blocked_ns == 2 * MS);
+	CHECK(f.model.blocked_measured);
+	/* more asleep than the poll's time (clocks apart): never over it */
+	handle_split(&f, EV_ENTER, S_TASK, 1000, 20 * MS, 1000300000, 5002 * MS);
+	handle_split(&f, EV_EXIT, S_TASK, 1008, 21 * MS, 1000300000, 5004 * MS);
+	CHECK(t && t->stats.blocked_ns == 3 * MS && t->stats.busy_ns == 3200000);
+	/* unknown at either end: all of it running */
+	handle_split(&f, EV_ENTER, S_TASK, 1000, 30 * MS, 1000300000, ASLEEP_UNKNOWN);
+	handle_split(&f, EV_EXIT, S_TASK, 1008, 31 * MS, 1000300000, 6000 * MS);
+	CHECK(t && t->stats.blocked_ns == 3 * MS && t->stats.busy_ns == 4200000);
+	teardown(&f);
+}
+
 /* A task poll begun before the attach (preempted while the probes went
  * in): its child future's entry comes with nothing open below it, called
  * from the code of the task's root future. That is not a block_on root. */
@@ -538,6 +586,7 @@ int main(void)
 	test_panic_caught_above();
 	test_task_repolled_before_return();
 	test_preempted_polls();
+	test_blocked_polls();
 	test_future_called_from_future();
 	test_task_root_without_its_task_poll();
 	printf("%d passed, %d failed\n", check_passed, check_failed);

@@ -1,7 +1,8 @@
 /* Wake events into wake counts and scheduled time (model/task_wakes.c),
  * fed synthetic probe events: the wait from the first wake to the next
  * poll, redundant wakes, self-wakes inside the poll and deferred ones (a
- * wake called from a deferrer's code), wakes of unknown tasks. */
+ * wake called from a deferrer's code), wakes of unknown tasks, a wake
+ * function called by another (one wake). */
 #include <stdlib.h>
 #include <linux/types.h>
 
@@ -12,17 +13,27 @@
 
 int check_passed, check_failed;
 
-enum { S_TASK, S_WAKE, S_DEFER, S_COUNT };
+enum { S_TASK, S_WAKE, S_DEFER, S_WAKE_REF, S_COUNT };
 
 static struct site sites[S_COUNT] = {
     [S_TASK] = {.role = SITE_TASK_POLL, .path = "raw::poll", .name = "raw::poll"},
-    [S_WAKE] = {.role = SITE_TASK_WAKE, .path = "waker::wake_by_val", .name = "wake_by_val"},
+    /* async-task's wake (0x3000-0x3080), which calls wake_by_ref in debug builds */
+    [S_WAKE] = {.role = SITE_TASK_WAKE,
+		.path = "RawTask::wake",
+		.name = "wake",
+		.addr = 0x3000,
+		.size = 0x80},
     /* Defer::wake's code: 0x5000-0x5100, link-time */
     [S_DEFER] = {.role = SITE_WAKE_DEFERRER,
 		 .path = "defer::Defer::wake",
 		 .name = "Defer::wake",
 		 .addr = 0x5000,
 		 .size = 0x100},
+    [S_WAKE_REF] = {.role = SITE_TASK_WAKE,
+		    .path = "RawTask::wake_by_ref",
+		    .name = "wake_by_ref",
+		    .addr = 0x3100,
+		    .size = 0x80},
 };
 static struct site_table table = {.sites = sites, .count = S_COUNT};
 
@@ -65,12 +76,18 @@ static void poll_end(struct fixture *f, uint32_t tid, uint64_t ts)
 	poll_tracker_handle(&f->tracker, &e);
 }
 
-static void wake(struct fixture *f, uint32_t tid, uint64_t key, uint64_t ret, uint64_t ts)
+static void wake_at(struct fixture *f, uint32_t site, uint32_t tid, uint64_t key, uint64_t ret,
+		    uint64_t ts)
 {
 	struct poll_event e = {
-	    .ts = ts, .sp = 2000, .arg = key, .ret = ret, .tid = tid, .site = S_WAKE};
+	    .ts = ts, .sp = 2000, .arg = key, .ret = ret, .tid = tid, .site = site};
 
 	poll_tracker_handle(&f->tracker, &e);
+}
+
+static void wake(struct fixture *f, uint32_t tid, uint64_t key, uint64_t ret, uint64_t ts)
+{
+	wake_at(f, S_WAKE, tid, key, ret, ts);
 }
 
 static const struct sched_stats *sched(struct fixture *f)
@@ -150,11 +167,34 @@ static void test_deferred_wake(void)
 	teardown(&f);
 }
 
+static void test_nested_wake(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	poll_begin(&f, 1, 1000);
+	poll_end(&f, 1, 1100);
+	/* wake, then the wake_by_ref it calls (returning into wake's code):
+	 * one wake, timed from the first */
+	wake(&f, 2, TASK, BIAS + 0x9000, 1200);
+	wake_at(&f, S_WAKE_REF, 2, TASK, BIAS + 0x3040, 1210);
+	poll_begin(&f, 1, 1500);
+	poll_end(&f, 1, 1600);
+	CHECK(sched(&f)->wakes == 1 && sched(&f)->scheduled_ns == 300);
+	/* wake_by_ref called from elsewhere (cx.waker().wake_by_ref()), and
+	 * from just past wake's end: each a wake */
+	wake_at(&f, S_WAKE_REF, 2, TASK, BIAS + 0x9000, 1700);
+	wake_at(&f, S_WAKE_REF, 2, TASK, BIAS + 0x3081, 1710);
+	CHECK(sched(&f)->wakes == 3);
+	teardown(&f);
+}
+
 int main(void)
 {
 	test_wait_from_first_wake();
 	test_self_wake_waits_from_poll_end();
 	test_deferred_wake();
+	test_nested_wake();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed != 0;
 }

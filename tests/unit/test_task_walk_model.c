@@ -49,7 +49,7 @@ static void test_state_from_header_until_polled(void)
 	CHECK(task_model_walked(&m, 0x2100, LIST, 2, WALK_RUNNING, UINT32_MAX, 20 * MS) == NULL);
 	/* Once polled, the probes say: idle between polls whatever the header said. */
 	poll_stats_begin(&t->stats, 30 * MS);
-	poll_stats_end(&t->stats, 30 * MS, 31 * MS, 0, 100000);
+	poll_stats_end(&t->stats, 30 * MS, 31 * MS, NULL, 100000);
 	CHECK(task_state(t) == TASK_IDLE);
 	task_model_free(&m);
 }
@@ -97,7 +97,7 @@ static void test_idle_since_attach(void)
 									"2.00s");
 	poll_stats_begin(&t->stats, 2100 * MS);
 	CHECK(task_idle_ns(&m, t, 2200 * MS, &since_attach) == 0 && !since_attach);
-	poll_stats_end(&t->stats, 2100 * MS, 2101 * MS, 0, 100000);
+	poll_stats_end(&t->stats, 2100 * MS, 2101 * MS, NULL, 100000);
 	CHECK(task_idle_ns(&m, t, 2201 * MS, &since_attach) == 100 * MS && !since_attach);
 	task_model_free(&m);
 }

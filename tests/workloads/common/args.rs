@@ -9,10 +9,10 @@
 //                        wl-tokio only: the scale test for cattop's own CPU)
 //   --idle-period-ms P   the idle tasks wake every P ms instead (default 1000): a
 //                        long period leaves most unpolled for seconds after attach
-//   --sched-spin-ms S    also run a second, current_thread runtime on its own thread,
+//   --sched-spin-ms S    also run a second, one-thread runtime/executor on its own thread,
 //                        kept busy: a task spinning S ms wakes another before each
 //                        spin (scheduled >= S ms), plus self-waking tasks (default 0:
-//                        none; wl-tokio only: cattop's scheduled-time test)
+//                        none; wl-tokio, wl-async-std, wl-smol: cattop's scheduled-time test)
 //   --wedge-file PATH    the wedge also waits until PATH exists (checked every 10 ms):
 //                        tests create it once cattop is attached, however long that took
 //

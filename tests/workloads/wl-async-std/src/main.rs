@@ -18,6 +18,8 @@
 //!   spawner_task -> every 50 ms spawns a detached short_lived(i) task (sleep 5 ms, return)
 //!   fast_task    -> sleep 1 ms + trivial computation, forever
 //!
+//! With --sched-spin-ms S, also the tasks of sched.rs on an executor of their own.
+//!
 //! Prints `ready pid=<pid>` once everything is spawned; exits 0 after --seconds.
 
 use std::future::Future;
@@ -30,6 +32,8 @@ use std::time::{Duration, Instant};
 mod args;
 #[path = "../../common/thread_cpu.rs"]
 mod thread_cpu;
+
+mod sched;
 
 use async_std::task::sleep;
 
@@ -192,6 +196,9 @@ async fn parked_inner() {
 
 #[inline(never)]
 async fn async_main(args: args::Args) {
+    if args.sched_spin_ms > 0 {
+        sched::start(args.sched_spin_ms);
+    }
     use async_std::task::spawn;
     spawn(ticker_task());
     spawn(parked_task());

@@ -17,6 +17,8 @@
 //!   spawner_task -> every 50 ms spawns a detached short_lived(i) task (sleep 5 ms, return)
 //!   fast_task    -> sleep 1 ms + trivial computation, forever
 //!
+//! With --sched-spin-ms S, also the tasks of sched.rs on an executor of their own.
+//!
 //! Prints `ready pid=<pid>` once everything is spawned; exits 0 after --seconds.
 
 use std::future::Future;
@@ -29,6 +31,8 @@ use std::time::{Duration, Instant};
 mod args;
 #[path = "../../common/thread_cpu.rs"]
 mod thread_cpu;
+
+mod sched;
 
 use smol::{Executor, Timer};
 
@@ -270,6 +274,9 @@ const WORKER_THREADS: usize = 2;
 
 #[inline(never)]
 async fn async_main(ex: &'static Executor<'static>, args: args::Args) {
+    if args.sched_spin_ms > 0 {
+        sched::start(args.sched_spin_ms);
+    }
     ex.spawn(ticker_task()).detach();
     ex.spawn(parked_task()).detach();
     ex.spawn(blocker_task()).detach();

@@ -1,0 +1,239 @@
+#include "export/metrics_text.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+const uint64_t metrics_bucket_ns[METRICS_BUCKETS] = {
+    1ULL << 13, /* 8.192us */
+    1ULL << 15, /* 32.768us */
+    1ULL << 16, /* 65.536us */
+    1ULL << 17, /* 131.072us: the default 100us threshold lies below */
+    1ULL << 18, /* 262.144us */
+    1ULL << 20, /* 1.048576ms */
+    1ULL << 22, /* 4.194304ms */
+    1ULL << 24, /* 16.777216ms */
+    1ULL << 27, /* 134.217728ms */
+    1ULL << 30, /* 1.073741824s */
+};
+
+static const char *const state_names[METRICS_STATES] = {"idle", "scheduled", "running", "done"};
+
+void metrics_write_seconds(FILE *out, uint64_t ns)
+{
+	char frac[16];
+	int n;
+
+	n = snprintf(frac, sizeof(frac), "%09llu", (unsigned long long)(ns % 1000000000ULL));
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	fprintf(out, "%llu%s%s", (unsigned long long)(ns / 1000000000ULL), n ? "." : "", frac);
+}
+
+/* The format's escapes for a label value; names come from the target's
+ * DWARF, where a Rust type may carry any of them. */
+static void write_label_value(FILE *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			fputs("\\\\", out);
+		else if (*v == '"')
+			fputs("\\\"", out);
+		else if (*v == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*v, out);
+	}
+}
+
+static void family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{pid="..",process=".."[,task_type=".."] with the brace left open
+ * for more labels. */
+static void open_sample(FILE *out, const struct metrics_input *in, const char *name,
+			const char *task_type)
+{
+	fprintf(out, "%s{pid=\"%d\",process=\"", name, in->pid);
+	write_label_value(out, in->process);
+	fputc('"', out);
+	if (task_type) {
+		fputs(",task_type=\"", out);
+		write_label_value(out, task_type);
+		fputc('"', out);
+	}
+}
+
+static void process_u64(FILE *out, const struct metrics_input *in, const char *name, uint64_t v)
+{
+	open_sample(out, in, name, NULL);
+	fprintf(out, "} %llu\n", (unsigned long long)v);
+}
+
+static void process_seconds(FILE *out, const struct metrics_input *in, const char *name,
+			    uint64_t ns)
+{
+	open_sample(out, in, name, NULL);
+	fputs("} ", out);
+	metrics_write_seconds(out, ns);
+	fputc('\n', out);
+}
+
+static void write_process(FILE *out, const struct metrics_input *in)
+{
+	family(out, "cattop_info", "gauge",
+	       "The traced process; mode is probes, or light (no probes: no poll counts).");
+	open_sample(out, in, "cattop_info", NULL);
+	fprintf(out, ",mode=\"%s\"} 1\n", in->light ? "light" : "probes");
+	family(out, "cattop_slow_poll_threshold_seconds", "gauge",
+	       "Polls longer than this count as slow.");
+	process_seconds(out, in, "cattop_slow_poll_threshold_seconds", in->threshold_ns);
+	family(out, "cattop_events_lost_total", "counter",
+	       "Probe events lost in a full ring buffer (their polls are not timed).");
+	process_u64(out, in, "cattop_events_lost_total", in->events_lost);
+	family(out, "cattop_cpu_seconds_total", "counter", "CPU time cattop itself used.");
+	process_seconds(out, in, "cattop_cpu_seconds_total", in->cpu_ns);
+	family(out, "cattop_resident_memory_bytes", "gauge", "cattop's own resident memory.");
+	process_u64(out, in, "cattop_resident_memory_bytes", in->rss_bytes);
+}
+
+typedef uint64_t (*type_value)(const struct metrics_type *t);
+
+static uint64_t v_seen(const struct metrics_type *t)
+{
+	return t->tasks_seen;
+}
+static uint64_t v_polls(const struct metrics_type *t)
+{
+	return t->polls;
+}
+static uint64_t v_slow(const struct metrics_type *t)
+{
+	return t->slow_polls;
+}
+static uint64_t v_busy(const struct metrics_type *t)
+{
+	return t->poll.sum_ns;
+}
+static uint64_t v_wakes(const struct metrics_type *t)
+{
+	return t->wakes;
+}
+
+/* A per-type family with one sample per type; seconds: value is ns. */
+static void per_type(FILE *out, const struct metrics_input *in, const char *name, const char *help,
+		     type_value value, bool seconds)
+{
+	size_t i;
+
+	family(out, name, "counter", help);
+	for (i = 0; i < in->count; i++) {
+		open_sample(out, in, name, in->types[i].name);
+		fputs("} ", out);
+		if (seconds)
+			metrics_write_seconds(out, value(&in->types[i]));
+		else
+			fprintf(out, "%llu", (unsigned long long)value(&in->types[i]));
+		fputc('\n', out);
+	}
+}
+
+static void write_states(FILE *out, const struct metrics_input *in)
+{
+	size_t i;
+	int s;
+
+	family(out, "cattop_tasks", "gauge",
+	       "Tasks now, by state (done: ended, still retained for the view).");
+	for (i = 0; i < in->count; i++)
+		for (s = 0; s < METRICS_STATES; s++) {
+			open_sample(out, in, "cattop_tasks", in->types[i].name);
+			fprintf(out, ",state=\"%s\"} %llu\n", state_names[s],
+				(unsigned long long)in->types[i].tasks[s]);
+		}
+}
+
+static void hist_samples(FILE *out, const struct metrics_input *in, const char *name,
+			 const char *type, const struct metrics_hist *h)
+{
+	char series[96];
+	int b;
+
+	snprintf(series, sizeof(series), "%s_bucket", name);
+	for (b = 0; b < METRICS_BUCKETS; b++) {
+		open_sample(out, in, series, type);
+		fputs(",le=\"", out);
+		metrics_write_seconds(out, metrics_bucket_ns[b]);
+		fprintf(out, "\"} %llu\n", (unsigned long long)h->le[b]);
+	}
+	open_sample(out, in, series, type);
+	fprintf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)h->count);
+	snprintf(series, sizeof(series), "%s_sum", name);
+	open_sample(out, in, series, type);
+	fputs("} ", out);
+	metrics_write_seconds(out, h->sum_ns);
+	fputc('\n', out);
+	snprintf(series, sizeof(series), "%s_count", name);
+	open_sample(out, in, series, type);
+	fprintf(out, "} %llu\n", (unsigned long long)h->count);
+}
+
+static void histogram(FILE *out, const struct metrics_input *in, const char *name, const char *help,
+		      bool sched)
+{
+	size_t i;
+
+	family(out, name, "histogram", help);
+	for (i = 0; i < in->count; i++)
+		hist_samples(out, in, name, in->types[i].name,
+			     sched ? &in->types[i].sched : &in->types[i].poll);
+}
+
+static void write_types(FILE *out, const struct metrics_input *in)
+{
+	per_type(out, in, "cattop_tasks_seen_total", "Tasks of this type seen since the attach.",
+		 v_seen, false);
+	write_states(out, in);
+	/* Light mode counts no polls: unknown is no sample, never a 0 that
+	 * would read as "no slow polls". The families stay declared. */
+	struct metrics_input none = *in;
+
+	if (in->light) {
+		none.count = 0;
+		in = &none;
+	}
+	per_type(out, in, "cattop_polls_total", "Polls of tasks of this type.", v_polls, false);
+	per_type(out, in, "cattop_busy_seconds_total",
+		 "Time spent in polls of tasks of this type (waits for a CPU excluded).", v_busy,
+		 true);
+	per_type(out, in, "cattop_slow_polls_total",
+		 "Polls longer than cattop_slow_poll_threshold_seconds.", v_slow, false);
+	histogram(out, in, "cattop_poll_duration_seconds",
+		  "Duration of the timed polls of tasks of this type.", false);
+	if (!in->sched_measured)
+		return;
+	per_type(out, in, "cattop_wakes_total", "Wakes of tasks of this type.", v_wakes, false);
+	histogram(out, in, "cattop_scheduled_delay_seconds",
+		  "From a task's wake to the poll it caused: its wait for a worker.", true);
+}
+
+int metrics_text_render(const struct metrics_input *in, char **text, size_t *len)
+{
+	FILE *out;
+
+	*text = NULL;
+	*len = 0;
+	out = open_memstream(text, len);
+	if (!out)
+		return -ENOMEM;
+	write_process(out, in);
+	write_types(out, in);
+	if (fclose(out) || !*text) {
+		free(*text);
+		*text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}

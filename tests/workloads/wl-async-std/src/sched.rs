@@ -1,0 +1,67 @@
+//! --sched-spin-ms S: tasks whose scheduled time (woken, waiting to be
+//! polled) and wakes are known, for cattop's scheduled-time test. They run
+//! on the thread-local executor of a thread of their own ("sched-rt"):
+//! async_std::task::spawn_local (feature "unstable") from inside its
+//! async_std::task::block_on, which runs that executor on this one thread:
+//! while one task runs, every other woken task waits.
+//!
+//!   sched_hog_task       -> wakes sched_woken_task, then spins S ms of CPU time in
+//!                           the same poll; then sleeps 5 ms (the woken task runs)
+//!   sched_woken_task     -> waits for the hog's wake, forever: each of its polls
+//!                           follows one wake that waited >= S ms
+//!   sched_self_wake_task -> a future that wakes itself inside its poll (wake_by_ref,
+//!                           then Pending, Ready at the next poll); sleeps 10 ms
+
+use std::sync::Arc;
+use std::time::Duration;
+
+#[path = "../../common/wake_sync.rs"]
+mod wake_sync;
+
+use crate::{sleep, SpinFuture};
+use wake_sync::{SelfWake, Signal, Wait};
+
+#[inline(never)]
+async fn sched_hog_task(signal: Arc<Signal>, spin: Duration) {
+    loop {
+        signal.set();
+        SpinFuture::new(spin).await;
+        sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[inline(never)]
+async fn sched_woken_task(signal: Arc<Signal>) {
+    loop {
+        Wait(&signal).await;
+    }
+}
+
+#[inline(never)]
+async fn sched_self_wake_task() {
+    loop {
+        SelfWake(false).await;
+        sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Starts the "sched-rt" thread and its executor; returns at once.
+pub fn start(spin_ms: u64) {
+    std::thread::Builder::new()
+        .name("sched-rt".into())
+        .spawn(move || {
+            async_std::task::block_on(async move {
+                use async_std::task::spawn_local;
+                let signal = Arc::new(Signal::default());
+                // A dropped JoinHandle detaches its task.
+                drop(spawn_local(sched_woken_task(signal.clone())));
+                drop(spawn_local(sched_self_wake_task()));
+                drop(spawn_local(sched_hog_task(signal, Duration::from_millis(spin_ms))));
+                std::future::pending::<()>().await
+            })
+        })
+        .unwrap_or_else(|e| {
+            eprintln!("wl-async-std: cannot start the sched thread: {e}");
+            std::process::exit(1);
+        });
+}
