@@ -32,7 +32,7 @@ static struct await_frame state_frame(const struct future_node *n, const struct 
 				      const struct await_source *src)
 {
 	const struct coroutine_layout *l = sites->sites[n->site].layout;
-	struct await_frame f = {n, NULL, NULL, false};
+	struct await_frame f = {n, NULL, NULL, false, NULL};
 	uint32_t state = 0;
 
 	if (!l)
@@ -50,8 +50,12 @@ static struct await_frame state_frame(const struct future_node *n, const struct 
 		f.unknown = "state not at an await (panicked)";
 	else if (!(f.awaiting = coroutine_state_location(l, state)))
 		f.unknown = "variant not found: state not in the DWARF layout";
-	else
+	else {
 		f.in_macro = coroutine_state_in_macro(l, state);
+		/* a join!/select! awaits the macro's own future (a PollFn of
+		 * a closure): what it polls is in the tree, not in that type */
+		f.awaitee = f.in_macro ? NULL : coroutine_state_awaitee(l, state);
+	}
 	return f;
 }
 
@@ -71,7 +75,7 @@ static struct await_frame awaited_child(const struct await_frame *parent,
 					const struct site_table *sites,
 					const struct await_source *src)
 {
-	struct await_frame none = {NULL, NULL, NULL, false};
+	struct await_frame none = {NULL, NULL, NULL, false, NULL};
 	const struct future_node *p = parent->node;
 	const char *by_call;
 
@@ -151,7 +155,7 @@ struct await_frame await_child_frame(const struct await_frame *parent,
 				     const struct future_node *child,
 				     const struct site_table *sites, const struct await_source *src)
 {
-	struct await_frame none = {NULL, NULL, NULL, false}, f;
+	struct await_frame none = {NULL, NULL, NULL, false, NULL}, f;
 
 	if (!parent || !parent->node || !parent->awaiting)
 		return none;

@@ -38,6 +38,8 @@ struct await_frame {
 	const char *awaiting; /* "file:line", NULL if unknown */
 	const char *unknown;  /* why awaiting is NULL (a fixed text), else NULL */
 	bool in_macro;	      /* awaiting is a join!/select! (coroutine_layout.h) */
+	/* the awaited future's type (its Rust path), NULL if unknown or in_macro */
+	const char *awaitee;
 };
 
 #define AWAIT_CHAIN_MAX 64

@@ -2,7 +2,10 @@
 
 #include <stdio.h>
 
+#include "model/await_chain.h"
+#include "model/lock_awaits.h"
 #include "model/task_view.h"
+#include "util/duration.h"
 
 static const struct {
 	const char *name, *text, *one, *many;
@@ -11,20 +14,63 @@ static const struct {
      "task wedged (a poll running > 1s)", "tasks wedged (a poll running > 1s)"},
     {"lost_waker", "idle, and nothing holds a waker for it: it will never be polled again",
      "task lost its waker (never polled again)", "tasks lost their wakers (never polled again)"},
+    {"awaiting_lock",
+     "parked for over 1 s on a lock acquisition (its innermost .await is a Mutex lock, an "
+     "RwLock read or write, a Semaphore acquire): whoever holds the lock keeps it waiting",
+     "task awaiting a lock > 1s", "tasks awaiting a lock > 1s"},
+    {"self_wake_loop",
+     "woken only by itself, 100 times in a row and lately (yield_now or wake_by_ref in a "
+     "loop): it keeps its worker busy",
+     "task waking itself in a loop", "tasks waking themselves in a loop"},
 };
 
-unsigned task_lints(const struct task *t, uint64_t now)
+/* The lock t is parked on, NULL if none (or not for long enough), with
+ * how long it has been idle. */
+static const char *lock_awaited(const struct lint_ctx *c, const struct task *t, uint64_t *idle,
+				bool *since_attach)
+{
+	struct await_frame chain[AWAIT_CHAIN_MAX];
+	size_t n;
+
+	if (!c->src || task_state(t) != TASK_IDLE)
+		return NULL;
+	*idle = task_idle_ns(c->m, t, c->now, since_attach);
+	if (*idle < LINT_LOCK_IDLE_NS)
+		return NULL;
+	/* The innermost await only: a task parked elsewhere while holding a
+	 * lock, or in a join! one of whose futures locks, is not waiting for
+	 * it (a join!'s futures each have their own line, not the stack's). */
+	n = await_chain_build(t, c->sites, c->src, chain, AWAIT_CHAIN_MAX, NULL);
+	return n && !chain[n - 1].in_macro ? lock_await_name(chain[n - 1].awaitee) : NULL;
+}
+
+static bool self_wake_loop(const struct lint_ctx *c, const struct task *t)
+{
+	const struct poll_stats *st = &t->stats;
+
+	return t->sched.self_wake_run >= LINT_SELF_WAKE_RUN &&
+	       (st->inflight_since ||
+		(st->last_poll_end && c->now - st->last_poll_end < LINT_SELF_WAKE_RECENT_NS));
+}
+
+unsigned task_lints(const struct lint_ctx *c, const struct task *t)
 {
 	unsigned mask = 0;
+	uint64_t idle;
+	bool since_attach;
 
 	if (task_state(t) == TASK_DONE)
 		return 0;
-	if (poll_stats_inflight(&t->stats, now) > LINT_WEDGED_NS)
+	if (poll_stats_inflight(&t->stats, c->now) > LINT_WEDGED_NS)
 		mask |= LINT_WEDGED;
 	/* Only while still idle as the walks saw it: a poll since would show. */
 	if (t->walked && t->no_waker_walks >= LINT_NO_WAKER_WALKS && task_state(t) == TASK_IDLE &&
 	    t->stats.last_poll_end <= t->walked_at)
 		mask |= LINT_LOST_WAKER;
+	if (lock_awaited(c, t, &idle, &since_attach))
+		mask |= LINT_AWAITING_LOCK;
+	if (self_wake_loop(c, t))
+		mask |= LINT_SELF_WAKE_LOOP;
 	return mask;
 }
 
@@ -48,15 +94,33 @@ const char *task_lint_text(enum task_lint lint)
 	return lints[index_of(lint)].text;
 }
 
-void task_lints_count(const struct task_model *m, uint64_t now, size_t counts[LINT_KINDS])
+const char *task_lint_detail(const struct lint_ctx *c, const struct task *t, enum task_lint lint,
+			     char *buf, size_t len)
+{
+	const char *lock;
+	uint64_t idle;
+	bool since_attach;
+	char d[16];
+
+	buf[0] = '\0';
+	if (lint == LINT_AWAITING_LOCK && (lock = lock_awaited(c, t, &idle, &since_attach)))
+		snprintf(buf, len, "%s for %s%s", lock, since_attach ? "\xe2\x89\xa5" : "",
+			 duration_format(idle, d, sizeof(d)));
+	else if (lint == LINT_SELF_WAKE_LOOP && self_wake_loop(c, t))
+		snprintf(buf, len, "woke itself %llu times in a row",
+			 (unsigned long long)t->sched.self_wake_run);
+	return buf;
+}
+
+void task_lints_count(const struct lint_ctx *c, size_t counts[LINT_KINDS])
 {
 	const struct task *t;
 	int i;
 
 	for (i = 0; i < LINT_KINDS; i++)
 		counts[i] = 0;
-	for (t = m->first; t; t = t->next) {
-		unsigned mask = task_lints(t, now);
+	for (t = c->m->first; t; t = t->next) {
+		unsigned mask = task_lints(c, t);
 
 		for (i = 0; i < LINT_KINDS; i++)
 			counts[i] += (mask >> i) & 1;

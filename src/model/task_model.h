@@ -53,9 +53,10 @@ struct poll_stats {
  * causes, what the task waited for a worker (tokio-console's "scheduled").
  * Only where the runtime profile names its wake functions (task_wake). */
 struct sched_stats {
-	uint64_t wakes;	     /* every wake, redundant ones (already notified) too */
-	uint64_t self_wakes; /* woken by its own poll (yield_now, wake_by_ref) */
-	uint64_t scheduled;  /* polls whose wake was seen: those timed below */
+	uint64_t wakes;		/* every wake, redundant ones (already notified) too */
+	uint64_t self_wakes;	/* woken by its own poll (yield_now, wake_by_ref) */
+	uint64_t self_wake_run; /* its latest wakes in a row that were self-wakes */
+	uint64_t scheduled;	/* polls whose wake was seen: those timed below */
 	uint64_t scheduled_ns;
 	uint64_t max_scheduled_ns;
 	uint64_t woken_at; /* the first wake since its last poll began, 0 if none */

@@ -104,20 +104,23 @@ void task_wakes_on_wake(struct poll_tracker *t, const struct poll_event *ev)
 	 * poll since the attach is not timed. */
 	struct task *task = u64_map_get(&t->model->live, ev->arg);
 	struct sched_stats *s;
+	bool self;
 
 	if (!task || nested_wake(t, ev->ret))
 		return;
 	s = &task->sched;
 	s->wakes++;
+	/* Woken while polled (by itself on its own thread, or by another
+	 * thread), or, after its poll, by a deferrer it handed its waker. */
+	self = task->running_tid ? task->running_tid == ev->tid : deferred_wake(t, ev->ret);
+	s->self_wakes += self;
+	s->self_wake_run = self ? s->self_wake_run + 1 : 0;
 	if (task->running_tid) {
-		/* Woken while polled (by itself on its own thread, or by another
-		 * thread): the runtime polls it again after this poll, so its
-		 * wait for a worker starts when this poll ends. */
-		s->self_wakes += task->running_tid == ev->tid;
+		/* the runtime polls it again after this poll, so its wait for a
+		 * worker starts when this poll ends */
 		s->wake_in_poll = true;
 		return;
 	}
-	s->self_wakes += deferred_wake(t, ev->ret);
 	if (!s->woken_at)
 		s->woken_at = ev->ts ? ev->ts : 1;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "probe/awaitee_names.h"
 #include "probe/dwarf_index.h"
 #include "probe/dwarf_location.h"
 #include "probe/macro_await.h"
@@ -106,26 +107,81 @@ static char *state_location(Dwarf_Die *fn, Dwarf_Die *member, const char *comp_d
 	return user ? user : decl_location(member, comp_dir);
 }
 
+/* The awaited futures' types of every layout read, named at the end
+ * (awaitee_names.h): by then no layout's arrays grow any more. */
+struct awaitees {
+	struct awaitee_state {
+		struct coroutine_layout *l;
+		size_t state;
+		Dwarf_Off cu, type;
+	} * list;
+	size_t count, cap;
+	Dwarf_Off cu; /* of the fn being read */
+};
+
+static void note_awaitee(struct awaitees *a, struct coroutine_layout *l, size_t state,
+			 Dwarf_Die *member)
+{
+	Dwarf_Off type;
+
+	if (!awaitee_type_offset(member, &type))
+		return;
+	if (a->count == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		struct awaitee_state *grown = realloc(a->list, cap * sizeof(*grown));
+
+		if (!grown)
+			return;
+		a->list = grown;
+		a->cap = cap;
+	}
+	a->list[a->count++] = (struct awaitee_state){l, state, a->cu, type};
+}
+
+static void name_awaitees(Dwarf *dw, struct awaitees *a)
+{
+	struct awaitee_wanted *w = calloc(a->count ? a->count : 1, sizeof(*w));
+	size_t i;
+
+	if (w) {
+		for (i = 0; i < a->count; i++) {
+			struct awaitee_state *s = &a->list[i];
+
+			w[i] =
+			    (struct awaitee_wanted){s->cu, s->type, &s->l->state_awaitee[s->state]};
+		}
+		awaitee_names_resolve(dw, w, a->count);
+	}
+	free(w);
+	free(a->list);
+}
+
 static bool grow_states(struct coroutine_layout *l, size_t n)
 {
 	char **locations = realloc(l->state_location, n * sizeof(*locations));
+	char **awaitees;
 	bool *macro;
 
 	if (!locations)
 		return false;
 	l->state_location = locations;
+	awaitees = realloc(l->state_awaitee, n * sizeof(*awaitees));
+	if (!awaitees)
+		return false;
+	l->state_awaitee = awaitees;
 	macro = realloc(l->macro_await, n * sizeof(*macro));
 	if (!macro)
 		return false;
 	l->macro_await = macro;
 	memset(locations + l->nstates, 0, (n - l->nstates) * sizeof(*locations));
+	memset(awaitees + l->nstates, 0, (n - l->nstates) * sizeof(*awaitees));
 	memset(macro + l->nstates, 0, (n - l->nstates) * sizeof(*macro));
 	l->nstates = n;
 	return true;
 }
 
 static void read_variant(Dwarf_Die *fn, Dwarf_Die *variant, struct coroutine_layout *l,
-			 const char *comp_dir)
+			 const char *comp_dir, struct awaitees *a)
 {
 	Dwarf_Attribute attr;
 	Dwarf_Word value;
@@ -138,11 +194,15 @@ static void read_variant(Dwarf_Die *fn, Dwarf_Die *variant, struct coroutine_lay
 		return;
 	free(l->state_location[value]);
 	l->state_location[value] = state_location(fn, &member, comp_dir, &l->macro_await[value]);
+	if (value >= COROUTINE_SUSPEND0)
+		note_awaitee(a, l, value, &member);
 }
 
-static struct coroutine_layout *read_layout(Dwarf_Die *fn, Dwarf_Die *env, const char *comp_dir)
+static struct coroutine_layout *read_layout(Dwarf_Die *fn, Dwarf_Die *env, const char *comp_dir,
+					    struct awaitees *a)
 {
 	struct coroutine_layout *l = calloc(1, sizeof(*l));
+	size_t noted = a->count;
 	Dwarf_Attribute attr;
 	Dwarf_Die part, variant;
 	Dwarf_Word size;
@@ -155,12 +215,13 @@ static struct coroutine_layout *read_layout(Dwarf_Die *fn, Dwarf_Die *env, const
 		goto fail;
 	do {
 		if (dwarf_tag(&variant) == DW_TAG_variant)
-			read_variant(fn, &variant, l, comp_dir);
+			read_variant(fn, &variant, l, comp_dir, a);
 	} while (dwarf_siblingof(&variant, &variant) == 0);
 	if (l->nstates == 0)
 		goto fail;
 	return l;
 fail:
+	a->count = noted; /* none of a freed layout's states */
 	coroutine_layout_free(l);
 	return NULL;
 }
@@ -174,7 +235,7 @@ static bool returns_through_pointer(Dwarf_Die *fn)
 	       size > MAX_REGISTER_RETURN;
 }
 
-static void read_site(Dwarf *dw, const struct dwarf_fn_info *fn, struct site *s)
+static void read_site(Dwarf *dw, const struct dwarf_fn_info *fn, struct site *s, struct awaitees *a)
 {
 	Dwarf_Die die, cu, env;
 	Dwarf_Attribute attr;
@@ -183,15 +244,17 @@ static void read_site(Dwarf *dw, const struct dwarf_fn_info *fn, struct site *s)
 	if (!dwarf_offdie(dw, fn->die_off, &die) || !dwarf_diecu(&die, &cu, NULL, NULL))
 		return;
 	comp_dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr));
+	a->cu = dwarf_dieoffset(&cu);
 	s->self_in_parm2 = returns_through_pointer(&die);
 	if ((s->kind == FUTURE_ASYNC_FN || s->kind == FUTURE_ASYNC_BLOCK) &&
 	    coroutine_type(&die, &env))
-		s->layout = read_layout(&die, &env, comp_dir);
+		s->layout = read_layout(&die, &env, comp_dir, a);
 }
 
 void coroutine_layouts_read(const char *elf_path, const struct dwarf_index *dwarf,
 			    struct site_table *sites)
 {
+	struct awaitees a = {0};
 	Dwarf *dw;
 	size_t i;
 	int fd;
@@ -210,10 +273,12 @@ void coroutine_layouts_read(const char *elf_path, const struct dwarf_index *dwar
 			continue;
 		fn = dwarf_index_lookup(dwarf, s->addr);
 		if (fn)
-			read_site(dw, fn, s);
+			read_site(dw, fn, s, &a);
 	}
-	if (dw)
+	if (dw) {
+		name_awaitees(dw, &a);
 		dwarf_end(dw);
+	}
 	close(fd);
 }
 
@@ -223,9 +288,12 @@ void coroutine_layout_free(struct coroutine_layout *l)
 
 	if (!l)
 		return;
-	for (i = 0; i < l->nstates; i++)
+	for (i = 0; i < l->nstates; i++) {
 		free(l->state_location[i]);
+		free(l->state_awaitee ? l->state_awaitee[i] : NULL);
+	}
 	free(l->state_location);
+	free(l->state_awaitee);
 	free(l->macro_await);
 	free(l);
 }
@@ -238,4 +306,9 @@ const char *coroutine_state_location(const struct coroutine_layout *l, uint64_t 
 bool coroutine_state_in_macro(const struct coroutine_layout *l, uint64_t state)
 {
 	return l && l->macro_await && state < l->nstates && l->macro_await[state];
+}
+
+const char *coroutine_state_awaitee(const struct coroutine_layout *l, uint64_t state)
+{
+	return l && l->state_awaitee && state < l->nstates ? l->state_awaitee[state] : NULL;
 }

@@ -29,6 +29,9 @@ struct coroutine_layout {
 	/* [discriminant]: an .await a dependency's macro wrote (join!,
 	 * select!): the futures it polls are awaited side by side */
 	bool *macro_await;
+	/* [discriminant]: the awaited future's type by its Rust path
+	 * (awaitee_names.h), NULL if unknown */
+	char **state_awaitee;
 };
 
 /* Fills site->layout and site->self_in_parm2 for the future sites the
@@ -39,6 +42,9 @@ void coroutine_layout_free(struct coroutine_layout *l);
 
 /* The location of a state, NULL if unknown. */
 const char *coroutine_state_location(const struct coroutine_layout *l, uint64_t state);
+
+/* The type of the future a suspend state awaits, NULL if unknown. */
+const char *coroutine_state_awaitee(const struct coroutine_layout *l, uint64_t state);
 
 /* Whether the state is an .await in a dependency's macro (macro_await.h). */
 bool coroutine_state_in_macro(const struct coroutine_layout *l, uint64_t state);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probe/awaitee_names.h"
 #include "probe/dwarf_location.h"
 
 /* Lexical blocks nest about as deep as the source's blocks do. */
@@ -72,28 +73,13 @@ static void search_scopes(Dwarf_Die *scope, struct awaitee_search *s, int depth)
 	} while (dwarf_siblingof(&child, &child) == 0);
 }
 
-static bool state_awaitee_type(Dwarf_Die *state, Dwarf_Off *off)
-{
-	Dwarf_Attribute attr;
-	Dwarf_Die suspend, member;
-
-	if (!dwarf_formref_die(dwarf_attr(state, DW_AT_type, &attr), &suspend) ||
-	    dwarf_child(&suspend, &member) != 0)
-		return false;
-	do {
-		if (dwarf_tag(&member) == DW_TAG_member && named(&member, "__awaitee"))
-			return type_offset(&member, off);
-	} while (dwarf_siblingof(&member, &member) == 0);
-	return false;
-}
-
 char *macro_await_location(Dwarf_Die *fn, Dwarf_Die *state, const char *comp_dir)
 {
 	struct awaitee_search s = {.comp_dir = comp_dir};
 	Dwarf_Attribute attr;
 	Dwarf_Die origin;
 
-	if (!state_awaitee_type(state, &s.type))
+	if (!awaitee_type_offset(state, &s.type))
 		return NULL;
 	search_scopes(fn, &s, 0);
 	/* An optimised build may describe the scopes only in the abstract fn

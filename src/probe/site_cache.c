@@ -17,7 +17,7 @@
 #include "util/atomic_file.h"
 
 #define CACHE_MAGIC   "CATTOPSC"
-#define CACHE_VERSION 8
+#define CACHE_VERSION 9
 #define MAX_STRING    4096
 #define MAX_ITEMS     (1U << 22)
 
@@ -152,6 +152,8 @@ static void put_layout(FILE *f, const struct coroutine_layout *l)
 		put_str(f, l->state_location[i]);
 	for (i = 0; i < l->nstates; i++)
 		put_u64(f, l->macro_await && l->macro_await[i]);
+	for (i = 0; i < l->nstates; i++)
+		put_str(f, l->state_awaitee ? l->state_awaitee[i] : NULL);
 }
 
 static void put_site(FILE *f, const struct site *s)
@@ -279,7 +281,8 @@ static struct coroutine_layout *get_layout(struct in *in)
 	n = get_u64(in);
 	if (n > 4096 || (l->state_size != 1 && l->state_size != 2 && l->state_size != 4) ||
 	    !(l->state_location = calloc(n ? n : 1, sizeof(char *))) ||
-	    !(l->macro_await = calloc(n ? n : 1, sizeof(bool)))) {
+	    !(l->macro_await = calloc(n ? n : 1, sizeof(bool))) ||
+	    !(l->state_awaitee = calloc(n ? n : 1, sizeof(char *)))) {
 		in->bad = true;
 		coroutine_layout_free(l);
 		return NULL;
@@ -289,6 +292,8 @@ static struct coroutine_layout *get_layout(struct in *in)
 		l->state_location[i] = get_str(in);
 	for (i = 0; i < n; i++)
 		l->macro_await[i] = get_u64(in) != 0;
+	for (i = 0; i < n; i++)
+		l->state_awaitee[i] = get_str(in);
 	return l;
 }
 

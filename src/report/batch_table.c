@@ -33,8 +33,11 @@ static void print_warnings(FILE *out, const struct session *s, uint64_t now)
 {
 	size_t counts[LINT_KINDS];
 	char summary[256];
+	struct await_source src;
+	struct lint_ctx c;
 
-	task_lints_count(&s->model, now, counts);
+	session_lint_ctx(s, now, &src, &c);
+	task_lints_count(&c, counts);
 	if (task_lints_summary(counts, summary, sizeof(summary))[0])
 		fprintf(out, "Warnings: %s\n", summary);
 }
@@ -172,14 +175,30 @@ static const char *parked_at(const struct session *s, const struct task *t, char
 	return buf;
 }
 
-/* "  [lost_waker]": greppable, before the await line. */
-static void print_task_lints(FILE *out, unsigned mask)
+/* "  [lost_waker]", "  [awaiting_lock: tokio::sync::Mutex::lock for ≥3.20s]":
+ * greppable, before the await line. */
+static void print_task_lints(FILE *out, const struct session *s, const struct task *t, uint64_t now)
 {
+	struct await_source src;
+	struct lint_ctx c;
+	unsigned mask;
+	char detail[300];
 	int i;
 
-	for (i = 0; i < LINT_KINDS; i++)
-		if (mask & (1u << i))
-			fprintf(out, "  [%s]", task_lint_name((enum task_lint)(1u << i)));
+	session_lint_ctx(s, now, &src, &c);
+	mask = task_lints(&c, t);
+	for (i = 0; i < LINT_KINDS; i++) {
+		enum task_lint lint = (enum task_lint)(1u << i);
+
+		if (!(mask & lint))
+			continue;
+		fprintf(out, "  [%s", task_lint_name(lint));
+		if (task_lint_detail(&c, t, lint, detail, sizeof(detail))[0]) {
+			fputs(": ", out);
+			safe_text_write(out, detail); /* a type name: the target's */
+		}
+		fputc(']', out);
+	}
 }
 
 static void print_task(FILE *out, const struct session *s, const struct task *t, uint64_t now)
@@ -202,7 +221,7 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 		duration_cell(t->sched.max_scheduled_ns, UINT64_MAX, sched, sizeof(sched)));
 	safe_text_write(out, task_name(t, &s->sites)); /* the target's: escaped */
 	fputs(t->block_on ? " (block_on)" : "", out);
-	print_task_lints(out, task_lints(t, now));
+	print_task_lints(out, s, t, now);
 	safe_text_write(out, parked_at(s, t, at, sizeof(at))); /* file names: the target's */
 	fputc('\n', out);
 }

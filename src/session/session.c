@@ -1,5 +1,7 @@
 #include "session/session.h"
 
+#include "model/task_lints.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -157,6 +159,15 @@ bool session_await_source(const struct session *s, struct await_source *src)
 	src->call_site = s->lines ? call_site_line : NULL;
 	src->ctx = (void *)s; /* only read through */
 	return true;
+}
+
+void session_lint_ctx(const struct session *s, uint64_t now, struct await_source *src,
+		      struct lint_ctx *c)
+{
+	c->m = &s->model;
+	c->sites = &s->sites;
+	c->src = session_await_source(s, src) ? src : NULL;
+	c->now = now;
 }
 
 /* std's panic runtime starts every unwind here (any mangling); 0 if the

@@ -29,6 +29,7 @@ struct recorder;
 struct replay;
 struct code_lines;
 struct await_source;
+struct lint_ctx;
 
 struct session_opts {
 	pid_t pid;	     /* trace this process, or */
@@ -113,6 +114,9 @@ size_t session_single_step_sites(const struct session *s);
 /* How to read where idle tasks are parked; false when that cannot be
  * known (a replay has no process to look into). */
 bool session_await_source(const struct session *s, struct await_source *src);
+/* What the lints of the model are judged from now (src: its storage). */
+void session_lint_ctx(const struct session *s, uint64_t now, struct await_source *src,
+		      struct lint_ctx *c);
 
 /* Replays path instead of attaching; threshold_ns 0 keeps the recorded one.
  * Returns 0, or -errno with a one-line reason in err. */

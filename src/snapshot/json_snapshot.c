@@ -210,6 +210,8 @@ static json_t *await_stack_json(const struct task_ctx *c)
 		json_object_set_new(f, "name",
 				    text_json(c->sites->sites[c->chain[i].node->site].name));
 		add_awaiting(f, &c->chain[i]);
+		if (c->chain[i].awaitee) /* what it awaits there: a lock, a channel, ... */
+			json_object_set_new(f, "awaitee", text_json(c->chain[i].awaitee));
 		json_array_append_new(list, f);
 	}
 	return list;
@@ -233,21 +235,33 @@ static void add_idle(json_t *o, const struct task_model *m, const struct task *t
 		json_object_set_new(o, "runtime_id", json_integer((json_int_t)t->runtime_id));
 }
 
-/* Only when a lint holds: "warnings": ["lost_waker"]. */
-static void add_lints(json_t *o, const struct task *t, uint64_t now)
+/* Only when a lint holds: "warnings": ["lost_waker"], and what a lint
+ * says more of the task in "warning_details": {"awaiting_lock": "..."}. */
+static void add_lints(json_t *o, const struct task *t, const struct lint_ctx *c)
 {
-	unsigned mask = task_lints(t, now);
-	json_t *arr;
+	unsigned mask = task_lints(c, t);
+	json_t *arr, *details;
+	char detail[1024];
 	int i;
 
 	if (!mask)
 		return;
 	arr = json_array();
-	for (i = 0; i < LINT_KINDS; i++)
-		if (mask & (1u << i))
-			json_array_append_new(
-			    arr, json_string(task_lint_name((enum task_lint)(1u << i))));
+	details = json_object();
+	for (i = 0; i < LINT_KINDS; i++) {
+		enum task_lint lint = (enum task_lint)(1u << i);
+
+		if (!(mask & lint))
+			continue;
+		json_array_append_new(arr, json_string(task_lint_name(lint)));
+		if (task_lint_detail(c, t, lint, detail, sizeof(detail))[0])
+			json_object_set_new(details, task_lint_name(lint), text_json(detail));
+	}
 	json_object_set_new(o, "warnings", arr);
+	if (json_object_size(details))
+		json_object_set_new(o, "warning_details", details);
+	else
+		json_decref(details);
 }
 
 /* How many tasks each lint holds for, with what it means. */
@@ -255,9 +269,12 @@ static json_t *lints_json(const struct session *s, uint64_t now)
 {
 	size_t counts[LINT_KINDS];
 	json_t *o = json_object(), *meaning = json_object();
+	struct await_source src;
+	struct lint_ctx c;
 	int i;
 
-	task_lints_count(&s->model, now, counts);
+	session_lint_ctx(s, now, &src, &c);
+	task_lints_count(&c, counts);
 	for (i = 0; i < LINT_KINDS; i++) {
 		enum task_lint lint = (enum task_lint)(1u << i);
 
@@ -337,7 +354,7 @@ static json_t *task_json(const struct task *t, struct task_ctx *c, const struct 
 		json_object_set_new(o, "await_stack", await_stack_json(c));
 	else if (c->chain_unknown) /* idle, and where it waits is not known */
 		json_object_set_new(o, "await_stack_unknown", text_json(c->chain_unknown));
-	add_lints(o, t, c->now);
+	add_lints(o, t, &(struct lint_ctx){&c->s->model, c->sites, src, c->now});
 	if (t->from_stack) /* its poll began before cattop attached */
 		json_object_set_new(o, "found_on_stack", json_true());
 	if (t->slow_stack)

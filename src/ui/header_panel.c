@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "model/await_chain.h"
 #include "model/task_lints.h"
 #include "session/session.h"
 #include "ui/colors.h"
@@ -93,8 +94,11 @@ static int draw_warnings_line(struct tui *ui, int y)
 {
 	size_t counts[LINT_KINDS];
 	char summary[256], line[300];
+	struct await_source src;
+	struct lint_ctx c;
 
-	task_lints_count(&ui->s->model, tui_now(ui), counts);
+	session_lint_ctx(ui->s, tui_now(ui), &src, &c);
+	task_lints_count(&c, counts);
 	if (!task_lints_summary(counts, summary, sizeof(summary))[0])
 		return y;
 	snprintf(line, sizeof(line), "Warnings: %s", summary);

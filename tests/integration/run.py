@@ -17,6 +17,7 @@ import test_duty
 import test_core
 import test_faults
 import test_focus
+import test_lints
 import test_live_view
 import test_macro_await
 import test_metrics
@@ -44,7 +45,7 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          *test_safety.TESTS, *test_panic_stress.TESTS, *test_placement.TESTS,
          *test_truth.TESTS, *test_live_view.TESTS, *test_hung.TESTS,
          *test_tokio_153.TESTS, *test_hung_async.TESTS, *test_macro_await.TESTS,
-         *test_sched.TESTS, *test_light.TESTS, *test_hyper.TESTS,
+         *test_sched.TESTS, *test_lints.TESTS, *test_light.TESTS, *test_hyper.TESTS,
          *test_metrics.TESTS, *test_poll_split.TESTS, *test_duty.TESTS]
 
 

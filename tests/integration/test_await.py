@@ -25,15 +25,25 @@ def line_in_fn(runtime, fn, pattern):
     raise harness.CheckFailed("%r not in %s of %s" % (pattern, fn, rel))
 
 
+# the future a runtime's sleep(...).await holds, as DWARF names its type
+SLEEP = {"tokio": "tokio::time::sleep::Sleep", "tokio-153": "tokio::time::sleep::Sleep",
+         "async-std": "async_std::task::sleep::sleep::{async_fn_env#0}",
+         "smol": "async_io::Timer"}
+
+
 def expected_parked_stack(runtime):
     crate = CRATE[runtime]
     return [
+        # awaitee: what DWARF says the .await holds (awaitee_names.h)
         {"name": crate + "::parked_task",
-         "awaiting": line_in_fn(runtime, "parked_task", r"parked_outer\(\)\.await")},
+         "awaiting": line_in_fn(runtime, "parked_task", r"parked_outer\(\)\.await"),
+         "awaitee": crate + "::parked_outer::{async_fn_env#0}"},
         {"name": crate + "::parked_outer",
-         "awaiting": line_in_fn(runtime, "parked_outer", r"parked_inner\(\)\.await")},
+         "awaiting": line_in_fn(runtime, "parked_outer", r"parked_inner\(\)\.await"),
+         "awaitee": crate + "::parked_inner::{async_fn_env#0}"},
         {"name": crate + "::parked_inner",
-         "awaiting": line_in_fn(runtime, "parked_inner", r"sleep\(.*300.*\)\.await")},
+         "awaiting": line_in_fn(runtime, "parked_inner", r"sleep\(.*300.*\)\.await"),
+         "awaitee": SLEEP[runtime]},
     ]
 
 
@@ -59,7 +69,8 @@ def check_spinner(runtime, snap):
     if not spinner:  # busy spinning at the snapshot's moment: nothing to check
         return
     want = [{"name": CRATE[runtime] + "::spinner_task",
-             "awaiting": line_in_fn(runtime, "spinner_task", r"sleep\(.*\)\.await")}]
+             "awaiting": line_in_fn(runtime, "spinner_task", r"sleep\(.*\)\.await"),
+             "awaitee": SLEEP[runtime]}]
     check(spinner[0].get("await_stack") == want, "%s spinner stack %s, want %s"
           % (runtime, spinner[0].get("await_stack"), want))
 

@@ -56,6 +56,13 @@ def check_hung_async(runtime, profile="debug"):
     check(parked_at(a[0]) == lock_a and parked_at(b[0]) == lock_b,
           "%s: deadlocked tasks parked at %s and %s, want %s and %s"
           % (runtime, parked_at(a[0]), parked_at(b[0]), lock_a, lock_b))
+    # awaiting_lock (test_lints.py): the deadlocked tasks, on async-lock's
+    # Mutex::lock (async-std's and smol's Mutex are its), not the receivers
+    flagged = sorted(t["type"] for t in snap["tasks"] if "awaiting_lock" in t.get("warnings", []))
+    details = [t.get("warning_details", {}).get("awaiting_lock", "") for t in a + b]
+    check(flagged == [crate + "::hung_deadlock_a", crate + "::hung_deadlock_b"]
+          and all(re.fullmatch(r"async_lock::Mutex::lock for \u2265[\d.]+s", d) for d in details),
+          "%s: tasks awaiting_lock: %s (%s)" % (runtime, flagged, details))
     m = re.search(r"^Task lists: (\d+) live tasks in (\d+) runtimes?", table, re.M)
     check(m is not None and int(m.group(1)) >= HUNG + 2,
           "%s: batch table has no task-list line for >= %d tasks" % (runtime, HUNG + 2))

@@ -57,8 +57,13 @@ static char *parent_lines[] = {"a.rs:1", NULL, NULL, "a.rs:10", "a.rs:12"};
 static bool parent_macro[] = {false, false, false, true, false};
 static char *child_lines[] = {"b.rs:1", NULL, NULL, "b.rs:5"};
 
-static struct coroutine_layout parent_layout = {0x100, STATE_AT, 1, 5, parent_lines, parent_macro};
-static struct coroutine_layout child_layout = {0x20, CSTATE, 1, 4, child_lines, NULL};
+/* what each state awaits: a lint tells a lock from a channel by it */
+static char *child_awaitees[] = {NULL, NULL, NULL, "tokio::sync::batch_semaphore::Acquire"};
+
+static struct coroutine_layout parent_layout = {0x100,	      STATE_AT,	    1,	 5,
+						parent_lines, parent_macro, NULL};
+static struct coroutine_layout child_layout = {0x20, CSTATE,	    1, 4, child_lines,
+					       NULL, child_awaitees};
 
 static struct site sites_[2] = {
     {.role = SITE_FUTURE, .kind = FUTURE_ASYNC_FN, .name = "app::parent"},
@@ -177,6 +182,8 @@ static void test_macro_side_frames(void)
 	f = await_child_frame(&out[0], &a, &table, &src);
 	CHECK(f.node == &a);
 	CHECK_STR(f.awaiting, "b.rs:5");
+	CHECK_STR(f.awaitee, "tokio::sync::batch_semaphore::Acquire");
+	CHECK(out[0].awaitee == NULL); /* the parent's awaitee is not known */
 	f = await_child_frame(&out[0], &b, &table, &src);
 	CHECK(f.node == NULL && f.awaiting == NULL && f.unknown == NULL);
 	f = await_child_frame(&out[0], &c, &table, &src);

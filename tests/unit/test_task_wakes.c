@@ -132,6 +132,7 @@ static void test_self_wake_waits_from_poll_end(void)
 	poll_end(&f, 1, 2500);
 	poll_begin(&f, 1, 2800);
 	CHECK(sched(&f)->wakes == 1 && sched(&f)->self_wakes == 1);
+	CHECK(sched(&f)->self_wake_run == 1);
 	CHECK(sched(&f)->scheduled == 1 && sched(&f)->scheduled_ns == 300);
 	poll_end(&f, 1, 2900);
 	/* woken by another thread while polled: not its own, still from the end */
@@ -140,6 +141,7 @@ static void test_self_wake_waits_from_poll_end(void)
 	poll_end(&f, 1, 3500);
 	poll_begin(&f, 1, 4500);
 	CHECK(sched(&f)->wakes == 2 && sched(&f)->self_wakes == 1);
+	CHECK(sched(&f)->self_wake_run == 0); /* another woke it: the run ends */
 	CHECK(sched(&f)->scheduled == 2 && sched(&f)->max_scheduled_ns == 1000);
 	teardown(&f);
 }

@@ -35,6 +35,10 @@ pub struct Args {
     pub hung: u64,
     #[allow(dead_code)]
     pub sched_spin_ms: u64,
+    /// --yield-loops N (wl-tokio): N tasks that loop on yield_now() and
+    /// nothing else, each keeping a worker busy (0: none, the default).
+    #[allow(dead_code)]
+    pub yield_loops: u64,
     pub wedge_file: Option<String>,
 }
 
@@ -53,7 +57,7 @@ impl Args {
 fn usage(prog: &str) -> String {
     format!(
         "usage: {prog} [--seconds N] [--wedge-after-ms M] [--wedge-ms W] [--idle-tasks N] \
-         [--idle-period-ms P] [--sched-spin-ms S] [--hung N] [--wedge-file PATH]"
+         [--idle-period-ms P] [--sched-spin-ms S] [--yield-loops N] [--hung N] [--wedge-file PATH]"
     )
 }
 
@@ -74,6 +78,7 @@ pub fn parse() -> Args {
         idle_period_ms: 1000,
         hung: 0,
         sched_spin_ms: 0,
+        yield_loops: 0,
         wedge_file: None,
     };
     while let Some(arg) = argv.next() {
@@ -100,6 +105,7 @@ pub fn parse() -> Args {
             "--idle-period-ms" => &mut args.idle_period_ms,
             "--hung" => &mut args.hung,
             "--sched-spin-ms" => &mut args.sched_spin_ms,
+            "--yield-loops" => &mut args.yield_loops,
             _ => fail(&prog, format!("unknown argument '{arg}'")),
         };
         let value = match inline_value.or_else(|| argv.next()) {

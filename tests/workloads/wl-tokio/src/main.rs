@@ -15,6 +15,8 @@
 //!   fast_task    -> sleep 1 ms + trivial computation, forever
 //!
 //! With --sched-spin-ms S, also the tasks of sched.rs on a runtime of their own.
+//! With --yield-loops N, also N yield_loop_task: `loop { yield_now().await }`,
+//! woken by nobody but itself (tokio-console's self-wake lint), a worker busy.
 //!
 //! Prints `ready pid=<pid>` once everything is spawned; exits 0 after --seconds.
 
@@ -178,6 +180,19 @@ async fn fast_task() {
     }
 }
 
+// ------------------------------------------------------------ yield loop ---
+
+/// Yields and does nothing else: every wake is its own, every poll one
+/// yield; its worker runs it all the time it does not run another task.
+#[inline(never)]
+async fn yield_loop_task() {
+    let mut yields: u64 = 0;
+    loop {
+        tokio::task::yield_now().await;
+        yields = std::hint::black_box(yields + 1);
+    }
+}
+
 // --------------------------------------------------------------- sleeper ---
 
 /// Parked almost all the time three async fns deep: parked_inner's 300 ms
@@ -216,6 +231,9 @@ async fn async_main(args: args::Args) {
     tokio::spawn(wedged_task(args.wedge_after(), args.wedge(), args.wedge_file.clone()));
     tokio::spawn(spawner_task());
     tokio::spawn(fast_task());
+    for _ in 0..args.yield_loops {
+        tokio::spawn(yield_loop_task());
+    }
 
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "ready pid={}", std::process::id());
