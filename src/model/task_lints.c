@@ -22,7 +22,32 @@ static const struct {
      "woken only by itself, 100 times in a row and lately (yield_now or wake_by_ref in a "
      "loop): it keeps its worker busy",
      "task waking itself in a loop", "tasks waking themselves in a loop"},
+    {"blocking",
+     "a poll slept in the kernel longer than the slow-poll threshold in the last 10 s (a std "
+     "Mutex, blocking I/O, thread::sleep): its worker ran nothing else meanwhile",
+     "task blocking its worker in the kernel", "tasks blocking their workers in the kernel"},
 };
+
+/* The latest of t's recent slow polls that blocked over the threshold in
+ * the last LINT_BLOCKING_RECENT_NS, NULL if none. */
+static const struct slow_poll *blocking_poll(const struct lint_ctx *c, const struct task *t)
+{
+	const struct poll_stats *st = &t->stats;
+	uint64_t i, n = st->slow_polls < RECENT_SLOW_POLLS ? st->slow_polls : RECENT_SLOW_POLLS;
+
+	if (!c->m->blocked_measured)
+		return NULL;
+	for (i = 0; i < n; i++) { /* newest first */
+		const struct slow_poll *p =
+		    &st->recent_slow[(st->slow_polls - 1 - i) % RECENT_SLOW_POLLS];
+
+		if (c->now > p->ended_at && c->now - p->ended_at > LINT_BLOCKING_RECENT_NS)
+			return NULL;
+		if (p->blocked_ns > c->m->threshold_ns)
+			return p;
+	}
+	return NULL;
+}
 
 /* The lock t is parked on, NULL if none (or not for long enough), with
  * how long it has been idle. */
@@ -71,6 +96,8 @@ unsigned task_lints(const struct lint_ctx *c, const struct task *t)
 		mask |= LINT_AWAITING_LOCK;
 	if (self_wake_loop(c, t))
 		mask |= LINT_SELF_WAKE_LOOP;
+	if (blocking_poll(c, t))
+		mask |= LINT_BLOCKING;
 	return mask;
 }
 
@@ -97,10 +124,11 @@ const char *task_lint_text(enum task_lint lint)
 const char *task_lint_detail(const struct lint_ctx *c, const struct task *t, enum task_lint lint,
 			     char *buf, size_t len)
 {
+	const struct slow_poll *p;
 	const char *lock;
 	uint64_t idle;
 	bool since_attach;
-	char d[16];
+	char d[16], w[16];
 
 	buf[0] = '\0';
 	if (lint == LINT_AWAITING_LOCK && (lock = lock_awaited(c, t, &idle, &since_attach)))
@@ -109,6 +137,9 @@ const char *task_lint_detail(const struct lint_ctx *c, const struct task *t, enu
 	else if (lint == LINT_SELF_WAKE_LOOP && self_wake_loop(c, t))
 		snprintf(buf, len, "woke itself %llu times in a row",
 			 (unsigned long long)t->sched.self_wake_run);
+	else if (lint == LINT_BLOCKING && (p = blocking_poll(c, t)))
+		snprintf(buf, len, "blocked %s in a %s poll", duration_format(p->blocked_ns, d, 16),
+			 duration_format(p->duration_ns, w, sizeof(w)));
 	return buf;
 }
 

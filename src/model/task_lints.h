@@ -28,14 +28,19 @@ struct await_source;
  * between its own wakes: its run never passes 1. */
 #define LINT_SELF_WAKE_RUN	 100
 #define LINT_SELF_WAKE_RECENT_NS 1000000000ULL
+/* A slow poll that spent more than the threshold asleep in the kernel (a
+ * std Mutex, blocking I/O, thread::sleep) within this long: its worker
+ * could run nothing else meanwhile. Only where blocked time is measured. */
+#define LINT_BLOCKING_RECENT_NS 10000000000ULL
 
 enum task_lint {
 	LINT_WEDGED = 1u << 0,	       /* a poll in flight for over LINT_WEDGED_NS */
 	LINT_LOST_WAKER = 1u << 1,     /* idle, and nothing holds a waker: never polled again */
 	LINT_AWAITING_LOCK = 1u << 2,  /* parked on a lock acquisition for LINT_LOCK_IDLE_NS */
 	LINT_SELF_WAKE_LOOP = 1u << 3, /* woken only by itself, LINT_SELF_WAKE_RUN times */
+	LINT_BLOCKING = 1u << 4,       /* a poll blocked in the kernel over the threshold, lately */
 };
-#define LINT_KINDS 4
+#define LINT_KINDS 5
 
 /* What the lints are judged from. */
 struct lint_ctx {

@@ -228,8 +228,10 @@ def snapshot_when_polled(pid, task, polls, extra=(), timeout=60, also=None):
     lines, seen = [], threading.Event()
     wanted = dict(also or {})
     wanted[task] = polls
-    # an idle task's row ends in its await line ("  @ file:line")
-    rows = {name: re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s(  @ \S+)?$" % re.escape(name))
+    # an idle task's row ends in its warnings ("  [blocking: ...]") and its
+    # await line ("  @ file:line")
+    rows = {name: re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s(?:  \[\w+(?:: [^\]]*)?\])*(  @ \S+)?$"
+                             % re.escape(name))
             for name in wanted}
     reached = set()
 

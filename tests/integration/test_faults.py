@@ -186,7 +186,7 @@ def task_rows(out, name):
     for l in out.splitlines():
         # ID STATE POLLS BUSY LONGEST INFLIGHT SLOW IDLE [SCHED] NAME [lints] [@ line]
         m = re.match(r"\s+\d+ (\w+)\s+(\d+)\s+\S+\s+(\S+)\s+(\S+)\s+\d+\s+\S+\s+(?:\S+\s+)?"
-                     r"(\w\S*::\S+)(?:  \[\w+\])*(?:  @ \S+)?$", l)
+                     r"(\w\S*::\S+)(?:  \[\w+(?:: [^\]]*)?\])*(?:  @ \S+)?$", l)
         if m and m.group(5) == name:
             rows.append(m.groups()[:4])
     return rows

@@ -7,6 +7,7 @@ blocker's slow polls are blocked, the spinner's are running, and with a
 CPU hog sharing the workload's one CPU the spinner's polls wait for it
 (runnable) without that counting as their time."""
 import os
+import re
 import subprocess
 import sys
 
@@ -72,11 +73,28 @@ def check_spinner(snap, runtime, profile):
     return polls
 
 
+def check_blocking_lint(snap, runtime, profile):
+    """The blocking warning: the task whose polls sleep, not the spinner
+    (its polls are as slow, on its CPU)."""
+    crate = CRATE[runtime]
+    blocker = one_task(snap, crate + "::blocker_task")
+    detail = blocker.get("warning_details", {}).get("blocking", "")
+    check("blocking" in blocker.get("warnings", []) and re.match(r"blocked \S+ in a \S+ poll$",
+                                                                detail),
+          "%s %s blocker_task not warned blocking: %s %s" % (runtime, profile,
+                                                          blocker.get("warnings"), detail))
+    spinner = one_task(snap, crate + "::spinner_task")
+    check("blocking" not in spinner.get("warnings", []),
+          "%s %s spinner warned blocking: %s" % (runtime, profile, spinner.get("warnings")))
+    check(snap["warnings"]["blocking"] >= 1, "warnings: %s" % snap["warnings"])
+
+
 def check_split(runtime, profile):
     with Workload(runtime, profile, args=["--seconds", "300", "--wedge-after-ms", "1000000"]) as w:
         snap = split_snapshot(w, runtime, 12)
     check_blocker(snap, runtime, profile)
     check_spinner(snap, runtime, profile)
+    check_blocking_lint(snap, runtime, profile)
 
 
 def pin(pid, cpu):
@@ -122,6 +140,7 @@ def test_poll_split_off():
           and all(p["blocked_ns"] is None and p["running_ns"] is None
                   for p in t["longest_slow_polls"]),
           "--no-split blocker: %s" % t)
+    check("blocking" not in t.get("warnings", []), "--no-split: blocking warned unmeasured")
 
 
 def test_poll_split_tokio_debug():

@@ -76,6 +76,35 @@ static void test_self_wake_loop(void)
 	task_model_free(&m);
 }
 
+/* blocking: a recent slow poll asleep in the kernel over the threshold,
+ * only where blocked time is measured; a poll slow on its CPU is not. */
+static void test_blocking(void)
+{
+	struct task_model m;
+	struct task t = {.id = 1};
+	struct lint_ctx c;
+	char buf[64];
+	struct poll_split spin = {0, 0}, sleep = {0, 2 * MS};
+
+	task_model_init(&m, 100000, 1000000000ULL, 3);
+	c = (struct lint_ctx){&m, NULL, NULL, NOW};
+	poll_stats_end(&t.stats, NOW - 20 * MS, NOW - 17 * MS, &spin, m.threshold_ns);
+	CHECK(!(lints_of(&m, &t) & LINT_BLOCKING));
+	poll_stats_end(&t.stats, NOW - 15 * MS, NOW - 12900000, &sleep, m.threshold_ns);
+	CHECK(!(lints_of(&m, &t) & LINT_BLOCKING)); /* not measured: unknown */
+	m.blocked_measured = true;
+	CHECK(lints_of(&m, &t) == LINT_BLOCKING);
+	CHECK_STR(task_lint_detail(&c, &t, LINT_BLOCKING, buf, sizeof(buf)),
+		  "blocked 2.00ms in a 2.10ms poll");
+	/* newer slow polls on the CPU do not hide it */
+	poll_stats_end(&t.stats, NOW - 10 * MS, NOW - 7 * MS, &spin, m.threshold_ns);
+	CHECK(lints_of(&m, &t) == LINT_BLOCKING);
+	/* over 10 s ago: no longer */
+	c.now = NOW + LINT_BLOCKING_RECENT_NS;
+	CHECK(task_lints(&c, &t) == 0);
+	task_model_free(&m);
+}
+
 static void test_no_lock_without_target(void)
 {
 	struct task_model m;
@@ -103,6 +132,7 @@ int main(void)
 {
 	test_lock_table();
 	test_self_wake_loop();
+	test_blocking();
 	test_no_lock_without_target();
 	test_summary();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
