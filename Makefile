@@ -168,7 +168,8 @@ $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_file.h
 	$(call msg,FUZZ-LD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(filter %.o,$^) $(FUZZ_LDLIBS) -o $@
 
-$(FUZZ_OUT)/fuzz_config: $(call fuzz_objs,config/config util/duration ui/colors model/task_sort)
+$(FUZZ_OUT)/fuzz_config: $(call fuzz_objs,config/config util/duration ui/colors model/task_sort \
+	export/listen_address)
 $(FUZZ_OUT)/fuzz_demangle: $(call fuzz_objs,probe/rust_demangle probe/classify)
 $(FUZZ_OUT)/fuzz_elf_symbols: $(call fuzz_objs,probe/elf_symbols probe/rust_demangle probe/classify \
 	probe/debug_file)
@@ -177,7 +178,8 @@ $(FUZZ_OUT)/fuzz_recording: $(call fuzz_objs,recording/recording_reader recordin
 	model/poll_tracker model/task_model model/stuck_task probe/site_table probe/coroutine_layout \
 	probe/classify probe/rust_demangle probe/dwarf_index util/str_pool probe/dwarf_location \
 	probe/elf_symbols probe/site_proof probe/stack_scan probe/target_memory \
-	probe/task_type probe/macro_await config/config model/task_sort model/task_wakes \
+	probe/task_type probe/macro_await probe/awaitee_names config/config model/task_sort \
+	model/task_wakes export/listen_address \
 	util/u64_map util/duration ui/colors)
 
 demo: all

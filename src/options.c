@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "export/metrics_server.h"
+#include "export/listen_address.h"
 #include "model/task_sort.h"
 #include "util/duration.h"
 

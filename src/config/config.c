@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "export/metrics_server.h"
+#include "export/listen_address.h"
 #include "model/task_sort.h"
 #include "util/duration.h"
 #include "default_config.h" /* generated: default_config_text */

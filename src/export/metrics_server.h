@@ -9,11 +9,6 @@
 
 struct metrics_server;
 
-/* "HOST:PORT" with a numeric IPv4 host or "localhost", "[IPv6]:PORT", or
- * ":PORT" (every IPv4 address). Returns 0, or -1 with a reason in err. */
-int metrics_listen_parse(const char *spec, struct sockaddr_storage *addr, socklen_t *len, char *err,
-			 size_t errlen);
-
 /* Binds spec and starts serving (503 until the first publish). Returns
  * NULL with a one-line reason in err (a port in use, say). */
 struct metrics_server *metrics_server_open(const char *spec, char *err, size_t errlen);
