@@ -328,6 +328,7 @@ void future_detail_draw(struct tui *ui, int y)
 	const struct future_node *node = ui->node;
 	const struct poll_stats *st;
 	int room, list_rows, lists;
+	bool tight;
 
 	if (!task || (node && !node_in(task->roots, node))) {
 		draw_text(y, 2, COLS - 2, color_attr(ROLE_WARNING),
@@ -354,7 +355,9 @@ void future_detail_draw(struct tui *ui, int y)
 		list_rows--;
 	lists = poll_lists_lines(st, list_rows);
 	room -= lists + 2; /* the histogram's title and the blank line after it */
-	y = draw_histogram(ui, y, room > 1 ? room : 1, st);
+	/* A short screen gives up that blank line before the lists. */
+	tight = room < 1;
+	y = draw_histogram(ui, y, room > 1 ? room : 1, st) - tight;
 	if (y + lists <= LINES - 1)
 		draw_poll_lists(ui, y, st, list_rows);
 }

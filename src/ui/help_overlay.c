@@ -20,6 +20,10 @@ static const char *const legend[] = {
     "last poll ended ('>=': not polled since cattop attached); SCHED: the longest wait from a "
     "wake to the poll it caused (wide screens). '!' marks values over the "
     "threshold. F6 or < > sort on any of them.",
+    "Warnings, before a task's name (the Warnings line counts them): [wedged] a poll over "
+    "1 s, [lost_waker] never to be woken, [awaiting_lock] parked on a lock over 1 s, "
+    "[self_wake_loop] waking itself in a loop, [blocking] a poll asleep in the kernel over "
+    "the threshold; below 120 columns their first letters: [W] [L] [A] [S] [B].",
     "Kinds: async fn body, async {} block, closure, Future (hand-written impl).",
     "Mouse: a click selects a row (double click: Enter), a click on a column title sorts "
     "by it (again: inverts), the wheel scrolls, the F-keys of the bottom bar are buttons.",

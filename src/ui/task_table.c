@@ -1,11 +1,14 @@
 #include "ui/task_table.h"
 
+#include <ctype.h>
 #include <curses.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/await_chain.h"
+#include "model/task_lints.h"
 #include "session/session.h"
 #include "ui/draw.h"
 #include "ui/function_bar.h"
@@ -178,6 +181,45 @@ static int draw_light_cells(struct tui *ui, int y, int x, const struct task *t, 
 			      task_idle_format(&ui->s->model, t, tui_now(ui), idle, sizeof(idle)));
 }
 
+/* Before the name: " [blocking]", " [wedged]"... (the Warnings line above
+ * says what each means; batch rows and the JSON say more), " [B]", " [W]"
+ * below WIDE_MARK_COLS; only where the whole name still fits after them:
+ * on a narrow screen the name comes first. Returns the column after. */
+#define WIDE_MARK_COLS 120
+
+static int draw_lint_marks(struct tui *ui, int y, int x, const struct task *t, bool selected,
+			   int name_cols)
+{
+	struct await_source src;
+	struct lint_ctx c;
+	unsigned mask;
+	char marks[128];
+	size_t used = 0;
+	int i;
+
+	session_lint_ctx(ui->s, tui_now(ui), &src, &c);
+	mask = task_lints(&c, t);
+	marks[0] = '\0';
+	for (i = 0; i < LINT_KINDS && used < sizeof(marks); i++) {
+		enum task_lint lint = (enum task_lint)(1u << i);
+		int n;
+
+		if (!(mask & lint))
+			continue;
+		if (COLS >= WIDE_MARK_COLS)
+			n = snprintf(marks + used, sizeof(marks) - used, " [%s]",
+				     task_lint_name(lint));
+		else
+			n = snprintf(marks + used, sizeof(marks) - used, " [%c]",
+				     toupper(task_lint_name(lint)[0]));
+		used = n < 0 ? used : used + (size_t)n;
+	}
+	if (!used || x + (int)used + name_cols > COLS)
+		return x;
+	return draw_text(y, x, COLS - x,
+			 selected ? color_attr(ROLE_SELECTED) : color_attr(ROLE_WARNING), marks, 0);
+}
+
 static void draw_task(struct tui *ui, int y, const struct task *t, bool selected)
 {
 	const struct poll_stats *st = &t->stats;
@@ -230,6 +272,8 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 name:
 	snprintf(text, sizeof(text), " %s%s", task_name(t, &ui->s->sites),
 		 t->block_on ? " (block_on)" : "");
+	/* The marks first, where the whole name still fits after them. */
+	x = draw_lint_marks(ui, y, x, t, selected, draw_columns(text));
 	draw_text(y, x, COLS - x, attr, text, 1);
 }
 

@@ -11,7 +11,8 @@ import re
 import subprocess
 import sys
 
-from harness import CRATE, MS, Workload, check, one_task, snapshot_when_polled
+import harness
+from harness import CRATE, MS, Tmux, Workload, check, one_task, snapshot_when_polled
 
 SLEEP_NS = 2 * MS  # blocker_task's thread::sleep
 SPIN_NS = 3 * MS   # SpinFuture's CPU time
@@ -143,6 +144,39 @@ def test_poll_split_off():
     check("blocking" not in t.get("warnings", []), "--no-split: blocking warned unmeasured")
 
 
+def test_poll_split_live_view():
+    """The live view at 80x24 and 120x40: the Warnings line counts the
+    blocker; at 120 columns its row carries the warning before its name
+    (not the spinner's; at 80 the name leaves no room for it); the
+    blocker's detail view has the Split line."""
+    crate = CRATE["tokio"]
+    for width, height in ((80, 24), (120, 40)):
+        mark = "[blocking] %s::blocker_task" % crate if width >= 120 else ""
+        with Workload("tokio", "release",
+                      args=["--seconds", "300", "--wedge-after-ms", "1000000"]) as w:
+            ui = Tmux("%s -p %d -d 0.5" % (harness.CATTOP, w.pid), harness.ROOT, width, height)
+            try:
+                scr = ui.wait_screen(lambda s: mark in s and "blocking its worker" in s,
+                                     timeout=60)
+                check(mark in scr and "Warnings:" in scr and "blocking its worker" in scr,
+                      "%dx%d: no blocking warning:\n%s" % (width, height, scr))
+                check("[blocking] %s::spinner" % crate not in scr,
+                      "%dx%d: the spinner marked blocking:\n%s" % (width, height, scr))
+                check(all(len(l) <= width for l in scr.splitlines()), "a line too long")
+                ui.save("live-blocking-%dx%d.txt" % (width, height))
+                ui.keys("/")
+                ui.keys("blocker_task", "Enter")
+                ui.keys("Enter")
+                ui.wait_screen(lambda s: "future tree" in s)
+                ui.keys("Enter")
+                scr = ui.wait_screen(lambda s: "Split" in s and "running" in s)
+                m = re.search(r"Split\s+running (\S+)\s+blocked in kernel (\S+)", scr)
+                check(m is not None, "%dx%d: no Split line:\n%s" % (width, height, scr))
+                ui.save("live-split-detail-%dx%d.txt" % (width, height))
+            finally:
+                ui.close()
+
+
 def test_poll_split_tokio_debug():
     check_split("tokio", "debug")
 
@@ -155,4 +189,4 @@ def test_poll_split_busy_cpu():
     check_split_with_hog("tokio", "release")
 
 
-TESTS = [test_poll_split_off, test_poll_split_tokio_debug, test_poll_split_tokio_153_release, test_poll_split_busy_cpu]
+TESTS = [test_poll_split_off, test_poll_split_live_view, test_poll_split_tokio_debug, test_poll_split_tokio_153_release, test_poll_split_busy_cpu]
