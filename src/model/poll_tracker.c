@@ -184,11 +184,10 @@ static void report_span(struct poll_tracker *t, const struct thread_stack *st,
 	};
 
 	if (split) {
-		uint64_t wall = span.end - span.start;
+		struct poll_split in = poll_split_within(split, span.end - span.start);
 
-		span.cpu_wait = split->runnable < wall ? split->runnable : wall;
-		span.blocked =
-		    split->blocked < wall - span.cpu_wait ? split->blocked : wall - span.cpu_wait;
+		span.cpu_wait = in.runnable;
+		span.blocked = in.blocked;
 	}
 	t->on_span(t->span_ctx, &span);
 }

@@ -299,20 +299,25 @@ static uint64_t at_most(uint64_t v, uint64_t limit)
 	return v < limit ? v : limit;
 }
 
+struct poll_split poll_split_within(const struct poll_split *split, uint64_t wall)
+{
+	uint64_t waited = at_most(split->runnable, wall);
+
+	return (struct poll_split){waited, at_most(split->blocked, wall - waited)};
+}
+
 void poll_stats_end(struct poll_stats *s, uint64_t start, uint64_t now,
 		    const struct poll_split *split, uint64_t threshold_ns)
 {
 	uint64_t wall = now > start ? now - start : 0;
-	/* The scheduler's clock is not the probes': never more than the poll. */
-	uint64_t waited = split ? at_most(split->runnable, wall) : 0;
-	uint64_t dur = wall - waited;
-	uint64_t blocked = split ? at_most(split->blocked, dur) : 0;
-	struct slow_poll p = {now, dur, blocked, waited};
+	struct poll_split in = split ? poll_split_within(split, wall) : (struct poll_split){0, 0};
+	uint64_t dur = wall - in.runnable;
+	struct slow_poll p = {now, dur, in.blocked, in.runnable};
 
 	s->polls++;
 	s->busy_ns += dur;
-	s->cpu_wait_ns += waited;
-	s->blocked_ns += blocked;
+	s->cpu_wait_ns += in.runnable;
+	s->blocked_ns += in.blocked;
 	s->hist[poll_hist_bucket(dur)]++;
 	if (dur > s->max_poll_ns)
 		s->max_poll_ns = dur;

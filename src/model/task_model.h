@@ -182,6 +182,11 @@ void task_model_walk_done(struct task_model *m, const uint64_t *lists, const boo
 struct future_node *task_model_child(struct task *task, struct future_node *parent, uint32_t site);
 
 void poll_stats_begin(struct poll_stats *s, uint64_t now);
+/* split as it fits a poll of wall ns: the wait for a CPU no more than
+ * wall, blocked no more than the rest (the scheduler's clock is not the
+ * probes'). */
+struct poll_split poll_split_within(const struct poll_split *split, uint64_t wall);
+
 /* The poll that began at start ended at now, split as split says (NULL:
  * all of it running). Each poll is timed from its own start: the same task
  * can have a second poll open (a frame whose return was lost is still on
