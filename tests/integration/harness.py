@@ -218,31 +218,17 @@ def attached(pid, timeout=60):
     return wait_for(lambda: len(uprobe_multi_links(pid)) >= 2, timeout)
 
 
-def snapshot_when_polled(pid, task, polls, extra=(), timeout=60, also=None):
-    """A snapshot taken once cattop's own tables show `task` polled at
-    least `polls` times, and every task of `also` ({name: polls}) its
-    number of times (batch mode, a table every 0.5 s, stopped by
-    SIGINT): a busy machine slows the workload down, so a fixed length
-    would see a varying number of polls."""
-    p = popen_cattop(["-p", str(pid), "-b", "-d", "0.5", "-r", "0", "--snapshot", "-", *extra])
+def snapshot_when_seen(args, seen_in, timeout):
+    """cattop run with args (batch tables, --snapshot -) until seen_in(line)
+    is true of a line of its tables, or timeout; then SIGINT: its final
+    snapshot. Returns (snapshot, whether it was seen)."""
+    p = popen_cattop(args)
     lines, seen = [], threading.Event()
-    wanted = dict(also or {})
-    wanted[task] = polls
-    # an idle task's row ends in its warnings ("  [blocking: ...]") and its
-    # await line ("  @ file:line")
-    rows = {name: re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s(?:  \[\w+(?:: [^\]]*)?\])*(  @ \S+)?$"
-                             % re.escape(name))
-            for name in wanted}
-    reached = set()
 
     def read():
         for line in p.stdout:
             lines.append(line)
-            for name, row in rows.items():
-                m = row.match(line.rstrip("\n"))
-                if m and int(m.group(1)) >= wanted[name]:
-                    reached.add(name)
-            if len(reached) == len(wanted):
+            if seen_in(line.rstrip("\n")):
                 seen.set()
 
     reader = threading.Thread(target=read, daemon=True)
@@ -258,10 +244,38 @@ def snapshot_when_polled(pid, task, polls, extra=(), timeout=60, also=None):
             p.kill()
             p.wait()
     check(p.returncode == 0, "cattop exited %d: %s" % (p.returncode, err.strip()))
-    check(seen.is_set(), "cattop's tables never showed %s polled that often in %d s"
+    return parse_snapshot("".join(lines)) if seen.is_set() else None, seen.is_set()
+
+
+def snapshot_when_polled(pid, task, polls, extra=(), timeout=60, also=None):
+    """A snapshot taken once cattop's own tables show `task` polled at
+    least `polls` times, and every task of `also` ({name: polls}) its
+    number of times (batch mode, a table every 0.5 s, stopped by
+    SIGINT): a busy machine slows the workload down, so a fixed length
+    would see a varying number of polls."""
+    wanted = dict(also or {})
+    wanted[task] = polls
+    # an idle task's row ends in its warnings ("  [blocking: ...]") and its
+    # await line ("  @ file:line")
+    rows = {name: re.compile(r"\s+\d+ \w+\s+(\d+)\s.*\s%s(?:  \[\w+(?:: [^\]]*)?\])*(  @ \S+)?$"
+                             % re.escape(name))
+            for name in wanted}
+    reached = set()
+
+    def seen_in(line):
+        for name, row in rows.items():
+            m = row.match(line)
+            if m and int(m.group(1)) >= wanted[name]:
+                reached.add(name)
+        return len(reached) == len(wanted)
+
+    snap, seen = snapshot_when_seen(
+        ["-p", str(pid), "-b", "-d", "0.5", "-r", "0", "--snapshot", "-", *extra], seen_in,
+        timeout)
+    check(seen, "cattop's tables never showed %s polled that often in %d s"
           % (", ".join("%s %d times" % (n, k) for n, k in wanted.items() if n not in reached),
              timeout))
-    return parse_snapshot("".join(lines))
+    return snap
 
 
 def snapshot_wedged(w, normal_s, wedged_s, extra=()):

@@ -27,31 +27,11 @@ def spinner_slow(line, name):
 def run_until(pid, name, extra, timeout=60):
     """Batch tables every 0.2 s with --duty 10 until name's row shows a slow
     poll (or timeout); then SIGINT: the final snapshot."""
-    p = popen_cattop(["-p", str(pid), "-b", "-d", "0.2", "-r", "0", "--snapshot", "-",
-                      "--duty", "10", "-t", "1ms", *extra])
-    lines, seen = [], threading.Event()
-
-    def read():
-        for line in p.stdout:
-            lines.append(line)
-            if spinner_slow(line, name):
-                seen.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        seen.wait(timeout)
-        p.send_signal(signal.SIGINT)
-        err = p.stderr.read()
-        p.wait(timeout=60)
-        reader.join(60)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    check(p.returncode == 0, "cattop exited %d: %s" % (p.returncode, err.strip()))
-    check(seen.is_set(), "no slow poll of %s shown in %d s of --duty 10" % (name, timeout))
-    return parse_snapshot("".join(lines))
+    snap, seen = harness.snapshot_when_seen(
+        ["-p", str(pid), "-b", "-d", "0.2", "-r", "0", "--snapshot", "-", "--duty", "10", "-t",
+         "1ms", *extra], lambda line: spinner_slow(line, name), timeout)
+    check(seen, "no slow poll of %s shown in %d s of --duty 10" % (name, timeout))
+    return snap
 
 
 def check_clean(snap):

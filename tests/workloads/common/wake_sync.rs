@@ -1,5 +1,5 @@
-// Futures with known wakes, shared by the sched modules of wl-async-std and
-// wl-smol (wl-tokio's sched.rs has its own copy). Included with
+// Futures with known wakes, shared by the sched modules of wl-tokio,
+// wl-async-std and wl-smol. Included with
 // `#[path = "../../common/wake_sync.rs"] mod wake_sync;` inside `sched`.
 //
 //   Signal / Wait -> set() wakes the task waiting in Wait (a std Mutex flag + waker)

@@ -19,29 +19,7 @@ mod wake_sync;
 use crate::{sleep, SpinFuture};
 use wake_sync::{SelfWake, Signal, Wait};
 
-#[inline(never)]
-async fn sched_hog_task(signal: Arc<Signal>, spin: Duration) {
-    loop {
-        signal.set();
-        SpinFuture::new(spin).await;
-        sleep(Duration::from_millis(5)).await;
-    }
-}
-
-#[inline(never)]
-async fn sched_woken_task(signal: Arc<Signal>) {
-    loop {
-        Wait(&signal).await;
-    }
-}
-
-#[inline(never)]
-async fn sched_self_wake_task() {
-    loop {
-        SelfWake(false).await;
-        sleep(Duration::from_millis(10)).await;
-    }
-}
+include!("../../common/sched_tasks.rs");
 
 /// Starts the "sched-rt" thread and its executor; returns at once.
 pub fn start(spin_ms: u64) {

@@ -12,91 +12,19 @@
 //!   sched_yield_task     -> tokio::task::yield_now() (tokio defers that wake until
 //!                           after the poll); sleeps 10 ms
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
 use std::time::Duration;
+
+// std only: the workload builds without tokio's "sync" feature.
+#[path = "../../common/wake_sync.rs"]
+mod wake_sync;
 
 use tokio::time::sleep;
 
 use crate::SpinFuture;
+use wake_sync::{SelfWake, Signal, Wait};
 
-/// One flag: set() wakes the task waiting in Wait (std only: the workload
-/// builds without tokio's "sync" feature).
-#[derive(Default)]
-pub struct Signal {
-    state: Mutex<(bool, Option<Waker>)>,
-}
-
-impl Signal {
-    fn set(&self) {
-        let waker = {
-            let mut s = self.state.lock().unwrap();
-            s.0 = true;
-            s.1.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-struct Wait<'a>(&'a Signal);
-
-impl Future for Wait<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = self.0.state.lock().unwrap();
-        if s.0 {
-            s.0 = false;
-            return Poll::Ready(());
-        }
-        s.1 = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
-#[inline(never)]
-async fn sched_hog_task(signal: Arc<Signal>, spin: Duration) {
-    loop {
-        signal.set();
-        SpinFuture::new(spin).await;
-        sleep(Duration::from_millis(5)).await;
-    }
-}
-
-#[inline(never)]
-async fn sched_woken_task(signal: Arc<Signal>) {
-    loop {
-        Wait(&signal).await;
-    }
-}
-
-/// Pending once, after waking itself: a self-wake inside its own poll.
-struct SelfWake(bool);
-
-impl Future for SelfWake {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
-#[inline(never)]
-async fn sched_self_wake_task() {
-    loop {
-        SelfWake(false).await;
-        sleep(Duration::from_millis(10)).await;
-    }
-}
+include!("../../common/sched_tasks.rs");
 
 #[inline(never)]
 async fn sched_yield_task() {
