@@ -233,6 +233,9 @@ static void format_poll(const struct tui *ui, const struct slow_poll *p, char *b
 		 split);
 }
 
+/* Below this many lines the sections go without blank lines between. */
+#define SHORT_SCREEN_LINES 20
+
 /* Wide enough for the two lists side by side. */
 #define SIDE_BY_SIDE_COLS 80
 
@@ -327,7 +330,7 @@ void future_detail_draw(struct tui *ui, int y)
 	const struct task *task = tui_find_task(ui, ui->task_id);
 	const struct future_node *node = ui->node;
 	const struct poll_stats *st;
-	int room, list_rows, lists;
+	int room, list_rows, lists, gap;
 	bool tight;
 
 	if (!task || (node && !node_in(task->roots, node))) {
@@ -336,8 +339,12 @@ void future_detail_draw(struct tui *ui, int y)
 		return;
 	}
 	st = node ? &node->stats : &task->stats;
-	y = draw_identity(ui, y, task, node);
-	y = draw_summary(ui, y, st);
+	/* A short screen gives up the blank lines between sections: the poll
+	 * lists and a histogram line still fit under the Warnings line and the
+	 * summary's extra lines. */
+	gap = LINES < SHORT_SCREEN_LINES;
+	y = draw_identity(ui, y, task, node) - gap;
+	y = draw_summary(ui, y, st) - gap;
 	y = draw_slow_stack(ui, y, task, node ? node->slow_stack : task->slow_stack,
 			    (LINES - 1 - y) / 4);
 	/* A task's wait for its polls: the task has it, not its futures. Its
