@@ -97,13 +97,13 @@ def main():
                 checks["failed"] += 1
                 traceback.print_exc()
             status = "FAIL: %s" % e
-            failed_tests.append(t.__name__)
+            failed_tests.append((t.__name__, status))
         harness.end_leftovers()
         reports = take_sanitizer_reports(reports_dir)
         if reports:  # a sanitizer report fails the test, whatever it checked
             checks["failed"] += 1
             status = "FAIL: sanitizer report from %s (above)" % ", ".join(reports)
-            failed_tests.append(t.__name__)
+            failed_tests.append((t.__name__, status))
         print("integration: %-28s %5.1fs  %s" % (t.__name__, time.monotonic() - t0, status),
               flush=True)
     time.sleep(0.5)  # a cattop that outlived its test may still be writing
@@ -114,6 +114,9 @@ def main():
               % ", ".join(late))
     shutil.rmtree(reports_dir, ignore_errors=True)
     print("integration: %d passed, %d failed" % (checks["passed"], checks["failed"]))
+    # Repeated last, one line each: a CI log is often read from its tail only.
+    for name, status in failed_tests:
+        print("integration: failed %s: %s" % (name, status.splitlines()[0][:300]))
     return 1 if checks["failed"] else 0
 
 
