@@ -423,10 +423,13 @@ static void handle_exit(struct poll_tracker *t, const struct poll_event *ev)
 		return; /* nothing open on the thread: entered before attach */
 	drop_frames_below(t, st, entry_sp);
 	/* Inside a poll whose entry was seen, this one's entry was due too: a
-	 * loss. Outside any, it may have begun before the probes went in. A
-	 * tail callee's ret serves other callers too: never a loss. */
+	 * loss. Outside any, it may have begun before the probes went in. So
+	 * may it inside a poll entered before the return probes were in: the
+	 * entry probes go in one by one, over milliseconds on a busy machine,
+	 * and a callee can beat its own. A tail callee's ret serves other
+	 * callers too: never a loss. */
 	if (st->depth && st->frames[st->depth - 1].sp != entry_sp)
-		t->counters.unmatched_returns += !ev->arg;
+		t->counters.unmatched_returns += !ev->arg && !st->frames[st->depth - 1].no_return;
 	/* One ret returns from every frame of a tail-call chain (same sp). */
 	while (st->depth && st->frames[st->depth - 1].sp == entry_sp)
 		pop_frame(t, st, ev);

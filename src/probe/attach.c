@@ -38,15 +38,21 @@ struct attach_batch {
 	size_t count;
 };
 
-static int add_link(struct probe_set *ps, struct bpf_link *link)
+/* returns: the link probes returns (taken out before entries). */
+static int add_link(struct probe_set *ps, struct bpf_link *link, bool returns)
 {
 	struct bpf_link **grown = realloc(ps->links, (ps->link_count + 1) * sizeof(*grown));
+	bool *kinds =
+	    grown ? realloc(ps->link_returns, (ps->link_count + 1) * sizeof(*kinds)) : NULL;
 
-	if (!grown) {
+	if (grown)
+		ps->links = grown;
+	if (!kinds) {
 		bpf_link__destroy(link);
 		return -ENOMEM;
 	}
-	ps->links = grown;
+	ps->link_returns = kinds;
+	ps->link_returns[ps->link_count] = returns;
 	ps->links[ps->link_count++] = link;
 	return 0;
 }
@@ -75,7 +81,7 @@ static int attach_bisect(struct probe_set *ps, struct bpf_program *prog,
 		return 0;
 	link = bpf_program__attach_uprobe_multi(prog, opts->pid, opts->binary, NULL, &uo);
 	if (link)
-		return add_link(ps, link);
+		return add_link(ps, link, prog != ps->skel->progs.poll_enter);
 	err = -errno;
 	if (is_global_error(err))
 		return err;
@@ -213,7 +219,7 @@ static void destroy_links_from(struct probe_set *ps, size_t from)
 {
 	if (from >= ps->link_count)
 		return;
-	links_destroy_all(ps->links + from, ps->link_count - from);
+	links_destroy_all(ps->links + from, ps->link_returns + from, ps->link_count - from);
 	ps->link_count = from;
 }
 
@@ -310,7 +316,7 @@ static void watch_panics(struct probe_set *ps, const struct attach_opts *opts)
 		return;
 	link = bpf_program__attach_uprobe_multi(ps->skel->progs.poll_enter, opts->pid, opts->binary,
 						NULL, &uo);
-	if (link && !add_link(ps, link))
+	if (link && !add_link(ps, link, false))
 		ps->panics_watched = true;
 }
 
@@ -329,7 +335,7 @@ static void watch_off_cpu(struct probe_set *ps, const struct attach_opts *opts)
 		return;
 	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		link = bpf_program__attach(progs[i]);
-		if (!link || add_link(ps, link))
+		if (!link || add_link(ps, link, false))
 			return;
 	}
 	ps->skel->bss->thread_clock_on = 1;
@@ -384,7 +390,7 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 		goto fail;
 	}
 	/* An exec is marked in the event stream, so nothing after it counts. */
-	ret = add_link(ps, bpf_program__attach(ps->skel->progs.process_exec));
+	ret = add_link(ps, bpf_program__attach(ps->skel->progs.process_exec), false);
 	if (ret || !ps->links[ps->link_count - 1]) {
 		ret = ret ? ret : -errno;
 		snprintf(err, errlen, "cannot watch for exec: %s", strerror(-ret));
@@ -474,13 +480,17 @@ void probes_pause(struct probe_set *ps)
 {
 	size_t n = ps->link_count > ps->cycle_from ? ps->link_count - ps->cycle_from : 0;
 	struct bpf_link **out = n ? malloc(n * sizeof(*out)) : NULL;
+	bool *kinds = n ? malloc(n * sizeof(*kinds)) : NULL;
 
-	if (n && !out) {
+	if (n && (!out || !kinds)) {
+		free(out);
+		free(kinds);
 		destroy_links_from(ps, ps->cycle_from); /* here, then */
 	} else if (n) {
 		memcpy(out, ps->links + ps->cycle_from, n * sizeof(*out));
+		memcpy(kinds, ps->link_returns + ps->cycle_from, n * sizeof(*kinds));
 		ps->link_count = ps->cycle_from;
-		ps->releasing = links_release_start(out, n);
+		ps->releasing = links_release_start(out, kinds, n);
 	}
 	ps->base_links = ps->link_count;
 	ps->widened_sites = 0;
@@ -528,6 +538,7 @@ void probes_detach(struct probe_set *ps)
 	free(ps->exit_problem);
 	free(ps->code_checked);
 	free(ps->links);
+	free(ps->link_returns);
 	ring_buffer__free(ps->ring);
 	poll_trace_bpf__destroy(ps->skel);
 	free(ps->rejected);

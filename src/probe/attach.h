@@ -20,6 +20,7 @@ struct exit_list;
 struct probe_set {
 	struct poll_trace_bpf *skel;
 	struct bpf_link **links;
+	bool *link_returns; /* per link: it probes returns (add_link) */
 	size_t link_count;
 	struct ring_buffer *ring;
 	size_t attached_sites; /* sites with working probes */

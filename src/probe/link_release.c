@@ -15,24 +15,39 @@ static void *destroy_one(void *link)
 	return NULL;
 }
 
-void links_destroy_all(struct bpf_link **links, size_t count)
+/* Destroys those of links[0..count) whose returns[i] is which, at once. */
+static void destroy_group(struct bpf_link **links, const bool *returns, size_t count, bool which)
 {
 	pthread_t threads[MAX_RELEASE_THREADS];
-	bool started[MAX_RELEASE_THREADS] = {0};
-	size_t i, n = count < MAX_RELEASE_THREADS ? count : MAX_RELEASE_THREADS;
+	struct bpf_link *mine = NULL;
+	size_t i, started = 0;
 
-	/* The first in this thread; a thread that cannot start is no loss:
-	 * its link goes here, in turn. */
-	for (i = 1; i < n; i++)
-		started[i] = pthread_create(&threads[i], NULL, destroy_one, links[i]) == 0;
-	if (count)
-		bpf_link__destroy(links[0]);
-	for (i = 1; i < count; i++) {
-		if (i < n && started[i])
-			pthread_join(threads[i], NULL);
+	/* The first here; one that gets no thread (or past the last thread)
+	 * goes here too, in turn. */
+	for (i = 0; i < count; i++) {
+		if (returns[i] != which)
+			continue;
+		if (!mine)
+			mine = links[i];
+		else if (started < MAX_RELEASE_THREADS &&
+			 !pthread_create(&threads[started], NULL, destroy_one, links[i]))
+			started++;
 		else
 			bpf_link__destroy(links[i]);
 	}
+	bpf_link__destroy(mine);
+	while (started)
+		pthread_join(threads[--started], NULL);
+}
+
+void links_destroy_all(struct bpf_link **links, const bool *returns, size_t count)
+{
+	/* Return probes out before entry probes: a poll entered after its
+	 * entry probe went, whose return was still probed, would show as a
+	 * return nobody entered. The other way round a poll is entered and
+	 * never returns, which the tracker expects of any poll at a detach. */
+	destroy_group(links, returns, count, true);
+	destroy_group(links, returns, count, false);
 }
 
 struct link_release {
@@ -40,6 +55,7 @@ struct link_release {
 	bool started;
 	atomic_bool done;
 	struct bpf_link **links;
+	bool *returns;
 	size_t count;
 };
 
@@ -47,21 +63,23 @@ static void *release_all(void *arg)
 {
 	struct link_release *r = arg;
 
-	links_destroy_all(r->links, r->count);
+	links_destroy_all(r->links, r->returns, r->count);
 	atomic_store(&r->done, true);
 	return NULL;
 }
 
-struct link_release *links_release_start(struct bpf_link **links, size_t count)
+struct link_release *links_release_start(struct bpf_link **links, bool *returns, size_t count)
 {
 	struct link_release *r = calloc(1, sizeof(*r));
 
 	if (!r) {
-		links_destroy_all(links, count);
+		links_destroy_all(links, returns, count);
 		free(links);
+		free(returns);
 		return NULL; /* done already */
 	}
 	r->links = links;
+	r->returns = returns;
 	r->count = count;
 	atomic_init(&r->done, false);
 	r->started = pthread_create(&r->thread, NULL, release_all, r) == 0;
@@ -82,5 +100,6 @@ void links_release_finish(struct link_release *r)
 	if (r->started)
 		pthread_join(r->thread, NULL);
 	free(r->links);
+	free(r->returns);
 	free(r);
 }

@@ -12,15 +12,16 @@
 
 struct bpf_link;
 
-/* Destroys links[0..count) and returns once all are gone. */
-void links_destroy_all(struct bpf_link **links, size_t count);
+/* Destroys links[0..count) and returns once all are gone: first those
+ * whose returns[i] is set (they probe returns), then the others. */
+void links_destroy_all(struct bpf_link **links, const bool *returns, size_t count);
 
 /* The same on a thread of its own, so the caller goes on meanwhile (the
  * target's breakpoints go first; the wait is for the grace period). Takes
- * links (malloc'd, freed when done). Never fails: without a thread, the
+ * links and returns (malloc'd, freed when done). Never fails: without a thread, the
  * links are destroyed before it returns. */
 struct link_release;
-struct link_release *links_release_start(struct bpf_link **links, size_t count);
+struct link_release *links_release_start(struct bpf_link **links, bool *returns, size_t count);
 /* Whether every link is gone. */
 bool links_release_done(struct link_release *r);
 /* Waits until every link is gone and frees r (NULL: nothing). */

@@ -194,6 +194,19 @@ static void test_tail_call_and_unmatched(void)
 	CHECK(f.tracker.counters.unmatched_returns == 1);
 	teardown(&f);
 
+	/* Inside a poll entered while the probes were still going in (before
+	 * the return probes were all in): the callee may have been entered
+	 * before its own entry probe, no loss; entered after, it is one. */
+	setup(&f);
+	f.tracker.returns_ready_at = 5000;
+	enter(&f, 9, S_TASK, 1000, 0xabc8, 4000);
+	leave(&f, 9, S_A, 500, 6000);
+	CHECK(f.tracker.counters.unmatched_returns == 0);
+	enter(&f, 9, S_TASK, 1000, 0xabc8, 7000);
+	leave(&f, 9, S_A, 500, 8000);
+	CHECK(f.tracker.counters.unmatched_returns == 1);
+	teardown(&f);
+
 	/* A task poll whose return was lost, then the next task poll from the same
 	 * caller (same sp, another monomorph of raw::poll): the old frame is
 	 * stale, not a tail call, and its task is no longer running. */
