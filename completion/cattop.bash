@@ -133,7 +133,7 @@ _cattop()
 		mapfile -t COMPREPLY < <(compgen -W "app all" -- "$cur")
 		;;
 	--duty)
-		mapfile -t COMPREPLY < <(compgen -W "5 10 20 50" -- "$cur") # a percentage, 1-99
+		mapfile -t COMPREPLY < <(compgen -W "5 10 20 50 100" -- "$cur") # a percentage, 1-100
 		;;
 	--format)
 		mapfile -t COMPREPLY < <(compgen -W "chrome perfetto folded html" -- "$cur")

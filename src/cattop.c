@@ -39,6 +39,7 @@ static volatile sig_atomic_t stop_requested;
 static int stdout_error;
 
 /* --listen: the endpoint and the per-type totals it shows. */
+#define EXPORTER_DUTY_PCT 10 /* its default mode: probes in 100 ms a second */
 static struct metrics_server *metrics;
 static struct metrics_collector metrics_totals;
 
@@ -367,6 +368,13 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	 * not where --light (or the config's light) says no probes. */
 	if (!so.duty_pct && !so.light && o->mode == MODE_LIVE)
 		so.duty_pct = cfg->duty_pct;
+	/* An exporter stays attached for days: duty-cycled unless --duty or
+	 * --light says otherwise (--duty 100 or duty = 100: the probes in all
+	 * the time). --tasks-only and --focus choose which probes, not when. */
+	if (!so.duty_pct && !so.light && metrics)
+		so.duty_pct = EXPORTER_DUTY_PCT;
+	if (so.duty_pct >= 100)
+		so.duty_pct = 0;
 	if (o->mode == MODE_REPLAY)
 		ret = session_open_replay(s, cfg, o->input_path,
 					  o->threshold_set ? o->threshold_ns : 0, err, sizeof(err));

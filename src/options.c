@@ -99,8 +99,9 @@ static void usage(FILE *out)
 	    "                         matching GLOB, e.g. '*::handle_request'\n"
 	    "      --light            no probes: every task from the runtime's lists and a\n"
 	    "                         CPU sampler (CPU share, wedged polls; no poll counts)\n"
-	    "      --duty PCT         probes in for PCT%% of every second (1-99, e.g. 10:\n"
-	    "                         100 ms a second): exact polls of those windows only\n"
+	    "      --duty PCT         probes in for PCT%% of every second (1-100, e.g. 10:\n"
+	    "                         100 ms a second): exact polls of those windows only;\n"
+	    "                         10 by default with --listen, 100 all the time\n"
 	    "      --runtime NAME     auto (default), tokio, async-std, smol, or a config section\n"
 	    "      --scope app|all    futures of the application's crates (default) or all crates\n"
 	    "      --exclude GLOBS    futures not to probe, e.g. 'app::codec::*' (comma list)\n"
@@ -192,7 +193,8 @@ static int parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-/* A whole percentage, 1 to 99 (100 is tracing all the time: no --duty). */
+/* A whole percentage, 1 to 100 (100: the probes in all the time, the
+ * default but where --listen makes duty-cycled tracing the default). */
 static int parse_duty(const char *s, unsigned int *pct)
 {
 	char *end;
@@ -200,7 +202,7 @@ static int parse_duty(const char *s, unsigned int *pct)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || (*end && strcmp(end, "%")) || v < 1 || v > 99)
+	if (errno || end == s || (*end && strcmp(end, "%")) || v < 1 || v > 100)
 		return -1;
 	*pct = (unsigned int)v;
 	return 0;
@@ -258,7 +260,7 @@ static int check_combination(struct options *o)
 		return fail("%s--listen serves a live process: not with cattop record", "");
 	if (o->duty_pct && o->light)
 		return fail("%s--duty cycles the probes and --light has none: not both", "");
-	if (o->duty_pct && o->mode == MODE_RECORD)
+	if (o->duty_pct && o->duty_pct < 100 && o->mode == MODE_RECORD)
 		return fail("%sa duty-cycled trace has gaps: record without --duty", "");
 	if (o->light && o->tasks_only)
 		return fail("%s--light places no probes: not with --tasks-only or --focus", "");
@@ -347,7 +349,7 @@ static int handle_option(int c, struct options *o)
 		return 0;
 	case OPT_DUTY:
 		return parse_duty(optarg, &o->duty_pct)
-			   ? fail("bad duty '%s' (a percentage from 1 to 99, e.g. 10)", optarg)
+			   ? fail("bad duty '%s' (a percentage from 1 to 100, e.g. 10)", optarg)
 			   : 0;
 	case OPT_RUNTIME:
 		o->runtime = optarg;

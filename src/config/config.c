@@ -181,7 +181,7 @@ static int set_general(struct config *cfg, const char *key, const char *value, b
 	if (strcmp(key, "listen") == 0)
 		return set_listen(cfg, value);
 	if (strcmp(key, "duty") == 0) {
-		err = set_count(&mb, value, 99); /* 0: off */
+		err = set_count(&mb, value, 100); /* 0: not set; 100: all the time */
 		if (!err)
 			cfg->duty_pct = (unsigned int)mb;
 		return err;

@@ -53,7 +53,7 @@ struct config {
 	bool light;	       /* light mode (--light): no probes, see session/light_feed.h */
 	bool split;	       /* the thread clock: slow polls' blocked time (a hit per switch) */
 	char listen[128];      /* serve metrics here (--listen ADDR:PORT), "" for none */
-	unsigned int duty_pct; /* duty = PCT (--duty): probes in PCT % of the time, 0: always */
+	unsigned int duty_pct; /* duty = PCT (--duty): probes in PCT % of the time, 0: not set */
 };
 
 /* The [colors] section is handed to this hook (the UI owns the colour

@@ -10,6 +10,7 @@
 #include "model/task_groups.h"
 #include "model/task_view.h"
 #include "probe/site_table.h"
+#include "session/duty_cycle.h"
 #include "session/session.h"
 
 /* One type's sums over its tasks at this refresh, in the model's log2
@@ -249,11 +250,17 @@ int metrics_collect_session(struct metrics_collector *c, const struct session *s
 			    struct metrics_input *in)
 {
 	int ret = metrics_collect_model(c, &s->model, &s->sites);
+	uint64_t now = session_now(s);
 
 	*in = (struct metrics_input){
 	    .pid = s->target.pid,
 	    .process = s->target.comm,
 	    .light = s->light,
+	    .duty_pct = s->light ? 0 : s->duty.pct,
+	    .traced_ns = s->light		      ? 0
+			 : s->duty.pct		      ? duty_cycle_traced_ns(&s->duty, now)
+			 : now > s->model.attached_at ? now - s->model.attached_at
+						      : 0,
 	    .sched_measured = !s->light && site_table_count_role(&s->sites, SITE_TASK_WAKE) > 0,
 	    .blocked_measured = !s->light && s->model.blocked_measured,
 	    .threshold_ns = s->model.threshold_ns,

@@ -84,9 +84,22 @@ static void process_seconds(FILE *out, const struct metrics_input *in, const cha
 static void write_process(FILE *out, const struct metrics_input *in)
 {
 	family(out, "cattop_info", "gauge",
-	       "The traced process; mode is probes, or light (no probes: no poll counts).");
+	       "The traced process; mode is probes, duty (probes in duty_pct % of every second: "
+	       "counts of those windows only) or light (no probes: no poll counts).");
 	open_sample(out, in, "cattop_info", NULL);
-	fprintf(out, ",mode=\"%s\"} 1\n", in->light ? "light" : "probes");
+	if (in->light)
+		fputs(",mode=\"light\"} 1\n", out);
+	else if (in->duty_pct)
+		fprintf(out, ",mode=\"duty\",duty_pct=\"%u\"} 1\n", in->duty_pct);
+	else
+		fputs(",mode=\"probes\"} 1\n", out);
+	/* What the poll counters cover: rate(polls) / rate(traced) is polls per
+	 * second traced, whatever the mode. None in light mode: nothing traced. */
+	family(out, "cattop_traced_seconds_total", "counter",
+	       "Time the probes were in since the attach: the poll counters count polls of "
+	       "this time only.");
+	if (!in->light)
+		process_seconds(out, in, "cattop_traced_seconds_total", in->traced_ns);
 	family(out, "cattop_slow_poll_threshold_seconds", "gauge",
 	       "Polls longer than this count as slow.");
 	process_seconds(out, in, "cattop_slow_poll_threshold_seconds", in->threshold_ns);

@@ -49,6 +49,8 @@ struct metrics_input {
 	int pid;
 	const char *process;
 	bool light;	       /* no probes: no poll counts (the families still appear, empty) */
+	unsigned int duty_pct; /* probes in this % of every second; 0: all the time */
+	uint64_t traced_ns;    /* time the probes were in since the attach: the counts' */
 	bool sched_measured;   /* wakes probed: the scheduled-delay families appear */
 	bool blocked_measured; /* the thread clock runs: the blocked-time family appears */
 	uint64_t threshold_ns;

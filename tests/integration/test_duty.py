@@ -238,8 +238,8 @@ def test_duty_bad_input():
         check(len(lines) == 1 and re.search(pattern, lines[0]) is not None,
               "%s: stderr %r !~ %r" % (args, r.stderr, pattern))
 
-    for bad in ("0", "150", "abc", "100", "-5", ""):
-        fails(["-p", "1", "--duty", bad], r"bad duty '%s' \(a percentage from 1 to 99" % bad)
+    for bad in ("0", "150", "abc", "101", "-5", ""):
+        fails(["-p", "1", "--duty", bad], r"bad duty '%s' \(a percentage from 1 to 100" % bad)
     fails(["-p", "1", "--duty", "10", "--light"], r"--duty .* --light .*not both")
     fails(["--light", "-p", "1", "--duty", "10"], r"--duty .* --light .*not both")
     fails(["record", "-o", "/tmp/x.rec", "-p", "1", "--duty", "10"],

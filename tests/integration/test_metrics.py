@@ -3,6 +3,7 @@ text format at /metrics, headless. A strict reader checks the format of a
 real scrape; Debian's own Prometheus server scrapes two cattops attached to
 two wl-tokio processes, and its query API must show the slow task type's
 slow polls in both, per pid, and none for the healthy one."""
+import itertools
 import json
 import os
 import re
@@ -146,7 +147,8 @@ def parse_exposition(text):
         key = (name, tuple(sorted(labels.items())))
         check(key not in seen, "sample %s twice" % (key,))
         seen.add(key)
-        check(set(labels) <= {"pid", "process", "task_type", "state", "le", "mode"},
+        check(set(labels) <= {"pid", "process", "task_type", "state", "le", "mode",
+                                "duty_pct"},
               "unexpected labels %s" % sorted(labels))
         samples.append((name, labels, value))
     check_histograms(samples, types)
@@ -181,9 +183,11 @@ def scrape(port):
 
 def test_metrics_format():
     """A plain scrape, from the config's listen key (headless: no table on
-    stdout): strict format, the process's labels, slow polls where the
-    workload has them, counters that never go down while short_lived tasks
-    end and are pruned (retain_done 200ms, at most 5 kept)."""
+    stdout): strict format, the process's labels, the exporter's default
+    mode (duty-cycled, 10 %: the traced time about a tenth of the wall
+    time), slow polls where the workload has them, counters that never go
+    down while short_lived tasks end and are pruned (retain_done 200ms, at
+    most 5 kept)."""
     port = free_port()
     tmp = tempfile.mkdtemp(prefix="cattop-metrics-")
     cfg = os.path.join(tmp, "exporter.ini")
@@ -211,7 +215,9 @@ def test_metrics_format():
             _, ctype = scrape(port)
             check(ctype.startswith("text/plain; version=0.0.4"), "Content-Type %r" % ctype)
             check(value_of(samples, "cattop_info", pid=str(w.pid), process="wl-tokio",
-                           mode="probes") == 1, "cattop_info")
+                           mode="duty", duty_pct="10") == 1, "cattop_info")
+            traced0, wall0 = value_of(samples, "cattop_traced_seconds_total"), time.monotonic()
+            check(traced0 > 0, "nothing traced")
             check(value_of(samples, "cattop_slow_poll_threshold_seconds") == 0.0025, "threshold")
             fast = value_of(samples, "cattop_slow_polls_total", task_type=CRATE + "::fast_task")
             check(fast == 0, "fast_task has %d slow polls" % fast)
@@ -237,9 +243,23 @@ def test_metrics_format():
             check(spin_blocked <= 0.05 * spin_busy, "spinner: blocked %s of busy %s"
                   % (spin_blocked, spin_busy))
             check(value_of(samples, "cattop_events_lost_total") == 0, "events lost")
-            # counters only go up, over refreshes where short_lived tasks are pruned
+            # counters only go up, over refreshes where short_lived tasks are
+            # pruned (at least 3 refreshes; duty-cycled, short_lived tasks are
+            # seen in the windows only: as many as it takes to see 6 more
+            # than the model keeps)
+            short = CRATE + "::short_lived"
+
+            def pruned(samples):
+                seen = value_of(samples, "cattop_tasks_seen_total", task_type=short)
+                kept = sum(v for n, l, v in samples
+                           if n == "cattop_tasks" and l["task_type"] == short)
+                return seen, kept, seen > kept + 5
+
             before, last = counters(samples, types), text
-            for _ in range(3):
+            deadline = time.monotonic() + 90
+            for i in itertools.count():
+                if i >= 3 and (pruned(samples)[2] or time.monotonic() > deadline):
+                    break
                 new = wait_for(lambda: (lambda t: t if t and t != last else None)(scrape(port)[0]),
                                30)
                 check(new, "the metrics did not change over 30 s of refreshes")
@@ -248,11 +268,16 @@ def test_metrics_format():
                 down = {k: (before[k], v) for k, v in now.items() if k in before and v < before[k]}
                 check(not down, "counters went down: %s" % down)
                 before, last = now, new
-            short = CRATE + "::short_lived"
-            seen = value_of(samples, "cattop_tasks_seen_total", task_type=short)
-            kept = sum(v for n, l, v in samples if n == "cattop_tasks" and l["task_type"] == short)
-            check(seen > kept + 5, "short_lived: %d seen, %d in the model: none pruned?"
-                  % (seen, kept))
+            seen, kept, ok = pruned(samples)
+            check(ok, "short_lived: %d seen, %d in the model: none pruned?" % (seen, kept))
+            # traced about a tenth of the time, over 4 s at least (the first
+            # window's start depends on how long the attach took)
+            wait_for(lambda: time.monotonic() - wall0 >= 4, 10, 0.2)
+            samples, _ = parse_exposition(wait_for(lambda: scrape(port)[0], 30))
+            traced = value_of(samples, "cattop_traced_seconds_total") - traced0
+            wall = time.monotonic() - wall0
+            check(0 < traced <= 0.25 * wall, "traced %.3f s of %.1f s: not duty-cycled"
+                  % (traced, wall))
             check(scrape(port)[0] is not None and get("http://127.0.0.1:%d/" % port)[0] == 404,
                   "/ is not a 404")
             p.send_signal(2)
@@ -369,14 +394,16 @@ class Prometheus:
 
 
 def test_metrics_prometheus():
-    """Two wl-tokio processes, a cattop on each (two ports), one Prometheus
-    scraping both: spinner_task's slow polls > 0 in each pid, fast_task's
-    0 in each, and the README's topk query names spinner_task in each."""
+    """Two wl-tokio processes, a cattop on each (two ports: one in the
+    exporter's default duty-cycled mode, one with --duty 100, the probes in
+    all the time), one Prometheus scraping both: spinner_task's slow polls
+    > 0 in each pid, fast_task's 0 in each, and the README's topk query
+    names spinner_task in each."""
     with Workload("tokio", args=WORKLOAD_ARGS) as w1, Workload("tokio", args=WORKLOAD_ARGS) as w2:
         ports = [free_port(), free_port()]
         cattops = [popen_cattop(["--listen", "127.0.0.1:%d" % port, "-p", str(w.pid),
-                                 "-d", "0.5", *THRESHOLD])
-                   for w, port in zip((w1, w2), ports)]
+                                 "-d", "0.5", *THRESHOLD, *mode])
+                   for w, port, mode in zip((w1, w2), ports, ([], ["--duty", "100"]))]
         prom = Prometheus(["127.0.0.1:%d" % p for p in ports])
         pids = {str(w1.pid), str(w2.pid)}
         try:
@@ -406,7 +433,7 @@ def test_metrics_prometheus():
             want = {(pid, CRATE + "::spinner_task") for pid in pids}
 
             def slow_rates():
-                top = prom.query("topk(5, rate(cattop_slow_polls_total[1m]))")
+                top = prom.query("topk(10, rate(cattop_slow_polls_total[1m]))")
                 names = {(m.get("pid"), m.get("task_type")) for m, v in top if v > 0}
                 return names if want <= names else None
 
@@ -415,6 +442,8 @@ def test_metrics_prometheus():
             for pid in pids:
                 check((pid, CRATE + "::spinner_task") in names, "topk: %s" % sorted(names))
                 check((pid, CRATE + "::fast_task") not in names, "topk: %s" % sorted(names))
+            modes = {m["pid"]: m["mode"] for m, _ in prom.query("cattop_info")}
+            check(modes == {str(w1.pid): "duty", str(w2.pid): "probes"}, "modes %s" % modes)
             ups = {m["instance"]: v for m, v in prom.query("up")}
             check(sorted(ups.values()) == [1, 1], "up: %s" % ups)
         finally:

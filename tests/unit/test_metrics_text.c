@@ -16,10 +16,14 @@ int check_passed, check_failed;
 #define MS 1000000ULL
 
 static const char expected[] =
-    "# HELP cattop_info The traced process; mode is probes, or light (no probes: no poll "
-    "counts).\n"
+    "# HELP cattop_info The traced process; mode is probes, duty (probes in duty_pct % of "
+    "every second: counts of those windows only) or light (no probes: no poll counts).\n"
     "# TYPE cattop_info gauge\n"
     "cattop_info{pid=\"42\",process=\"svc\",mode=\"probes\"} 1\n"
+    "# HELP cattop_traced_seconds_total Time the probes were in since the attach: the poll "
+    "counters count polls of this time only.\n"
+    "# TYPE cattop_traced_seconds_total counter\n"
+    "cattop_traced_seconds_total{pid=\"42\",process=\"svc\"} 2.5\n"
     "# HELP cattop_slow_poll_threshold_seconds Polls longer than this count as slow.\n"
     "# TYPE cattop_slow_poll_threshold_seconds gauge\n"
     "cattop_slow_poll_threshold_seconds{pid=\"42\",process=\"svc\"} 0.0001\n"
@@ -103,6 +107,7 @@ static struct metrics_input input(const struct metrics_type *types, size_t n)
 	    .events_lost = 3,
 	    .cpu_ns = 1500 * MS,
 	    .rss_bytes = 4096,
+	    .traced_ns = 2500 * MS,
 	    .types = types,
 	    .count = n,
 	};
@@ -139,11 +144,34 @@ static void test_escaping(void)
 	CHECK(strstr(text, "cattop_tasks_seen_total{pid=\"42\",process=\"we\\\"ird\","
 			   "task_type=\"app::Conn<\\\"a\\\\b\\nc\\\">\"} 7\n") != NULL);
 	CHECK(strstr(text, "mode=\"light\"} 1\n") != NULL);
+	/* nothing traced: the family declared, no sample */
+	CHECK(strstr(text, "# TYPE cattop_traced_seconds_total counter\n# HELP") != NULL);
+	CHECK(!strstr(text, "cattop_traced_seconds_total{"));
 	/* light mode counts no polls: the families are declared, with no sample */
 	CHECK(strstr(text, "# TYPE cattop_polls_total counter\n# HELP") != NULL);
 	CHECK(!strstr(text, "cattop_polls_total{") && !strstr(text, "_bucket{"));
 	/* the only newlines are the lines' own: every line is a comment or a sample */
 	CHECK(!strstr(text, "\nc\\\""));
+	free(text);
+}
+
+/* Duty-cycled: the mode and its share say the counts are of the windows,
+ * and the traced time is what to divide them by. */
+static void test_duty_mode(void)
+{
+	struct metrics_type t = conn();
+	struct metrics_input in = input(&t, 1);
+	char *text;
+	size_t len;
+
+	in.duty_pct = 10;
+	CHECK(metrics_text_render(&in, &text, &len) == 0);
+	CHECK(strstr(text, "cattop_info{pid=\"42\",process=\"svc\",mode=\"duty\",duty_pct=\"10\"} "
+			   "1\n") != NULL);
+	CHECK(strstr(text, "cattop_traced_seconds_total{pid=\"42\",process=\"svc\"} 2.5\n") !=
+	      NULL);
+	CHECK(strstr(text, "cattop_polls_total{pid=\"42\",process=\"svc\",task_type=\"app::conn\"} "
+			   "10\n") != NULL);
 	free(text);
 }
 
@@ -246,6 +274,7 @@ int main(void)
 {
 	test_exact_text();
 	test_escaping();
+	test_duty_mode();
 	test_sched_families();
 	test_collect_folds_and_keeps_totals();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
