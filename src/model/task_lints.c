@@ -49,24 +49,43 @@ static const struct slow_poll *blocking_poll(const struct lint_ctx *c, const str
 	return NULL;
 }
 
+/* The innermost await's lock, NULL if none. The innermost only: a task
+ * parked elsewhere while holding a lock, or in a join! one of whose
+ * futures locks, is not waiting for it (a join!'s futures each have their
+ * own line, not the stack's). Memoised: the header, the table and the
+ * JSON ask every refresh for every idle task, and the answer reads the
+ * target's memory; it changes only in a poll, which a poll count or end
+ * shows, or one not seen (duty or light mode): LOCK_MEMO_NS bounds that. */
+static const char *innermost_lock(const struct lint_ctx *c, const struct task *t)
+{
+	struct task *memo = (struct task *)t; /* a cache only */
+	struct await_frame chain[AWAIT_CHAIN_MAX];
+	size_t n;
+
+	if (t->lock_memo.at && c->now - t->lock_memo.at < LOCK_MEMO_NS &&
+	    t->lock_memo.polls == t->stats.polls &&
+	    t->lock_memo.last_poll_end == t->stats.last_poll_end)
+		return t->lock_memo.lock;
+	n = await_chain_build(t, c->sites, c->src, chain, AWAIT_CHAIN_MAX, NULL);
+	memo->lock_memo.lock =
+	    n && !chain[n - 1].in_macro ? lock_await_name(chain[n - 1].awaitee) : NULL;
+	memo->lock_memo.at = c->now;
+	memo->lock_memo.polls = t->stats.polls;
+	memo->lock_memo.last_poll_end = t->stats.last_poll_end;
+	return t->lock_memo.lock;
+}
+
 /* The lock t is parked on, NULL if none (or not for long enough), with
  * how long it has been idle. */
 static const char *lock_awaited(const struct lint_ctx *c, const struct task *t, uint64_t *idle,
 				bool *since_attach)
 {
-	struct await_frame chain[AWAIT_CHAIN_MAX];
-	size_t n;
-
 	if (!c->src || task_state(t) != TASK_IDLE)
 		return NULL;
 	*idle = task_idle_ns(c->m, t, c->now, since_attach);
 	if (*idle < LINT_LOCK_IDLE_NS)
 		return NULL;
-	/* The innermost await only: a task parked elsewhere while holding a
-	 * lock, or in a join! one of whose futures locks, is not waiting for
-	 * it (a join!'s futures each have their own line, not the stack's). */
-	n = await_chain_build(t, c->sites, c->src, chain, AWAIT_CHAIN_MAX, NULL);
-	return n && !chain[n - 1].in_macro ? lock_await_name(chain[n - 1].awaitee) : NULL;
+	return innermost_lock(c, t);
 }
 
 static bool self_wake_loop(const struct lint_ctx *c, const struct task *t)

@@ -21,6 +21,8 @@ struct await_source;
 /* Parked on a lock this long: no briefly contended lock (a lock held across
  * one quick .await is given back in micro- or milliseconds) gets this far. */
 #define LINT_LOCK_IDLE_NS 1000000000ULL
+/* The longest a task's lock answer is reused without a poll seen. */
+#define LOCK_MEMO_NS 5000000000ULL
 /* Wakes in a row that must all be the task's own (nobody else woke it in
  * between), the latest no older than LINT_SELF_WAKE_RECENT_NS: a loop on
  * yield_now() or wake_by_ref() that keeps its worker busy. A task that

@@ -110,16 +110,23 @@ struct task {
 	struct poll_stack *slow_stack; /* of the latest slow poll, or NULL */
 	bool from_stack;	       /* found on a stack sample: its poll began before attach */
 	bool has_poll_site;
-	uint32_t poll_site;	  /* the task poll entry it went through: its type */
-	bool pinned;		  /* looked at in the live view: kept past pruning */
-	bool walked;		  /* seen in the runtime's task list (taskwalk/) */
-	uint8_t walk_state;	  /* enum walk_state at the last walk that saw it */
-	uint64_t runtime_id;	  /* the runtime's own task id (tokio's Id), 0 if unknown */
-	uint64_t walk_gen;	  /* the last walk that saw it */
-	uint64_t walk_list;	  /* the runtime's task list it was on */
-	uint64_t walked_at;	  /* when */
-	bool no_waker;		  /* the last walk found no waker for it (idle) */
-	uint8_t no_waker_walks;	  /* walks in a row that did */
+	uint32_t poll_site;	/* the task poll entry it went through: its type */
+	bool pinned;		/* looked at in the live view: kept past pruning */
+	bool walked;		/* seen in the runtime's task list (taskwalk/) */
+	uint8_t walk_state;	/* enum walk_state at the last walk that saw it */
+	uint64_t runtime_id;	/* the runtime's own task id (tokio's Id), 0 if unknown */
+	uint64_t walk_gen;	/* the last walk that saw it */
+	uint64_t walk_list;	/* the runtime's task list it was on */
+	uint64_t walked_at;	/* when */
+	bool no_waker;		/* the last walk found no waker for it (idle) */
+	uint8_t no_waker_walks; /* walks in a row that did */
+	/* task_lints' memo of the lock it is parked on (it reads the target's
+	 * memory; the answer changes only in a poll): written through a const
+	 * task, as a cache changes nothing anyone sees. */
+	struct {
+		uint64_t at, polls, last_poll_end;
+		const char *lock; /* NULL: none */
+	} lock_memo;
 	struct task *prev, *next; /* all tasks, oldest first */
 };
 
