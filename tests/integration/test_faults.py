@@ -781,7 +781,9 @@ def test_task_flood_memory():
     """A flood of short tasks (10,000 a second): done tasks are dropped
     after retain_done / max_done_tasks (2000), so cattop's memory stays
     flat while 60,000 of them come and go under its probes (however long
-    that takes on a busy machine). Bounds: a task here costs ~1.3 KB in
+    that takes on a busy machine; the workload keeps at most 2000 of them
+    unfinished, or a backlog on a loaded machine would be that many live
+    tasks in the model). Bounds: a task here costs ~1.3 KB in
     the model (task + two future nodes with 40-bucket histograms); a leak
     of that per task would add ~80 MB over the window, a bounded model adds
     nothing. RSS may move by allocator noise (ASan quarantine off): 24 MiB
