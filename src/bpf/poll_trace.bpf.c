@@ -57,20 +57,26 @@ static __always_inline int emit(void *ctx, __u32 type)
 		__sync_fetch_and_add(&lost_events, 1);
 		return 0;
 	}
-	e->ts = bpf_ktime_get_ns();
-	e->sp = regs->sp;
-	e->arg = 0;
-	e->ret = 0;
 	/* The thread is on a CPU: the delay it has waited for one is complete
-	 * up to now, so entry and return give the waits inside the poll. */
+	 * up to now, so entry and return give the waits inside the poll. This
+	 * program can itself be preempted: the times off the CPU are read
+	 * after the entry's timestamp and before the return's, so a wait in
+	 * here is never counted as inside the poll's wall time when it is
+	 * not. A wake or a task's end needs neither: spare them the reads. */
 	e->run_delay = 0;
 	e->asleep = ASLEEP_UNKNOWN;
-	/* A wake or a task's end needs neither: spare them the reads. */
+	if (type != EV_EXIT)
+		e->ts = bpf_ktime_get_ns();
 	if (role != ROLE_TASK_WAKE && role != ROLE_TASK_END &&
 	    !thread_clock_read((__u32)pid_tgid, &e->run_delay, &e->asleep) && run_delay_offset &&
 	    bpf_probe_read_kernel(&e->run_delay, sizeof(e->run_delay),
 				  (void *)(bpf_get_current_task() + run_delay_offset)))
 		e->run_delay = 0;
+	if (type == EV_EXIT)
+		e->ts = bpf_ktime_get_ns();
+	e->sp = regs->sp;
+	e->arg = 0;
+	e->ret = 0;
 	if (role == ROLE_RET) {
 		/* Before the ret: report the sp after it, as a return probe would. */
 		e->sp += 8;
