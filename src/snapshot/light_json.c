@@ -58,6 +58,10 @@ json_t *light_json_summary(const struct session *s, uint64_t now)
 			    json_integer(ts->started_at && now > ts->started_at
 					     ? (json_int_t)(now - ts->started_at)
 					     : 0));
+	/* The span sampled, on CLOCK_MONOTONIC: to set against other
+	 * measures of the same time (a thread's CPU time, say). */
+	json_object_set_new(o, "started_at_ns", json_integer((json_int_t)ts->started_at));
+	json_object_set_new(o, "at_ns", json_integer((json_int_t)now));
 	json_object_set_new(o, "cost_cpu_pct", json_real(session_probe_cost_pct(s, now)));
 	return o;
 }
