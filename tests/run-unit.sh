@@ -18,9 +18,13 @@ for t in "$out"/tests/test_*; do
 	rc=$?
 	cat "$log" >&2
 	line=$(tail -n 1 "$log")
-	if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		passed=$((passed + BASH_REMATCH[1]))
-		failed=$((failed + BASH_REMATCH[2]))
+	# "N passed, N failed", perhaps after the test's name and a colon
+	if [[ $line =~ ^([A-Za-z0-9_]+:\ )?([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[2]))
+		failed=$((failed + BASH_REMATCH[3]))
+	else
+		echo "unit: $(basename "$t") printed no count line" >&2
+		broken=$((broken + 1))
 	fi
 	if [ "$rc" -ne 0 ]; then
 		echo "unit: $(basename "$t") exited $rc" >&2
