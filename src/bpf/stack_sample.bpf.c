@@ -13,6 +13,10 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 target_tgid = 0;
 
+struct task_struct {
+	unsigned long nvcsw;
+} __attribute__((preserve_access_index));
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
@@ -36,15 +40,16 @@ SEC("perf_event")
 int sample_stack(void *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task;
 	struct saved_regs regs;
 	struct stack_sample *s;
 
 	(void)ctx;
 	if ((pid_tgid >> 32) != target_tgid)
 		return 0;
+	task = bpf_get_current_task_btf();
 	/* The user registers, even when the sample hit in the kernel. */
-	if (bpf_probe_read_kernel(&regs, sizeof(regs),
-				  (void *)bpf_task_pt_regs(bpf_get_current_task_btf())))
+	if (bpf_probe_read_kernel(&regs, sizeof(regs), (void *)bpf_task_pt_regs(task)))
 		return 0;
 	s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
 	if (!s)
@@ -53,6 +58,7 @@ int sample_stack(void *ctx)
 	s->tid = (__u32)pid_tgid;
 	s->ip = regs.ip;
 	s->sp = regs.sp;
+	s->nvcsw = task->nvcsw;
 	s->len = copy_stack(s);
 	bpf_ringbuf_submit(s, BPF_RB_NO_WAKEUP);
 	return 0;

@@ -11,6 +11,7 @@ struct stack_sample {
 	__u64 ts;
 	__u64 ip; /* user registers at the sample */
 	__u64 sp;
+	__u64 nvcsw; /* the thread's voluntary context switches so far */
 	__u32 tid;
 	__u32 len; /* bytes of stack copied (less near the top of the stack) */
 	__u8 stack[STACK_COPY];

@@ -22,6 +22,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*in))
 		return 0;
+	if (ss->each && in->len <= STACK_COPY)
+		ss->each(ss->each_ctx, in);
 	s = u64_map_get(&ss->latest, in->tid);
 	if (!s) {
 		s = malloc(sizeof(*s));
@@ -36,20 +38,25 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int open_cpu_clock(int cpu, int hz)
+/* hz samples a second, or (hz 0) one every period_ns of the CPU's clock. */
+static int open_cpu_clock(int cpu, int hz, uint64_t period_ns)
 {
 	struct perf_event_attr attr = {
 	    .type = PERF_TYPE_SOFTWARE,
 	    .size = sizeof(attr),
 	    .config = PERF_COUNT_SW_CPU_CLOCK,
-	    .sample_freq = hz,
-	    .freq = 1,
 	};
 
+	if (hz) {
+		attr.sample_freq = (__u64)hz;
+		attr.freq = 1;
+	} else {
+		attr.sample_period = period_ns;
+	}
 	return (int)syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-static int attach_cpus(struct stack_sampler *ss, int hz)
+static int attach_cpus(struct stack_sampler *ss, int hz, uint64_t period_ns)
 {
 	int ncpu = libbpf_num_possible_cpus(), cpu;
 
@@ -59,7 +66,7 @@ static int attach_cpus(struct stack_sampler *ss, int hz)
 	if (!ss->links)
 		return -ENOMEM;
 	for (cpu = 0; cpu < ncpu; cpu++) {
-		int fd = open_cpu_clock(cpu, hz);
+		int fd = open_cpu_clock(cpu, hz, period_ns);
 		struct bpf_link *link;
 
 		if (fd < 0)
@@ -74,19 +81,22 @@ static int attach_cpus(struct stack_sampler *ss, int hz)
 	return ss->nlinks ? 0 : -ENODEV;
 }
 
-int stack_sampler_start(struct stack_sampler *ss, pid_t pid, int hz)
+static int start(struct stack_sampler *ss, pid_t pid, int hz, uint64_t period_ns,
+		 stack_sample_fn each, void *ctx)
 {
 	int ret;
 
 	memset(ss, 0, sizeof(*ss));
 	ss->pid = pid;
+	ss->each = each;
+	ss->each_ctx = ctx;
 	ss->skel = stack_sample_bpf__open();
 	if (!ss->skel)
 		return -errno ? -errno : -EINVAL;
 	ss->skel->rodata->target_tgid = pid;
 	ret = stack_sample_bpf__load(ss->skel);
 	if (!ret)
-		ret = attach_cpus(ss, hz);
+		ret = attach_cpus(ss, hz, period_ns);
 	if (!ret) {
 		ss->ring =
 		    ring_buffer__new(bpf_map__fd(ss->skel->maps.samples), on_sample, ss, NULL);
@@ -96,6 +106,17 @@ int stack_sampler_start(struct stack_sampler *ss, pid_t pid, int hz)
 	if (ret)
 		stack_sampler_stop(ss);
 	return ret;
+}
+
+int stack_sampler_start(struct stack_sampler *ss, pid_t pid, int hz)
+{
+	return start(ss, pid, hz > 0 ? hz : 1, 0, NULL, NULL);
+}
+
+int stack_sampler_start_periodic(struct stack_sampler *ss, pid_t pid, uint64_t period_ns,
+				 stack_sample_fn each, void *ctx)
+{
+	return start(ss, pid, 0, period_ns, each, ctx);
 }
 
 void stack_sampler_drain(struct stack_sampler *ss)
@@ -128,6 +149,7 @@ static struct stack_sample *read_blocked(struct stack_sampler *ss, uint32_t tid)
 	if (!s)
 		return NULL;
 	s->ts = monotonic_now_ns();
+	s->nvcsw = 0; /* not known here, nor needed: a blocked thread runs no poll */
 	s->tid = tid;
 	s->ip = pc;
 	s->sp = sp;

@@ -21,8 +21,12 @@ struct stack_sample_bpf;
 struct bpf_link;
 struct ring_buffer;
 
+typedef void (*stack_sample_fn)(void *ctx, const struct stack_sample *s);
+
 struct stack_sampler {
 	pid_t pid;
+	stack_sample_fn each; /* told of every sample as it is drained, or NULL */
+	void *each_ctx;
 	struct stack_sample_bpf *skel;
 	struct bpf_link **links; /* one per CPU */
 	int nlinks;
@@ -33,6 +37,10 @@ struct stack_sampler {
 /* Samples at hz per CPU. Returns 0 or -errno (then nothing is sampled, and
  * the rest of cattop works on). */
 int stack_sampler_start(struct stack_sampler *ss, pid_t pid, int hz);
+/* The same every period_ns of each CPU's clock, so that a sample stands
+ * for that much CPU time (light mode's shares), each told of every sample. */
+int stack_sampler_start_periodic(struct stack_sampler *ss, pid_t pid, uint64_t period_ns,
+				 stack_sample_fn each, void *ctx);
 void stack_sampler_drain(struct stack_sampler *ss);
 /* The latest sample of tid taken at or after since, reading a blocked
  * thread's stack now if it has none. NULL if there is none. */
