@@ -159,6 +159,14 @@ struct task_model {
 	bool blocked_measured;
 };
 
+/* The key light mode's samples carry for t: the runtime's own task id where
+ * the runtime keeps the running one in a thread-local (tokio), else its
+ * header (async-task executors, found on the stack). */
+static inline uint64_t task_sample_key(const struct task *t)
+{
+	return t->runtime_id ? t->runtime_id : t->key;
+}
+
 void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,
 		     size_t max_done_tasks);
 void task_model_free(struct task_model *m);

@@ -1,5 +1,6 @@
 #include "session/light_feed.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "probe/stack_scan.h"
 #include "probe/task_sampler.h"
 #include "session/session.h"
+#include "session/stack_tasks.h"
 #include "taskwalk/task_source.h"
 #include "util/clock.h"
 
@@ -30,6 +32,10 @@
 
 struct light_feed {
 	struct task_sampler sampler;
+	/* Or, where the runtime keeps no running task to read (smol), the
+	 * running task found on the stack. */
+	struct stack_tasks from_stacks;
+	bool on_stacks;
 	bool tried;		/* sampler start attempted */
 	uint64_t wedged_at;	/* the latest refresh that saw a wedged poll */
 	uint64_t stack_samples; /* task samples taken while the stack sampler ran */
@@ -62,6 +68,7 @@ static void start_sampler(struct session *s, uint64_t now)
 	const struct task_source *src = task_walk_feed_source(s);
 	struct running_task_loc loc;
 	uint64_t period, wedge;
+	int ret;
 
 	if (!src) {
 		if (task_walk_feed_failed(s)) {
@@ -72,16 +79,27 @@ static void start_sampler(struct session *s, uint64_t now)
 		return;
 	}
 	s->light_feed->tried = true;
-	if (task_source_running_task(src, &loc, ls->status, sizeof(ls->status)) ||
-	    task_sampler_start(&s->light_feed->sampler, s->target.pid, LIGHT_SAMPLE_HZ, &loc,
-			       on_sample, s, ls->status, sizeof(ls->status)))
+	ret = task_source_running_task(src, &loc, ls->status, sizeof(ls->status));
+	if (ret == -ENOTSUP) {
+		/* Nowhere to read it: the stacks say it. */
+		period = 1000000000ULL / LIGHT_SAMPLE_HZ;
+		if (stack_tasks_start(&s->light_feed->from_stacks, s, period, ls->status,
+				      sizeof(ls->status)))
+			return;
+		s->light_feed->on_stacks = true;
+	} else if (ret ||
+		   task_sampler_start(&s->light_feed->sampler, s->target.pid, LIGHT_SAMPLE_HZ, &loc,
+				      on_sample, s, ls->status, sizeof(ls->status))) {
 		return;
-	period = s->light_feed->sampler.period_ns;
+	} else {
+		period = s->light_feed->sampler.period_ns;
+	}
 	wedge = MIN_WEDGE_SAMPLES * period;
 	task_samples_init(&s->samples, period,
 			  s->model.threshold_ns > wedge ? s->model.threshold_ns : wedge, now);
 	ls->sampling = true;
-	snprintf(ls->status, sizeof(ls->status), "ok");
+	snprintf(ls->status, sizeof(ls->status), "%s",
+		 s->light_feed->on_stacks ? "ok: the running task found on the stack" : "ok");
 }
 
 int light_feed_drain(struct session *s)
@@ -94,6 +112,10 @@ int light_feed_drain(struct session *s)
 	 * read, not at the next refresh. */
 	if (!s->light_feed->tried)
 		start_sampler(s, monotonic_now_ns());
+	if (s->light_feed->on_stacks) {
+		stack_tasks_drain(&s->light_feed->from_stacks);
+		return 0;
+	}
 	return task_sampler_drain(&s->light_feed->sampler);
 }
 
@@ -136,10 +158,10 @@ static bool mark_running(struct session *s, uint64_t now, struct u64_map *live)
 	for (t = s->model.first; t; t = t->next) {
 		const struct sampled_thread *th;
 
-		if (t->done || !t->runtime_id)
+		if (t->done || t->block_on)
 			continue;
-		u64_map_put(live, t->runtime_id, (void *)1);
-		th = task_samples_running(&s->samples, t->runtime_id, now);
+		u64_map_put(live, task_sample_key(t), (void *)1);
+		th = task_samples_running(&s->samples, task_sample_key(t), now);
 		/* A latest sample a few periods old says the thread ran the task
 		 * then: the walk (just now) says whether it still does. */
 		if (th && t->walk_state != WALK_RUNNING &&
@@ -184,6 +206,8 @@ void light_feed_tick(struct session *s, uint64_t now)
 		start_sampler(s, now);
 	if (!s->light_summary.sampling)
 		return;
+	if (f->on_stacks)
+		stack_tasks_tick(&f->from_stacks); /* the tasks of the walk just made */
 	light_feed_drain(s);
 	task_samples_roll(&s->samples, now);
 	watch_stacks(s, mark_running(s, now, &live), now);
@@ -196,6 +220,8 @@ void light_feed_stop(struct session *s)
 	if (!s->light_feed)
 		return;
 	task_sampler_stop(&s->light_feed->sampler);
+	if (s->light_feed->on_stacks)
+		stack_tasks_stop(&s->light_feed->from_stacks);
 	task_samples_free(&s->samples);
 	free(s->light_feed);
 	s->light_feed = NULL;
@@ -209,8 +235,12 @@ double light_feed_cost_pct(const struct session *s, uint64_t now)
 
 	if (!elapsed || !s->light_summary.sampling)
 		return 0;
-	/* The stack sampler samples the same threads, 29 times a second. */
+	/* The stack sampler samples the same threads, 29 times a second; on
+	 * stacks, every task sample is a stack sample. */
 	stack_samples = (double)s->light_feed->stack_samples * STACK_SAMPLE_HZ / LIGHT_SAMPLE_HZ;
+	if (s->light_feed->on_stacks)
+		return 100.0 * ((double)s->samples.samples + stack_samples) * STACK_SAMPLE_COST_NS /
+		       (double)elapsed;
 	return 100.0 *
 	       ((double)s->samples.samples * SAMPLE_COST_NS +
 		stack_samples * STACK_SAMPLE_COST_NS) /

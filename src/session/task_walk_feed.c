@@ -390,6 +390,11 @@ const struct task_source *task_walk_feed_source(struct session *s)
 	return s->walk && source_ready(s, false) ? s->walk->src : NULL;
 }
 
+bool task_walk_feed_seed(struct session *s, uint64_t key)
+{
+	return s->walk && s->walk->src && task_source_seed(s->walk->src, key);
+}
+
 bool task_walk_feed_failed(const struct session *s)
 {
 	return !s->walk || (!s->walk->opener && !s->walk->src);

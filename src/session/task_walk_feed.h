@@ -31,6 +31,10 @@ void task_walk_feed_stop(struct session *s);
  * will never be (the reason is in the walk summary). */
 const struct task_source *task_walk_feed_source(struct session *s);
 bool task_walk_feed_failed(const struct session *s);
+/* A task found running elsewhere than in a poll probe (on a stack): its
+ * executor is walked from the next walk on if the walk did not know it.
+ * True if it led to a new one. */
+bool task_walk_feed_seed(struct session *s, uint64_t key);
 
 struct recording_walk;
 /* A recording begins: the tasks walked so far go first, in the model's

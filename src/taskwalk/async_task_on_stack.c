@@ -1,6 +1,7 @@
 #include "taskwalk/async_task_on_stack.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,12 +40,19 @@ static int add_run(struct async_task_finder *f, size_t *cap, uint64_t start, uin
 }
 
 int async_task_finder_build(struct async_task_finder *f, const struct walked_task *tasks, size_t n,
-			    fn_size_at size_at, void *ctx)
+			    fn_size_at size_at, void *ctx, const struct task_run_fn *runs,
+			    size_t nruns)
 {
 	size_t i, cap = 0;
 	uint64_t size;
 
 	async_task_finder_free(f);
+	for (i = 0; i < nruns; i++)
+		if (runs[i].end > runs[i].start &&
+		    add_run(f, &cap, runs[i].start, runs[i].end - runs[i].start)) {
+			async_task_finder_free(f);
+			return -ENOMEM;
+		}
 	for (i = 0; i < n; i++) {
 		if (!tasks[i].header || !tasks[i].poll_fn)
 			continue;
@@ -124,4 +132,42 @@ uint64_t async_task_on_stack(const struct async_task_finder *f, const uint8_t *w
 			return header;
 	}
 	return 0;
+}
+
+/* A user-space data address, as a task header is (heap). */
+static bool pointer_like(uint64_t w)
+{
+	return w >= 0x10000 && w < 0x800000000000ULL && !(w & 7);
+}
+
+static bool listed(const uint64_t *out, size_t n, uint64_t w)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (out[i] == w)
+			return true;
+	return false;
+}
+
+size_t async_task_candidates(const struct async_task_finder *f, const uint8_t *words, size_t len,
+			     uint64_t *out, size_t max)
+{
+	size_t i, d, n = 0, nwords = len / 8;
+
+	for (i = 0; i < nwords && !run_holding(f, word_at(words, i)); i++)
+		;
+	if (i == nwords)
+		return 0;
+	for (d = 1; d <= TASK_ON_STACK_ABOVE && n < max; d++) {
+		uint64_t w;
+
+		if (d <= TASK_ON_STACK_BELOW && d <= i && pointer_like(w = word_at(words, i - d)) &&
+		    !run_holding(f, w) && !listed(out, n, w))
+			out[n++] = w;
+		if (n < max && i + d < nwords && pointer_like(w = word_at(words, i + d)) &&
+		    !run_holding(f, w) && !listed(out, n, w))
+			out[n++] = w;
+	}
+	return n;
 }

@@ -40,14 +40,25 @@ struct async_task_finder {
  * unknown: its tasks are not looked for). */
 typedef uint64_t (*fn_size_at)(void *ctx, uint64_t addr);
 
-/* From a walk's tasks (header, poll_fn). Returns 0 or -ENOMEM; the finder
- * is emptied first and may be rebuilt at every walk. */
+/* From a walk's tasks (header, poll_fn), and other run functions known
+ * (runs[0..nruns), e.g. from the symbol table) whose tasks the walk has not
+ * found yet. Returns 0 or -ENOMEM; the finder is emptied first and may be
+ * rebuilt at every walk. */
 int async_task_finder_build(struct async_task_finder *f, const struct walked_task *tasks, size_t n,
-			    fn_size_at size_at, void *ctx);
+			    fn_size_at size_at, void *ctx, const struct task_run_fn *runs,
+			    size_t nruns);
 void async_task_finder_free(struct async_task_finder *f);
 
 /* The header of the task running on the stack whose top len bytes (from
  * the stack pointer up) are words, or 0 if none is found. */
 uint64_t async_task_on_stack(const struct async_task_finder *f, const uint8_t *words, size_t len);
+
+/* When no walked task is found: the words near the innermost return
+ * address into a run function that could be its header (pointer-like, not
+ * code of a run), nearest first, at most max into out. A task found
+ * running whose executor the walk does not know (one in no static) leads
+ * the walk to it: task_source_seed checks each. Returns how many. */
+size_t async_task_candidates(const struct async_task_finder *f, const uint8_t *words, size_t len,
+			     uint64_t *out, size_t max);
 
 #endif

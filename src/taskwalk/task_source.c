@@ -195,6 +195,11 @@ int task_source_running_task(const struct task_source *ts, struct running_task_l
 	return tokio_running_task_loc(&ts->layout, out, err, errlen);
 }
 
+const struct task_walk *task_source_last_walk(const struct task_source *ts)
+{
+	return &ts->walk;
+}
+
 uint64_t task_source_last_walk_ns(const struct task_source *ts)
 {
 	return ts->last_walk_ns;

@@ -42,6 +42,8 @@ bool task_source_future_offset(const struct task_source *ts, const char *poll_na
  * -ENOTSUP / -ENODATA with why not in err. */
 int task_source_running_task(const struct task_source *ts, struct running_task_loc *out, char *err,
 			     size_t errlen);
+/* The last walk's result (empty before the first), valid until the next. */
+const struct task_walk *task_source_last_walk(const struct task_source *ts);
 /* Wall time of the last walk. */
 uint64_t task_source_last_walk_ns(const struct task_source *ts);
 void task_source_close(struct task_source *ts);

@@ -37,7 +37,7 @@ int main(void)
 	struct async_task_finder f = {0};
 	uint64_t stack[400];
 
-	CHECK(async_task_finder_build(&f, tasks, 4, size_at, NULL) == 0);
+	CHECK(async_task_finder_build(&f, tasks, 4, size_at, NULL, NULL, 0) == 0);
 	CHECK(f.nruns == 2 && f.runs[0].start == RUN_A && f.runs[1].end == RUN_B + 0x100);
 
 	/* optimized: the header pushed by the callee just below the return */
@@ -84,11 +84,38 @@ int main(void)
 	stack[30] = 0;
 	CHECK(find(&f, stack, 400) == HDR_A);
 
+	/* a run known from the symbols, none of its tasks walked: the words
+	 * near its return address that could be a header, nearest first */
+	{
+		struct task_run_fn more = {0x9000, 0x9100};
+		uint64_t out[4];
+
+		async_task_finder_free(&f);
+		CHECK(async_task_finder_build(&f, tasks, 4, size_at, NULL, &more, 1) == 0);
+		CHECK(f.nruns == 3);
+		memset(stack, 0, sizeof(stack));
+		stack[40] = 0x9000 + 0x30;
+		stack[39] = 0x7f0000005000ULL; /* pushed by the callee */
+		stack[43] = 0x7f0000006000ULL; /* in run's frame */
+		stack[44] = 0x7f0000006003ULL; /* not aligned: no pointer to a header */
+		stack[45] = 0x9000 + 0x40;     /* code, not data */
+		stack[46] = 42;		       /* a small number */
+		CHECK(find(&f, stack, 400) == 0);
+		CHECK(async_task_candidates(&f, (const uint8_t *)stack, sizeof(stack), out, 4) ==
+			  2 &&
+		      out[0] == 0x7f0000005000ULL && out[1] == 0x7f0000006000ULL);
+		CHECK(async_task_candidates(&f, (const uint8_t *)stack, sizeof(stack), out, 1) ==
+		      1);
+		memset(stack, 0, sizeof(stack));
+		CHECK(async_task_candidates(&f, (const uint8_t *)stack, sizeof(stack), out, 4) ==
+		      0);
+	}
+
 	/* a stack shorter than the window, and an empty finder */
 	CHECK(find(&f, stack, 3) == 0);
 	async_task_finder_free(&f);
 	CHECK(find(&f, stack, 400) == 0);
-	CHECK(async_task_finder_build(&f, tasks, 0, size_at, NULL) == 0 && f.nruns == 0);
+	CHECK(async_task_finder_build(&f, tasks, 0, size_at, NULL, NULL, 0) == 0 && f.nruns == 0);
 	async_task_finder_free(&f);
 
 	printf("test_async_task_on_stack: %d passed, %d failed\n", check_passed, check_failed);
