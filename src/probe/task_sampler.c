@@ -85,7 +85,8 @@ int task_sampler_start(struct task_sampler *ts, pid_t pid, int hz,
 	ts->skel->rodata->discr_off = loc->discr_off;
 	ts->skel->rodata->value_off = loc->value_off;
 	ts->skel->rodata->discr_mask = loc->discr_mask;
-	ts->skel->rodata->none_value = loc->none_value;
+	ts->skel->rodata->discr_value = loc->discr_value;
+	ts->skel->rodata->value_only_if = loc->value_only_if;
 	ret = task_sampler_bpf__load(ts->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the task sampler (a kernel with BTF?): %s",

@@ -80,7 +80,7 @@ static const char *run_cell(const struct session *s, const struct task *t, char 
 /* Light mode: CPU shares from the samples; no poll counts or times ("-"). */
 static void print_light_task(FILE *out, const struct session *s, const struct task *t, uint64_t now)
 {
-	const struct sampled_task *st = task_samples_get(&s->samples, t->runtime_id);
+	const struct sampled_task *st = task_samples_get(&s->samples, task_sample_key(t));
 	char at[300], run[32], idle[24];
 	const char *idle_text = task_idle_format(&s->model, t, now, idle, sizeof(idle));
 	const char *run_text = run_cell(s, t, run, sizeof(run));
@@ -230,8 +230,8 @@ static void print_task(FILE *out, const struct session *s, const struct task *t,
 static int by_samples(const void *a, const void *b, void *ctx)
 {
 	const struct task *x = *(struct task *const *)a, *y = *(struct task *const *)b;
-	const struct sampled_task *sx = task_samples_get(ctx, x->runtime_id);
-	const struct sampled_task *sy = task_samples_get(ctx, y->runtime_id);
+	const struct sampled_task *sx = task_samples_get(ctx, task_sample_key(x));
+	const struct sampled_task *sy = task_samples_get(ctx, task_sample_key(y));
 	uint64_t nx = sx ? sx->samples : 0, ny = sy ? sy->samples : 0;
 
 	if (nx != ny)

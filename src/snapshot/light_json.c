@@ -16,7 +16,7 @@ void light_json_null_stats(json_t *obj)
 json_t *light_json_task(const struct session *s, const struct task *t, uint64_t now)
 {
 	const struct task_samples *ts = &s->samples;
-	const struct sampled_task *st = task_samples_get(ts, t->runtime_id);
+	const struct sampled_task *st = task_samples_get(ts, task_sample_key(t));
 	/* Marked at the last refresh, samples and walk together (light_feed.c). */
 	const struct sampled_thread *th =
 	    t->running_tid ? task_samples_thread(ts, t->running_tid) : NULL;

@@ -15,7 +15,7 @@ int light_row_draw(struct tui *ui, int y, int x, const struct task *t, int attr,
 {
 	const struct session *s = ui->s;
 	const struct task_samples *ts = &s->samples;
-	const struct sampled_task *st = task_samples_get(ts, t->runtime_id);
+	const struct sampled_task *st = task_samples_get(ts, task_sample_key(t));
 	const struct sampled_thread *th =
 	    t->running_tid ? task_samples_thread(ts, t->running_tid) : NULL;
 	uint64_t cpu = st ? st->samples * ts->period_ns : 0;
