@@ -1,5 +1,6 @@
 /* Light mode's model: what timer samples of the target's threads say of
- * each runtime task (matched to walked tasks by the runtime's task id), in
+ * each runtime task (matched to walked tasks by their sample key, the
+ * runtime's id or the task's header: task_sample_key), in
  * place of what poll probes measure. A sample stands for period_ns of CPU
  * on its thread, so a task's CPU is its samples x period; no poll is seen,
  * so poll counts and exact poll times are not known here.
@@ -43,7 +44,7 @@ struct task_samples {
 	uint64_t started_at;
 	uint64_t samples, idle_samples, unreadable;
 	uint64_t window_start, last_window_ns;
-	struct u64_map tasks;	/* runtime task id -> struct sampled_task */
+	struct u64_map tasks;	/* sample key -> struct sampled_task */
 	struct u64_map threads; /* tid -> struct sampled_thread */
 };
 

@@ -22,7 +22,7 @@ json_t *light_json_task(const struct session *s, const struct task *t, uint64_t 
 	    t->running_tid ? task_samples_thread(ts, t->running_tid) : NULL;
 	json_t *o;
 
-	if (!s->light_summary.sampling) /* async-std, smol: unknown, not 0 */
+	if (!s->light_summary.sampling) /* smol: unknown, not 0 */
 		return json_null();
 	o = json_object();
 	json_object_set_new(o, "samples", json_integer(st ? (json_int_t)st->samples : 0));
