@@ -43,6 +43,7 @@ struct task_samples {
 	uint64_t wedge_ns;  /* a run's sampled CPU from which it is wedged */
 	uint64_t started_at;
 	uint64_t samples, idle_samples, unreadable;
+	uint64_t latest; /* the newest sample's time */
 	uint64_t window_start, last_window_ns;
 	struct u64_map tasks;	/* sample key -> struct sampled_task */
 	struct u64_map threads; /* tid -> struct sampled_thread */
@@ -66,6 +67,10 @@ const struct sampled_thread *task_samples_running(const struct task_samples *ts,
 const struct sampled_thread *task_samples_thread(const struct task_samples *ts, uint32_t tid);
 /* A thread's current run: wedged when its sampled CPU reached wedge_ns. */
 bool task_samples_wedged(const struct task_samples *ts, const struct sampled_thread *th);
+/* How long sampling has run: to now or, when a drain that came after now
+ * was taken brought newer samples, to the newest (a share over a span
+ * ending before its samples do would be too high). */
+uint64_t task_samples_span_ns(const struct task_samples *ts, uint64_t now);
 /* CPU used by a task, as a share of one CPU: over the whole sampling, and
  * over the last window. */
 double task_samples_cpu_pct(const struct task_samples *ts, const struct sampled_task *t,

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "task_sampler.skel.h"
+#include "util/clock.h"
 
 static int on_ring(void *ctx, void *data, size_t size)
 {
@@ -93,6 +94,9 @@ int task_sampler_start(struct task_sampler *ts, pid_t pid, int hz,
 			 strerror(-ret));
 		goto cleanup;
 	}
+	/* Samples begin with the first CPU's event: the span they are of
+	 * begins here, not once every CPU's is in (slow on a loaded machine). */
+	ts->started_ns = monotonic_now_ns();
 	ret = attach_cpus(ts);
 	if (ret) {
 		snprintf(err, errlen, "cannot open CPU-clock perf events: %s", strerror(-ret));

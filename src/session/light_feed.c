@@ -60,7 +60,7 @@ void light_feed_start(struct session *s)
 }
 
 /* Once the walk's source is open: where the running task's id is. */
-static void start_sampler(struct session *s, uint64_t now)
+static void start_sampler(struct session *s)
 {
 	struct light_summary *ls = &s->light_summary;
 	const struct task_source *src = task_walk_feed_source(s);
@@ -82,8 +82,12 @@ static void start_sampler(struct session *s, uint64_t now)
 		return;
 	period = s->light_feed->sampler.period_ns;
 	wedge = MIN_WEDGE_SAMPLES * period;
+	/* Shares are of the time since the perf events went in: not since
+	 * the refresh that got here (the walk's source may have kept it
+	 * waiting, and the program's load takes a while on a busy machine). */
 	task_samples_init(&s->samples, period,
-			  s->model.threshold_ns > wedge ? s->model.threshold_ns : wedge, now);
+			  s->model.threshold_ns > wedge ? s->model.threshold_ns : wedge,
+			  s->light_feed->sampler.started_ns);
 	ls->sampling = true;
 	snprintf(ls->status, sizeof(ls->status), "ok");
 }
@@ -99,7 +103,7 @@ int light_feed_drain(struct session *s)
 	/* Drains come every 50 ms: sampling starts as soon as the layout is
 	 * read, not at the next refresh. */
 	if (!s->light_feed->tried)
-		start_sampler(s, monotonic_now_ns());
+		start_sampler(s);
 	/* Samples the walk makes keys of (async-std's pointers) wait in the
 	 * ring for the first walk, not taken for no task: its 1 MiB holds
 	 * ~80 s of them at 199 Hz on 2 busy CPUs. A walk that never comes
@@ -196,7 +200,7 @@ void light_feed_tick(struct session *s, uint64_t now)
 	if (!f)
 		return;
 	if (!f->tried)
-		start_sampler(s, now);
+		start_sampler(s);
 	if (!s->light_summary.sampling)
 		return;
 	light_feed_drain(s);
@@ -219,7 +223,7 @@ void light_feed_stop(struct session *s)
 
 double light_feed_cost_pct(const struct session *s, uint64_t now)
 {
-	uint64_t elapsed = now > s->samples.started_at ? now - s->samples.started_at : 0;
+	uint64_t elapsed = task_samples_span_ns(&s->samples, now);
 	double stack_samples;
 
 	if (!elapsed || !s->light_summary.sampling)

@@ -55,9 +55,7 @@ json_t *light_json_summary(const struct session *s, uint64_t now)
 	json_object_set_new(o, "idle_samples", json_integer((json_int_t)ts->idle_samples));
 	json_object_set_new(o, "unreadable_samples", json_integer((json_int_t)ts->unreadable));
 	json_object_set_new(o, "sampled_ns",
-			    json_integer(ts->started_at && now > ts->started_at
-					     ? (json_int_t)(now - ts->started_at)
-					     : 0));
+			    json_integer((json_int_t)task_samples_span_ns(ts, now)));
 	json_object_set_new(o, "cost_cpu_pct", json_real(session_probe_cost_pct(s, now)));
 	return o;
 }
