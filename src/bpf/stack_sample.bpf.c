@@ -22,18 +22,24 @@ struct {
 	__uint(max_entries, 4 << 20);
 } samples SEC(".maps");
 
-/* The largest copy the stack allows: near its top less is mapped. */
+/* As much of the stack as is mapped, up to STACK_COPY, in 4 KiB pieces:
+ * near its top less is mapped (a worker thread's stack is shallow, its
+ * frames often within a few KiB of the top), and one read that crosses the
+ * end fails whole. Below 4 KiB left, 512 bytes at least. */
+#define STACK_PIECE 4096
+
 static __always_inline __u32 copy_stack(struct stack_sample *s)
 {
-	void *sp = (void *)s->sp;
+	__u8 *sp = (__u8 *)s->sp;
+	__u32 i;
 
-	if (!bpf_probe_read_user(s->stack, STACK_COPY, sp))
-		return STACK_COPY;
-	if (!bpf_probe_read_user(s->stack, STACK_COPY / 8, sp))
-		return STACK_COPY / 8;
-	if (!bpf_probe_read_user(s->stack, 512, sp))
-		return 512;
-	return 0;
+	for (i = 0; i < STACK_COPY / STACK_PIECE; i++)
+		if (bpf_probe_read_user(s->stack + i * STACK_PIECE, STACK_PIECE,
+					sp + i * STACK_PIECE))
+			break;
+	if (i)
+		return i * STACK_PIECE;
+	return bpf_probe_read_user(s->stack, 512, sp) ? 0 : 512;
 }
 
 SEC("perf_event")
@@ -59,6 +65,12 @@ int sample_stack(void *ctx)
 	s->ip = regs.ip;
 	s->sp = regs.sp;
 	s->nvcsw = task->nvcsw;
+	s->callee_saved[0] = regs.bx;
+	s->callee_saved[1] = regs.bp;
+	s->callee_saved[2] = regs.r12;
+	s->callee_saved[3] = regs.r13;
+	s->callee_saved[4] = regs.r14;
+	s->callee_saved[5] = regs.r15;
 	s->len = copy_stack(s);
 	bpf_ringbuf_submit(s, BPF_RB_NO_WAKEUP);
 	return 0;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* On a CPU-clock perf event: when the CPU runs a thread of the target, the
- * id of the runtime task that thread is polling now, read from its ELF TLS
+ * runtime task that thread is polling now (its id or address), read from its ELF TLS
  * block (fs base + the thread-local's offset, both given by user space from
  * the ELF and DWARF). A thread in no poll reads None (0).
  *
@@ -19,11 +19,13 @@ const volatile __u32 target_tgid = 0;
 /* From the fs base to the Option<Id>'s discriminant and to its value: the
  * TLS block lies below the thread pointer (x86-64 variant II), so these are
  * usually negative. Equal when the discriminant is a niche in the value
- * (tokio 1.53's NonZeroU64 Id: None is 0). */
+ * (tokio 1.53's NonZeroU64 Id: None is 0). The value is the task's id or
+ * address, 0 for none (async-std's null CURRENT). */
 const volatile __s64 discr_off = 0;
 const volatile __s64 value_off = 0;
 const volatile __u64 discr_mask = ~0ULL; /* the discriminant's size */
-const volatile __u64 none_value = 0;	 /* the discriminant of None */
+const volatile __u64 discr_value = 0;	 /* None's (tokio) or Alive's (async-std) */
+const volatile __u8 value_only_if = 0;	 /* 1: discr_value alone means a value */
 
 struct thread_struct {
 	unsigned long fsbase;
@@ -54,7 +56,7 @@ int sample_task(void *ctx)
 	fsbase = task->thread.fsbase;
 	if (!fsbase || bpf_probe_read_user(&discr, sizeof(discr), (void *)(fsbase + discr_off)))
 		flags |= TASK_SAMPLE_UNREADABLE;
-	else if ((discr & discr_mask) == none_value)
+	else if (((discr & discr_mask) == discr_value) != (value_only_if != 0))
 		value = 0;
 	else if (discr_off == value_off)
 		value = discr;

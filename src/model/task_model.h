@@ -159,14 +159,6 @@ struct task_model {
 	bool blocked_measured;
 };
 
-/* The key light mode's samples carry for t: the runtime's own task id where
- * the runtime keeps the running one in a thread-local (tokio), else its
- * header (async-task executors, found on the stack). */
-static inline uint64_t task_sample_key(const struct task *t)
-{
-	return t->runtime_id ? t->runtime_id : t->key;
-}
-
 void task_model_init(struct task_model *m, uint64_t threshold_ns, uint64_t retain_done_ns,
 		     size_t max_done_tasks);
 void task_model_free(struct task_model *m);
@@ -183,6 +175,15 @@ void task_model_task_ended(struct task_model *m, uint64_t key, uint64_t now);
 struct task *task_model_walked(struct task_model *m, uint64_t key, uint64_t list,
 			       uint64_t runtime_id, enum walk_state state, uint32_t poll_site,
 			       uint64_t now);
+/* The key light mode's samples name t by: the runtime's own id when the
+ * runtime has ids (tokio), else t's key, the task's header (async-std: the
+ * walk's source turns a sampled pointer into the header of the task it
+ * points into, task_source_sample_key; smol: the header found on the
+ * stack, session/stack_tasks.h). 0: t cannot be sampled. */
+static inline uint64_t task_sample_key(const struct task *t)
+{
+	return t->runtime_id ? t->runtime_id : (t->walked ? t->key : 0);
+}
 /* The lists a walk found (lists[0..n)), each read to its end or not: a task
  * walked before and not now is gone (freed without an end probe seen) when
  * its list was read to its end, or not found at all (its runtime is gone). */

@@ -49,6 +49,14 @@ static struct sampled_task *task_of(struct task_samples *ts, uint64_t id)
 	return t;
 }
 
+void task_samples_add_unknown(struct task_samples *ts, uint64_t ts_ns)
+{
+	ts->samples++;
+	ts->unreadable++;
+	if (ts_ns > ts->latest)
+		ts->latest = ts_ns;
+}
+
 void task_samples_add(struct task_samples *ts, uint32_t tid, uint64_t task_id, uint64_t nvcsw,
 		      bool readable, uint64_t ts_ns)
 {
@@ -56,6 +64,8 @@ void task_samples_add(struct task_samples *ts, uint32_t tid, uint64_t task_id, u
 	struct sampled_task *t;
 
 	ts->samples++;
+	if (ts_ns > ts->latest)
+		ts->latest = ts_ns;
 	if (!readable) {
 		ts->unreadable++;
 		task_id = 0;
@@ -87,6 +97,9 @@ void task_samples_roll(struct task_samples *ts, uint64_t now)
 {
 	size_t i;
 
+	/* The window holds every sample drained so far. */
+	if (ts->latest > now)
+		now = ts->latest;
 	/* A refresh right after another (the final one) would leave an
 	 * empty window: the last one stands. */
 	if (now < ts->window_start + MIN_WINDOW_NS)
@@ -137,10 +150,17 @@ bool task_samples_wedged(const struct task_samples *ts, const struct sampled_thr
 	return th && th->task_id && th->run * ts->period_ns >= ts->wedge_ns;
 }
 
+uint64_t task_samples_span_ns(const struct task_samples *ts, uint64_t now)
+{
+	uint64_t end = ts->latest > now ? ts->latest : now;
+
+	return ts->started_at && end > ts->started_at ? end - ts->started_at : 0;
+}
+
 double task_samples_cpu_pct(const struct task_samples *ts, const struct sampled_task *t,
 			    uint64_t now)
 {
-	uint64_t span = now > ts->started_at ? now - ts->started_at : 0;
+	uint64_t span = task_samples_span_ns(ts, now);
 
 	return t && span ? 100.0 * (double)(t->samples * ts->period_ns) / (double)span : 0;
 }

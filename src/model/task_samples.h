@@ -1,5 +1,6 @@
 /* Light mode's model: what timer samples of the target's threads say of
- * each runtime task (matched to walked tasks by the runtime's task id), in
+ * each runtime task (matched to walked tasks by their sample key, the
+ * runtime's id or the task's header: task_sample_key), in
  * place of what poll probes measure. A sample stands for period_ns of CPU
  * on its thread, so a task's CPU is its samples x period; no poll is seen,
  * so poll counts and exact poll times are not known here.
@@ -42,8 +43,9 @@ struct task_samples {
 	uint64_t wedge_ns;  /* a run's sampled CPU from which it is wedged */
 	uint64_t started_at;
 	uint64_t samples, idle_samples, unreadable;
+	uint64_t latest; /* the newest sample's time */
 	uint64_t window_start, last_window_ns;
-	struct u64_map tasks;	/* runtime task id -> struct sampled_task */
+	struct u64_map tasks;	/* sample key -> struct sampled_task */
 	struct u64_map threads; /* tid -> struct sampled_thread */
 };
 
@@ -51,6 +53,11 @@ void task_samples_init(struct task_samples *ts, uint64_t period_ns, uint64_t wed
 		       uint64_t now);
 /* One sample: thread tid was running task_id (0: none) at ts; readable
  * false when the thread-local could not be read. */
+/* A sample that says a task's poll ran but not which (found on a stack
+ * whose task could not be told): counted unreadable, and the thread's run
+ * goes on as if it had not been taken (a voluntary switch meanwhile still
+ * ends it at the next sample, which sees the count changed). */
+void task_samples_add_unknown(struct task_samples *ts, uint64_t ts_ns);
 void task_samples_add(struct task_samples *ts, uint32_t tid, uint64_t task_id, uint64_t nvcsw,
 		      bool readable, uint64_t ts_ns);
 /* Closes the window (the refresh interval) the recent shares are of. */
@@ -65,6 +72,10 @@ const struct sampled_thread *task_samples_running(const struct task_samples *ts,
 const struct sampled_thread *task_samples_thread(const struct task_samples *ts, uint32_t tid);
 /* A thread's current run: wedged when its sampled CPU reached wedge_ns. */
 bool task_samples_wedged(const struct task_samples *ts, const struct sampled_thread *th);
+/* How long sampling has run: to now or, when a drain that came after now
+ * was taken brought newer samples, to the newest (a share over a span
+ * ending before its samples do would be too high). */
+uint64_t task_samples_span_ns(const struct task_samples *ts, uint64_t now);
 /* CPU used by a task, as a share of one CPU: over the whole sampling, and
  * over the last window. */
 double task_samples_cpu_pct(const struct task_samples *ts, const struct sampled_task *t,

@@ -150,6 +150,7 @@ static struct stack_sample *read_blocked(struct stack_sampler *ss, uint32_t tid)
 		return NULL;
 	s->ts = monotonic_now_ns();
 	s->nvcsw = 0; /* not known here, nor needed: a blocked thread runs no poll */
+	memset(s->callee_saved, 0, sizeof(s->callee_saved));
 	s->tid = tid;
 	s->ip = pc;
 	s->sp = sp;

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "task_sampler.skel.h"
+#include "util/clock.h"
 
 static int on_ring(void *ctx, void *data, size_t size)
 {
@@ -85,13 +86,17 @@ int task_sampler_start(struct task_sampler *ts, pid_t pid, int hz,
 	ts->skel->rodata->discr_off = loc->discr_off;
 	ts->skel->rodata->value_off = loc->value_off;
 	ts->skel->rodata->discr_mask = loc->discr_mask;
-	ts->skel->rodata->none_value = loc->none_value;
+	ts->skel->rodata->discr_value = loc->discr_value;
+	ts->skel->rodata->value_only_if = loc->value_only_if;
 	ret = task_sampler_bpf__load(ts->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the task sampler (a kernel with BTF?): %s",
 			 strerror(-ret));
 		goto cleanup;
 	}
+	/* Samples begin with the first CPU's event: the span they are of
+	 * begins here, not once every CPU's is in (slow on a loaded machine). */
+	ts->started_ns = monotonic_now_ns();
 	ret = attach_cpus(ts);
 	if (ret) {
 		snprintf(err, errlen, "cannot open CPU-clock perf events: %s", strerror(-ret));

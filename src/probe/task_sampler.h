@@ -24,7 +24,8 @@ struct task_sampler {
 	struct bpf_link **links; /* one per online CPU */
 	int nlinks;
 	struct ring_buffer *ring;
-	uint64_t period_ns; /* CPU time each sample stands for */
+	uint64_t period_ns;  /* CPU time each sample stands for */
+	uint64_t started_ns; /* CLOCK_MONOTONIC: no sample is older */
 	task_sample_fn on_sample;
 	void *ctx;
 };

@@ -90,7 +90,7 @@ static void print_light_task(FILE *out, const struct session *s, const struct ta
 
 	char cpu[16] = "-", recent[16] = "-";
 
-	/* Not sampling (async-std, smol): the shares are unknown, not 0. */
+	/* Not sampling (smol): the shares are unknown, not 0. */
 	if (s->light_summary.sampling) {
 		snprintf(cpu, sizeof(cpu), "%.1f", task_samples_cpu_pct(&s->samples, st, now));
 		snprintf(recent, sizeof(recent), "%.1f", task_samples_recent_pct(&s->samples, st));

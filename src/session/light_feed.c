@@ -29,6 +29,8 @@
 /* The stack sampler costs ~30 times more a sample: it runs only while a
  * poll is wedged, and this long after the last one. */
 #define STACK_WATCH_LINGER_NS (30ULL * 1000 * 1000 * 1000)
+/* How long samples wait in the ring for the walk to make keys of them. */
+#define KEY_WAIT_NS (10ULL * 1000 * 1000 * 1000)
 
 struct light_feed {
 	struct task_sampler sampler;
@@ -44,10 +46,12 @@ struct light_feed {
 static void on_sample(void *ctx, const struct task_sample *in)
 {
 	struct session *s = ctx;
+	const struct task_source *src = task_walk_feed_source(s);
+	uint64_t key = in->task_id && src ? task_source_sample_key(src, in->task_id) : in->task_id;
 
 	if (s->stacks.running)
 		s->light_feed->stack_samples++;
-	task_samples_add(&s->samples, in->tid, in->task_id, in->nvcsw,
+	task_samples_add(&s->samples, in->tid, key, in->nvcsw,
 			 !(in->flags & TASK_SAMPLE_UNREADABLE), in->ts);
 }
 
@@ -62,7 +66,7 @@ void light_feed_start(struct session *s)
 }
 
 /* Once the walk's source is open: where the running task's id is. */
-static void start_sampler(struct session *s, uint64_t now)
+static void start_sampler(struct session *s)
 {
 	struct light_summary *ls = &s->light_summary;
 	const struct task_source *src = task_walk_feed_source(s);
@@ -95,8 +99,13 @@ static void start_sampler(struct session *s, uint64_t now)
 		period = s->light_feed->sampler.period_ns;
 	}
 	wedge = MIN_WEDGE_SAMPLES * period;
+	/* Shares are of the time since the perf events went in: not since
+	 * the refresh that got here (the walk's source may have kept it
+	 * waiting, and the program's load takes a while on a busy machine). */
 	task_samples_init(&s->samples, period,
-			  s->model.threshold_ns > wedge ? s->model.threshold_ns : wedge, now);
+			  s->model.threshold_ns > wedge ? s->model.threshold_ns : wedge,
+			  s->light_feed->on_stacks ? s->light_feed->from_stacks.started_ns
+						   : s->light_feed->sampler.started_ns);
 	ls->sampling = true;
 	snprintf(ls->status, sizeof(ls->status), "%s",
 		 s->light_feed->on_stacks ? "ok: the running task found on the stack" : "ok");
@@ -104,6 +113,8 @@ static void start_sampler(struct session *s, uint64_t now)
 
 int light_feed_drain(struct session *s)
 {
+	const struct task_source *src;
+
 	if (!s->light_feed)
 		return 0;
 	if (s->stacks.running)
@@ -111,11 +122,19 @@ int light_feed_drain(struct session *s)
 	/* Drains come every 50 ms: sampling starts as soon as the layout is
 	 * read, not at the next refresh. */
 	if (!s->light_feed->tried)
-		start_sampler(s, monotonic_now_ns());
+		start_sampler(s);
 	if (s->light_feed->on_stacks) {
 		stack_tasks_drain(&s->light_feed->from_stacks);
 		return 0;
 	}
+	/* Samples the walk makes keys of (async-std's pointers) wait in the
+	 * ring for the first walk, not taken for no task: its 1 MiB holds
+	 * ~80 s of them at 199 Hz on 2 busy CPUs. A walk that never comes
+	 * (its layout unreadable) does not keep them for good. */
+	src = task_walk_feed_source(s);
+	if (src && !task_source_sample_keys_ready(src) && s->light_summary.sampling &&
+	    monotonic_now_ns() < s->samples.started_at + KEY_WAIT_NS)
+		return 0;
 	return task_sampler_drain(&s->light_feed->sampler);
 }
 
@@ -157,11 +176,12 @@ static bool mark_running(struct session *s, uint64_t now, struct u64_map *live)
 
 	for (t = s->model.first; t; t = t->next) {
 		const struct sampled_thread *th;
+		uint64_t key = task_sample_key(t);
 
-		if (t->done || t->block_on)
+		if (t->done || t->block_on || !key)
 			continue;
-		u64_map_put(live, task_sample_key(t), (void *)1);
-		th = task_samples_running(&s->samples, task_sample_key(t), now);
+		u64_map_put(live, key, (void *)1);
+		th = task_samples_running(&s->samples, key, now);
 		/* A latest sample a few periods old says the thread ran the task
 		 * then: the walk (just now) says whether it still does. */
 		if (th && t->walk_state != WALK_RUNNING &&
@@ -203,7 +223,7 @@ void light_feed_tick(struct session *s, uint64_t now)
 	if (!f)
 		return;
 	if (!f->tried)
-		start_sampler(s, now);
+		start_sampler(s);
 	if (!s->light_summary.sampling)
 		return;
 	if (f->on_stacks)
@@ -230,7 +250,7 @@ void light_feed_stop(struct session *s)
 
 double light_feed_cost_pct(const struct session *s, uint64_t now)
 {
-	uint64_t elapsed = now > s->samples.started_at ? now - s->samples.started_at : 0;
+	uint64_t elapsed = task_samples_span_ns(&s->samples, now);
 	double stack_samples;
 
 	if (!elapsed || !s->light_summary.sampling)

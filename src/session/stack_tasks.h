@@ -24,6 +24,8 @@ struct stack_tasks {
 	struct stack_sampler sampler;
 	struct async_task_finder finder;
 	uint64_t finder_walk; /* the walk (walk_summary.walks) it was built from */
+	uint64_t started_ns;  /* CLOCK_MONOTONIC when the perf events went in */
+	bool tasks_known;     /* a walk has listed tasks: the samples count from then */
 	uint64_t samples;
 	uint64_t found; /* samples in which a walked task was found */
 	/* Words that may be the header of a task found running but not walked

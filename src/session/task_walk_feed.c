@@ -392,7 +392,12 @@ const struct task_source *task_walk_feed_source(struct session *s)
 
 bool task_walk_feed_seed(struct session *s, uint64_t key)
 {
-	return s->walk && s->walk->src && task_source_seed(s->walk->src, key);
+	if (!s->walk || !s->walk->src || !task_source_seed(s->walk->src, key))
+		return false;
+	/* A new executor: its tasks listed now, not at the next refresh. */
+	s->walk->next_walk_at = 0;
+	task_walk_feed_tick(s, monotonic_now_ns());
+	return true;
 }
 
 bool task_walk_feed_failed(const struct session *s)

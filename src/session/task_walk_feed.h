@@ -32,8 +32,8 @@ void task_walk_feed_stop(struct session *s);
 const struct task_source *task_walk_feed_source(struct session *s);
 bool task_walk_feed_failed(const struct session *s);
 /* A task found running elsewhere than in a poll probe (on a stack): its
- * executor is walked from the next walk on if the walk did not know it.
- * True if it led to a new one. */
+ * executor is walked from now on (a walk made at once) if the walk did not
+ * know it. True if it led to a new one. */
 bool task_walk_feed_seed(struct session *s, uint64_t key);
 
 struct recording_walk;

@@ -22,7 +22,7 @@ json_t *light_json_task(const struct session *s, const struct task *t, uint64_t 
 	    t->running_tid ? task_samples_thread(ts, t->running_tid) : NULL;
 	json_t *o;
 
-	if (!s->light_summary.sampling) /* async-std, smol: unknown, not 0 */
+	if (!s->light_summary.sampling) /* smol: unknown, not 0 */
 		return json_null();
 	o = json_object();
 	json_object_set_new(o, "samples", json_integer(st ? (json_int_t)st->samples : 0));
@@ -55,13 +55,12 @@ json_t *light_json_summary(const struct session *s, uint64_t now)
 	json_object_set_new(o, "idle_samples", json_integer((json_int_t)ts->idle_samples));
 	json_object_set_new(o, "unreadable_samples", json_integer((json_int_t)ts->unreadable));
 	json_object_set_new(o, "sampled_ns",
-			    json_integer(ts->started_at && now > ts->started_at
-					     ? (json_int_t)(now - ts->started_at)
-					     : 0));
+			    json_integer((json_int_t)task_samples_span_ns(ts, now)));
 	/* The span sampled, on CLOCK_MONOTONIC: to set against other
 	 * measures of the same time (a thread's CPU time, say). */
 	json_object_set_new(o, "started_at_ns", json_integer((json_int_t)ts->started_at));
-	json_object_set_new(o, "at_ns", json_integer((json_int_t)now));
+	json_object_set_new(
+	    o, "at_ns", json_integer((json_int_t)(ts->started_at + task_samples_span_ns(ts, now))));
 	json_object_set_new(o, "cost_cpu_pct", json_real(session_probe_cost_pct(s, now)));
 	return o;
 }

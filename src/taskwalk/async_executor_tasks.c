@@ -77,6 +77,23 @@ static bool read_vtable(const struct async_task_layout *l, pid_t pid, uint64_t a
 	       out->offset_s >= l->header_size && out->offset_s < MAX_TASK_SIZE;
 }
 
+/* F's size or, when F is a Pin<Box<…>>, its box's: Pin { Box { a
+ * pointer } }, the first pointer member's pointee, found statically. */
+static void future_size(struct async_task_vtable *v)
+{
+	struct member_query q = {.pointer = true};
+	struct typed_value in = {.type = v->future_type, .addr = 0}, ptr;
+	const char *n = dwarf_diename(&v->future_type);
+	Dwarf_Die pointee;
+
+	v->boxed = n && strncmp(n, "Pin<alloc::boxed::Box<", 22) == 0;
+	v->future_size = 0;
+	if (!v->boxed)
+		v->future_size = type_walk_size(&v->future_type);
+	else if (type_walk_find(0, &in, &q, &ptr) && type_walk_type_of(&ptr.type, &pointee))
+		v->future_size = type_walk_size(&pointee);
+}
+
 static struct async_task_vtable *vtable_of(struct walk_ctx *c, uint64_t addr)
 {
 	struct async_task_vtables *vt = c->vt;
@@ -105,9 +122,28 @@ static struct async_task_vtable *vtable_of(struct walk_ctx *c, uint64_t addr)
 
 			v->memo_ok = async_task_discriminant(&v->future_type, &part, &v->discr_off,
 							     &v->discr_size);
+			future_size(v);
 		}
 	}
 	return v;
+}
+
+/* Where the task's F lies: in the task, or its box. */
+static void body_of(struct walk_ctx *c, const struct async_task_vtable *v, struct walked_task *t)
+{
+	uint64_t f = t->header + v->offset_f;
+
+	if (!v->future_size)
+		return;
+	if (v->boxed) {
+		struct typed_value in = {.type = v->future_type, .addr = f}, out;
+
+		if (!type_walk_deref(c->pid, &in, &out))
+			return;
+		f = out.addr;
+	}
+	t->body = f;
+	t->body_size = v->future_size;
 }
 
 /* The task's spawned future, below its F at header + offset_f: from the
@@ -266,8 +302,10 @@ static int walk_executor(struct walk_ctx *c, uint64_t state)
 		}
 		t.state = read_u64(buf, l->state_off);
 		t.poll_fn = v->run;
-		if (v->has_type)
+		if (v->has_type) {
 			t.future = future_of(c, v, t.header);
+			body_of(c, v, &t);
+		}
 		ret = task_walk_push(c->w, &t);
 	}
 	free(headers);

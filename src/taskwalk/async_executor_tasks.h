@@ -38,6 +38,8 @@ struct async_task_vtable {
 	uint64_t addr, run, offset_f, offset_s;
 	bool type_tried, has_type;
 	Dwarf_Die future_type;
+	bool boxed;	      /* F is a Pin<Box<…>> (async-task boxes large futures) */
+	uint64_t future_size; /* F's (or, boxed, its box's) DWARF size, 0 if unknown */
 	/* Where the spawned future lies in F, by F's state (its coroutine
 	 * discriminant): the wrappers are read through once per state, not
 	 * once per task. Not when F is not an enum or the future is boxed. */

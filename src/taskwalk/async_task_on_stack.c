@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,36 +101,67 @@ static uint64_t word_at(const uint8_t *words, size_t i)
 	return w;
 }
 
-/* The header of a task of run nearest word i, or 0. */
-static uint64_t header_near(const struct async_task_finder *f, const uint8_t *words, size_t nwords,
-			    size_t i, uint64_t run)
+static bool of_run(const struct async_task_finder *f, uint64_t w, uint64_t run)
 {
-	size_t d, lo_end = i < TASK_ON_STACK_BELOW ? i : TASK_ON_STACK_BELOW;
+	return w && (uintptr_t)u64_map_get(&f->headers, w) == run;
+}
 
-	for (d = 1; d <= TASK_ON_STACK_ABOVE; d++) {
-		uint64_t w;
+/* Word k of the stack, 0 past its ends. */
+static uint64_t word_or_0(const struct stack_view *v, ptrdiff_t k)
+{
+	return k >= 0 && (size_t)k < v->len / 8 ? word_at(v->words, (size_t)k) : 0;
+}
 
-		if (d <= lo_end && (w = word_at(words, i - d)) &&
-		    (uintptr_t)u64_map_get(&f->headers, w) == run)
+/* The header of a task of run nearest slot p (a word's index; -1 for the
+ * instruction pointer, run's own code running), or in a register, or 0. */
+static uint64_t header_near(const struct async_task_finder *f, const struct stack_view *v,
+			    ptrdiff_t p, uint64_t run)
+{
+	ptrdiff_t d;
+	size_t k;
+	uint64_t w;
+
+	for (d = 1; d <= p || d <= TASK_ON_STACK_ABOVE; d++) {
+		if (d <= p && of_run(f, w = word_or_0(v, p - d), run))
 			return w;
-		if (i + d < nwords && (w = word_at(words, i + d)) &&
-		    (uintptr_t)u64_map_get(&f->headers, w) == run)
+		if (d <= TASK_ON_STACK_ABOVE && of_run(f, w = word_or_0(v, p + d), run))
 			return w;
 	}
+	for (k = 0; k < v->nregs; k++)
+		if (of_run(f, v->regs[k], run))
+			return v->regs[k];
 	return 0;
 }
 
-uint64_t async_task_on_stack(const struct async_task_finder *f, const uint8_t *words, size_t len)
+/* The innermost slot in a run function (-1: the instruction pointer),
+ * from slot from on; PTRDIFF_MAX if none. */
+static ptrdiff_t next_run_slot(const struct async_task_finder *f, const struct stack_view *v,
+			       ptrdiff_t from, const struct task_run_fn **run)
 {
-	size_t i, nwords = len / 8;
+	ptrdiff_t k;
 
+	if (from < 0 && (*run = run_holding(f, v->ip + 1)))
+		return -1; /* + 1: run's first byte is code running too */
+	for (k = from < 0 ? 0 : from; (size_t)k < v->len / 8; k++)
+		if ((*run = run_holding(f, word_at(v->words, (size_t)k))))
+			return k;
+	return PTRDIFF_MAX;
+}
+
+uint64_t async_task_on_stack(const struct async_task_finder *f, const struct stack_view *v,
+			     bool *in_run)
+{
+	const struct task_run_fn *run;
+	ptrdiff_t p;
+	uint64_t header;
+
+	*in_run = false;
 	if (!f->nruns)
 		return 0;
-	for (i = 0; i < nwords; i++) {
-		const struct task_run_fn *run = run_holding(f, word_at(words, i));
-		uint64_t header;
-
-		if (run && (header = header_near(f, words, nwords, i, run->start)))
+	for (p = next_run_slot(f, v, -1, &run); p != PTRDIFF_MAX;
+	     p = next_run_slot(f, v, p + 1, &run)) {
+		*in_run = true;
+		if ((header = header_near(f, v, p, run->start)))
 			return header;
 	}
 	return 0;
@@ -150,24 +183,29 @@ static bool listed(const uint64_t *out, size_t n, uint64_t w)
 	return false;
 }
 
-size_t async_task_candidates(const struct async_task_finder *f, const uint8_t *words, size_t len,
+static void offer(uint64_t *out, size_t *n, size_t max, const struct async_task_finder *f,
+		  uint64_t w)
+{
+	if (*n < max && pointer_like(w) && !run_holding(f, w) && !listed(out, *n, w))
+		out[(*n)++] = w;
+}
+
+size_t async_task_candidates(const struct async_task_finder *f, const struct stack_view *v,
 			     uint64_t *out, size_t max)
 {
-	size_t i, d, n = 0, nwords = len / 8;
+	const struct task_run_fn *run;
+	ptrdiff_t p = next_run_slot(f, v, -1, &run), d;
+	size_t k, n = 0;
 
-	for (i = 0; i < nwords && !run_holding(f, word_at(words, i)); i++)
-		;
-	if (i == nwords)
+	if (p == PTRDIFF_MAX)
 		return 0;
-	for (d = 1; d <= TASK_ON_STACK_ABOVE && n < max; d++) {
-		uint64_t w;
-
-		if (d <= TASK_ON_STACK_BELOW && d <= i && pointer_like(w = word_at(words, i - d)) &&
-		    !run_holding(f, w) && !listed(out, n, w))
-			out[n++] = w;
-		if (n < max && i + d < nwords && pointer_like(w = word_at(words, i + d)) &&
-		    !run_holding(f, w) && !listed(out, n, w))
-			out[n++] = w;
+	for (d = 1; (d <= p || d <= TASK_ON_STACK_ABOVE) && n < max; d++) {
+		if (d <= p)
+			offer(out, &n, max, f, word_or_0(v, p - d));
+		if (d <= TASK_ON_STACK_ABOVE)
+			offer(out, &n, max, f, word_or_0(v, p + d));
 	}
+	for (k = 0; k < v->nregs; k++)
+		offer(out, &n, max, f, v->regs[k]);
 	return n;
 }

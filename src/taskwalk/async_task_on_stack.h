@@ -6,24 +6,26 @@
  * A task runs inside its vtable's run function (RawTask<F, T, S, M>::run,
  * one per task type), which holds the task's header pointer while it polls
  * the future: in its own frame (debug builds) or in a callee-saved register
- * that the next callee pushes just below the return address into run
- * (optimized builds). So: the innermost word that is an address inside a
- * known run function (a return address into it), and near it a word equal
- * to the header of a walked task whose run is that function. Both must
- * hold, which a stale word alone rarely does; a task spawned since the
- * last walk is not found (its next sample, after the next walk, is). */
+ * (optimized builds), which stays in the register or is saved by a callee
+ * that uses it, below the return address into run. So: the innermost word
+ * that is an address inside a known run function (a return address into
+ * it), and nearest it (below: the callees' frames; above: run's own; then
+ * the callee-saved registers at the sample) a word equal to the header of
+ * a walked task whose run is that function. Both must hold, which a stale
+ * word alone rarely does; a task spawned since the last walk is not found
+ * (its next sample, after the next walk, is). */
 #ifndef CATTOP_ASYNC_TASK_ON_STACK_H
 #define CATTOP_ASYNC_TASK_ON_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "taskwalk/task_walk.h"
 #include "util/u64_map.h"
 
-/* Words around the return address searched for the header: below it the
- * callee's pushed registers, above it run's own frame. */
-#define TASK_ON_STACK_BELOW 8
+/* Words above the return address searched for the header: run's own frame
+ * (below it, every word down to the stack pointer is). */
 #define TASK_ON_STACK_ABOVE 160
 
 struct task_run_fn {
@@ -49,16 +51,30 @@ int async_task_finder_build(struct async_task_finder *f, const struct walked_tas
 			    size_t nruns);
 void async_task_finder_free(struct async_task_finder *f);
 
-/* The header of the task running on the stack whose top len bytes (from
- * the stack pointer up) are words, or 0 if none is found. */
-uint64_t async_task_on_stack(const struct async_task_finder *f, const uint8_t *words, size_t len);
+/* One sample of a thread: the top len bytes of its stack (from the stack
+ * pointer up) as words, its instruction pointer, and its callee-saved
+ * registers (regs[0..nregs)). */
+struct stack_view {
+	const uint8_t *words;
+	size_t len;
+	uint64_t ip;
+	const uint64_t *regs;
+	size_t nregs;
+};
+
+/* The header of the task running on the stack, or 0 if none is found;
+ * in_run says whether the thread was in a run function at all (no: it
+ * runs no task; yes and 0: some task, not known which). */
+uint64_t async_task_on_stack(const struct async_task_finder *f, const struct stack_view *v,
+			     bool *in_run);
 
 /* When no walked task is found: the words near the innermost return
  * address into a run function that could be its header (pointer-like, not
- * code of a run), nearest first, at most max into out. A task found
- * running whose executor the walk does not know (one in no static) leads
- * the walk to it: task_source_seed checks each. Returns how many. */
-size_t async_task_candidates(const struct async_task_finder *f, const uint8_t *words, size_t len,
+ * code of a run), nearest first, then the registers', at most max into
+ * out. A task found running whose executor the walk does not know (one in
+ * no static) leads the walk to it: task_source_seed checks each. Returns
+ * how many. */
+size_t async_task_candidates(const struct async_task_finder *f, const struct stack_view *v,
 			     uint64_t *out, size_t max);
 
 #endif

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "taskwalk/async_executor_tasks.h"
+#include "taskwalk/async_std_running_task.h"
 #include "taskwalk/dwarf_find.h"
+#include "taskwalk/task_spans.h"
 #include "taskwalk/thread_pointers.h"
 #include "taskwalk/tokio_layout.h"
 #include "taskwalk/tokio_running_task.h"
@@ -33,6 +35,13 @@ struct task_source {
 	size_t nstates;
 	struct u64_map seeds;
 	struct async_task_vtables *vtables;
+	/* async-std: its current-task thread-local (running_ret 0) or why
+	 * not, and the walked tasks' spans its pointers are matched to. */
+	int running_ret;
+	struct running_task_loc running;
+	char running_err[200];
+	struct task_spans spans;
+	bool spans_ready; /* built by a walk that knew the futures' types */
 	struct task_walk walk;
 	uint64_t last_walk_ns;
 };
@@ -42,14 +51,29 @@ static bool is_async_task_runtime(const char *runtime)
 	return strcmp(runtime, "async-std") == 0 || strcmp(runtime, "smol") == 0;
 }
 
-static int open_async_task(struct task_source *ts, const char *binary, const char *dwarf_path,
-			   char *err, size_t errlen)
+static int open_async_task(struct task_source *ts, const char *runtime, const char *binary,
+			   const char *dwarf_path, char *err, size_t errlen)
 {
+	int ret;
+
 	ts->kind = TASK_WALK_ASYNC_TASK;
 	ts->vtables = calloc(1, sizeof(*ts->vtables));
 	if (!ts->vtables)
 		return -ENOMEM;
-	return async_task_layout_read(binary, dwarf_path, &ts->at, err, errlen);
+	ret = async_task_layout_read(binary, dwarf_path, &ts->at, err, errlen);
+	if (ret)
+		return ret;
+	/* Light mode's sampler: async-std keeps the polled task in a
+	 * thread-local; smol (async-executor alone) keeps none. */
+	if (strcmp(runtime, "async-std") == 0) {
+		ts->running_ret = async_std_running_task_loc(
+		    binary, ts->at.dw, &ts->running, ts->running_err, sizeof(ts->running_err));
+	} else {
+		ts->running_ret = -ENOTSUP;
+		snprintf(ts->running_err, sizeof(ts->running_err),
+			 "the executor keeps no current-task thread-local");
+	}
+	return 0;
 }
 
 int task_source_open(pid_t pid, const char *runtime, const char *binary, const char *dwarf_path,
@@ -75,7 +99,7 @@ int task_source_open(pid_t pid, const char *runtime, const char *binary, const c
 	ts->pid = pid;
 	if (is_async_task_runtime(runtime)) {
 		/* Executors are found from statics and tasks, not thread-locals. */
-		ret = open_async_task(ts, binary, dwarf_path, err, errlen);
+		ret = open_async_task(ts, runtime, binary, dwarf_path, err, errlen);
 		if (ret) {
 			free(ts->vtables);
 			free(ts);
@@ -114,6 +138,10 @@ static int walk_async_task(struct task_source *ts)
 	}
 	if (!ret && ts->walk.complete && ts->at.missing[0] && !ts->walk.runtimes)
 		snprintf(ts->walk.problem, sizeof(ts->walk.problem), "%s", ts->at.missing);
+	if (!ret && !ts->running_ret && ts->bias_known) {
+		ret = task_spans_build(&ts->spans, &ts->walk);
+		ts->spans_ready = !ret;
+	}
 	return ret;
 }
 
@@ -187,10 +215,11 @@ int task_source_running_task(const struct task_source *ts, struct running_task_l
 			     size_t errlen)
 {
 	if (ts->kind == TASK_WALK_ASYNC_TASK) {
-		/* async-executor runs a Runnable with no thread-local saying
-		 * which: light mode shows the walk alone there. */
-		snprintf(err, errlen, "the executor keeps no current-task thread-local");
-		return -ENOTSUP;
+		if (ts->running_ret)
+			snprintf(err, errlen, "%s", ts->running_err);
+		else
+			*out = ts->running;
+		return ts->running_ret;
 	}
 	return tokio_running_task_loc(&ts->layout, out, err, errlen);
 }
@@ -198,6 +227,24 @@ int task_source_running_task(const struct task_source *ts, struct running_task_l
 const struct task_walk *task_source_last_walk(const struct task_source *ts)
 {
 	return &ts->walk;
+}
+
+bool task_source_sample_keys_ready(const struct task_source *ts)
+{
+	return ts->kind != TASK_WALK_ASYNC_TASK || ts->spans_ready;
+}
+
+uint64_t task_source_sample_key(const struct task_source *ts, uint64_t value)
+{
+	uint64_t key;
+
+	/* tokio: the id is the key. async-std: the pointer lies in the polled
+	 * task's future; one in no walked task (block_on's wrapper, a task
+	 * spawned since the walk) stays itself, as an unknown tokio id does:
+	 * no task's key (a header is never inside a future). */
+	if (ts->kind == TASK_WALK_ASYNC_TASK && value && task_spans_find(&ts->spans, value, &key))
+		return key;
+	return value;
 }
 
 uint64_t task_source_last_walk_ns(const struct task_source *ts)
@@ -212,6 +259,7 @@ void task_source_close(struct task_source *ts)
 	if (ts->kind == TASK_WALK_ASYNC_TASK) {
 		async_task_layout_free(&ts->at);
 		u64_map_free(&ts->seeds);
+		task_spans_free(&ts->spans);
 		free(ts->vtables);
 	} else {
 		thread_pointers_close(ts->threads);

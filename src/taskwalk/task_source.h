@@ -37,13 +37,21 @@ bool task_source_seed(struct task_source *ts, uint64_t key);
 const char *task_source_poll_name(const struct task_source *ts, uint64_t addr);
 bool task_source_future_offset(const struct task_source *ts, const char *poll_name,
 			       uint64_t *offset);
-/* Where each thread keeps the id of the task it is polling now (tokio's
- * CONTEXT.current_task_id), for light mode's sampler. Returns 0, or
- * -ENOTSUP / -ENODATA with why not in err. */
+/* Where each thread keeps which task it is polling now (tokio's
+ * CONTEXT.current_task_id, async-std's CURRENT), for light mode's sampler.
+ * Returns 0, or -ENOTSUP / -ENODATA with why not in err. */
 int task_source_running_task(const struct task_source *ts, struct running_task_loc *out, char *err,
 			     size_t errlen);
 /* The last walk's result (empty before the first), valid until the next. */
 const struct task_walk *task_source_last_walk(const struct task_source *ts);
+/* A sampled value (not 0) as a task's sample key: tokio's id as is, the
+ * runtime id its walked tasks have; async-std's pointer as the header
+ * (task key) of the walked task it points into, else as is (a task the
+ * last walk did not see: no task's key). */
+uint64_t task_source_sample_key(const struct task_source *ts, uint64_t value);
+/* Whether sampled values can be made keys yet: async-std's need a walk
+ * that read the futures' types (the load bias known). */
+bool task_source_sample_keys_ready(const struct task_source *ts);
 /* Wall time of the last walk. */
 uint64_t task_source_last_walk_ns(const struct task_source *ts);
 void task_source_close(struct task_source *ts);

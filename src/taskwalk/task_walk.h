@@ -17,6 +17,9 @@ struct walked_task {
 	uint64_t poll_fn; /* run-time address of the vtable's poll (run) */
 	uint64_t list;	  /* the task list it is on: its runtime/executor */
 	uint64_t future;  /* its (root) future's address, 0 if unknown */
+	/* async-task: where the task's future F lies (its box when boxed), 0
+	 * if unknown; a pointer into it is this task's (task_spans.h). */
+	uint64_t body, body_size;
 };
 
 #define TASK_WALK_MAX_LISTS 64

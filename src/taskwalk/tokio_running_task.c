@@ -35,6 +35,7 @@ int tokio_running_task_loc(const struct tokio_layout *l, struct running_task_loc
 	out->discr_off = base + (int64_t)ol.discr_off;
 	out->value_off = base + (int64_t)ol.value_off;
 	out->discr_mask = ol.discr_size == 8 ? ~0ULL : (1ULL << (ol.discr_size * 8)) - 1;
-	out->none_value = ol.none_value;
+	out->discr_value = ol.none_value;
+	out->value_only_if = false;
 	return 0;
 }

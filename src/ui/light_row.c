@@ -28,7 +28,7 @@ int light_row_draw(struct tui *ui, int y, int x, const struct task *t, int attr,
 		if (s->light_summary.sampling)
 			snprintf(text, sizeof(text), "%5.1f ",
 				 task_samples_cpu_pct(ts, st, tui_now(ui)));
-		else /* async-std, smol: unknown, not 0 */
+		else /* smol (no current-task thread-local): unknown, not 0 */
 			snprintf(text, sizeof(text), "%5s ", "-");
 		x = draw_text(y, x, w->busy_pct, attr, text, 1);
 	}

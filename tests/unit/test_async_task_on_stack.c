@@ -23,7 +23,18 @@ static uint64_t size_at(void *ctx, uint64_t addr)
 
 static uint64_t find(const struct async_task_finder *f, const uint64_t *stack, size_t n)
 {
-	return async_task_on_stack(f, (const uint8_t *)stack, n * 8);
+	struct stack_view v = {(const uint8_t *)stack, n * 8, 0x1000, NULL, 0};
+	bool in_run;
+
+	return async_task_on_stack(f, &v, &in_run);
+}
+
+static size_t candidates(const struct async_task_finder *f, const uint64_t *stack, size_t n,
+			 uint64_t *out, size_t max)
+{
+	struct stack_view v = {(const uint8_t *)stack, n * 8, 0x1000, NULL, 0};
+
+	return async_task_candidates(f, &v, out, max);
 }
 
 int main(void)
@@ -51,6 +62,33 @@ int main(void)
 	stack[20] = RUN_A + 0x10;
 	stack[20 + 100] = HDR_A2;
 	CHECK(find(&f, stack, 400) == HDR_A2);
+
+	/* optimized, deeper: saved by a callee further down, or still in a
+	 * callee-saved register at the sample */
+	memset(stack, 0, sizeof(stack));
+	stack[60] = RUN_B + 0x42;
+	stack[3] = HDR_B;
+	CHECK(find(&f, stack, 400) == HDR_B);
+	stack[3] = 0;
+	{
+		uint64_t regs[6] = {0, 0x1234, HDR_B, 0, 0, 0};
+		struct stack_view v = {(const uint8_t *)stack, sizeof(stack), 0x1000, regs, 6};
+		bool in_run;
+
+		CHECK(async_task_on_stack(&f, &v, &in_run) == HDR_B && in_run);
+		regs[2] = HDR_A; /* another type's header in a register: not it */
+		CHECK(async_task_on_stack(&f, &v, &in_run) == 0 && in_run);
+		/* run's own code running (inlined poll): the ip in it, the header
+		 * in its frame above the stack pointer */
+		memset(stack, 0, sizeof(stack));
+		stack[7] = HDR_A2;
+		v.ip = RUN_A + 0x20;
+		CHECK(async_task_on_stack(&f, &v, &in_run) == HDR_A2 && in_run);
+		/* no run anywhere: no task at all */
+		v.ip = 0x1000;
+		stack[7] = 0;
+		CHECK(async_task_on_stack(&f, &v, &in_run) == 0 && !in_run);
+	}
 
 	/* a header of another run's task next to the return address is not it */
 	memset(stack, 0, sizeof(stack));
@@ -101,14 +139,11 @@ int main(void)
 		stack[45] = 0x9000 + 0x40;     /* code, not data */
 		stack[46] = 42;		       /* a small number */
 		CHECK(find(&f, stack, 400) == 0);
-		CHECK(async_task_candidates(&f, (const uint8_t *)stack, sizeof(stack), out, 4) ==
-			  2 &&
-		      out[0] == 0x7f0000005000ULL && out[1] == 0x7f0000006000ULL);
-		CHECK(async_task_candidates(&f, (const uint8_t *)stack, sizeof(stack), out, 1) ==
-		      1);
+		CHECK(candidates(&f, stack, 400, out, 4) == 2 && out[0] == 0x7f0000005000ULL &&
+		      out[1] == 0x7f0000006000ULL);
+		CHECK(candidates(&f, stack, 400, out, 1) == 1);
 		memset(stack, 0, sizeof(stack));
-		CHECK(async_task_candidates(&f, (const uint8_t *)stack, sizeof(stack), out, 4) ==
-		      0);
+		CHECK(candidates(&f, stack, 400, out, 4) == 0);
 	}
 
 	/* a stack shorter than the window, and an empty finder */

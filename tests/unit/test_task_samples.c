@@ -34,6 +34,11 @@ int main(void)
 	/* 10 x 5 ms over 100 ms: half a CPU */
 	CHECK(task_samples_cpu_pct(&ts, t, now + 100 * MS) > 49.9 &&
 	      task_samples_cpu_pct(&ts, t, now + 100 * MS) < 50.1);
+	/* a drain after now brought newer samples: the span ends at the
+	 * newest (10 x 5 ms over 45 ms would be over a CPU) */
+	CHECK(task_samples_span_ns(&ts, now + 20 * MS) == 45 * MS);
+	CHECK(task_samples_cpu_pct(&ts, t, now + 20 * MS) > 111.0 &&
+	      task_samples_cpu_pct(&ts, t, now + 20 * MS) < 111.2);
 	/* same task after a voluntary switch (it parked): a new poll */
 	task_samples_add(&ts, 10, 7, 4, true, now + 60 * MS);
 	th = task_samples_thread(&ts, 10);

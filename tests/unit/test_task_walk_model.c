@@ -24,6 +24,8 @@ static void test_walked_then_polled_is_one_row(void)
 	CHECK(t && t->walked && t->runtime_id == 42 && t->has_poll_site && t->poll_site == 7);
 	again = task_model_task(&m, 0x1000, false, 20 * MS);
 	CHECK(again == t && m.task_count == 1);
+	/* Light mode samples it by its runtime id (tokio's Id). */
+	CHECK(task_sample_key(t) == 42);
 	/* The type a later walk reports does not replace the one known. */
 	task_model_walked(&m, 0x1000, LIST, 42, WALK_IDLE, 9, 30 * MS);
 	CHECK(t->poll_site == 7);
@@ -102,8 +104,24 @@ static void test_idle_since_attach(void)
 	task_model_free(&m);
 }
 
+/* A runtime with no ids (async-std): samples name the task by its key,
+ * the header; a task only polled, never walked, cannot be sampled. */
+static void test_sample_key_without_id(void)
+{
+	struct task_model m;
+	struct task *t;
+
+	task_model_init(&m, 100000, 5000 * MS, 100);
+	t = task_model_walked(&m, 0x7000, LIST, 0, WALK_IDLE, UINT32_MAX, 10 * MS);
+	CHECK(t && task_sample_key(t) == 0x7000);
+	t = task_model_task(&m, 0x7100, false, 10 * MS);
+	CHECK(t && task_sample_key(t) == 0);
+	task_model_free(&m);
+}
+
 int main(void)
 {
+	test_sample_key_without_id();
 	test_walked_then_polled_is_one_row();
 	test_state_from_header_until_polled();
 	test_complete_and_gone();
