@@ -156,17 +156,22 @@ def check_chrome(trace, snap):
         check(own == busy, "%s: spans add up to %d ns of poll time, snapshot %d" % (
             name, own, busy))
     spin = [e for e in spans if e["name"] == CRATE + "::SpinFuture"]
-    # 3 ms of CPU each: >= 3 ms of poll time, so of wall time too. A
-    # preempted poll's wait is timed from the scheduler's switch events,
-    # which come a few us after the switch itself: its own time may read
-    # that much short (2.954 ms with 10.8 ms of waits, on a loaded machine).
+    # 3 ms of CPU each: every span slow and a user future; >= 3 ms of poll
+    # time (wall less the waits for a CPU) for nine in ten. A preempted
+    # poll's waits are timed from the scheduler's switch events, which come
+    # a few us after the switch itself, and on a loaded VM its split strays
+    # further now and then (a CI run saw 1.4 ms of 15.7 ms, 14.3 ms of it
+    # waiting): the split is not exact for every poll, the sum is (above).
     def own_ns(e):
         wait = e["args"].get("cpu_wait_ns", 0)
         return ns(e["dur"]) - wait + min(wait, 20_000 + wait // 100)
 
-    bad = [e for e in spin if not e["args"]["inflight"] and not (
-        e["args"]["slow"] and e["cat"] == "user_future" and own_ns(e) >= 3 * MS)]
-    check(not bad, "SpinFuture spans not all slow user_future >= 3 ms: %s" % bad[:3])
+    done = [e for e in spin if not e["args"]["inflight"]]
+    bad = [e for e in done if not (e["args"]["slow"] and e["cat"] == "user_future")]
+    check(not bad, "SpinFuture spans not all slow user futures: %s" % bad[:3])
+    short = [e for e in done if own_ns(e) < 3 * MS]
+    check(len(short) <= len(done) // 10, "%d of %d SpinFuture spans under 3 ms of poll time: %s"
+          % (len(short), len(done), short[:3]))
     check(spin[0]["args"]["location"].startswith("wl-tokio/src/main.rs:"), "no location")
     # the spin is inside its task's async fn, inside the task's poll
     s = spin[len(spin) // 2]
