@@ -255,7 +255,8 @@ def uprobe_links(pid):
 
 
 def sampler_links():
-    """perf_event links of light mode's task sampler (program sample_task)."""
+    """perf_event links of light mode's task sampler (program sample_task,
+    or sample_stack where the running task is found on the stack: smol)."""
     try:
         progs = json.loads(subprocess.run([BPFTOOL, "-j", "prog", "show"], capture_output=True,
                                           text=True, timeout=10).stdout or "[]")
@@ -263,7 +264,7 @@ def sampler_links():
                                           text=True, timeout=10).stdout or "[]")
     except (OSError, ValueError, subprocess.TimeoutExpired):
         return []
-    ids = {p["id"] for p in progs if p.get("name") == "sample_task"}
+    ids = {p["id"] for p in progs if p.get("name") in ("sample_task", "sample_stack")}
     return [l for l in links if l.get("type") == "perf_event" and l.get("prog_id") in ids]
 
 
