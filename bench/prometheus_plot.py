@@ -238,7 +238,7 @@ def render(slow, p99, t0, t1, threshold, note):
     pids = sorted({k[1] for k in keys})
     style = {k: (COLOURS[types.index(k[0]) % len(COLOURS)], DASHES[pids.index(k[1]) % len(DASHES)])
              for k in keys}
-    W, left, pw = 960, 80, 600
+    W, left, pw = 1000, 80, 600
     out = []
     ymax = max(peak.values())
     top = Panel(left, 60, pw, 250, t0, t1, ymax * 1.05)
@@ -314,6 +314,40 @@ def parse_args():
     return ap.parse_args()
 
 
+def start_all(a, procs, tmp):
+    """Two wl-tokio, a cattop on each, prometheus scraping both: (pids,
+    prometheus port) once it has polls from both."""
+    pids = [start_workload(procs), start_workload(procs)]
+    ports = [free_port(), free_port()]
+    for pid, port in zip(pids, ports):
+        p = procs.start([a.cattop, "--listen", "127.0.0.1:%d" % port, "-p", str(pid),
+                         "-t", a.threshold], stdout=subprocess.DEVNULL,
+                        stderr=open(os.path.join(tmp, "cattop-%d.err" % pid), "w"))
+        p.is_cattop = True
+    log("wl-tokio pids %s, cattop on ports %s" % (pids, ports))
+    prom = start_prometheus(procs, ["127.0.0.1:%d" % p for p in ports], tmp)
+
+    def both_up():
+        polls = api(prom, "query", query="cattop_polls_total")
+        return {r["metric"].get("pid") for r in polls} >= set(map(str, pids))
+    if not wait_for(both_up, 180):
+        raise SystemExit("prometheus never had polls from both cattops")
+    return pids, prom
+
+
+def make_note(a, prom, t0, quiet):
+    ups = {r["metric"]["instance"]: r["value"][1] for r in api(prom, "query", query="up")}
+    return ["Debian's prometheus %s scraping two `cattop --listen ... -t %s` on two wl-tokio "
+            "processes every 1 s, %s UTC." % (prom_version(), a.threshold,
+                                             time.strftime("%Y-%m-%d", time.gmtime(t0))),
+            "query_range step %gs; the rates ramp up over the first minute, until the [1m] "
+            "window is full." % a.step,
+            "No slow polls at all (flat at 0, not drawn on top): %s." % (
+                ", ".join(sorted({k[0].split("::")[-1] for k in quiet})) or "none"),
+            "Made by bench/prometheus_plot.py; up = %s." % ", ".join(
+                "%s %s" % kv for kv in sorted(ups.items()))]
+
+
 def main():
     a = parse_args()
     for path in (a.cattop, WL_TOKIO):
@@ -323,51 +357,31 @@ def main():
     tmp = tempfile.mkdtemp(prefix="cattop-promplot-")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     try:
-        pids = [start_workload(procs), start_workload(procs)]
-        ports = [free_port(), free_port()]
-        for pid, port in zip(pids, ports):
-            p = procs.start([a.cattop, "--listen", "127.0.0.1:%d" % port, "-p", str(pid),
-                             "-t", a.threshold], stdout=subprocess.DEVNULL,
-                            stderr=open(os.path.join(tmp, "cattop-%d.err" % pid), "w"))
-            p.is_cattop = True
-        log("wl-tokio pids %s, cattop on ports %s" % (pids, ports))
-        prom = start_prometheus(procs, ["127.0.0.1:%d" % p for p in ports], tmp)
-
-        def both_up():
-            polls = api(prom, "query", query="cattop_polls_total")
-            return {r["metric"].get("pid") for r in polls} >= set(map(str, pids))
-        if not wait_for(both_up, 180):
-            raise SystemExit("prometheus never had polls from both cattops; see %s" % tmp)
+        pids, prom = start_all(a, procs, tmp)
         t0 = time.time()
         log("both scraped at %s UTC; %d s to go" % (time.strftime("%H:%M:%S", time.gmtime(t0)),
                                                    a.seconds))
         time.sleep(a.seconds)
         t1 = time.time()
+        dead = [p.args[0] for p in procs.procs if p.poll() is not None]
+        if dead:
+            raise SystemExit("exited during the run: %s" % dead)
         slow = query_range(prom, SLOW, t0, t1, a.step)
         p99 = query_range(prom, P99, t0, t1, a.step)
         if a.json:
             with open(a.json, "w") as f:
-                json.dump({"start": t0, "end": t1, "slow": {"%s %s" % k: v for k, v in slow.items()},
+                json.dump({"start": t0, "end": t1,
+                           "slow": {"%s %s" % k: v for k, v in slow.items()},
                            "p99": {"%s %s" % k: v for k, v in p99.items()}}, f)
         quiet = sorted(k for k, pts in slow.items() if not any(v > 0 for _, v in pts))
         slow = {k: pts for k, pts in slow.items() if any(v > 0 for _, v in pts)}
+        if not slow:
+            raise SystemExit("no series with slow polls: nothing to draw")
         p99 = {k: pts for k, pts in p99.items() if pts}
         threshold = float(api(prom, "query", query="cattop_slow_poll_threshold_seconds")
                           [0]["value"][1])
-        if not slow:
-            raise SystemExit("no series with slow polls: nothing to draw")
-        ups = {r["metric"]["instance"]: r["value"][1] for r in api(prom, "query", query="up")}
-        note = ["Debian's prometheus %s scraping two `cattop --listen ... -t %s` on two wl-tokio "
-                "processes every 1 s, %s UTC." % (prom_version(), a.threshold,
-                                                 time.strftime("%Y-%m-%d", time.gmtime(t0))),
-                "query_range step %gs; the rates ramp up over the first minute, until the [1m] "
-                "window is full. No slow polls at all (flat at 0, not drawn on top): %s." % (
-                    a.step, ", ".join(sorted({k[0].split("::")[-1] for k in quiet})) or "none"),
-                "Made by bench/prometheus_plot.py; up = %s." % ", ".join(
-                    "%s %s" % kv for kv in sorted(ups.items()))]
-        svg = render(slow, p99, t0, t1, threshold, note)
         with open(a.output, "w") as f:
-            f.write(svg)
+            f.write(render(slow, p99, t0, t1, threshold, make_note(a, prom, t0, quiet)))
         for k in sorted(slow):
             vals = [v for _, v in slow[k]]
             tail = [v for _, v in p99.get(k, [])][-1:] or [float("nan")]
