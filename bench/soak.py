@@ -226,8 +226,8 @@ def report(a, samples, failed, before, after, cmd):
          % (slope * 3600, rise, a.max_growth_kib)),
         ("cattop CPU", "%.1f s in %.1f min (%.2f %% of a core)"
          % (cpu, total / 60, 100 * cpu / total)),
-        ("tasks seen", "%s (handle_request and conn_loop, born and ended)"
-         % fmt_int(seen[-1] if seen else None)),
+        ("tasks seen", "%s (cattop_tasks_seen_total, every type; light mode sees only "
+         "the tasks alive at a walk)" % fmt_int(seen[-1] if seen else None)),
         ("events lost", fmt_int(samples[-1].get("lost"))),
         ("/metrics size", "%s bytes first, %s last, max %s"
          % (fmt_int(bodies[0]["bytes"]), fmt_int(bodies[-1]["bytes"]),
