@@ -29,11 +29,12 @@ static void on_stack(void *ctx, const struct stack_sample *in)
 	if (!header && in_run && !st->ncandidates && st->seeds_left)
 		st->ncandidates =
 		    async_task_candidates(&st->finder, &v, st->candidates, STACK_TASK_CANDIDATES);
-	/* In a run, its task not told: some task's poll, not known which (one
-	 * spawned since the last walk, or its header out of sight) */
+	/* In a run with its task not told: some task's poll, not known which
+	 * (one spawned since the last walk, or its header out of sight). Else
+	 * the task found, or none at all (no run: the executor's own code). */
 	if (!header && in_run)
 		task_samples_add_unknown(&st->s->samples, in->ts);
-	else /* no run at all: the thread runs no task (the executor's own code) */
+	else
 		task_samples_add(&st->s->samples, in->tid, header, in->nvcsw, in->len > 0, in->ts);
 }
 
