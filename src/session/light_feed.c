@@ -178,7 +178,7 @@ static bool mark_running(struct session *s, uint64_t now, struct u64_map *live)
 		const struct sampled_thread *th;
 		uint64_t key = task_sample_key(t);
 
-		if (t->done || t->block_on || !key)
+		if (t->done || !key) /* 0: neither an id nor walked (block_on ones too) */
 			continue;
 		u64_map_put(live, key, (void *)1);
 		th = task_samples_running(&s->samples, key, now);
