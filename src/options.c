@@ -30,6 +30,7 @@ enum long_only {
 	OPT_DURATION,
 	OPT_LIGHT,
 	OPT_LISTEN,
+	OPT_PIDOF,
 	OPT_DUTY,
 };
 
@@ -38,6 +39,7 @@ static const struct option long_options[] = {
     {"batch", no_argument, NULL, 'b'},
     {"quiet", no_argument, NULL, 'q'},
     {"listen", required_argument, NULL, OPT_LISTEN},
+    {"pidof", required_argument, NULL, OPT_PIDOF},
     {"delay", required_argument, NULL, 'd'},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"iterations", required_argument, NULL, 'n'},
@@ -79,7 +81,9 @@ static void usage(FILE *out)
 	    "       cattop export FILE --format chrome|folded|html -o OUT\n"
 	    "Live view of an async Rust process: tasks, the futures inside them, and their polls.\n"
 	    "\n"
-	    "  -p, --pid PID          trace a running process\n"
+	    "  -p, --pid PID[,PID...] trace running processes (one view, a PROCESS column)\n"
+	    "      --pidof NAME       every process running a program NAME (as pidof), and\n"
+	    "                         those that start later\n"
 	    "  -b, --batch            no curses: print a table every interval (like top -b)\n"
 	    "  -q, --quiet            -b without the tables (for --listen, --snapshot)\n"
 	    "      --listen ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics;\n"
@@ -145,6 +149,33 @@ static int parse_pid(const char *s, pid_t *pid)
 	if (errno || *end || end == s || v <= 0 || v > 4194304)
 		return -1;
 	*pid = (pid_t)v;
+	return 0;
+}
+
+/* -p 12,34 (and -p again): each pid once. */
+static int parse_pids(const char *arg, struct options *o)
+{
+	char buf[256], *save = NULL, *tok;
+	pid_t pid;
+	size_t i;
+
+	if (strlen(arg) >= sizeof(buf))
+		return fail("bad PID list '%s'", arg);
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if (!buf[0] || buf[strlen(buf) - 1] == ',')
+		return fail("bad PID '%s'", arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (parse_pid(tok, &pid))
+			return fail("bad PID '%s'", tok);
+		for (i = 0; i < o->npids && o->pids[i] != pid; i++)
+			;
+		if (i < o->npids)
+			continue;
+		if (o->npids == MAX_TARGETS)
+			return fail("too many processes (at most 32): '%s'", arg);
+		o->pids[o->npids++] = pid;
+	}
+	o->pid = o->pids[0];
 	return 0;
 }
 
@@ -223,7 +254,7 @@ static int parse_format(const char *s, enum export_format *f)
 
 static int check_file_mode(struct options *o)
 {
-	if (o->pid || o->command)
+	if (o->pid || o->command || o->pidof)
 		return fail("%sreplay and export read a recording, not a process", "");
 	if (!o->input_path)
 		return fail("%sgive the recording to read", "");
@@ -250,10 +281,10 @@ static int check_combination(struct options *o)
 		return fail("%srecord needs -o FILE", "");
 	if (o->mode == MODE_LIVE && (o->output_path || o->max_bytes))
 		return fail("%s-o and --max-size are for cattop record", "");
-	if (o->pid && o->command)
-		return fail("%sgive either -p PID or -- COMMAND, not both", "");
-	if (!o->pid && !o->command)
-		return fail("%snothing to trace: give -p PID or -- COMMAND", "");
+	if ((o->pid || o->pidof) && o->command)
+		return fail("%sgive either -p PID (or --pidof) or -- COMMAND, not both", "");
+	if (!o->pid && !o->command && !o->pidof)
+		return fail("%snothing to trace: give -p PID, --pidof NAME or -- COMMAND", "");
 	if (o->light && o->mode == MODE_RECORD)
 		return fail("%s--light has no polls to record", "");
 	if (o->listen && o->mode == MODE_RECORD)
@@ -289,7 +320,12 @@ static int handle_option(int c, struct options *o)
 			return fail("bad interval '%s' (seconds, at least 0.01)", optarg);
 		return 0;
 	case 'p':
-		return parse_pid(optarg, &o->pid) ? fail("bad PID '%s'", optarg) : 0;
+		return parse_pids(optarg, o);
+	case OPT_PIDOF:
+		if (!optarg[0] || strchr(optarg, '/') || strlen(optarg) > 255)
+			return fail("bad program name '%s' (a name as pidof takes it)", optarg);
+		o->pidof = optarg;
+		return 0;
 	case 'b':
 		o->batch = true;
 		return 0;

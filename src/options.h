@@ -13,12 +13,21 @@ enum cattop_mode {
 	MODE_EXPORT, /* cattop export FILE --format F -o OUT */
 };
 
+/* Processes one cattop traces at once (-p A,B and --pidof). */
+#define MAX_TARGETS 32
+
+/* Several processes, one view: a PROCESS column, processes[] in the JSON. */
+#define OPTIONS_SEVERAL(o) ((o)->npids > 1 || (o)->pidof)
+
 enum export_format { EXPORT_CHROME, EXPORT_FOLDED, EXPORT_HTML };
 
 struct options {
 	enum cattop_mode mode;
-	pid_t pid;
-	char **command; /* after "--", NULL-terminated */
+	pid_t pid;		 /* the first of pids, 0 if none */
+	pid_t pids[MAX_TARGETS]; /* -p PID[,PID...] (repeatable) */
+	size_t npids;
+	const char *pidof; /* --pidof NAME: every process of that name, and later ones */
+	char **command;	   /* after "--", NULL-terminated */
 	bool batch;
 	bool quiet;	       /* -q: batch (-b) without tables (metrics, a final snapshot) */
 	const char *listen;    /* --listen ADDR:PORT: serve /metrics; NULL: the config's */

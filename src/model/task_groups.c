@@ -137,20 +137,26 @@ struct sort_ctx {
 	bool ascending;
 };
 
-static int compare_groups(const void *a, const void *b, void *arg)
+int task_group_compare(const struct task_group *x, const struct task_group *y, enum task_sort key,
+		       bool ascending)
 {
-	const struct task_group *x = a, *y = b;
-	const struct sort_ctx *c = arg;
 	int r;
 
-	if (c->key == SORT_NAME) {
+	if (key == SORT_NAME) {
 		r = strcmp(x->name, y->name);
 	} else {
-		uint64_t kx = group_key(x, c->key), ky = group_key(y, c->key);
+		uint64_t kx = group_key(x, key), ky = group_key(y, key);
 
 		r = kx == ky ? strcmp(x->name, y->name) : kx > ky ? -1 : 1;
 	}
-	return c->ascending ? -r : r;
+	return ascending ? -r : r;
+}
+
+static int compare_groups(const void *a, const void *b, void *arg)
+{
+	const struct sort_ctx *c = arg;
+
+	return task_group_compare(a, b, c->key, c->ascending);
 }
 
 static int compare_parked(const void *a, const void *b)

@@ -45,6 +45,9 @@ int task_groups_build(const struct task_model *m, const struct site_table *sites
 		      const struct await_source *src, task_group_filter keep, void *keep_ctx,
 		      enum task_sort key, bool ascending, uint64_t now, struct task_groups *out);
 void task_groups_free(struct task_groups *g);
+/* The order task_groups_build sorts in (<0: x first). */
+int task_group_compare(const struct task_group *x, const struct task_group *y, enum task_sort key,
+		       bool ascending);
 
 /* The name the tasks of a pruned group had (a site's name, or "(task)"). */
 const char *pruned_group_name(const struct pruned_group *p, const struct site_table *sites);

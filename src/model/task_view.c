@@ -148,14 +148,17 @@ static uint64_t sort_value(const struct task *t, const struct sort_ctx *c)
 	}
 }
 
-static int compare(const struct task *a, const struct task *b, const struct sort_ctx *c)
+/* a of model ca against b of model cb (the same key and order). */
+static int compare_across(const struct task *a, const struct sort_ctx *ca, const struct task *b,
+			  const struct sort_ctx *cb)
 {
+	const struct sort_ctx *c = ca;
 	int r = 0;
 
 	if (c->key == SORT_NAME) {
-		r = strcmp(task_name(a, c->sites), task_name(b, c->sites));
+		r = strcmp(task_name(a, ca->sites), task_name(b, cb->sites));
 	} else {
-		uint64_t x = sort_value(a, c), y = sort_value(b, c);
+		uint64_t x = sort_value(a, ca), y = sort_value(b, cb);
 
 		/* Numbers read biggest first unless inverted; names A to Z. */
 		r = x == y ? 0 : x > y ? -1 : 1;
@@ -165,6 +168,21 @@ static int compare(const struct task *a, const struct task *b, const struct sort
 	if (r == 0)
 		r = a->id < b->id ? -1 : a->id > b->id;
 	return r;
+}
+
+static int compare(const struct task *a, const struct task *b, const struct sort_ctx *c)
+{
+	return compare_across(a, c, b, c);
+}
+
+int task_view_compare(const struct task *a, const struct task_model *ma,
+		      const struct site_table *sa, const struct task *b,
+		      const struct task_model *mb, const struct site_table *sb, enum task_sort key,
+		      bool ascending, uint64_t now)
+{
+	struct sort_ctx ca = {ma, sa, key, ascending, now}, cb = {mb, sb, key, ascending, now};
+
+	return compare_across(a, &ca, b, &cb);
 }
 
 /* qsort has no context argument; a small merge sort keeps this reentrant. */

@@ -29,6 +29,13 @@ uint64_t poll_stats_longest(const struct poll_stats *s, uint64_t now);
 size_t task_view_sorted(const struct task_model *m, const struct site_table *sites,
 			enum task_sort key, bool ascending, uint64_t now, struct task ***out);
 
+/* The order of task_view_sorted for tasks of two models (several
+ * processes): <0 when a (of ma) comes first. Ties by id. */
+int task_view_compare(const struct task *a, const struct task_model *ma,
+		      const struct site_table *sa, const struct task *b,
+		      const struct task_model *mb, const struct site_table *sb, enum task_sort key,
+		      bool ascending, uint64_t now);
+
 const char *task_state_name(enum task_state s);
 /* How long the task has gone unpolled: since its last poll seen, or, not
  * polled since cattop attached, at least since then (*since_attach set):
