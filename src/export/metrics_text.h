@@ -64,6 +64,9 @@ struct metrics_input {
 /* Writes the exposition to a malloc'ed, NUL-terminated *text (length in
  * *len). Returns 0 or -ENOMEM. */
 int metrics_text_render(const struct metrics_input *in, char **text, size_t *len);
+/* The same for several processes: each family once, a sample set per
+ * process (pid, process labels); cattop's own cost once, unlabelled. */
+int metrics_text_render_many(const struct metrics_input *ins, size_t n, char **text, size_t *len);
 
 /* Seconds as the format wants them, exact from ns: "0.0001", "3", "0". */
 void metrics_write_seconds(FILE *out, uint64_t ns);
