@@ -18,6 +18,7 @@
 #include "options.h"
 #include "recording/recorder.h"
 #include "recording/replay.h"
+#include "run_several.h"
 #include "report/batch_table.h"
 #include "session/session.h"
 #include "snapshot/json_snapshot.h"
@@ -346,9 +347,10 @@ static int finish(struct session *s, const struct options *o)
 	return ret || stdout_error ? 1 : 0;
 }
 
-static int open_session(struct session *s, struct config *cfg, const struct options *o)
+void session_opts_from(const struct options *o, const struct config *cfg, bool exporter,
+		       struct session_opts *so)
 {
-	struct session_opts so = {
+	*so = (struct session_opts){
 	    .pid = o->pid,
 	    .argv = o->command,
 	    .runtime = o->runtime,
@@ -361,20 +363,26 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 		o->light || (cfg->light && !o->tasks_only && !o->duty_pct && o->mode == MODE_LIVE),
 	    .duty_pct = o->duty_pct,
 	};
-	char err[1024];
-	int ret;
-
 	/* The config's duty is a default for the live view and batch tables:
 	 * not where --light (or the config's light) says no probes. */
-	if (!so.duty_pct && !so.light && o->mode == MODE_LIVE)
-		so.duty_pct = cfg->duty_pct;
+	if (!so->duty_pct && !so->light && o->mode == MODE_LIVE)
+		so->duty_pct = cfg->duty_pct;
 	/* An exporter stays attached for days: duty-cycled unless --duty or
 	 * --light says otherwise (--duty 100 or duty = 100: the probes in all
 	 * the time). --tasks-only and --focus choose which probes, not when. */
-	if (!so.duty_pct && !so.light && metrics)
-		so.duty_pct = EXPORTER_DUTY_PCT;
-	if (so.duty_pct >= 100)
-		so.duty_pct = 0;
+	if (!so->duty_pct && !so->light && exporter)
+		so->duty_pct = EXPORTER_DUTY_PCT;
+	if (so->duty_pct >= 100)
+		so->duty_pct = 0;
+}
+
+static int open_session(struct session *s, struct config *cfg, const struct options *o)
+{
+	struct session_opts so;
+	char err[1024];
+	int ret;
+
+	session_opts_from(o, cfg, metrics != NULL, &so);
 	if (o->mode == MODE_REPLAY)
 		ret = session_open_replay(s, cfg, o->input_path,
 					  o->threshold_set ? o->threshold_ns : 0, err, sizeof(err));
@@ -497,6 +505,12 @@ int main(int argc, char **argv)
 	}
 	if (opts.mode == MODE_EXPORT) {
 		ret = export_run(&cfg, &opts);
+		config_free(&cfg);
+		return ret;
+	}
+	if (OPTIONS_SEVERAL(&opts)) {
+		ret = run_several(&opts, &cfg, metrics, &stop_requested);
+		close_metrics();
 		config_free(&cfg);
 		return ret;
 	}

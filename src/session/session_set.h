@@ -25,6 +25,7 @@ struct traced_process {
 	bool gone;	  /* exited (or exec'd): what was seen stays, marked */
 	uint64_t gone_at; /* CLOCK_MONOTONIC */
 	char label[48];	  /* "wl-tokio:8828", escaped: the PROCESS column */
+	bool recorded;	  /* cattop record: its recording was started (and may be over) */
 };
 
 struct session_set {
