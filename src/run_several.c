@@ -217,7 +217,7 @@ static void stop_recording(struct traced_process *p, enum recording_end_reason w
 	byte_size_format(bytes, size, sizeof(size));
 	fprintf(stderr, "cattop: recorded %s: %llu events (%s), %llu lost%s\n", p->label,
 		(unsigned long long)events, size, (unsigned long long)p->s.events_lost,
-		why == END_SIZE_LIMIT	    ? ": the size limit was reached"
+		why == END_SIZE_LIMIT	   ? ": the size limit was reached"
 		: why == END_TARGET_EXITED ? ": the process exited"
 					   : "");
 }

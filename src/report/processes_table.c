@@ -64,8 +64,8 @@ static void print_header(FILE *out, const struct session_set *set, uint64_t now)
 		duration_format(now - started, up, sizeof(up)));
 	for (i = 0; i < set->count; i++)
 		print_process_line(out, set->procs[i], now);
-	fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n\n", all.total, all.running,
-		all.idle, all.done);
+	fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n\n", all.total,
+		all.running, all.idle, all.done);
 }
 
 static size_t model_refs(const struct session_set *set, struct model_ref *refs,

@@ -28,7 +28,8 @@ static json_t *type_json(const struct session_set *set, const struct process_gro
 
 	json_object_set_new(o, "name", json_string(safe_text(t->name, name, sizeof(name))));
 	json_object_set_new(o, "processes", json_integer((json_int_t)pg->procs));
-	json_object_set_new(o, "processes_with_slow_polls", json_integer((json_int_t)pg->slow_procs));
+	json_object_set_new(o, "processes_with_slow_polls",
+			    json_integer((json_int_t)pg->slow_procs));
 	json_object_set_new(o, "tasks", json_integer((json_int_t)t->tasks));
 	json_object_set_new(o, "live", json_integer((json_int_t)t->live));
 	if (set->opts.light)
@@ -80,8 +81,7 @@ json_t *snapshot_build_set(const struct session_set *set, uint64_t now)
 		if (p)
 			json_array_append_new(procs, p);
 	}
-	if (set->pidof)
-		{
+	if (set->pidof) {
 		char name[1024];
 
 		json_object_set_new(root, "pidof",
