@@ -19,6 +19,7 @@
 #include "recording/recorder.h"
 #include "recording/replay.h"
 #include "run_several.h"
+#include "session_options.h"
 #include "report/batch_table.h"
 #include "session/session.h"
 #include "snapshot/json_snapshot.h"
@@ -40,7 +41,6 @@ static volatile sig_atomic_t stop_requested;
 static int stdout_error;
 
 /* --listen: the endpoint and the per-type totals it shows. */
-#define EXPORTER_DUTY_PCT 10 /* its default mode: probes in 100 ms a second */
 static struct metrics_server *metrics;
 static struct metrics_collector metrics_totals;
 
@@ -345,35 +345,6 @@ static int finish(struct session *s, const struct options *o)
 			safe_error(err);
 	}
 	return ret || stdout_error ? 1 : 0;
-}
-
-void session_opts_from(const struct options *o, const struct config *cfg, bool exporter,
-		       struct session_opts *so)
-{
-	*so = (struct session_opts){
-	    .pid = o->pid,
-	    .argv = o->command,
-	    .runtime = o->runtime,
-	    .tasks_only = o->tasks_only,
-	    .focus = o->focus,
-	    .verbose = o->verbose,
-	    .debug_file = o->debug_file,
-	    .no_cache = o->no_cache,
-	    .light =
-		o->light || (cfg->light && !o->tasks_only && !o->duty_pct && o->mode == MODE_LIVE),
-	    .duty_pct = o->duty_pct,
-	};
-	/* The config's duty is a default for the live view and batch tables:
-	 * not where --light (or the config's light) says no probes. */
-	if (!so->duty_pct && !so->light && o->mode == MODE_LIVE)
-		so->duty_pct = cfg->duty_pct;
-	/* An exporter stays attached for days: duty-cycled unless --duty or
-	 * --light says otherwise (--duty 100 or duty = 100: the probes in all
-	 * the time). --tasks-only and --focus choose which probes, not when. */
-	if (!so->duty_pct && !so->light && exporter)
-		so->duty_pct = EXPORTER_DUTY_PCT;
-	if (so->duty_pct >= 100)
-		so->duty_pct = 0;
 }
 
 static int open_session(struct session *s, struct config *cfg, const struct options *o)

@@ -13,6 +13,7 @@
 #include "recording/recorder.h"
 #include "report/processes_table.h"
 #include "session/session_set.h"
+#include "session_options.h"
 #include "snapshot/json_snapshot.h"
 #include "util/byte_size.h"
 #include "util/duration.h"
