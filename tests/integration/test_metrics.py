@@ -493,6 +493,13 @@ def test_metrics_prometheus_several():
             slow_in = {(m["task_type"], m["pid"]) for m, _ in where}
             check({(CRATE + "::spinner_task", pid) for pid in pids} <= slow_in and
                   not any(t == CRATE + "::fast_task" for t, _ in slow_in), "where: %s" % slow_in)
+            # the README's rate per traced second: a series per type and pid
+            per_traced = wait_for(lambda: (lambda r: r if {m.get("pid") for m, v in r if v > 0
+                                                           and "spinner" in m["task_type"]}
+                                           == pids else None)(prom.query(
+                'rate(cattop_slow_polls_total[1m]) / ignoring(task_type) group_left '
+                'rate(cattop_traced_seconds_total[1m])')), 60, 0.5)
+            check(per_traced, "slow polls per traced second never had spinner_task in both pids")
         finally:
             prom.stop()
             p.send_signal(2)
