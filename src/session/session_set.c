@@ -139,6 +139,16 @@ int session_set_open(struct session_set *set, struct config *cfg, const struct s
 	set->opts = *opts;
 	set->pidof = pidof;
 	set->stop_flag = stop;
+	/* Every pid checked before any is attached: a typo in the list costs
+	 * the others nothing. */
+	for (i = 0; i < npids; i++) {
+		struct target t;
+
+		ret = target_open_pid(&t, pids[i], err, errlen);
+		target_close(&t);
+		if (ret)
+			return ret;
+	}
 	for (i = 0; i < npids; i++) {
 		ret = add_process(set, pids[i], err, errlen);
 		if (ret) {
