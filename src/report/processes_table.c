@@ -68,21 +68,6 @@ static void print_header(FILE *out, const struct session_set *set, uint64_t now)
 		all.running, all.idle, all.done);
 }
 
-static size_t model_refs(const struct session_set *set, struct model_ref *refs,
-			 struct await_source *srcs)
-{
-	size_t i;
-
-	for (i = 0; i < set->count; i++) {
-		const struct session *s = &set->procs[i]->s;
-
-		refs[i].m = &s->model;
-		refs[i].sites = &s->sites;
-		refs[i].src = session_await_source(s, &srcs[i]) ? &srcs[i] : NULL;
-	}
-	return set->count;
-}
-
 static void print_tasks(FILE *out, const struct session_set *set, const struct model_ref *refs,
 			size_t nrefs, uint64_t now, size_t max_rows, enum task_sort sort)
 {
@@ -153,7 +138,7 @@ int processes_table_print(FILE *out, const struct session_set *set, uint64_t now
 {
 	struct model_ref refs[SESSION_SET_MAX];
 	struct await_source srcs[SESSION_SET_MAX];
-	size_t n = model_refs(set, refs, srcs);
+	size_t n = session_set_model_refs(set, refs, srcs);
 
 	print_header(out, set, now);
 	print_tasks(out, set, refs, n, now, max_rows, sort);

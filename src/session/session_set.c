@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/process_views.h"
 #include "probe/pidof.h"
 #include "util/safe_text.h"
 
@@ -247,4 +248,19 @@ void session_set_stop(struct session_set *set)
 {
 	while (set->count)
 		drop_process(set, set->count - 1);
+}
+
+size_t session_set_model_refs(const struct session_set *set, struct model_ref *refs,
+			      struct await_source *srcs)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++) {
+		const struct session *s = &set->procs[i]->s;
+
+		refs[i].m = &s->model;
+		refs[i].sites = &s->sites;
+		refs[i].src = session_await_source(s, &srcs[i]) ? &srcs[i] : NULL;
+	}
+	return set->count;
 }

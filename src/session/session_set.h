@@ -58,6 +58,15 @@ void session_set_tick(struct session_set *set, uint64_t now);
 bool session_set_alive(const struct session_set *set);
 void session_set_stop(struct session_set *set);
 
+struct model_ref;
+struct await_source;
+
+/* Each process's model for the views over them all (process_views.h),
+ * with where its idle tasks are parked (srcs: the storage, one a
+ * process). Returns set->count. */
+size_t session_set_model_refs(const struct session_set *set, struct model_ref *refs,
+			      struct await_source *srcs);
+
 /* The live processes' duty windows: how long the loop may sleep. */
 uint64_t session_set_sleep_ns(struct session_set *set, uint64_t now, uint64_t max);
 

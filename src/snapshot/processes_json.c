@@ -53,16 +53,9 @@ static json_t *types_json(const struct session_set *set, uint64_t now)
 	struct await_source srcs[SESSION_SET_MAX];
 	struct process_groups g;
 	json_t *list = json_array();
-	size_t i;
+	size_t i, n = session_set_model_refs(set, refs, srcs);
 
-	for (i = 0; i < set->count; i++) {
-		const struct session *s = &set->procs[i]->s;
-
-		refs[i].m = &s->model;
-		refs[i].sites = &s->sites;
-		refs[i].src = session_await_source(s, &srcs[i]) ? &srcs[i] : NULL;
-	}
-	if (process_groups_build(refs, set->count, NULL, NULL, SORT_MAX_POLL, false, now, &g))
+	if (process_groups_build(refs, n, NULL, NULL, SORT_MAX_POLL, false, now, &g))
 		return list;
 	for (i = 0; i < g.count; i++)
 		json_array_append_new(list, type_json(set, &g.groups[i]));
