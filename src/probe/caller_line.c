@@ -229,7 +229,7 @@ static bool leaves_line(csh cs, const cs_insn *insn)
  * has moved up from the return's by then. */
 static enum caller_problem find_end(struct caller_line *cl, const struct elf_symbol *fn,
 				    const uint8_t *code, uint64_t ret, uint64_t *end,
-				    uint64_t *sp_delta)
+				    uint64_t *sp_delta, bool *at_ret)
 {
 	const uint8_t *p = code + (ret - fn->addr);
 	size_t left = fn->size - (ret - fn->addr);
@@ -247,6 +247,7 @@ static enum caller_problem find_end(struct caller_line *cl, const struct elf_sym
 		if (jump || cs_insn_group(cl->cs, cl->insn, CS_GRP_RET)) {
 			*end = cl->insn->address;
 			*sp_delta = (uint64_t)delta;
+			*at_ret = !jump;
 			return (jump ? emulated_jump(cl->insn) : plain_ret) && delta >= 0 &&
 				       delta < SP_DELTA_MAX
 				   ? CALLER_OK
@@ -282,18 +283,23 @@ enum caller_problem caller_line_check(struct caller_line *cl, uint64_t call,
 	const uint8_t *code = fn && call + 5 <= fn->addr + fn->size ? caller_code(cl, fn) : NULL;
 	enum caller_problem p;
 	uint64_t jump = 0, delta = 0;
+	bool at_ret = false;
 
 	if (!code)
 		return CALLER_UNDECODABLE;
 	p = collect_landings(cl, fn, code);
 	if (p == CALLER_OK)
-		p = find_end(cl, fn, code, call + 5, &jump, &delta);
+		p = find_end(cl, fn, code, call + 5, &jump, &delta, &at_ret);
 	if (p != CALLER_OK)
 		return p;
 	/* On the return address, between, or on the end itself: the end's
 	 * probe would fire for a call that never was. */
 	if (lands_in(&cl->land, call + 5, jump))
 		return CALLER_BRANCHED_INTO;
+	/* A probed function's entry or ret is its own probe's place too: two
+	 * events at one hit, in no set order, would close the frames wrongly. */
+	if ((call == fn->addr || at_ret) && cl->probed && u64_map_get(cl->probed, fn->addr))
+		return CALLER_SHARED_END;
 	out->call_offset = fn->file_offset + (call - fn->addr);
 	out->jump_offset = fn->file_offset + (jump - fn->addr);
 	out->sp_delta = delta;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "probe/caller_sites.h"
+#include "util/u64_map.h"
 
 struct elf_symbols;
 
@@ -23,6 +24,8 @@ struct caller_line {
 	csh cs;	       /* with CS_OPT_DETAIL */
 	cs_insn *insn; /* cs_malloc'd */
 	const struct elf_symbols *syms;
+	/* The functions cattop probes (address -> non-NULL), or NULL. */
+	const struct u64_map *probed;
 	struct load_segment *segs;
 	size_t nsegs;
 	uint8_t *code; /* one caller's bytes */

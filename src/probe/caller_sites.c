@@ -23,7 +23,8 @@ struct target_refs {
 struct caller_index {
 	struct caller_line line; /* the file, its decoder, its segments */
 	Elf *elf;
-	struct u64_map at; /* target address -> index in refs + 1 */
+	struct u64_map at;     /* target address -> index in refs + 1 */
+	struct u64_map probed; /* caller_line.probed */
 	struct target_refs *refs;
 };
 
@@ -40,6 +41,9 @@ const char *caller_problem_str(enum caller_problem p)
 		return "a call is not followed by straight-line code and a jump";
 	case CALLER_BRANCHED_INTO:
 		return "a branch may land after a call, before its jump";
+	case CALLER_SHARED_END:
+		return "a call is a probed function's first instruction, or the line ends at its "
+		       "ret";
 	case CALLER_TOO_MANY:
 		return "too many calls";
 	case CALLER_UNDECODABLE:
@@ -225,8 +229,20 @@ static int index_targets(struct caller_index *ix, const uint64_t *targets, size_
 	return 0;
 }
 
+static int index_probed(struct caller_index *ix, const uint64_t *probed, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (u64_map_put(&ix->probed, probed[i], (void *)1))
+			return -ENOMEM;
+	ix->line.probed = &ix->probed;
+	return 0;
+}
+
 int caller_index_build(struct caller_index **out, const char *binary,
-		       const struct elf_symbols *syms, const uint64_t *targets, size_t n)
+		       const struct elf_symbols *syms, const uint64_t *targets, size_t n,
+		       const uint64_t *probed, size_t nprobed)
 {
 	struct caller_index *ix = calloc(1, sizeof(*ix));
 	int err = -ENOEXEC;
@@ -254,6 +270,8 @@ int caller_index_build(struct caller_index **out, const char *binary,
 	if (!err)
 		err = index_targets(ix, targets, n);
 	if (!err)
+		err = index_probed(ix, probed, nprobed);
+	if (!err)
 		err = scan_sections(ix);
 	if (err)
 		goto fail;
@@ -277,6 +295,7 @@ void caller_index_free(struct caller_index *ix)
 	if (ix->line.fd >= 0)
 		close(ix->line.fd);
 	u64_map_free(&ix->at);
+	u64_map_free(&ix->probed);
 	free(ix->refs);
 	free(ix->line.segs);
 	caller_line_release(&ix->line);

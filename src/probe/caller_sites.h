@@ -36,6 +36,7 @@ enum caller_problem {
 	CALLER_REFERENCED,    /* its address is taken: it may be called indirectly */
 	CALLER_NOT_STRAIGHT,  /* a call is not followed by straight-line code and a jmp/jcc */
 	CALLER_BRANCHED_INTO, /* a branch may land between a call's return and its jump */
+	CALLER_SHARED_END,    /* a probed function's own entry or ret would be its probe too */
 	CALLER_TOO_MANY,      /* more calls than CALLERS_MAX */
 	CALLER_UNDECODABLE,   /* a caller's code could not be read */
 };
@@ -63,9 +64,12 @@ struct caller_list {
 
 /* Decodes the code of binary (symbols in syms, file offsets in it) once,
  * and reads its data, for the calls to and other references of the n
- * functions at link-time addresses targets. Returns 0 or -errno. */
+ * functions at link-time addresses targets. probed (nprobed of them): every
+ * function cattop probes, whose own probes a caller-side one must not share
+ * a place with. Returns 0 or -errno. */
 int caller_index_build(struct caller_index **out, const char *binary,
-		       const struct elf_symbols *syms, const uint64_t *targets, size_t n);
+		       const struct elf_symbols *syms, const uint64_t *targets, size_t n,
+		       const uint64_t *probed, size_t nprobed);
 void caller_index_free(struct caller_index *ix);
 
 /* Whether target is one of the functions the index was built for. */

@@ -101,7 +101,7 @@ int main(void)
 	char dir[] = "/tmp/cattop-callers-XXXXXX", bin[64];
 	struct elf_symbols syms;
 	struct caller_index *ix = NULL;
-	uint64_t targets[NFUTURES];
+	uint64_t targets[NFUTURES], shim_addr;
 	size_t i, n = 0;
 
 	if (!mkdtemp(dir)) {
@@ -118,12 +118,23 @@ int main(void)
 		if (s)
 			targets[n++] = s->addr;
 	}
-	CHECK(caller_index_build(&ix, bin, &syms, targets, n) == 0);
+	shim_addr = named(&syms, "caller_shim") ? named(&syms, "caller_shim")->addr : 0;
+	CHECK(caller_index_build(&ix, bin, &syms, targets, n, NULL, 0) == 0);
 	if (ix)
 		test_fixture(&syms, ix);
 	caller_index_free(ix);
+	/* The shim probed too: its ret is its own probe's place. */
 	ix = NULL;
-	CHECK(caller_index_build(&ix, "/nonexistent", &syms, targets, n) < 0 && !ix);
+	CHECK(caller_index_build(&ix, bin, &syms, targets, n, &shim_addr, 1) == 0);
+	if (ix) {
+		struct caller_list c;
+
+		CHECK(find(ix, &syms, "fut_shim", &c) == CALLER_SHARED_END && c.count == 0);
+		CHECK(find(ix, &syms, "fut_ok", &c) == CALLER_OK && c.count == 2);
+	}
+	caller_index_free(ix);
+	ix = NULL;
+	CHECK(caller_index_build(&ix, "/nonexistent", &syms, targets, n, NULL, 0) < 0 && !ix);
 	elf_symbols_free(&syms);
 	unlink(bin);
 	rmdir(dir);
