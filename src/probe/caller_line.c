@@ -144,25 +144,30 @@ static const uint8_t *caller_code(struct caller_line *cl, const struct elf_symbo
 	return cl->code;
 }
 
-/* Fills cl->land, sorted, with where a branch in the caller fn may land. */
+/* Fills cl->land, sorted, with where a branch in the caller fn may land.
+ * The call must be an instruction of fn's own decoding from its start: the
+ * whole-binary sweep that found it steps over bytes it cannot decode, and
+ * a probe placed inside an instruction would corrupt the target's code. */
 static enum caller_problem collect_landings(struct caller_line *cl, const struct elf_symbol *fn,
-					    const uint8_t *code)
+					    const uint8_t *code, uint64_t call)
 {
 	struct caller_fn c = {cl, fn->addr, fn->addr + fn->size, false, 0};
 	size_t left = fn->size;
 	uint64_t pc = fn->addr;
-	bool indirect = false;
+	bool indirect = false, call_seen = false;
 
 	cl->land.count = 0;
 	while (left && !c.err) {
 		if (!cs_disasm_iter(cl->cs, &code, &left, &pc, cl->insn))
 			return CALLER_UNDECODABLE;
+		call_seen |= cl->insn->address == call && cl->insn->id == X86_INS_CALL &&
+			     cl->insn->size == 5;
 		insn_named_addresses(cl->insn, caller_named, &c);
 		if (cs_insn_group(cl->cs, cl->insn, CS_GRP_JUMP) &&
 		    cl->insn->detail->x86.operands[0].type != X86_OP_IMM)
 			indirect = true;
 	}
-	if (c.err)
+	if (c.err || !call_seen)
 		return CALLER_UNDECODABLE;
 	if (indirect && !c.tabled)
 		return CALLER_BRANCHED_INTO; /* where its indirect jumps go is unknown */
@@ -287,7 +292,7 @@ enum caller_problem caller_line_check(struct caller_line *cl, uint64_t call,
 
 	if (!code)
 		return CALLER_UNDECODABLE;
-	p = collect_landings(cl, fn, code);
+	p = collect_landings(cl, fn, code, call);
 	if (p == CALLER_OK)
 		p = find_end(cl, fn, code, call + 5, &jump, &delta, &at_ret);
 	if (p != CALLER_OK)
