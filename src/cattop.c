@@ -20,6 +20,7 @@
 #include "recording/replay.h"
 #include "report/batch_table.h"
 #include "session/session.h"
+#include "session/session_set.h" /* TEMP: multitui */
 #include "snapshot/json_snapshot.h"
 #include "ui/colors.h"
 #include "ui/terminal_check.h"
@@ -471,6 +472,39 @@ static void close_metrics(void)
 	metrics_collector_free(&metrics_totals);
 }
 
+/* TEMP: multitui. The live view over several processes until the lead's
+ * run_several.c dispatches to tui_run_set: replaced at the merge. */
+static int run_several_live_temp(struct config *cfg, const struct options *o)
+{
+	struct session_opts so = {
+	    .runtime = o->runtime,
+	    .tasks_only = o->tasks_only,
+	    .focus = o->focus,
+	    .verbose = o->verbose,
+	    .debug_file = o->debug_file,
+	    .no_cache = o->no_cache,
+	    .light = o->light || (cfg->light && !o->tasks_only && !o->duty_pct),
+	    .duty_pct = o->duty_pct,
+	};
+	struct tui_opts to = {cfg->interval_ns, cfg->color && !o->no_color,
+			      task_sort_by_name(cfg->sort), &stop_requested};
+	struct session_set set = {.stop_flag = &stop_requested};
+	char err[1024];
+	int ret;
+
+	if (!so.duty_pct && !so.light)
+		so.duty_pct = cfg->duty_pct;
+	if (so.duty_pct >= 100)
+		so.duty_pct = 0;
+	if (session_set_open(&set, cfg, &so, o->pids, o->npids, o->pidof, err, sizeof(err))) {
+		safe_error(err);
+		return 1;
+	}
+	ret = tui_run_set(&set, &to) ? 1 : 0;
+	session_set_stop(&set);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts;
@@ -497,6 +531,13 @@ int main(int argc, char **argv)
 	}
 	if (opts.mode == MODE_EXPORT) {
 		ret = export_run(&cfg, &opts);
+		config_free(&cfg);
+		return ret;
+	}
+	/* TEMP: multitui */
+	if (OPTIONS_SEVERAL(&opts) && !opts.batch && opts.mode == MODE_LIVE) {
+		ret = run_several_live_temp(&cfg, &opts);
+		close_metrics();
 		config_free(&cfg);
 		return ret;
 	}
