@@ -12,6 +12,7 @@
 #include "ui/list_view.h"
 #include "ui/task_table.h"
 #include "ui/tui.h"
+#include "ui/tui_set.h"
 #include "util/duration.h"
 
 static int build(struct tui *ui, struct process_groups *out)
@@ -27,7 +28,7 @@ static int build(struct tui *ui, struct process_groups *out)
 					     session_await_source(s, &src[i]) ? &src[i] : NULL};
 	}
 	if (process_groups_build(refs, ui->set->count, group_table_name_passes, ui->filter,
-				 ui->sort, ui->ascending, tui_now(ui), out))
+				 ui->sort, ui->ascending, tui_set_now(ui), out))
 		return 0;
 	return (int)out->count;
 }

@@ -10,6 +10,7 @@
 #include "ui/colors.h"
 #include "ui/draw.h"
 #include "ui/tui.h"
+#include "ui/tui_set.h"
 #include "util/duration.h"
 
 struct set_totals {
@@ -70,7 +71,7 @@ static void draw_first_line(struct tui *ui, const struct set_totals *t)
 		 "  %zu processes  runtime %s  threshold %s on cpu+blocked  up %s  refresh %s",
 		 ui->set->count, ui->s->sites.runtime->name,
 		 duration_format(ui->s->model.threshold_ns, thr, sizeof(thr)),
-		 duration_format(tui_now(ui) - t->started, up, sizeof(up)),
+		 duration_format(tui_set_now(ui) - t->started, up, sizeof(up)),
 		 duration_format(ui->opts.interval_ns, iv, sizeof(iv)));
 	draw_text(0, x, COLS - x, color_attr(ROLE_HEADER), line, 0);
 }

@@ -12,6 +12,7 @@
 #include "ui/list_view.h"
 #include "ui/task_table.h"
 #include "ui/tui.h"
+#include "ui/tui_set.h"
 
 /* Below this width the PROCESS column shows the pid only (the header
  * says which program each pid is): the names need the room. */
@@ -114,7 +115,8 @@ static int filtered_rows(struct tui *ui, struct process_task **out)
 
 		refs[i] = (struct model_ref){&s->model, &s->sites, NULL};
 	}
-	n = process_tasks_sorted(refs, ui->set->count, ui->sort, ui->ascending, tui_now(ui), &all);
+	n = process_tasks_sorted(refs, ui->set->count, ui->sort, ui->ascending, tui_set_now(ui),
+				 &all);
 	for (i = 0; i < n; i++)
 		if (task_table_passes(ui, all[i].t, refs[all[i].proc].sites))
 			all[count++] = all[i];

@@ -32,6 +32,11 @@ const char *tui_set_label(const struct tui *ui, const struct session *s)
 	return p ? p->label : "";
 }
 
+uint64_t tui_set_now(const struct tui *ui)
+{
+	return ui->exited ? ui->exited_at : monotonic_now_ns();
+}
+
 void tui_set_notify(void *ctx, const char *msg)
 {
 	tui_set_status(ctx, "%s", msg);

@@ -18,6 +18,10 @@ struct session *tui_set_find(const struct tui *ui, pid_t pid);
 /* "wl-tokio:8828" of s with a set, "" without. */
 const char *tui_set_label(const struct tui *ui, const struct session *s);
 
+/* The clock of the processes still running (tui_now is the current
+ * process's, frozen if it exited): for what spans the processes. */
+uint64_t tui_set_now(const struct tui *ui);
+
 /* session_set_notify: a one-line message to the status line. */
 void tui_set_notify(void *ctx, const char *msg);
 /* Once per refresh: the set's tick; a current process that was dropped

@@ -1,0 +1,141 @@
+"""The live view over several processes (issue 18): `cattop -p A,B` in
+tmux lists every task of both in one table with a PROCESS column, groups
+task types across them, opens the tree of the process a row is of, and
+marks the rows of a process that exits while the other's go on. Every
+check waits for its condition on the screen (the machine is shared)."""
+import re
+import tempfile
+
+import harness
+from harness import NO_WEDGE, Tmux, Workload, check
+from test_live_view import line_with, press, stable_screen, wait_screen
+
+TICKER = "wl_tokio::ticker_task"
+ROW = re.compile(r"^(\S+:\d+)\s+(\d+) (running|idle|done|sched|exited)\s+(\d+)\s.*\s(\S+)$")
+
+
+def rows(scr):
+    """Task rows of the tasks view: (label, id, state, polls, name)."""
+    out = []
+    for line in scr.splitlines():
+        m = ROW.match(line)
+        if m:
+            out.append((m.group(1), int(m.group(2)), m.group(3), int(m.group(4)),
+                        m.group(5)))
+    return out
+
+
+def tickers(scr):
+    """{label: (state, polls)} of the ticker rows."""
+    return {r[0]: (r[2], r[3]) for r in rows(scr) if r[4] == TICKER}
+
+
+def group_line(scr, name):
+    """(live, tasks, procs, the rest) of the group row of name."""
+    for line in scr.splitlines():
+        m = re.match(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+\d+\S*\s.*\s%s\s(.*)$" % re.escape(name),
+                     line)
+        if m:
+            return int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)
+    return None
+
+
+def check_groups(ui, labels):
+    """g: the ticker's type in 2 processes, its longest poll in one of them;
+    Enter on it: its tasks in both processes, nothing else."""
+    press(ui, "g")
+    scr = wait_screen(ui, lambda s: "PROCS" in s and group_line(s, TICKER),
+                      "no groups view with the ticker")
+    live, tasks, procs, where = group_line(scr, TICKER)
+    check(procs == 2 and tasks == 2 and live == 2,
+          "ticker group: %d live, %d tasks in %d processes, not 2, 2, 2:\n%s"
+          % (live, tasks, procs, scr))
+    m = re.search(r"longest in (\S+:\d+)", where)
+    check(m and m.group(1).rstrip(",") in labels,
+          "no process of the longest poll: %r\n%s" % (where, scr))
+    ui.save("several-groups-100x30.txt")
+    press(ui, "F3")
+    wait_screen(ui, lambda s: "Search" in s, "no search prompt")
+    press(ui, "ticker_task", "Enter")
+    press(ui, "Enter")
+    scr = wait_screen(ui, lambda s: "PROCESS" in s and sorted(tickers(s)) == sorted(labels)
+                      and len(rows(s)) == 2, "Enter on the ticker group: not its 2 tasks")
+    press(ui, "Escape")  # the group filter goes: every row again
+    wait_screen(ui, lambda s: len(rows(s)) > 2, "Esc did not clear the group filter")
+
+
+def open_second_ticker(ui, second):
+    """Enter on the second process's ticker: its tree, its futures. Sorted
+    by id (-s id), the rows keep their order while the cursor moves."""
+    press(ui, "/")
+    wait_screen(ui, lambda s: "Filter" in s, "no filter prompt")
+    press(ui, "ticker", "Enter")
+    scr = wait_screen(ui, lambda s: len(rows(s)) == 2 and len(tickers(s)) == 2,
+                      "the filter did not leave the two tickers")
+    index = [r[0] for r in rows(scr)].index(second)
+    press(ui, *["Down"] * index)
+    press(ui, "Enter")
+    scr = wait_screen(ui, lambda s: "future tree" in s and "nested_inner" in s,
+                      "no future tree of the ticker")
+    title = line_with(scr, "future tree")
+    check(title.startswith(second + "  Task #") and TICKER in title,
+          "the tree is not of %s's ticker: %r" % (second, title))
+    press(ui, "Escape")
+    wait_screen(ui, lambda s: "PROCESS" in s and len(tickers(s)) == 2, "Esc: no task list")
+    press(ui, "Escape")  # the name filter goes
+    wait_screen(ui, lambda s: len(rows(s)) > 2, "Esc did not clear the filter")
+
+
+def check_exit(ui, a, labels):
+    """A killed: its rows stay, marked exited; B's ticker goes on polling."""
+    first, second = labels
+    a.stop()
+    scr = wait_screen(ui, lambda s: tickers(s).get(first, ("",))[0] == "exited"
+                      and "1 exited (%s)" % first in s,
+                      "%s's rows not marked exited" % first)
+    check("process %s exited" % first in scr, "no status line for the exit:\n" + scr)
+    mine = [r for r in rows(scr) if r[0] == first]
+    check(mine and all(r[2] == "exited" for r in mine),
+          "rows of %s not all exited:\n%s" % (first, scr))
+    check(line_with(scr, "Processes: 1 (%s)" % second), "header")
+    state, polls = tickers(scr)[second]
+    check(state != "exited", "%s's ticker marked exited:\n%s" % (second, scr))
+    wait_screen(ui, lambda s: tickers(s).get(second, ("", 0))[1] > polls,
+                "%s's ticker no longer counted after %s exited" % (second, first))
+
+
+def test_several_live_view():
+    """Two instances of wl-tokio: both processes' rows under their labels,
+    the header naming both, groups across them, the tree of the second's
+    task, its rows going on after the first is killed, and at 80 columns a
+    PID column in place of the labels."""
+    a = Workload("tokio", args=["--seconds", "120", *NO_WEDGE])
+    b = Workload("tokio", args=["--seconds", "120", *NO_WEDGE])
+    labels = ["wl-tokio:%d" % a.pid, "wl-tokio:%d" % b.pid]
+    ui = Tmux("%s -p %d,%d -d 0.3 -s id" % (harness.CATTOP, a.pid, b.pid),
+              tempfile.gettempdir(), 100, 30)
+    try:
+        scr = wait_screen(ui, lambda s: sorted(tickers(s)) == sorted(labels),
+                          "no ticker row of each process", timeout=60)
+        check(re.match(r"PROCESS\s+ID\S?\s+STATE ", line_with(scr, "PROCESS")),
+              "no PROCESS column first:\n" + scr)
+        check(line_with(scr, "Processes: 2 (%s, %s)" % tuple(labels)), "header")
+        check(all(len(l) <= 100 for l in scr.splitlines()), "a line too long")
+        ui.save("several-tasks-100x30.txt")
+        check_groups(ui, labels)
+        open_second_ticker(ui, labels[1])
+        check_exit(ui, a, labels)
+        ui.resize(80, 24)
+        scr = wait_screen(ui, lambda s: re.search(r"^\s+PID\s+ID\S?\s+STATE", s, re.M)
+                          and re.search(r"^\s*%d\s+\d+ idle" % b.pid, s, re.M),
+                          "no PID column at 80 columns")
+        check(all(len(l) <= 80 for l in scr.splitlines()), "a line too long at 80")
+        press(ui, "q")
+        wait_screen(ui, lambda s: "EXIT=0" in s, "cattop did not quit cleanly")
+    finally:
+        ui.close()
+        a.stop()
+        b.stop()
+
+
+TESTS = [test_several_live_view]
