@@ -115,6 +115,12 @@ def test_several_live_view():
     ui = Tmux("%s -p %d,%d -d 0.3 -s id" % (harness.CATTOP, a.pid, b.pid),
               tempfile.gettempdir(), 100, 30)
     try:
+        wait_screen(ui, lambda s: "PROCESS" in s, "no task list", timeout=60)
+        # The first tasks first, the short-lived ones after them; Home: the
+        # cursor (and the page) on the first row, not on the task it was on.
+        press(ui, "i")
+        wait_screen(ui, lambda s: "ID^" in s, "i did not invert the order")
+        press(ui, "Home")
         scr = wait_screen(ui, lambda s: sorted(tickers(s)) == sorted(labels),
                           "no ticker row of each process", timeout=60)
         check(re.match(r"PROCESS\s+ID\S?\s+STATE ", line_with(scr, "PROCESS")),
