@@ -2,9 +2,9 @@
 """A chart of real data scraped by Prometheus from cattop (issue #18),
 Python 3 stdlib only: no browser, no matplotlib, a hand-made SVG.
 
-Two wl-tokio processes (tests/workloads, release), a `cattop --listen` on
-each, Debian's prometheus on loopback scraping both every second (as
-tests/integration/test_metrics.py does) for --seconds; then its HTTP API
+Two wl-tokio processes (tests/workloads, release), one `cattop --listen
+-p A,B` attached to both, Debian's prometheus on loopback scraping it every
+second (as tests/integration/test_metrics.py does) for --seconds; then its HTTP API
 (/api/v1/query_range) is asked for
 
     rate(cattop_slow_polls_total[1m])                       per task_type, pid
@@ -311,34 +311,58 @@ def parse_args():
     ap.add_argument("-o", "--output",
                     default=os.path.join(ROOT, "screenshots", "prometheus-slow-polls.svg"))
     ap.add_argument("--json", help="also write what Prometheus answered to this file")
+    ap.add_argument("--scrape", help="also write cattop's last /metrics text to this file")
+    ap.add_argument("--queries", help="also write the answers of the README's PromQL "
+                    "queries at the end of the run to this file")
     return ap.parse_args()
 
 
 def start_all(a, procs, tmp):
-    """Two wl-tokio, a cattop on each, prometheus scraping both: (pids,
-    prometheus port) once it has polls from both."""
+    """Two wl-tokio, one cattop on both, prometheus scraping it: (pids,
+    prometheus port, cattop's port) once it has polls from both."""
     pids = [start_workload(procs), start_workload(procs)]
-    ports = [free_port(), free_port()]
-    for pid, port in zip(pids, ports):
-        p = procs.start([a.cattop, "--listen", "127.0.0.1:%d" % port, "-p", str(pid),
-                         "-t", a.threshold], stdout=subprocess.DEVNULL,
-                        stderr=open(os.path.join(tmp, "cattop-%d.err" % pid), "w"))
-        p.is_cattop = True
-    log("wl-tokio pids %s, cattop on ports %s" % (pids, ports))
-    prom = start_prometheus(procs, ["127.0.0.1:%d" % p for p in ports], tmp)
+    port = free_port()
+    p = procs.start([a.cattop, "--listen", "127.0.0.1:%d" % port,
+                     "-p", ",".join(map(str, pids)), "-t", a.threshold],
+                    stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "cattop.err"), "w"))
+    p.is_cattop = True
+    log("wl-tokio pids %s, cattop on port %d" % (pids, port))
+    prom = start_prometheus(procs, ["127.0.0.1:%d" % port], tmp)
 
     def both_up():
         polls = api(prom, "query", query="cattop_polls_total")
         return {r["metric"].get("pid") for r in polls} >= set(map(str, pids))
     if not wait_for(both_up, 180):
-        raise SystemExit("prometheus never had polls from both cattops")
-    return pids, prom
+        raise SystemExit("prometheus never had polls from both processes")
+    return pids, prom, port
+
+
+# The README's questions: which task type has slow polls, and where.
+README_QUERIES = [
+    "topk(5, rate(cattop_slow_polls_total[1m]))",
+    "sum by (task_type) (rate(cattop_slow_polls_total[1m])) > 0",
+    "sum by (task_type, pid) (rate(cattop_slow_polls_total[5m])) > 0",
+    "rate(cattop_slow_polls_total[1m]) / rate(cattop_polls_total[1m]) > 0.5",
+    "histogram_quantile(0.99, sum by (task_type, le) "
+    "(rate(cattop_poll_duration_seconds_bucket[1m])))",
+    "rate(cattop_cpu_seconds_total[1m])",
+]
+
+
+def write_answers(prom, path):
+    with open(path, "w") as f:
+        for q in README_QUERIES:
+            f.write(q + "\n")
+            for r in api(prom, "query", query=q):
+                labels = {k: v for k, v in r["metric"].items() if k != "job"}
+                f.write("  %s  %s\n" % (json.dumps(labels, sort_keys=True), r["value"][1]))
+            f.write("\n")
 
 
 def make_note(a, prom, t0, quiet):
     ups = {r["metric"]["instance"]: r["value"][1] for r in api(prom, "query", query="up")}
-    return ["Debian's prometheus %s scraping two `cattop --listen ... -t %s` on two wl-tokio "
-            "processes every 1 s, %s UTC." % (prom_version(), a.threshold,
+    return ["Debian's prometheus %s scraping one `cattop --listen ... -p A,B -t %s` on two "
+            "wl-tokio processes every 1 s, %s UTC." % (prom_version(), a.threshold,
                                              time.strftime("%Y-%m-%d", time.gmtime(t0))),
             "query_range step %gs; the rates ramp up over the first minute, until the [1m] "
             "window is full." % a.step,
@@ -357,7 +381,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="cattop-promplot-")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     try:
-        pids, prom = start_all(a, procs, tmp)
+        pids, prom, port = start_all(a, procs, tmp)
         t0 = time.time()
         log("both scraped at %s UTC; %d s to go" % (time.strftime("%H:%M:%S", time.gmtime(t0)),
                                                    a.seconds))
@@ -366,6 +390,12 @@ def main():
         dead = [p.args[0] for p in procs.procs if p.poll() is not None]
         if dead:
             raise SystemExit("exited during the run: %s" % dead)
+        if a.scrape:
+            status, text = get("http://127.0.0.1:%d/metrics" % port)
+            with open(a.scrape, "w") as f:
+                f.write(text)
+        if a.queries:
+            write_answers(prom, a.queries)
         slow = query_range(prom, SLOW, t0, t1, a.step)
         p99 = query_range(prom, P99, t0, t1, a.step)
         if a.json:

@@ -122,7 +122,14 @@ _cattop()
 
 	case $prev in
 	-p | --pid)
-		_cattop_pids "$cur"
+		_cattop_pids "${cur##*,}" # a list: the pid after the last comma
+		[[ $cur == *,* ]] && COMPREPLY=("${COMPREPLY[@]/#/${cur%,*},}")
+		return 0
+		;;
+	--pidof)
+		# program names of running processes (as pidof takes them)
+		mapfile -t COMPREPLY < <(compgen -W "$(cat /proc/[0-9]*/comm 2>/dev/null | sort -u)" \
+			-- "$cur")
 		return 0
 		;;
 	--runtime)
@@ -160,13 +167,13 @@ _cattop()
 		if [[ $cur == -* ]]; then
 			case $mode in
 			live)
-				opts=(-p --pid -b --batch -q --quiet --listen -d --delay -n --iterations
+				opts=(-p --pid --pidof -b --batch -q --quiet --listen -d --delay -n --iterations
 					-r --rows -s --sort -t --threshold -c --config --snapshot --tasks-only
 					--light --duty --focus --runtime --scope --exclude --no-color --no-wakes --no-split
 					--debug-file --no-cache -v --verbose -h --help -V --version --)
 				;;
 			record)
-				opts=(-p --pid -o --output -d --duration --max-size -t --threshold
+				opts=(-p --pid --pidof -o --output -d --duration --max-size -t --threshold
 					-c --config --snapshot --tasks-only --focus --runtime --scope
 					--exclude --no-wakes --no-split --debug-file --no-cache -v --verbose -h --help --)
 				;;

@@ -18,9 +18,10 @@
 #include "options.h"
 #include "recording/recorder.h"
 #include "recording/replay.h"
+#include "run_several.h"
+#include "session_options.h"
 #include "report/batch_table.h"
 #include "session/session.h"
-#include "session/session_set.h" /* TEMP: multitui */
 #include "snapshot/json_snapshot.h"
 #include "ui/colors.h"
 #include "ui/terminal_check.h"
@@ -40,7 +41,6 @@ static volatile sig_atomic_t stop_requested;
 static int stdout_error;
 
 /* --listen: the endpoint and the per-type totals it shows. */
-#define EXPORTER_DUTY_PCT 10 /* its default mode: probes in 100 ms a second */
 static struct metrics_server *metrics;
 static struct metrics_collector metrics_totals;
 
@@ -349,33 +349,11 @@ static int finish(struct session *s, const struct options *o)
 
 static int open_session(struct session *s, struct config *cfg, const struct options *o)
 {
-	struct session_opts so = {
-	    .pid = o->pid,
-	    .argv = o->command,
-	    .runtime = o->runtime,
-	    .tasks_only = o->tasks_only,
-	    .focus = o->focus,
-	    .verbose = o->verbose,
-	    .debug_file = o->debug_file,
-	    .no_cache = o->no_cache,
-	    .light =
-		o->light || (cfg->light && !o->tasks_only && !o->duty_pct && o->mode == MODE_LIVE),
-	    .duty_pct = o->duty_pct,
-	};
+	struct session_opts so;
 	char err[1024];
 	int ret;
 
-	/* The config's duty is a default for the live view and batch tables:
-	 * not where --light (or the config's light) says no probes. */
-	if (!so.duty_pct && !so.light && o->mode == MODE_LIVE)
-		so.duty_pct = cfg->duty_pct;
-	/* An exporter stays attached for days: duty-cycled unless --duty or
-	 * --light says otherwise (--duty 100 or duty = 100: the probes in all
-	 * the time). --tasks-only and --focus choose which probes, not when. */
-	if (!so.duty_pct && !so.light && metrics)
-		so.duty_pct = EXPORTER_DUTY_PCT;
-	if (so.duty_pct >= 100)
-		so.duty_pct = 0;
+	session_opts_from(o, cfg, metrics != NULL, &so);
 	if (o->mode == MODE_REPLAY)
 		ret = session_open_replay(s, cfg, o->input_path,
 					  o->threshold_set ? o->threshold_ns : 0, err, sizeof(err));
@@ -472,39 +450,6 @@ static void close_metrics(void)
 	metrics_collector_free(&metrics_totals);
 }
 
-/* TEMP: multitui. The live view over several processes until the lead's
- * run_several.c dispatches to tui_run_set: replaced at the merge. */
-static int run_several_live_temp(struct config *cfg, const struct options *o)
-{
-	struct session_opts so = {
-	    .runtime = o->runtime,
-	    .tasks_only = o->tasks_only,
-	    .focus = o->focus,
-	    .verbose = o->verbose,
-	    .debug_file = o->debug_file,
-	    .no_cache = o->no_cache,
-	    .light = o->light || (cfg->light && !o->tasks_only && !o->duty_pct),
-	    .duty_pct = o->duty_pct,
-	};
-	struct tui_opts to = {cfg->interval_ns, cfg->color && !o->no_color,
-			      task_sort_by_name(cfg->sort), &stop_requested};
-	struct session_set set = {.stop_flag = &stop_requested};
-	char err[1024];
-	int ret;
-
-	if (!so.duty_pct && !so.light)
-		so.duty_pct = cfg->duty_pct;
-	if (so.duty_pct >= 100)
-		so.duty_pct = 0;
-	if (session_set_open(&set, cfg, &so, o->pids, o->npids, o->pidof, err, sizeof(err))) {
-		safe_error(err);
-		return 1;
-	}
-	ret = tui_run_set(&set, &to) ? 1 : 0;
-	session_set_stop(&set);
-	return ret;
-}
-
 int main(int argc, char **argv)
 {
 	struct options opts;
@@ -534,9 +479,8 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return ret;
 	}
-	/* TEMP: multitui */
-	if (OPTIONS_SEVERAL(&opts) && !opts.batch && opts.mode == MODE_LIVE) {
-		ret = run_several_live_temp(&cfg, &opts);
+	if (OPTIONS_SEVERAL(&opts)) {
+		ret = run_several(&opts, &cfg, metrics, &stop_requested);
 		close_metrics();
 		config_free(&cfg);
 		return ret;

@@ -292,8 +292,8 @@ static void write_types(FILE *out, const struct metrics_input *ins, size_t n)
 {
 	size_t i;
 
-	per_type(out, ins, n, "cattop_tasks_seen_total", "Tasks of this type seen since the attach.",
-		 v_seen, false, ALL_INPUTS);
+	per_type(out, ins, n, "cattop_tasks_seen_total",
+		 "Tasks of this type seen since the attach.", v_seen, false, ALL_INPUTS);
 	family(out, "cattop_tasks", "gauge",
 	       "Tasks now, by state (done: ended, still retained for the view).");
 	for (i = 0; i < n; i++)
@@ -304,10 +304,11 @@ static void write_types(FILE *out, const struct metrics_input *ins, size_t n)
 		 "Time spent in polls of tasks of this type (waits for a CPU excluded).", v_busy,
 		 true, POLLS_ONLY);
 	if (any(ins, n, BLOCKED_ONLY))
-		per_type(out, ins, n, "cattop_blocked_seconds_total",
-			 "Of cattop_busy_seconds_total, time asleep in the kernel (a lock, blocking "
-			 "I/O, a sleep) in polls of tasks of this type.",
-			 v_blocked, true, BLOCKED_ONLY);
+		per_type(
+		    out, ins, n, "cattop_blocked_seconds_total",
+		    "Of cattop_busy_seconds_total, time asleep in the kernel (a lock, blocking "
+		    "I/O, a sleep) in polls of tasks of this type.",
+		    v_blocked, true, BLOCKED_ONLY);
 	per_type(out, ins, n, "cattop_slow_polls_total",
 		 "Polls longer than cattop_slow_poll_threshold_seconds.", v_slow, false,
 		 POLLS_ONLY);

@@ -112,8 +112,7 @@ static void print_header(FILE *out, const struct session *s, struct task_counts 
 		fprintf(out, "Tasks: %zu total, %zu running, %zu idle, %zu done\n", c.total,
 			c.running, c.idle, c.done);
 		print_walk(out, &s->walk_summary);
-		fprintf(out, "%6s %-9s %6s %6s %10s %8s %9s  %s\n", "ID", "STATE", "CPU%", "NOW%",
-			"RUNNING", "POLLS", "IDLE", "NAME");
+		batch_table_titles(out, true);
 		return;
 	}
 
@@ -144,8 +143,7 @@ static void print_header(FILE *out, const struct session *s, struct task_counts 
 		c.idle, c.done);
 	print_warnings(out, s, now);
 	print_walk(out, &s->walk_summary);
-	fprintf(out, "%6s %-9s %8s %9s %9s %9s %6s %9s %9s  %s\n", "ID", "STATE", "POLLS", "BUSY",
-		"LONGEST", "INFLIGHT", "SLOW", "IDLE", "SCHED", "NAME");
+	batch_table_titles(out, false);
 }
 
 /* A duration column, with '!' when over the threshold (readable without colour). */
@@ -239,6 +237,24 @@ static int by_samples(const void *a, const void *b, void *ctx)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+void batch_table_row(FILE *out, const struct session *s, const struct task *t, uint64_t now)
+{
+	if (s->light)
+		print_light_task(out, s, t, now);
+	else
+		print_task(out, s, t, now);
+}
+
+void batch_table_titles(FILE *out, bool light)
+{
+	if (light)
+		fprintf(out, "%6s %-9s %6s %6s %10s %8s %9s  %s\n", "ID", "STATE", "CPU%", "NOW%",
+			"RUNNING", "POLLS", "IDLE", "NAME");
+	else
+		fprintf(out, "%6s %-9s %8s %9s %9s %9s %6s %9s %9s  %s\n", "ID", "STATE", "POLLS",
+			"BUSY", "LONGEST", "INFLIGHT", "SLOW", "IDLE", "SCHED", "NAME");
+}
+
 int batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t max_rows,
 		      enum task_sort sort)
 {
@@ -249,12 +265,8 @@ int batch_table_print(FILE *out, const struct session *s, uint64_t now, size_t m
 	if (s->light && tasks)
 		qsort_r(tasks, n, sizeof(*tasks), by_samples, (void *)&s->samples);
 	print_header(out, s, task_view_count(&s->model), now);
-	for (i = 0; i < shown; i++) {
-		if (s->light)
-			print_light_task(out, s, tasks[i], now);
-		else
-			print_task(out, s, tasks[i], now);
-	}
+	for (i = 0; i < shown; i++)
+		batch_table_row(out, s, tasks[i], now);
 	if (shown < n)
 		fprintf(out, "%6s ... %zu more tasks (-r 0 shows all)\n", "", n - shown);
 	fputc('\n', out);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/process_views.h"
 #include "probe/pidof.h"
 #include "util/safe_text.h"
 
@@ -139,6 +140,16 @@ int session_set_open(struct session_set *set, struct config *cfg, const struct s
 	set->opts = *opts;
 	set->pidof = pidof;
 	set->stop_flag = stop;
+	/* Every pid checked before any is attached: a typo in the list costs
+	 * the others nothing. */
+	for (i = 0; i < npids; i++) {
+		struct target t;
+
+		ret = target_open_pid(&t, pids[i], err, errlen);
+		target_close(&t);
+		if (ret)
+			return ret;
+	}
 	for (i = 0; i < npids; i++) {
 		ret = add_process(set, pids[i], err, errlen);
 		if (ret) {
@@ -237,4 +248,19 @@ void session_set_stop(struct session_set *set)
 {
 	while (set->count)
 		drop_process(set, set->count - 1);
+}
+
+size_t session_set_model_refs(const struct session_set *set, struct model_ref *refs,
+			      struct await_source *srcs)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++) {
+		const struct session *s = &set->procs[i]->s;
+
+		refs[i].m = &s->model;
+		refs[i].sites = &s->sites;
+		refs[i].src = session_await_source(s, &srcs[i]) ? &srcs[i] : NULL;
+	}
+	return set->count;
 }

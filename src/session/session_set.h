@@ -25,6 +25,7 @@ struct traced_process {
 	bool gone;	  /* exited (or exec'd): what was seen stays, marked */
 	uint64_t gone_at; /* CLOCK_MONOTONIC */
 	char label[48];	  /* "wl-tokio:8828", escaped: the PROCESS column */
+	bool recorded;	  /* cattop record: its recording was started (and may be over) */
 };
 
 struct session_set {
@@ -56,6 +57,15 @@ void session_set_tick(struct session_set *set, uint64_t now);
  * for one. */
 bool session_set_alive(const struct session_set *set);
 void session_set_stop(struct session_set *set);
+
+struct model_ref;
+struct await_source;
+
+/* Each process's model for the views over them all (process_views.h),
+ * with where its idle tasks are parked (srcs: the storage, one a
+ * process). Returns set->count. */
+size_t session_set_model_refs(const struct session_set *set, struct model_ref *refs,
+			      struct await_source *srcs);
 
 /* The live processes' duty windows: how long the loop may sleep. */
 uint64_t session_set_sleep_ns(struct session_set *set, uint64_t now, uint64_t max);

@@ -549,12 +549,21 @@ int snapshot_write(const struct session *s, uint64_t now, const char *path, char
 		   size_t errlen)
 {
 	json_t *doc = snapshot_build(s, now);
+	int ret;
+
+	if (!doc)
+		return -ENOMEM;
+	ret = snapshot_write_doc(doc, path, err, errlen);
+	json_decref(doc);
+	return ret;
+}
+
+int snapshot_write_doc(json_t *doc, const char *path, char *err, size_t errlen)
+{
 	struct atomic_file af;
 	char why[512];
 	int ret, write_err = 0;
 
-	if (!doc)
-		return -ENOMEM;
 	ret = atomic_file_open(&af, path, why, sizeof(why));
 	if (!ret) {
 		/* The reason of a failed write is in errno right then (a full
@@ -572,6 +581,5 @@ int snapshot_write(const struct session *s, uint64_t now, const char *path, char
 	}
 	if (ret)
 		snprintf(err, errlen, "snapshot: %s", why);
-	json_decref(doc);
 	return ret;
 }

@@ -354,10 +354,10 @@ static enum reaction snapshot(struct tui *ui)
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	snprintf(path, sizeof(path), "cattop-%d-%s.json", ui->s->target.pid, stamp);
-	if (snapshot_write(ui->s, tui_now(ui), path, err, sizeof(err)))
+	/* With several processes, all of them (as --snapshot writes them). */
+	if (ui->set ? snapshot_write_set(ui->set, tui_set_now(ui), path, err, sizeof(err))
+		    : snapshot_write(ui->s, tui_now(ui), path, err, sizeof(err)))
 		tui_set_status(ui, "%s", err);
-	else if (ui->set) /* of the process looked at: the one drilled into last */
-		tui_set_status(ui, "snapshot of %s written to %s", tui_set_label(ui, ui->s), path);
 	else
 		tui_set_status(ui, "snapshot written to %s", path);
 	return REACT_REDRAW;

@@ -19,16 +19,10 @@ static int build(struct tui *ui, struct process_groups *out)
 {
 	struct await_source src[SESSION_SET_MAX];
 	struct model_ref refs[SESSION_SET_MAX];
-	size_t i;
+	size_t n = session_set_model_refs(ui->set, refs, src);
 
-	for (i = 0; i < ui->set->count; i++) {
-		const struct session *s = &ui->set->procs[i]->s;
-
-		refs[i] = (struct model_ref){&s->model, &s->sites,
-					     session_await_source(s, &src[i]) ? &src[i] : NULL};
-	}
-	if (process_groups_build(refs, ui->set->count, group_table_name_passes, ui->filter,
-				 ui->sort, ui->ascending, tui_set_now(ui), out))
+	if (process_groups_build(refs, n, group_table_name_passes, ui->filter, ui->sort,
+				 ui->ascending, tui_set_now(ui), out))
 		return 0;
 	return (int)out->count;
 }

@@ -105,18 +105,13 @@ static void follow_task(struct tui *ui, const struct process_task *rows, int n)
 /* The processes' tasks in the chosen order, those the filter keeps. */
 static int filtered_rows(struct tui *ui, struct process_task **out)
 {
+	struct await_source src[SESSION_SET_MAX];
 	struct model_ref refs[SESSION_SET_MAX];
+	size_t i, n = session_set_model_refs(ui->set, refs, src);
 	struct process_task *all;
-	size_t i, n;
 	int count = 0;
 
-	for (i = 0; i < ui->set->count; i++) {
-		const struct session *s = &ui->set->procs[i]->s;
-
-		refs[i] = (struct model_ref){&s->model, &s->sites, NULL};
-	}
-	n = process_tasks_sorted(refs, ui->set->count, ui->sort, ui->ascending, tui_set_now(ui),
-				 &all);
+	n = process_tasks_sorted(refs, n, ui->sort, ui->ascending, tui_set_now(ui), &all);
 	for (i = 0; i < n; i++)
 		if (task_table_passes(ui, all[i].t, refs[all[i].proc].sites))
 			all[count++] = all[i];

@@ -455,4 +455,57 @@ def test_metrics_prometheus():
                 check(p.returncode == 0, "cattop exited %d: %s" % (p.returncode, err.strip()))
 
 
-TESTS = [test_metrics_bad_input, test_metrics_format, test_metrics_light, test_metrics_prometheus]
+def test_metrics_prometheus_several():
+    """One cattop on two wl-tokio processes (-p A,B, the exporter's default
+    duty-cycled mode), Prometheus scraping its one endpoint: spinner_task
+    has slow polls in both pids and fast_task none, every series from the
+    one instance, cattop's own cost once."""
+    with Workload("tokio", args=WORKLOAD_ARGS) as w1, Workload("tokio", args=WORKLOAD_ARGS) as w2:
+        port = free_port()
+        p = popen_cattop(["--listen", "127.0.0.1:%d" % port, "-p", "%d,%d" % (w1.pid, w2.pid),
+                          "-d", "0.5", *THRESHOLD])
+        prom = Prometheus(["127.0.0.1:%d" % port])
+        pids = {str(w1.pid), str(w2.pid)}
+        try:
+            def per_pid(promql):
+                return {m.get("pid"): v for m, v in prom.query(promql)}
+
+            spin = 'cattop_slow_polls_total{task_type=~".*spinner_task"}'
+            slow = wait_for(lambda: (lambda r: r if set(r) == pids and min(r.values()) > 0
+                                     else None)(per_pid(spin)), 180, 0.5)
+            check_running(p)
+            check(slow, "Prometheus never had spinner_task slow polls in both pids: %s; "
+                  "up: %s" % (per_pid(spin), prom.query("up")))
+            for m, _ in prom.query(spin):
+                check(m["instance"] == "127.0.0.1:%d" % port and m["process"] == "wl-tokio",
+                      "series %s" % m)
+            fast = per_pid('cattop_slow_polls_total{task_type=~".*fast_task"}')
+            check(set(fast) == pids and all(v == 0 for v in fast.values()),
+                  "fast_task slow polls per pid: %s" % fast)
+            polled = per_pid('cattop_polls_total{task_type=~".*fast_task"}')
+            check(set(polled) == pids and min(polled.values()) > 0, "fast_task polls %s" % polled)
+            modes = {m["pid"]: m["mode"] for m, _ in prom.query("cattop_info")}
+            check(modes == {str(w1.pid): "duty", str(w2.pid): "duty"}, "modes %s" % modes)
+            cost = prom.query("cattop_cpu_seconds_total")
+            check(len(cost) == 1 and "pid" not in cost[0][0], "cattop's cost: %s" % cost)
+            # the README's "where": per task type, the pids it is slow in
+            where = prom.query('sum by (task_type, pid) (cattop_slow_polls_total) > 0')
+            slow_in = {(m["task_type"], m["pid"]) for m, _ in where}
+            check({(CRATE + "::spinner_task", pid) for pid in pids} <= slow_in and
+                  not any(t == CRATE + "::fast_task" for t, _ in slow_in), "where: %s" % slow_in)
+            # the README's rate per traced second: a series per type and pid
+            per_traced = wait_for(lambda: (lambda r: r if {m.get("pid") for m, v in r if v > 0
+                                                           and "spinner" in m["task_type"]}
+                                           == pids else None)(prom.query(
+                'rate(cattop_slow_polls_total[1m]) / ignoring(task_type) group_left '
+                'rate(cattop_traced_seconds_total[1m])')), 60, 0.5)
+            check(per_traced, "slow polls per traced second never had spinner_task in both pids")
+        finally:
+            prom.stop()
+            p.send_signal(2)
+            out, err = p.communicate(timeout=60)
+            check(p.returncode == 0, "cattop exited %d: %s" % (p.returncode, err.strip()))
+
+
+TESTS = [test_metrics_bad_input, test_metrics_format, test_metrics_light, test_metrics_prometheus,
+         test_metrics_prometheus_several]

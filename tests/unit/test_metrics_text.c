@@ -195,6 +195,53 @@ static void test_sched_families(void)
 	free(text);
 }
 
+static size_t count_of(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+		n++;
+	return n;
+}
+
+/* Several processes: each family declared once, then each process's
+ * samples; one light process among probed ones has no poll samples, and
+ * the wake families appear for the process that has them only; cattop's
+ * own cost once, unlabelled (sum() must not count it twice). */
+static void test_several_processes(void)
+{
+	struct metrics_type t = conn(), u = conn();
+	struct metrics_input in[3] = {input(&t, 1), input(&u, 1), input(&t, 1)};
+	char *text;
+	size_t len;
+
+	in[1].pid = 43;
+	in[1].sched_measured = true;
+	u.wakes = 9;
+	in[2].pid = 44;
+	in[2].process = "other";
+	in[2].light = true;
+	CHECK(metrics_text_render_many(in, 3, &text, &len) == 0);
+	CHECK(count_of(text, "# TYPE cattop_slow_polls_total counter\n") == 1);
+	CHECK(count_of(text, "# TYPE cattop_poll_duration_seconds histogram\n") == 1);
+	CHECK(count_of(text, "cattop_slow_polls_total{") == 2); /* not the light one's */
+	CHECK(strstr(text,
+		     "cattop_slow_polls_total{pid=\"42\",process=\"svc\","
+		     "task_type=\"app::conn\"} 2\ncattop_slow_polls_total{pid=\"43\"") != NULL);
+	CHECK(strstr(text, "cattop_tasks_seen_total{pid=\"44\",process=\"other\",") != NULL);
+	CHECK(strstr(text, "cattop_info{pid=\"44\",process=\"other\",mode=\"light\"} 1\n") != NULL);
+	CHECK(count_of(text, "cattop_wakes_total{") == 1);
+	CHECK(strstr(text, "cattop_wakes_total{pid=\"43\",process=\"svc\",task_type=\"app::conn\"} "
+			   "9\n") != NULL);
+	CHECK(strstr(text, "\ncattop_cpu_seconds_total 1.5\n") != NULL);
+	CHECK(count_of(text, "cattop_cpu_seconds_total{") == 0);
+	CHECK(strstr(text, "\ncattop_resident_memory_bytes 4096\n") != NULL);
+	/* every sample's family was declared before it */
+	CHECK(strstr(text, "# TYPE cattop_wakes_total counter\n") <
+	      strstr(text, "cattop_wakes_total{"));
+	free(text);
+}
+
 /* A task polled at the given durations, at a 100us threshold. */
 static struct task *task_with_polls(struct task_model *m, uint64_t key, const uint64_t *durs,
 				    size_t n)
@@ -276,6 +323,7 @@ int main(void)
 	test_escaping();
 	test_duty_mode();
 	test_sched_families();
+	test_several_processes();
 	test_collect_folds_and_keeps_totals();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed != 0;
