@@ -10,6 +10,7 @@
 #include "ui/function_bar.h"
 #include "ui/group_table.h"
 #include "ui/list_view.h"
+#include "ui/process_task_table.h"
 #include "ui/task_table.h"
 #include "ui/tui.h"
 #include "ui/tui_set.h"
@@ -27,24 +28,34 @@ static int build(struct tui *ui, struct process_groups *out)
 	return (int)out->count;
 }
 
-/* After the name: "longest in wl-tokio:4711, slow in 2" (with more than
- * one process), then where the idle tasks are parked. */
-static void where_text(const struct tui *ui, const struct process_group *pg, char *buf, size_t len)
+/* After the name: "slow in 1 of 2" when only some of its processes had
+ * slow polls (a process to look at), then where the idle tasks are parked. */
+static void where_text(const struct process_group *pg, char *buf, size_t len)
 {
 	char parked[512];
 	int n = 0;
 
 	group_table_parked_text(&pg->total, parked, sizeof(parked));
-	if (pg->total.longest && pg->longest_proc < ui->set->count)
-		n = snprintf(buf, len, "  longest in %s", ui->set->procs[pg->longest_proc]->label);
-	if (n >= 0 && (size_t)n < len && pg->slow_procs)
-		n += snprintf(buf + n, len - (size_t)n, "%sslow in %zu", n ? ", " : "  ",
-			      pg->slow_procs);
-	if (n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "%s", parked);
+	if (pg->slow_procs && pg->slow_procs < pg->procs)
+		n = snprintf(buf, len, "  slow in %zu of %zu", pg->slow_procs, pg->procs);
+	snprintf(buf + n, len - (size_t)n, "%s", parked);
 }
 
-static void draw_group(struct tui *ui, int y, const struct process_group *pg, bool selected)
+/* Which process the longest poll was in ("IN"), after a space (LONGEST
+ * may end in its '!'): blank with none. */
+static int draw_longest_in(struct tui *ui, int y, int x, int width, const struct process_group *pg,
+			   int attr)
+{
+	char text[64], cell[72] = "";
+
+	if (pg->total.longest && pg->longest_proc < ui->set->count)
+		snprintf(cell, sizeof(cell), " %s",
+			 process_column_text(ui->set->procs[pg->longest_proc], text, sizeof(text)));
+	return draw_text(y, x, width, attr, cell, 1);
+}
+
+static void draw_group(struct tui *ui, int y, const struct process_group *pg, bool selected,
+		       int in_width)
 {
 	const struct task_group *g = &pg->total;
 	uint64_t thr = ui->s->model.threshold_ns;
@@ -56,9 +67,10 @@ static void draw_group(struct tui *ui, int y, const struct process_group *pg, bo
 	x = draw_text(y, x, 20, attr, text, 1);
 	x = draw_number(y, x, 9, attr, g->polls);
 	x = draw_duration(y, x, 9, attr, g->longest, thr, selected ? ROLE_SELECTED : ROLE_SLOW);
+	x = draw_longest_in(ui, y, x, in_width, pg, attr);
 	x = draw_slow_count(y, x, 7, g->slow && !selected ? color_attr(ROLE_SLOW) : attr, g->slow,
 			    g->slow_approx);
-	where_text(ui, pg, where, sizeof(where));
+	where_text(pg, where, sizeof(where));
 	/* The whole name first, then as much of where as fits. */
 	snprintf(text, sizeof(text), " %s ", g->name);
 	name_width = COLS - x - draw_columns(where);
@@ -76,11 +88,12 @@ static const char *group_name(void *ctx, int i)
 void process_group_table_draw(struct tui *ui, int y)
 {
 	struct process_groups groups = {NULL, 0};
-	int n = build(ui, &groups), i;
+	int n = build(ui, &groups), in_width = process_column_width(ui->set) + 1, i;
 	char titles[256];
 
-	snprintf(titles, sizeof(titles), "%6s %6s %5s %8s %8s %6s  %s   (sorted by %s%s)", "LIVE",
-		 "TASKS", "PROCS", "POLLS", "LONGEST", "SLOW", "ROOT FUTURE (where)",
+	snprintf(titles, sizeof(titles), "%6s %6s %5s %8s %8s %-*s%6s  %s   (sorted by %s%s)",
+		 "LIVE", "TASKS", "PROCS", "POLLS", "LONGEST", in_width, " IN", "SLOW",
+		 "ROOT FUTURE (parked at)",
 		 ui->sort == SORT_ID ? "tasks" : task_sort_name(ui->sort),
 		 ui->ascending ? ", inverted" : "");
 	draw_text(y++, 0, COLS, color_attr(ROLE_COLUMNS), titles, 1);
@@ -90,7 +103,7 @@ void process_group_table_draw(struct tui *ui, int y)
 		ui->cursor = i;
 	list_view_fit(ui, n, LINES - 1 - y);
 	for (i = ui->scroll; i < n && i < ui->scroll + ui->page; i++)
-		draw_group(ui, y++, &groups.groups[i], i == ui->cursor);
+		draw_group(ui, y++, &groups.groups[i], i == ui->cursor, in_width);
 	snprintf(ui->cursor_group, sizeof(ui->cursor_group), "%s",
 		 n ? groups.groups[ui->cursor].total.name : "");
 	process_groups_free(&groups);

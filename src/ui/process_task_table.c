@@ -20,7 +20,7 @@
 #define PID_WIDTH  8
 #define MAX_WIDTH  24
 
-static int process_width(const struct session_set *set)
+int process_column_width(const struct session_set *set)
 {
 	size_t i, w = strlen("PROCESS");
 
@@ -32,19 +32,21 @@ static int process_width(const struct session_set *set)
 	return w + 1 > MAX_WIDTH ? MAX_WIDTH : (int)w + 1;
 }
 
+const char *process_column_text(const struct traced_process *p, char *buf, size_t len)
+{
+	if (COLS < LABEL_COLS)
+		snprintf(buf, len, "%*d ", PID_WIDTH - 1, p->s.target.pid);
+	else
+		snprintf(buf, len, "%s", p->label);
+	return buf;
+}
+
 static void draw_process_cell(int y, int width, const struct traced_process *p, bool selected)
 {
+	int role = selected ? ROLE_SELECTED : p->gone ? ROLE_DONE : ROLE_NORMAL;
 	char cell[64];
 
-	if (width == PID_WIDTH && COLS < LABEL_COLS)
-		snprintf(cell, sizeof(cell), "%*d ", width - 1, p->s.target.pid);
-	else
-		snprintf(cell, sizeof(cell), "%s", p->label);
-	draw_text(y, 0, width,
-		  color_attr(selected  ? ROLE_SELECTED
-			     : p->gone ? ROLE_DONE
-				       : ROLE_NORMAL),
-		  cell, 1);
+	draw_text(y, 0, width, color_attr(role), process_column_text(p, cell, sizeof(cell)), 1);
 }
 
 static void draw_titles(struct tui *ui, int y, int width)
@@ -122,7 +124,7 @@ static int filtered_rows(struct tui *ui, struct process_task **out)
 void process_task_table_draw(struct tui *ui, int y)
 {
 	struct process_task *rows;
-	int count = filtered_rows(ui, &rows), width = process_width(ui->set), i;
+	int count = filtered_rows(ui, &rows), width = process_column_width(ui->set), i;
 	struct named_rows named = {rows, ui->set};
 
 	draw_titles(ui, y++, width);

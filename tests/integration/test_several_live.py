@@ -3,12 +3,16 @@ tmux lists every task of both in one table with a PROCESS column, groups
 task types across them, opens the tree of the process a row is of, and
 marks the rows of a process that exits while the other's go on. Every
 check waits for its condition on the screen (the machine is shared)."""
+import json
+import os
 import re
+import shutil
 import tempfile
 
 import harness
 from harness import NO_WEDGE, Tmux, Workload, check
-from test_live_view import line_with, press, stable_screen, wait_screen
+from test_live_view import line_with, press, wait_screen
+from test_several import unique_copy
 
 TICKER = "wl_tokio::ticker_task"
 ROW = re.compile(r"^(\S+:\d+)\s+(\d+) (running|idle|done|sched|exited)\s+(\d+)\s.*\s(\S+)$")
@@ -46,14 +50,12 @@ def check_groups(ui, labels):
     press(ui, "g")
     scr = wait_screen(ui, lambda s: "PROCS" in s and group_line(s, TICKER),
                       "no groups view with the ticker")
-    live, tasks, procs, where = group_line(scr, TICKER)
+    live, tasks, procs, _ = group_line(scr, TICKER)
     check(procs == 2 and tasks == 2 and live == 2,
           "ticker group: %d live, %d tasks in %d processes, not 2, 2, 2:\n%s"
           % (live, tasks, procs, scr))
-    m = re.search(r"longest in (\S+:\d+)", where)
-    check(m and m.group(1).rstrip(",") in labels,
-          "no process of the longest poll: %r\n%s" % (where, scr))
-    ui.save("several-groups-100x30.txt")
+    m = re.search(r"\s(\S+:\d+)\s+\d+\s+%s" % TICKER, line_with(scr, TICKER))
+    check(m and m.group(1) in labels, "no process of the longest poll (IN):\n%s" % scr)
     press(ui, "F3")
     wait_screen(ui, lambda s: "Search" in s, "no search prompt")
     press(ui, "ticker_task", "Enter")
@@ -86,6 +88,21 @@ def open_second_ticker(ui, second):
     wait_screen(ui, lambda s: len(rows(s)) > 2, "Esc did not clear the filter")
 
 
+def save_screenshots(ui):
+    """The tasks and groups views sorted by the longest poll, as they
+    first show (the test sorts by id to keep its rows in place)."""
+    press(ui, *["<"] * 4)  # ID, NAME, SLOW, INFLIGHT, LONGEST
+    press(ui, "i", "Home")
+    wait_screen(ui, lambda s: "LONGESTv" in s, "not sorted by the longest poll")
+    ui.save("several-tasks-120x30.txt")
+    press(ui, "g")
+    wait_screen(ui, lambda s: "sorted by LONGEST)" in s and group_line(s, TICKER),
+                "no groups view sorted by the longest poll")
+    ui.save("several-groups-120x30.txt")
+    press(ui, "g")
+    wait_screen(ui, lambda s: "PROCESS" in s, "g did not go back to the tasks")
+
+
 def check_exit(ui, a, labels):
     """A killed: its rows stay, marked exited; B's ticker goes on polling."""
     first, second = labels
@@ -113,7 +130,7 @@ def test_several_live_view():
     b = Workload("tokio", args=["--seconds", "120", *NO_WEDGE])
     labels = ["wl-tokio:%d" % a.pid, "wl-tokio:%d" % b.pid]
     ui = Tmux("%s -p %d,%d -d 0.3 -s id" % (harness.CATTOP, a.pid, b.pid),
-              tempfile.gettempdir(), 100, 30)
+              tempfile.gettempdir(), 120, 30)
     try:
         wait_screen(ui, lambda s: "PROCESS" in s, "no task list", timeout=60)
         # The first tasks first, the short-lived ones after them; Home: the
@@ -126,10 +143,10 @@ def test_several_live_view():
         check(re.match(r"PROCESS\s+ID\S?\s+STATE ", line_with(scr, "PROCESS")),
               "no PROCESS column first:\n" + scr)
         check(line_with(scr, "Processes: 2 (%s, %s)" % tuple(labels)), "header")
-        check(all(len(l) <= 100 for l in scr.splitlines()), "a line too long")
-        ui.save("several-tasks-100x30.txt")
+        check(all(len(l) <= 120 for l in scr.splitlines()), "a line too long")
         check_groups(ui, labels)
         open_second_ticker(ui, labels[1])
+        save_screenshots(ui)
         check_exit(ui, a, labels)
         ui.resize(80, 24)
         scr = wait_screen(ui, lambda s: re.search(r"^\s+PID\s+ID\S?\s+STATE", s, re.M)
@@ -144,4 +161,49 @@ def test_several_live_view():
         b.stop()
 
 
-TESTS = [test_several_live_view]
+def check_snapshot(ui, cwd, pids):
+    """s: one JSON file with every process in it."""
+    press(ui, "s")
+    scr = wait_screen(ui, lambda s: "snapshot written to" in s, "no snapshot written")
+    name = re.search(r"snapshot written to (\S+\.json)", scr).group(1)
+    with open(os.path.join(cwd, name)) as f:
+        snap = json.load(f)
+    got = sorted(p["pid"] for p in snap["processes"])
+    check(got == sorted(pids), "snapshot of processes %s, not %s" % (got, sorted(pids)))
+    check(any(t["name"] == TICKER for t in snap["task_types"]), "no ticker type in it")
+
+
+def test_several_live_pidof():
+    """--pidof NAME in the live view: the process running is listed, one
+    started later is attached (said on the status line) and its rows come
+    in; s writes both processes into one snapshot."""
+    tmp = tempfile.mkdtemp(prefix="cattop-several-live-")
+    ui = None
+    try:
+        name, exe = unique_copy(tmp)
+        with Workload("tokio", args=["--seconds", "120", *NO_WEDGE], exe=exe) as a:
+            la = "%s:%d" % (name, a.pid)
+            ui = Tmux("%s --pidof %s -d 0.3" % (harness.CATTOP, name), tmp, 100, 30)
+            wait_screen(ui, lambda s: "Processes named %s: 1 (%s)" % (name, la) in s,
+                        "the running process not listed", timeout=60)
+            press(ui, "/")  # the tickers only: short-lived tasks may fill the page
+            wait_screen(ui, lambda s: "Filter" in s, "no filter prompt")
+            press(ui, "ticker", "Enter")
+            wait_screen(ui, lambda s: list(tickers(s)) == [la], "no ticker row", timeout=60)
+            with Workload("tokio", args=["--seconds", "120", *NO_WEDGE], exe=exe) as b:
+                lb = "%s:%d" % (name, b.pid)
+                wait_screen(ui, lambda s: "process %s started: attached" % lb in s,
+                            "no status line for the process started later", timeout=60)
+                wait_screen(ui, lambda s: sorted(tickers(s)) == sorted([la, lb])
+                            and "Processes named %s: 2 (%s, %s)" % (name, la, lb) in s,
+                            "the process started later has no rows", timeout=60)
+                check_snapshot(ui, tmp, [a.pid, b.pid])
+        press(ui, "q")
+        wait_screen(ui, lambda s: "EXIT=0" in s, "cattop did not quit cleanly")
+    finally:
+        if ui:
+            ui.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+TESTS = [test_several_live_view, test_several_live_pidof]
