@@ -68,8 +68,8 @@ static void draw_first_line(struct tui *ui, const struct set_totals *t)
 	if (ui->paused)
 		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), " PAUSED", 0);
 	snprintf(line, sizeof(line),
-		 "  %zu processes  runtime %s  threshold %s on cpu+blocked  up %s  refresh %s",
-		 ui->set->count, ui->s->sites.runtime->name,
+		 "  %zu process%s  runtime %s  threshold %s on cpu+blocked  up %s  refresh %s",
+		 ui->set->count, ui->set->count == 1 ? "" : "es", ui->s->sites.runtime->name,
 		 duration_format(ui->s->model.threshold_ns, thr, sizeof(thr)),
 		 duration_format(tui_set_now(ui) - t->started, up, sizeof(up)),
 		 duration_format(ui->opts.interval_ns, iv, sizeof(iv)));

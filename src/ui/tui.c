@@ -130,7 +130,10 @@ static void draw_waiting(struct tui *ui)
 	snprintf(line, sizeof(line), "cattop  waiting for a process named %s to start",
 		 ui->set->pidof ? ui->set->pidof : "?");
 	draw_text(0, 0, COLS, color_attr(ROLE_HEADER), line, 0);
-	draw_status_line(ui, " q quits");
+	/* Not the function keys: only q works here. */
+	draw_text(LINES - 1, 0, COLS, color_attr(ROLE_STATUS),
+		  ui->status[0] && monotonic_now_ns() < ui->status_until ? ui->status : "q quits",
+		  1);
 }
 
 static void draw(struct tui *ui)
@@ -243,12 +246,27 @@ static void advance_replay(struct tui *ui)
 	ui->replay_wall = wall;
 }
 
+/* With several processes, the one under the cursor in the task list
+ * (elsewhere the one looked at): one recording per process. */
+static struct session *recording_target(struct tui *ui)
+{
+	struct session *s = ui->view == VIEW_TASKS ? tui_set_find(ui, ui->cursor_pid) : NULL;
+
+	return s ? s : ui->s;
+}
+
 void tui_toggle_recording(struct tui *ui)
 {
 	char path[96], err[512], stamp[32];
-	struct session *s = ui->s;
+	struct session *s = recording_target(ui);
+	const struct traced_process *p = tui_set_process(ui, s);
 	time_t now = time(NULL);
 	struct tm tm;
+
+	if (p && p->gone && !s->recorder) {
+		tui_set_status(ui, "%s has exited: nothing to record", p->label);
+		return;
+	}
 
 	if (s->recorder) {
 		snprintf(path, sizeof(path), "%s", recorder_path(s->recorder));

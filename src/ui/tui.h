@@ -92,7 +92,8 @@ void tui_note(struct tui *ui, const char *fmt, ...) __attribute__((format(printf
 struct task *tui_find_task(const struct tui *ui, uint64_t id);
 /* Replay: moves the replay clock by delta (clamped to the recording). */
 void tui_replay_step(struct tui *ui, int64_t delta_ns);
-/* Live: starts or stops recording to ./cattop-PID-TIME.rec. */
+/* Live: starts or stops recording to ./cattop-PID-TIME.rec (with several
+ * processes, of the one under the cursor in the task list). */
 void tui_toggle_recording(struct tui *ui);
 
 #endif

@@ -88,6 +88,33 @@ def open_second_ticker(ui, second):
     wait_screen(ui, lambda s: len(rows(s)) > 2, "Esc did not clear the filter")
 
 
+def check_recording(ui, label, pid):
+    """R records the process under the cursor: the first's ticker, while
+    the process looked at last (its tree opened) is the second."""
+    press(ui, "/")
+    wait_screen(ui, lambda s: "Filter" in s, "no filter prompt")
+    press(ui, "ticker", "Enter")
+    scr = wait_screen(ui, lambda s: len(rows(s)) == 2 and len(tickers(s)) == 2,
+                      "the filter did not leave the two tickers")
+    press(ui, *["Down"] * [r[0] for r in rows(scr)].index(label))
+    press(ui, "R")
+    scr = wait_screen(ui, lambda s: "recording to cattop-" in s, "R did not record")
+    name = re.search(r"recording to (cattop-(\d+)-\S+\.rec)", scr)
+    check(name and int(name.group(2)) == pid,
+          "R recorded %s, not the process under the cursor (%d)" % (name and name.group(1), pid))
+    path = os.path.join(tempfile.gettempdir(), name.group(1))
+    try:
+        press(ui, "R")
+        wait_screen(ui, lambda s: "recording saved to %s" % name.group(1) in s,
+                    "R did not stop the recording")
+        check(os.path.getsize(path) > 0, "empty recording")
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+    press(ui, "Escape")
+    wait_screen(ui, lambda s: len(rows(s)) > 2, "Esc did not clear the filter")
+
+
 def save_screenshots(ui):
     """The tasks and groups views sorted by the longest poll, as they
     first show (the test sorts by id to keep its rows in place)."""
@@ -146,6 +173,7 @@ def test_several_live_view():
         check(all(len(l) <= 120 for l in scr.splitlines()), "a line too long")
         check_groups(ui, labels)
         open_second_ticker(ui, labels[1])
+        check_recording(ui, labels[0], a.pid)
         save_screenshots(ui)
         check_exit(ui, a, labels)
         ui.resize(80, 24)
