@@ -211,7 +211,7 @@ def test_several_live_pidof():
         name, exe = unique_copy(tmp)
         with Workload("tokio", args=["--seconds", "120", *NO_WEDGE], exe=exe) as a:
             la = "%s:%d" % (name, a.pid)
-            ui = Tmux("%s --pidof %s -d 0.3" % (harness.CATTOP, name), tmp, 100, 30)
+            ui = Tmux("%s --pidof %s -d 0.3" % (harness.CATTOP, name), tmp, 120, 30)
             wait_screen(ui, lambda s: "Processes named %s: 1 (%s)" % (name, la) in s,
                         "the running process not listed", timeout=60)
             press(ui, "/")  # the tickers only: short-lived tasks may fill the page
