@@ -54,10 +54,30 @@ static struct set_totals totals(struct tui *ui)
 	return t;
 }
 
+/* "tokio, smol": each runtime once, in the processes' order. */
+static const char *runtimes(const struct session_set *set, char *buf, size_t len)
+{
+	size_t i, j, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < set->count && used < len; i++) {
+		const char *name = set->procs[i]->s.sites.runtime->name;
+
+		for (j = 0; j < i; j++)
+			if (strcmp(set->procs[j]->s.sites.runtime->name, name) == 0)
+				break;
+		if (j < i)
+			continue;
+		snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
+		used = strlen(buf);
+	}
+	return buf;
+}
+
 /* The flags first: on a narrow screen the end of the line is cut off. */
 static void draw_first_line(struct tui *ui, const struct set_totals *t)
 {
-	char line[512], thr[16], up[16], iv[16];
+	char line[512], thr[16], up[16], iv[16], rt[128];
 	int x = draw_text(0, 0, COLS, color_attr(ROLE_HEADER), "cattop", 0);
 
 	if (t->recording)
@@ -69,7 +89,7 @@ static void draw_first_line(struct tui *ui, const struct set_totals *t)
 		x = draw_text(0, x, COLS - x, color_attr(ROLE_WARNING), " PAUSED", 0);
 	snprintf(line, sizeof(line),
 		 "  %zu process%s  runtime %s  threshold %s on cpu+blocked  up %s  refresh %s",
-		 ui->set->count, ui->set->count == 1 ? "" : "es", ui->s->sites.runtime->name,
+		 ui->set->count, ui->set->count == 1 ? "" : "es", runtimes(ui->set, rt, sizeof(rt)),
 		 duration_format(ui->s->model.threshold_ns, thr, sizeof(thr)),
 		 duration_format(tui_set_now(ui) - t->started, up, sizeof(up)),
 		 duration_format(ui->opts.interval_ns, iv, sizeof(iv)));

@@ -12,6 +12,7 @@
 #include "ui/list_view.h"
 #include "ui/task_table.h"
 #include "ui/tui.h"
+#include "ui/workers_panel.h"
 #include "ui/tui_set.h"
 
 /* Below this width the PROCESS column shows the pid only (the header
@@ -127,6 +128,7 @@ void process_task_table_draw(struct tui *ui, int y)
 	int count = filtered_rows(ui, &rows), width = process_column_width(ui->set), i;
 	struct named_rows named = {rows, ui->set};
 
+	y = workers_panel_draw(ui, y, LINES / 4 > 3 ? LINES / 4 : 3);
 	draw_titles(ui, y++, width);
 	ui->list_y = y;
 	follow_task(ui, rows, count);

@@ -37,7 +37,7 @@ enum column_id {
 struct column {
 	const char *title;
 	int width;
-	int min_screen; /* shown only on screens at least this wide */
+	int min_screen; /* shown only where the table is at least this wide */
 	int sort;	/* enum task_sort, or -1 */
 };
 
@@ -45,7 +45,9 @@ static const struct column columns[COL_COUNT] = {
     [COL_ID] = {"ID", 7, 0, SORT_ID},
     [COL_STATE] = {"STATE", 8, 0, SORT_STATE},
     [COL_POLLS] = {"POLLS", 8, 0, SORT_POLLS},
-    [COL_BUSY] = {"BUSY", 8, 0, SORT_BUSY},
+    /* Narrower than 80 (the PROCESS column of several processes takes
+     * its share), the name needs the room more. */
+    [COL_BUSY] = {"BUSY", 8, 80, SORT_BUSY},
     [COL_BUSY_PCT] = {"BUSY%", 6, 96, SORT_BUSY_PCT},
     [COL_LONGEST] = {"LONGEST", 9, 0, SORT_MAX_POLL},
     [COL_INFLIGHT] = {"INFLIGHT", 9, 0, SORT_INFLIGHT},
@@ -93,14 +95,13 @@ enum task_sort task_sort_by_name(const char *word)
 
 /* A column left out on a narrow screen still shows while it is sorted on. */
 static enum task_sort shown_sort;
+/* Where the columns start: after the PROCESS column of several processes. */
+static int titles_x;
 
 static bool shown(enum column_id c)
 {
-	return COLS >= columns[c].min_screen || columns[c].sort == (int)shown_sort;
+	return COLS - titles_x >= columns[c].min_screen || columns[c].sort == (int)shown_sort;
 }
-
-/* Where the columns start: after the PROCESS column of several processes. */
-static int titles_x;
 
 void task_table_draw_titles(struct tui *ui, int y, int x)
 {
@@ -174,7 +175,7 @@ static int draw_light_cells(struct tui *ui, int y, int x, const struct task *t, 
 {
 	struct light_row_widths w = {
 	    .polls = columns[COL_POLLS].width,
-	    .busy = columns[COL_BUSY].width,
+	    .busy = shown(COL_BUSY) ? columns[COL_BUSY].width : 0,
 	    .busy_pct = shown(COL_BUSY_PCT) ? columns[COL_BUSY_PCT].width : 0,
 	    .age = shown(COL_AGE) ? columns[COL_AGE].width : 0,
 	    .longest = columns[COL_LONGEST].width,
@@ -252,7 +253,8 @@ void task_table_draw_row(struct tui *ui, int y, int x, const struct task *t, boo
 	snprintf(text, sizeof(text), "%7s ",
 		 st->busy_ns + inflight ? duration_format(st->busy_ns + inflight, d, sizeof(d))
 					: "-");
-	x = draw_text(y, x, columns[COL_BUSY].width, attr, text, 1);
+	if (shown(COL_BUSY))
+		x = draw_text(y, x, columns[COL_BUSY].width, attr, text, 1);
 	if (shown(COL_BUSY_PCT)) {
 		snprintf(text, sizeof(text), "%5.1f ",
 			 lifetime ? 100.0 * (st->busy_ns + inflight) / lifetime : 0.0);
