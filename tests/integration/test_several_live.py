@@ -170,6 +170,8 @@ def test_several_live_view():
         check(re.match(r"PROCESS\s+ID\S?\s+STATE ", line_with(scr, "PROCESS")),
               "no PROCESS column first:\n" + scr)
         check(line_with(scr, "Processes: 2 (%s, %s)" % tuple(labels)), "header")
+        workers = set(re.findall(r"^  (\S+:\d+)\s+\d+ ", scr, re.M))
+        check(workers == set(labels), "workers panel of %s, not both:\n%s" % (workers, scr))
         check(all(len(l) <= 120 for l in scr.splitlines()), "a line too long")
         check_groups(ui, labels)
         open_second_ticker(ui, labels[1])
@@ -181,6 +183,12 @@ def test_several_live_view():
                           and re.search(r"^\s*%d\s+\d+ idle" % b.pid, s, re.M),
                           "no PID column at 80 columns")
         check(all(len(l) <= 80 for l in scr.splitlines()), "a line too long at 80")
+        titles = line_with(scr, "STATE")
+        check("BUSY" not in titles, "BUSY kept at 80 columns: %r" % titles)
+        below = "\n".join(scr.split(titles, 1)[1].splitlines()[1:])  # not the workers
+        names = re.findall(r"^\s*\d+\s+\d+ \S+\s.*\s(\S+)$", below, re.M)
+        check(names and all(re.match(r"wl_tokio::\w+_(task|lived)$", n) for n in names),
+              "names cut at 80 columns: %s\n%s" % (names, scr))
         press(ui, "q")
         wait_screen(ui, lambda s: "EXIT=0" in s, "cattop did not quit cleanly")
     finally:
