@@ -75,11 +75,22 @@ static void enter_view(struct tui *ui, enum ui_view v)
 
 /* Drill-down widening (focus.h): the task type opened gets its futures
  * probed while it is looked at. */
+/* An exited process (several processes): its tree is what was seen,
+ * there is nothing to probe. */
+static bool current_gone(const struct tui *ui)
+{
+	const struct traced_process *p = tui_set_process(ui, ui->s);
+
+	return p && p->gone;
+}
+
 static void focus_opened_task(struct tui *ui)
 {
 	const struct task *t = tui_find_task(ui, ui->task_id);
 	char err[256];
 
+	if (current_gone(ui))
+		return;
 	duty_cycle_hold(ui->s, true); /* what is looked at, traced continuously */
 	if (!t || !t->has_poll_site || !focus_possible(ui->s))
 		return;
@@ -94,6 +105,8 @@ static void unfocus_closed_task(struct tui *ui)
 {
 	char err[256];
 
+	if (current_gone(ui))
+		return;
 	duty_cycle_hold(ui->s, false);
 	if (focus_possible(ui->s) && focus_default(ui->s, err, sizeof(err)))
 		tui_set_status(ui, "%s", err);

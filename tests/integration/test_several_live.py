@@ -146,6 +146,21 @@ def check_exit(ui, a, labels):
     check(state != "exited", "%s's ticker marked exited:\n%s" % (second, scr))
     wait_screen(ui, lambda s: tickers(s).get(second, ("", 0))[1] > polls,
                 "%s's ticker no longer counted after %s exited" % (second, first))
+    # The exited process's tree is still there to read.
+    press(ui, "/")
+    wait_screen(ui, lambda s: "Filter" in s, "no filter prompt")
+    press(ui, "ticker", "Enter")
+    scr = wait_screen(ui, lambda s: len(tickers(s)) == 2, "no two ticker rows")
+    press(ui, *["Down"] * [r[0] for r in rows(scr)].index(first))
+    press(ui, "Enter")
+    scr = wait_screen(ui, lambda s: "future tree" in s and "nested_inner" in s,
+                      "no tree of the exited process's ticker")
+    check(line_with(scr, "future tree").startswith(first + "  Task #"),
+          "the tree is not of %s:\n%s" % (first, scr))
+    press(ui, "Escape")
+    wait_screen(ui, lambda s: "PROCESS" in s and len(tickers(s)) == 2, "Esc: no task list")
+    press(ui, "Escape")
+    wait_screen(ui, lambda s: len(rows(s)) > 2, "Esc did not clear the filter")
 
 
 def test_several_live_view():
