@@ -128,6 +128,10 @@ def save_screenshots(ui):
     ui.save("several-groups-120x30.txt")
     press(ui, "g")
     wait_screen(ui, lambda s: "PROCESS" in s, "g did not go back to the tasks")
+    # Back to the first tasks first, the order the steps after rely on.
+    press(ui, *[">"] * 4)
+    press(ui, "i", "Home")
+    wait_screen(ui, lambda s: "ID^" in s, "not sorted by id again")
 
 
 def check_exit(ui, a, labels):
@@ -150,7 +154,8 @@ def check_exit(ui, a, labels):
     press(ui, "/")
     wait_screen(ui, lambda s: "Filter" in s, "no filter prompt")
     press(ui, "ticker", "Enter")
-    scr = wait_screen(ui, lambda s: len(tickers(s)) == 2, "no two ticker rows")
+    scr = wait_screen(ui, lambda s: len(rows(s)) == 2 and len(tickers(s)) == 2,
+                      "the filter did not leave the two tickers")
     press(ui, *["Down"] * [r[0] for r in rows(scr)].index(first))
     press(ui, "Enter")
     scr = wait_screen(ui, lambda s: "future tree" in s and "nested_inner" in s,
