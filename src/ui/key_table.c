@@ -73,8 +73,6 @@ static void enter_view(struct tui *ui, enum ui_view v)
 	list_view_reset(ui);
 }
 
-/* Drill-down widening (focus.h): the task type opened gets its futures
- * probed while it is looked at. */
 /* An exited process (several processes): its tree is what was seen,
  * there is nothing to probe. */
 static bool current_gone(const struct tui *ui)
@@ -84,6 +82,8 @@ static bool current_gone(const struct tui *ui)
 	return p && p->gone;
 }
 
+/* Drill-down widening (focus.h): the task type opened gets its futures
+ * probed while it is looked at. */
 static void focus_opened_task(struct tui *ui)
 {
 	const struct task *t = tui_find_task(ui, ui->task_id);
@@ -307,7 +307,6 @@ static enum reaction toggle_recording(struct tui *ui)
 	return REACT_REDRAW;
 }
 
-/* Light mode (--light) on or off while running: probes out, sampler in. */
 /* Light mode on or off in every process traced, as --light would have
  * it: 0, or -errno with the first failure's reason in err. */
 static int set_light(struct tui *ui, bool light, char *err, size_t len)
@@ -332,6 +331,7 @@ static int set_light(struct tui *ui, bool light, char *err, size_t len)
 	return 0;
 }
 
+/* Light mode (--light) on or off while running: probes out, sampler in. */
 static enum reaction toggle_light(struct tui *ui)
 {
 	char err[320];
