@@ -170,9 +170,11 @@ def check_exit(ui, a, labels):
 
 def test_several_live_view():
     """Two instances of wl-tokio: both processes' rows under their labels,
-    the header naming both, groups across them, the tree of the second's
-    task, its rows going on after the first is killed, and at 80 columns a
-    PID column in place of the labels."""
+    the header and the workers panel naming both, groups across them, the
+    tree of the second's task, R recording the process under the cursor,
+    the second's rows going on after the first is killed (whose tree still
+    opens), and at 80 columns a PID column in place of the labels with
+    every name whole."""
     a = Workload("tokio", args=["--seconds", "120", *NO_WEDGE])
     b = Workload("tokio", args=["--seconds", "120", *NO_WEDGE])
     labels = ["wl-tokio:%d" % a.pid, "wl-tokio:%d" % b.pid]
