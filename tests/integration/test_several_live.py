@@ -256,6 +256,13 @@ def test_several_live_pidof():
                             and "Processes named %s: 2 (%s, %s)" % (name, la, lb) in s,
                             "the process started later has no rows", timeout=60)
                 check_snapshot(ui, tmp, [a.pid, b.pid])
+                press(ui, "h")  # the help's last paragraph: which keys act on which
+                wait_screen(ui, lambda s: "cattop help" in s, "no help")
+                press(ui, *["NPage"] * 4)
+                wait_screen(ui, lambda s: "Several processes:" in s,
+                            "the help says nothing of several processes")
+                press(ui, "Escape")
+                wait_screen(ui, lambda s: "Several processes:" not in s, "help not closed")
         press(ui, "q")
         wait_screen(ui, lambda s: "EXIT=0" in s, "cattop did not quit cleanly")
     finally:
