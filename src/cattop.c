@@ -16,6 +16,7 @@
 #include "export/metrics_collect.h"
 #include "export/metrics_server.h"
 #include "options.h"
+#include "probe/caller_sites.h"
 #include "recording/recorder.h"
 #include "recording/replay.h"
 #include "run_several.h"
@@ -347,6 +348,23 @@ static int finish(struct session *s, const struct options *o)
 	return ret || stdout_error ? 1 : 0;
 }
 
+/* -v: the futures whose entry is single-stepped that keep their own probes
+ * rather than probes in their callers, and why (caller_sites.h). */
+static void report_caller_side(const struct session *s)
+{
+	char msg[600];
+	size_t i;
+
+	for (i = 0; s->probes.caller_problem && i < s->sites.count; i++) {
+		if (!s->probes.caller_problem[i])
+			continue;
+		snprintf(msg, sizeof(msg), "%s keeps its own probes, not its callers': %s",
+			 s->sites.sites[i].path,
+			 caller_problem_str((enum caller_problem)s->probes.caller_problem[i]));
+		safe_error(msg); /* the target's names: escaped */
+	}
+}
+
 static int open_session(struct session *s, struct config *cfg, const struct options *o)
 {
 	struct session_opts so;
@@ -372,12 +390,14 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	 * live view's header shows the cost instead. */
 	if (!s->replay && !s->light && session_single_step_sites(s) &&
 	    (o->batch || o->mode == MODE_RECORD))
-		fprintf(
-		    stderr,
-		    "cattop: %zu of %zu probed functions start with an instruction the kernel "
-		    "single-steps (~12.5us a hit, not ~1.4us): -C force-frame-pointers=yes makes "
-		    "them cheap\n",
-		    session_single_step_sites(s), s->sites.count);
+		fprintf(stderr,
+			"cattop: %zu of %zu probed functions start with an instruction the kernel "
+			"single-steps (~12.5us a hit, not ~1.4us); %zu futures are probed in their "
+			"callers instead (two emulated hits a poll): -C force-frame-pointers=yes "
+			"makes them cheap\n",
+			session_single_step_sites(s), s->sites.count, s->probes.caller_sites);
+	if (!s->replay && !s->light && o->verbose && (o->batch || o->mode == MODE_RECORD))
+		report_caller_side(s);
 	if (s->replay && s->replay->rec.truncated)
 		fprintf(stderr,
 			"cattop: %s was cut short at byte %zu (cattop stopped before finishing "

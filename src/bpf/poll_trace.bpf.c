@@ -2,7 +2,9 @@
 /* cattop's probes, attached with uprobe_multi links: an entry program for
  * every traced function, and for its end either a program on each of its
  * ret instructions or (task polls of runtimes that catch panics inside
- * them) a return probe; see src/probe/exit_sites.h for why. The hot path
+ * them) a return probe; see src/probe/exit_sites.h for why. A future of a
+ * debug build may instead be probed in its callers, on each call to it and
+ * the first jump after (src/probe/caller_sites.h). The hot path
  * only copies a few registers into the ring buffer; pairing entries with
  * returns, nesting and resynchronisation after lost returns are done in
  * user space by stack pointer, so the BPF side needs no per-thread map
@@ -81,6 +83,10 @@ static __always_inline int emit(void *ctx, __u32 type)
 		/* Before the ret: report the sp after it, as a return probe would. */
 		e->sp += 8;
 		e->arg = !!(cookie & COOKIE_TAIL_EXIT);
+	} else if (role == ROLE_CALL_RETURNED) {
+		/* After the call: what a return probe reports, once the caller's
+		 * own moves since (a shim's epilogue) are taken back. */
+		e->sp -= cookie >> COOKIE_SP_SHIFT;
 	} else if (type == EV_ENTER || type == EV_TASK_END) {
 		/* Both loads, then a select: the verifier rejects a context
 		 * read at a computed offset. */
@@ -97,6 +103,13 @@ static __always_inline int emit(void *ctx, __u32 type)
 		if ((role == ROLE_POLL || role == ROLE_TASK_WAKE) &&
 		    bpf_probe_read_user(&e->ret, sizeof(e->ret), (void *)e->sp))
 			e->ret = 0;
+		/* On the call instruction itself (a uprobe handler sees ip at the
+		 * probed instruction): the callee's entry would see the return
+		 * address pushed, sp 8 lower. */
+		if (role == ROLE_CALL) {
+			e->ret = regs->ip + 5;
+			e->sp -= 8;
+		}
 	}
 	e->tid = (__u32)pid_tgid;
 	e->lost = lost_events;
@@ -144,7 +157,8 @@ int poll_exit(void *ctx)
 	return emit(ctx, EV_EXIT);
 }
 
-/* A ret instruction of a traced function (or of its tail callee). */
+/* A ret instruction of a traced function (or of its tail callee), or the
+ * first jump after a caller-side probed call (ROLE_CALL_RETURNED). */
 SEC("uprobe.multi")
 int poll_ret(void *ctx)
 {

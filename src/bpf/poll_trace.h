@@ -26,6 +26,16 @@ enum poll_event_type {
 /* entry probe only: a task is woken. Reported as EV_ENTER of its site (no
  * event type is left in the 2 type bits); ret says who woke it. */
 #define ROLE_TASK_WAKE 5ULL
+/* A caller-side probe (src/probe/caller_sites.h) on a `call rel32` to the
+ * site: its entry, reported as the callee's entry would be (sp - 8, the
+ * return address after the 5-byte call). */
+#define ROLE_CALL 6ULL
+/* On the first jmp/jcc after such a call (or the caller's ret): the site's
+ * poll has returned. The cookie's top bits (COOKIE_SP_SHIFT) say how far
+ * the caller's sp has moved up since the return: reported as a return
+ * probe would see it. */
+#define ROLE_CALL_RETURNED 7ULL
+#define COOKIE_SP_SHIFT	   44
 /* The function returns its value through a hidden pointer in the first
  * argument register, so the future's self is the second. */
 #define COOKIE_SELF_IN_PARM2 (1ULL << 40)

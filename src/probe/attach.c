@@ -12,6 +12,7 @@
 #include "bpf/poll_trace.h"
 #include "probe/link_release.h"
 #include "poll_trace.skel.h"
+#include "probe/caller_sites.h"
 #include "probe/exit_sites.h"
 #include "probe/site_table.h"
 #include "util/clock.h"
@@ -117,14 +118,24 @@ static void add_probe(struct attach_batch *b, uint64_t offset, __u64 cookie)
 	b->cookies[b->count++] = cookie;
 }
 
+static size_t count_caller_probes(const struct probe_set *ps, size_t sites)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sites; i++)
+		n += ps->callers[i] ? ps->callers[i]->count : 0;
+	return n;
+}
+
 /* Fills b with the entries of the wanted sites: those marked in only, or
- * without it, every site not deferred (task ends only then). */
+ * without it, every site not deferred (task ends only then). A site probed
+ * in its callers has its entry on each call to it. */
 static int collect_entries(const struct site_table *sites, const struct probe_set *ps,
 			   const bool *only, struct attach_batch *b)
 {
-	size_t i;
+	size_t i, k;
 
-	if (alloc_batch(b, sites->count))
+	if (alloc_batch(b, sites->count + count_caller_probes(ps, sites->count)))
 		return -ENOMEM;
 	for (i = 0; i < sites->count; i++) {
 		const struct site *s = &sites->sites[i];
@@ -134,12 +145,50 @@ static int collect_entries(const struct site_table *sites, const struct probe_se
 			     : s->role == SITE_TASK_POLL ? ROLE_TASK_POLL
 							 : ROLE_POLL;
 
+		__u64 self = s->self_in_parm2 ? COOKIE_SELF_IN_PARM2 : 0;
+
 		if (!wanted(ps, s, i, only) || (end && only))
 			continue;
-		add_probe(b, s->file_offset,
-			  i | (role << COOKIE_ROLE_SHIFT) |
-			      (s->self_in_parm2 ? COOKIE_SELF_IN_PARM2 : 0));
+		if (!ps->callers[i]) {
+			add_probe(b, s->file_offset, i | (role << COOKIE_ROLE_SHIFT) | self);
+			continue;
+		}
+		for (k = 0; k < ps->callers[i]->count; k++)
+			add_probe(b, ps->callers[i]->probes[k].call_offset,
+				  i | (ROLE_CALL << COOKIE_ROLE_SHIFT) | self);
 	}
+	return 0;
+}
+
+/* A future of those the caller index covers (the session's choice: those
+ * the kernel single-steps at their entry, as at their rets) is probed in
+ * its callers where that is sound: two emulated hits a poll instead of
+ * single-stepped ones. Not if a tail callee of it returns for it: that ret
+ * would close the frame before the jump after the call. */
+static int try_caller_side(struct probe_set *ps, const struct site_table *sites,
+			   const struct attach_opts *opts, size_t i)
+{
+	const struct site *s = &sites->sites[i];
+	const struct exit_list *x = ps->exits[i];
+	struct caller_list *c;
+	size_t k;
+
+	if (!opts->callers || s->role != SITE_FUTURE || !x ||
+	    !caller_index_covers(opts->callers, s->addr))
+		return 0;
+	for (k = 0; k < x->count; k++)
+		if (!x->own[k])
+			return 0;
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	ps->caller_problem[i] = (unsigned char)caller_index_find(opts->callers, s->addr, c);
+	if (ps->caller_problem[i] != CALLER_OK) {
+		free(c);
+		return 0;
+	}
+	ps->callers[i] = c;
+	ps->caller_sites++;
 	return 0;
 }
 
@@ -173,13 +222,16 @@ static int resolve_exits(struct probe_set *ps, const struct site_table *sites,
 			ps->exit_problem[i] = (unsigned char)p;
 			ps->rejected[i] = true;
 			ps->unknown_exit_sites++;
+		} else if (try_caller_side(ps, sites, opts, i)) {
+			return -ENOMEM;
 		}
 	}
 	return 0;
 }
 
 /* The ends of the wanted polls: a return probe for each site in ret_probes,
- * a probe on every ret instruction of the others (in rets). */
+ * a probe on every ret instruction of the others (in rets), or on the jump
+ * after each call to a site probed in its callers. */
 static int collect_returns(const struct site_table *sites, const struct probe_set *ps,
 			   const struct attach_opts *opts, const bool *only,
 			   struct attach_batch *ret_probes, struct attach_batch *rets)
@@ -188,6 +240,7 @@ static int collect_returns(const struct site_table *sites, const struct probe_se
 
 	for (i = 0; i < sites->count; i++)
 		n += ps->exits[i] ? ps->exits[i]->count : 0;
+	n += count_caller_probes(ps, sites->count);
 	if (alloc_batch(ret_probes, sites->count) || alloc_batch(rets, n))
 		return -ENOMEM;
 	for (i = 0; i < sites->count; i++) {
@@ -198,6 +251,14 @@ static int collect_returns(const struct site_table *sites, const struct probe_se
 			continue;
 		if (probes_use_return_probe(sites, i, opts->exits)) {
 			add_probe(ret_probes, s->file_offset, i);
+			continue;
+		}
+		if (ps->callers[i]) {
+			for (k = 0; k < ps->callers[i]->count; k++)
+				add_probe(rets, ps->callers[i]->probes[k].jump_offset,
+					  i | ROLE_CALL_RETURNED << COOKIE_ROLE_SHIFT |
+					      ps->callers[i]->probes[k].sp_delta
+						  << COOKIE_SP_SHIFT);
 			continue;
 		}
 		for (k = 0; x && k < x->count; k++)
@@ -372,7 +433,10 @@ int probes_attach(struct probe_set *ps, const struct site_table *sites,
 	ps->exits = calloc(sites->count + 1, sizeof(*ps->exits));
 	ps->exit_problem = calloc(sites->count + 1, sizeof(*ps->exit_problem));
 	ps->code_checked = calloc(sites->count + 1, sizeof(*ps->code_checked));
-	if (!ps->rejected || !ps->exits || !ps->exit_problem || !ps->code_checked) {
+	ps->callers = calloc(sites->count + 1, sizeof(*ps->callers));
+	ps->caller_problem = calloc(sites->count + 1, sizeof(*ps->caller_problem));
+	if (!ps->rejected || !ps->exits || !ps->exit_problem || !ps->code_checked || !ps->callers ||
+	    !ps->caller_problem) {
 		probes_detach(ps);
 		return -ENOMEM;
 	}
@@ -534,7 +598,11 @@ void probes_detach(struct probe_set *ps)
 	destroy_links(ps);
 	for (i = 0; ps->exits && i < ps->site_count; i++)
 		free(ps->exits[i]);
+	for (i = 0; ps->callers && i < ps->site_count; i++)
+		free(ps->callers[i]);
 	free(ps->exits);
+	free(ps->callers);
+	free(ps->caller_problem);
 	free(ps->exit_problem);
 	free(ps->code_checked);
 	free(ps->links);

@@ -16,6 +16,8 @@ struct site_table;
 struct poll_trace_bpf;
 struct exit_finder;
 struct exit_list;
+struct caller_index;
+struct caller_list;
 
 struct probe_set {
 	struct poll_trace_bpf *skel;
@@ -35,6 +37,12 @@ struct probe_set {
 	unsigned char *exit_problem; /* enum exit_problem */
 	bool *code_checked;	     /* decoded from its start (exit_sites.h) */
 	size_t unknown_exit_sites;
+	/* Per site id: the calls to it and the jumps after them that time it
+	 * instead of its entry and rets (caller_sites.h), or NULL; why not
+	 * (enum caller_problem), for a future whose entry is single-stepped. */
+	struct caller_list **callers;
+	unsigned char *caller_problem;
+	size_t caller_sites; /* sites with caller-side probes */
 	size_t site_count;
 	bool panics_watched;   /* the panic runtime's entry has its probe */
 	bool off_cpu_measured; /* the scheduler-switch program runs (poll_event.off_cpu) */
@@ -53,6 +61,9 @@ struct attach_opts {
 	ring_buffer_sample_fn on_event;
 	void *ctx;
 	struct exit_finder *exits; /* the binary's code: where functions return */
+	/* Who calls the futures whose entry is single-stepped; NULL: none is
+	 * probed in its callers. */
+	struct caller_index *callers;
 	/* The panic runtime's entry (__rust_start_panic), 0 if none: a probe
 	 * there tells which thread starts unwinding. */
 	uint64_t panic_offset;

@@ -50,7 +50,9 @@ uint64_t probe_cost_ns(const struct site_table *t, const uint64_t *hits)
 		const struct site *s = &t->sites[i];
 		uint64_t each = s->single_step ? PROBE_SINGLE_STEP_NS : PROBE_EMULATED_NS;
 
-		if (s->ret_probed)
+		if (s->caller_probed)
+			each = 2 * PROBE_EMULATED_NS; /* the call and the jump after it */
+		else if (s->ret_probed)
 			each += PROBE_SINGLE_STEP_NS; /* a ret is always single-stepped */
 		else if (!site_entry_only(s))
 			each += PROBE_RETURN_NS;

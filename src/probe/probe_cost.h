@@ -6,7 +6,8 @@
  * probe on a ret instruction, which times a poll where a return probe
  * would not be safe (exit_sites.h), is single-stepped.
  * Frame pointers (-C force-frame-pointers=yes) make functions start with
- * `push %rbp`. */
+ * `push %rbp`. A future probed in its callers instead (caller_sites.h)
+ * costs two emulated hits a poll: its call and the jump after it. */
 #ifndef CATTOP_PROBE_COST_H
 #define CATTOP_PROBE_COST_H
 

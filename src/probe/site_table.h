@@ -44,6 +44,8 @@ struct site {
 	bool single_step;   /* its first instruction is single-stepped (probe_cost.h) */
 	bool ret_probed;    /* timed by probes on its ret instructions (single-stepped),
 			     * not a return probe (exit_sites.h) */
+	bool caller_probed; /* probed on the calls to it and the jumps after them
+			     * instead (caller_sites.h): both emulated */
 	/* A future left unprobed until a task type that reaches it is focused
 	 * (--tasks-only, --focus, drill-down: see call_graph.h). */
 	bool deferred;

@@ -18,6 +18,7 @@
 #include "session/wake_callers.h"
 #include "probe/coroutine_layout.h"
 #include "probe/dwarf_index.h"
+#include "probe/caller_sites.h"
 #include "probe/exit_sites.h"
 #include "probe/kernel_btf.h"
 #include "probe/probe_cost.h"
@@ -198,21 +199,65 @@ static struct attach_opts attach_opts_of(struct session *s)
 	    .on_event = on_event,
 	    .ctx = s,
 	    .exits = s->exits,
+	    .callers = s->callers,
 	    .panic_offset = panic_entry_offset(&s->symbols),
 	};
+}
+
+/* How each probed site is timed, for the cost estimate (probe_cost.h). */
+static void mark_probe_kinds(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->sites.count; i++) {
+		struct site *site = &s->sites.sites[i];
+
+		site->caller_probed = s->probes.callers && s->probes.callers[i];
+		site->ret_probed = !site_entry_only(site) && !site->caller_probed &&
+				   !probes_use_return_probe(&s->sites, i, s->exits);
+	}
 }
 
 int session_widen(struct session *s, const bool *want, char *err, size_t errlen)
 {
 	struct attach_opts ao = attach_opts_of(s);
+	int ret = probes_widen(&s->probes, &s->sites, &ao, want, err, errlen);
 
-	return probes_widen(&s->probes, &s->sites, &ao, want, err, errlen);
+	mark_probe_kinds(s);
+	return ret;
+}
+
+/* The futures whose entry the kernel single-steps are looked for in their
+ * callers (caller_sites.h): one pass over the whole binary's code. Without
+ * it (no such future, or it cannot be read) they keep their own probes.
+ * Where most probed functions start that way (a plain debug build) so are
+ * the other futures (a large frame aligned by `push %rbp` first): their
+ * entry is emulated but their rets are single-stepped, and such code
+ * follows each call with a jump. A release build's futures (push-emulated
+ * entries) keep their probes. */
+static void find_callers(struct session *s)
+{
+	uint64_t *targets = calloc(s->sites.count + 1, sizeof(*targets));
+	uint64_t *probed = calloc(s->sites.count + 1, sizeof(*probed));
+	bool debug_build = 2 * session_single_step_sites(s) > s->sites.count;
+	size_t i, n = 0;
+
+	for (i = 0; targets && probed && i < s->sites.count; i++) {
+		probed[i] = s->sites.sites[i].addr;
+		if (s->sites.sites[i].role == SITE_FUTURE &&
+		    (s->sites.sites[i].single_step || debug_build))
+			targets[n++] = s->sites.sites[i].addr;
+	}
+	if (n && caller_index_build(&s->callers, s->target.binary, &s->symbols, targets, n, probed,
+				    s->sites.count))
+		s->callers = NULL;
+	free(targets);
+	free(probed);
 }
 
 int session_attach_probes(struct session *s, char *err, size_t errlen)
 {
 	struct attach_opts ao = attach_opts_of(s);
-	size_t i;
 	int ret;
 
 	if (!have_bpf_privileges()) {
@@ -227,6 +272,9 @@ int session_attach_probes(struct session *s, char *err, size_t errlen)
 		return ret;
 	}
 	ao.exits = s->exits;
+	if (!s->callers)
+		find_callers(s);
+	ao.callers = s->callers;
 	/* Without them polls are timed by the wall clock alone, preemption
 	 * included, as on a kernel without scheduler statistics, and their
 	 * blocked time is not told from their running time. */
@@ -236,9 +284,8 @@ int session_attach_probes(struct session *s, char *err, size_t errlen)
 	ao.task_offsets = s->task_offsets;
 	ret = probes_attach(&s->probes, &s->sites, &ao, err, errlen);
 	s->model.blocked_measured = !ret && s->probes.off_cpu_measured;
-	for (i = 0; !ret && i < s->sites.count; i++)
-		s->sites.sites[i].ret_probed = !site_entry_only(&s->sites.sites[i]) &&
-					       !probes_use_return_probe(&s->sites, i, s->exits);
+	if (!ret)
+		mark_probe_kinds(s);
 	return ret;
 }
 
@@ -529,6 +576,8 @@ void session_stop(struct session *s)
 	probes_detach(&s->probes);
 	exit_finder_close(s->exits);
 	s->exits = NULL;
+	caller_index_free(s->callers);
+	s->callers = NULL;
 	if (s->recorder && session_record_stop(s, END_STOPPED, err, sizeof(err)))
 		fprintf(stderr, "cattop: %s\n", err);
 	if (s->target.launched && !s->target.exited) {

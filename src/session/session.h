@@ -71,6 +71,7 @@ struct session {
 	struct inlined_futures inlined; /* the application's futures with no code of their own */
 	struct stack_watch stacks;	/* slow polls' stacks, polls begun before attach */
 	struct exit_finder *exits;	/* the binary's code: where functions return */
+	struct caller_index *callers;	/* who calls the futures (caller_sites.h), or NULL */
 	struct focus focus;		/* deferred futures probed now (focus.h) */
 	const char *focus_glob;
 	struct kernel_task_offsets task_offsets; /* what the probes read of a thread */

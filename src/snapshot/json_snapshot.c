@@ -419,6 +419,7 @@ static json_t *probes_json(const struct session *s, uint64_t now)
 	if (s->dwarf_path[0] && strcmp(s->dwarf_path, s->target.binary) != 0)
 		json_object_set_new(o, "debug_file", text_json(s->dwarf_path));
 	json_object_set_new(o, "single_step", json_integer(session_single_step_sites(s)));
+	json_object_set_new(o, "caller_side", json_integer(s->probes.caller_sites));
 	json_object_set_new(o, "cost_cpu_pct", json_real(session_probe_cost_pct(s, now)));
 	add_bpf_run_time(o, s);
 	return o;

@@ -13,6 +13,7 @@ import traceback
 import harness
 import test_await
 import test_cache
+import test_caller_side
 import test_duty
 import test_core
 import test_faults
@@ -49,7 +50,7 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          *test_tokio_153.TESTS, *test_hung_async.TESTS, *test_macro_await.TESTS,
          *test_sched.TESTS, *test_lints.TESTS, *test_light.TESTS, *test_hyper.TESTS,
          *test_metrics.TESTS, *test_poll_split.TESTS, *test_duty.TESTS,
-         *test_several.TESTS, *test_several_live.TESTS]
+         *test_several.TESTS, *test_several_live.TESTS, *test_caller_side.TESTS]
 
 
 def send_sanitizer_reports_to(directory):
