@@ -15,6 +15,8 @@
 #include "session/session_set.h"
 #include "session_options.h"
 #include "snapshot/json_snapshot.h"
+#include "ui/task_table.h"
+#include "ui/tui.h"
 #include "util/byte_size.h"
 #include "util/duration.h"
 #include "util/safe_text.h"
@@ -325,9 +327,10 @@ int run_several(struct options *o, struct config *cfg, struct metrics_server *me
 		run_batch(r);
 		ret = 0;
 	} else {
-		/* TEMP until the live view of several processes is merged */
-		fprintf(stderr, "cattop: the live view of several processes: not yet, use -b\n");
-		ret = 1;
+		struct tui_opts to = {cfg->interval_ns, cfg->color && !o->no_color,
+				      task_sort_by_name(cfg->sort), stop};
+
+		ret = tui_run_set(&r->set, &to) ? 1 : 0;
 	}
 	ret |= finish(r);
 	session_set_stop(&r->set);

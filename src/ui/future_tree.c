@@ -11,6 +11,7 @@
 #include "ui/function_bar.h"
 #include "ui/list_view.h"
 #include "ui/tui.h"
+#include "ui/tui_set.h"
 #include "util/duration.h"
 
 #define MAX_TREE_DEPTH 64
@@ -290,9 +291,10 @@ void future_tree_draw(struct tui *ui, int y)
 		ui->rows = 0;
 		return;
 	}
-	snprintf(title, sizeof(title), "Task #%llu %s%s%s: future tree",
-		 (unsigned long long)task->id, task_name(task, &ui->s->sites),
-		 task->block_on ? " (block_on)" : "",
+	/* With several processes, which one: task ids are per process. */
+	snprintf(title, sizeof(title), "%s%sTask #%llu %s%s%s: future tree",
+		 tui_set_label(ui, ui->s), ui->set ? "  " : "", (unsigned long long)task->id,
+		 task_name(task, &ui->s->sites), task->block_on ? " (block_on)" : "",
 		 task_runtime_id_text(task, ui->s->sites.runtime, rid, sizeof(rid)));
 	draw_text(y++, 0, COLS, color_attr(ROLE_HEADER), title, 0);
 	layout = tree_layout();

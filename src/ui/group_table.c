@@ -10,12 +10,13 @@
 #include "ui/draw.h"
 #include "ui/function_bar.h"
 #include "ui/list_view.h"
+#include "ui/process_group_table.h"
 #include "ui/task_table.h"
 #include "ui/tui.h"
 #include "util/count_format.h"
 #include "util/duration.h"
 
-static bool name_passes(const char *name, void *ctx)
+bool group_table_name_passes(const char *name, void *ctx)
 {
 	return task_table_name_matches(ctx, name);
 }
@@ -25,15 +26,16 @@ static size_t build_groups(struct tui *ui, struct task_groups *out)
 	struct await_source src;
 	bool have_src = session_await_source(ui->s, &src);
 
-	if (task_groups_build(&ui->s->model, &ui->s->sites, have_src ? &src : NULL, name_passes,
-			      ui->filter, ui->sort, ui->ascending, tui_now(ui), out))
+	if (task_groups_build(&ui->s->model, &ui->s->sites, have_src ? &src : NULL,
+			      group_table_name_passes, ui->filter, ui->sort, ui->ascending,
+			      tui_now(ui), out))
 		return 0;
 	return out->count;
 }
 
 /* "9,998 @ conn.rs:41, 2 @ db.rs:88": where the group's idle tasks are
  * parked, most first, file names without their directories. */
-static void parked_text(const struct task_group *g, char *buf, size_t len)
+void group_table_parked_text(const struct task_group *g, char *buf, size_t len)
 {
 	size_t i, used = 0;
 
@@ -84,7 +86,7 @@ static void draw_group(struct tui *ui, int y, const struct task_group *g, bool s
 			    g->slow_approx);
 	/* The name gives way to where the tasks are parked, down to 20
 	 * columns: both are what a user of this view came for. */
-	parked_text(g, parked, sizeof(parked));
+	group_table_parked_text(g, parked, sizeof(parked));
 	snprintf(text, sizeof(text), " %s", g->name);
 	name_width = COLS - x - draw_columns(parked);
 	if (name_width < 20)
@@ -101,10 +103,15 @@ static const char *group_name(void *ctx, int i)
 void group_table_draw(struct tui *ui, int y)
 {
 	struct task_groups groups;
-	size_t n = build_groups(ui, &groups);
+	size_t n;
 	char titles[256];
 	int i;
 
+	if (ui->set) {
+		process_group_table_draw(ui, y);
+		return;
+	}
+	n = build_groups(ui, &groups);
 	snprintf(titles, sizeof(titles), "%6s %6s %8s %s%8s %s%6s  %s   (sorted by %s%s)", "LIVE",
 		 "TASKS", "POLLS", wide_or_sorted(ui, SORT_BUSY) ? "   BUSY " : "", "LONGEST",
 		 wide_or_sorted(ui, SORT_INFLIGHT) ? "INFLIGHT " : "", "SLOW",

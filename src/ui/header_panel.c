@@ -9,6 +9,7 @@
 #include "session/session.h"
 #include "ui/colors.h"
 #include "ui/draw.h"
+#include "ui/process_header.h"
 #include "ui/tui.h"
 #include "util/duration.h"
 
@@ -108,6 +109,8 @@ static int draw_warnings_line(struct tui *ui, int y)
 
 int header_panel_draw(struct tui *ui)
 {
+	if (ui->set)
+		return process_header_draw(ui);
 	draw_first_line(ui);
 	draw_second_line(ui);
 	return draw_warnings_line(ui, 2);

@@ -29,6 +29,13 @@ static const char *const legend[] = {
     "by it (again: inverts), the wheel scrolls, the F-keys of the bottom bar are buttons.",
 };
 
+/* With several processes (-p A,B, --pidof): which keys act on which. */
+static const char several[] =
+    "Several processes: a row's PROCESS is name:pid (the pid alone below 100 columns); an "
+    "exited process's rows stay a minute, STATE exited. Enter opens a task in its process; "
+    "the groups count the processes (PROCS) and say where the longest poll was (IN). t, L "
+    "and s act on every process, R on the one under the cursor.";
+
 struct help_text {
 	char lines[HELP_LINES][256];
 	int attrs[HELP_LINES];
@@ -76,6 +83,10 @@ static void build(const struct tui *ui, struct help_text *h, int width)
 	add_wrapped(h, width, 0, color_attr(ROLE_NORMAL), " ");
 	for (i = 0; i < sizeof(legend) / sizeof(legend[0]); i++) {
 		snprintf(line, sizeof(line), " %s", legend[i]);
+		add_wrapped(h, width, 2, color_attr(ROLE_DIM), line);
+	}
+	if (ui->set) {
+		snprintf(line, sizeof(line), " %s", several);
 		add_wrapped(h, width, 2, color_attr(ROLE_DIM), line);
 	}
 }

@@ -11,6 +11,7 @@
 #include "ui/future_tree.h"
 #include "ui/list_view.h"
 #include "ui/task_table.h"
+#include "ui/tui_set.h"
 #include "util/duration.h"
 
 #define KEY_ESC	    27
@@ -72,6 +73,15 @@ static void enter_view(struct tui *ui, enum ui_view v)
 	list_view_reset(ui);
 }
 
+/* An exited process (several processes): its tree is what was seen,
+ * there is nothing to probe. */
+static bool current_gone(const struct tui *ui)
+{
+	const struct traced_process *p = tui_set_process(ui, ui->s);
+
+	return p && p->gone;
+}
+
 /* Drill-down widening (focus.h): the task type opened gets its futures
  * probed while it is looked at. */
 static void focus_opened_task(struct tui *ui)
@@ -79,6 +89,8 @@ static void focus_opened_task(struct tui *ui)
 	const struct task *t = tui_find_task(ui, ui->task_id);
 	char err[256];
 
+	if (current_gone(ui))
+		return;
 	duty_cycle_hold(ui->s, true); /* what is looked at, traced continuously */
 	if (!t || !t->has_poll_site || !focus_possible(ui->s))
 		return;
@@ -93,6 +105,8 @@ static void unfocus_closed_task(struct tui *ui)
 {
 	char err[256];
 
+	if (current_gone(ui))
+		return;
 	duty_cycle_hold(ui->s, false);
 	if (focus_possible(ui->s) && focus_default(ui->s, err, sizeof(err)))
 		tui_set_status(ui, "%s", err);
@@ -108,11 +122,28 @@ static void pin_task(struct tui *ui, uint64_t id, bool pinned)
 		t->pinned = pinned;
 }
 
+/* With several processes the row's process becomes the one looked at:
+ * the tree, focus widening and duty hold act on its session. */
+static bool open_cursor_process(struct tui *ui)
+{
+	struct session *s;
+
+	if (!ui->set)
+		return true;
+	s = tui_set_find(ui, ui->cursor_pid);
+	if (!s)
+		return false;
+	pin_task(ui, ui->task_id, false); /* in the process it was pinned in */
+	ui->task_id = 0;
+	ui->s = s;
+	return true;
+}
+
 static enum reaction drill_in(struct tui *ui)
 {
 	switch (ui->view) {
 	case VIEW_TASKS:
-		if (!ui->cursor_task)
+		if (!ui->cursor_task || !open_cursor_process(ui))
 			return REACT_NONE;
 		pin_task(ui, ui->task_id, false);
 		ui->task_id = ui->cursor_task;
@@ -147,6 +178,7 @@ static enum reaction back(struct tui *ui)
 	case VIEW_TREE:
 		enter_view(ui, VIEW_TASKS);
 		ui->cursor_task = ui->task_id;
+		ui->cursor_pid = ui->s->target.pid;
 		pin_task(ui, ui->task_id, false);
 		unfocus_closed_task(ui);
 		break;
@@ -275,13 +307,37 @@ static enum reaction toggle_recording(struct tui *ui)
 	return REACT_REDRAW;
 }
 
+/* Light mode on or off in every process traced, as --light would have
+ * it: 0, or -errno with the first failure's reason in err. */
+static int set_light(struct tui *ui, bool light, char *err, size_t len)
+{
+	char why[256];
+	size_t i;
+	int ret;
+
+	if (!ui->set)
+		return session_set_light(ui->s, light, err, len);
+	for (i = 0; i < ui->set->count; i++) {
+		struct traced_process *p = ui->set->procs[i];
+
+		if (p->gone || p->s.light == light)
+			continue;
+		ret = session_set_light(&p->s, light, why, sizeof(why));
+		if (ret) {
+			snprintf(err, len, "%s: %s", p->label, why);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /* Light mode (--light) on or off while running: probes out, sampler in. */
 static enum reaction toggle_light(struct tui *ui)
 {
-	char err[256];
+	char err[320];
 	bool light = !ui->s->light;
 
-	if (session_set_light(ui->s, light, err, sizeof(err)))
+	if (set_light(ui, light, err, sizeof(err)))
 		tui_set_status(ui, "%s", err);
 	else
 		tui_set_status(ui, light ? "light mode: no probes, sampling which task runs"
@@ -311,7 +367,9 @@ static enum reaction snapshot(struct tui *ui)
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	snprintf(path, sizeof(path), "cattop-%d-%s.json", ui->s->target.pid, stamp);
-	if (snapshot_write(ui->s, tui_now(ui), path, err, sizeof(err)))
+	/* With several processes, all of them (as --snapshot writes them). */
+	if (ui->set ? snapshot_write_set(ui->set, tui_set_now(ui), path, err, sizeof(err))
+		    : snapshot_write(ui->s, tui_now(ui), path, err, sizeof(err)))
 		tui_set_status(ui, "%s", err);
 	else
 		tui_set_status(ui, "snapshot written to %s", path);
@@ -455,7 +513,11 @@ static void apply_prompt(struct tui *ui)
 		tui_set_status(ui, "not a threshold: '%s' (e.g. 250us, 2ms, 1s)", ui->input_buf);
 		return;
 	}
-	task_model_set_threshold(&ui->s->model, ns);
+	if (ui->set) /* one threshold over the processes: their rows compare */
+		for (size_t i = 0; i < ui->set->count; i++)
+			task_model_set_threshold(&ui->set->procs[i]->s.model, ns);
+	else
+		task_model_set_threshold(&ui->s->model, ns);
 	tui_set_status(ui,
 		       "threshold is now %s: slow counts recounted (~: about, from the histogram)",
 		       ui->input_buf);

@@ -14,6 +14,7 @@
 #include "ui/function_bar.h"
 #include "ui/light_row.h"
 #include "ui/list_view.h"
+#include "ui/process_task_table.h"
 #include "ui/tui.h"
 #include "ui/workers_panel.h"
 #include "util/duration.h"
@@ -36,7 +37,7 @@ enum column_id {
 struct column {
 	const char *title;
 	int width;
-	int min_screen; /* shown only on screens at least this wide */
+	int min_screen; /* shown only where the table is at least this wide */
 	int sort;	/* enum task_sort, or -1 */
 };
 
@@ -44,7 +45,9 @@ static const struct column columns[COL_COUNT] = {
     [COL_ID] = {"ID", 7, 0, SORT_ID},
     [COL_STATE] = {"STATE", 8, 0, SORT_STATE},
     [COL_POLLS] = {"POLLS", 8, 0, SORT_POLLS},
-    [COL_BUSY] = {"BUSY", 8, 0, SORT_BUSY},
+    /* Narrower than 80 (the PROCESS column of several processes takes
+     * its share), the name needs the room more. */
+    [COL_BUSY] = {"BUSY", 8, 80, SORT_BUSY},
     [COL_BUSY_PCT] = {"BUSY%", 6, 96, SORT_BUSY_PCT},
     [COL_LONGEST] = {"LONGEST", 9, 0, SORT_MAX_POLL},
     [COL_INFLIGHT] = {"INFLIGHT", 9, 0, SORT_INFLIGHT},
@@ -92,17 +95,22 @@ enum task_sort task_sort_by_name(const char *word)
 
 /* A column left out on a narrow screen still shows while it is sorted on. */
 static enum task_sort shown_sort;
+/* Where the columns start: after the PROCESS column of several processes. */
+static int titles_x;
 
 static bool shown(enum column_id c)
 {
-	return COLS >= columns[c].min_screen || columns[c].sort == (int)shown_sort;
+	return COLS - titles_x >= columns[c].min_screen || columns[c].sort == (int)shown_sort;
 }
 
-static void draw_titles(struct tui *ui, int y)
+void task_table_draw_titles(struct tui *ui, int y, int x)
 {
 	const char *marker = ui->ascending ? "^" : "v";
 	char title[32];
-	int x = 0, c;
+	int c;
+
+	shown_sort = ui->sort;
+	titles_x = x;
 
 	for (c = 0; c < COL_COUNT; c++) {
 		const struct column *col = &columns[c];
@@ -122,7 +130,7 @@ static void draw_titles(struct tui *ui, int y)
 
 int task_table_sort_at(int x)
 {
-	int start = 0, c;
+	int start = titles_x, c;
 
 	for (c = 0; c < COL_COUNT; c++) {
 		int w = columns[c].width ? columns[c].width : COLS - start;
@@ -145,21 +153,20 @@ bool task_table_name_matches(const char *filter, const char *name)
 	return strcasestr(name, filter) != NULL; /* a plain word: anywhere in the name */
 }
 
-static bool passes_filter(const struct tui *ui, const struct task *t)
+bool task_table_passes(const struct tui *ui, const struct task *t, const struct site_table *sites)
 {
-	const char *name = task_name(t, &ui->s->sites);
+	const char *name = task_name(t, sites);
 
 	if (ui->group_filter[0])
 		return strcmp(name, ui->group_filter) == 0;
 	return task_table_name_matches(ui->filter, name);
 }
 
-static int row_attr(const struct tui *ui, const struct task *t, bool selected)
+static int row_attr(const struct task *t, bool selected, bool gone)
 {
 	if (selected)
 		return color_attr(ROLE_SELECTED);
-	(void)ui;
-	return color_attr(task_state(t) == TASK_DONE ? ROLE_DONE : ROLE_NORMAL);
+	return color_attr(gone || task_state(t) == TASK_DONE ? ROLE_DONE : ROLE_NORMAL);
 }
 
 /* Light mode: no polls seen, the same columns from the samples. */
@@ -168,7 +175,7 @@ static int draw_light_cells(struct tui *ui, int y, int x, const struct task *t, 
 {
 	struct light_row_widths w = {
 	    .polls = columns[COL_POLLS].width,
-	    .busy = columns[COL_BUSY].width,
+	    .busy = shown(COL_BUSY) ? columns[COL_BUSY].width : 0,
 	    .busy_pct = shown(COL_BUSY_PCT) ? columns[COL_BUSY_PCT].width : 0,
 	    .age = shown(COL_AGE) ? columns[COL_AGE].width : 0,
 	    .longest = columns[COL_LONGEST].width,
@@ -220,20 +227,23 @@ static int draw_lint_marks(struct tui *ui, int y, int x, const struct task *t, b
 			 selected ? color_attr(ROLE_SELECTED) : color_attr(ROLE_WARNING), marks, 0);
 }
 
-static void draw_task(struct tui *ui, int y, const struct task *t, bool selected)
+void task_table_draw_row(struct tui *ui, int y, int x, const struct task *t, bool selected,
+			 bool gone)
 {
 	const struct poll_stats *st = &t->stats;
 	uint64_t now = tui_now(ui), thr = ui->s->model.threshold_ns;
 	uint64_t inflight = poll_stats_inflight(st, now);
 	uint64_t lifetime =
 	    now - (t->first_seen > ui->s->started_ns ? t->first_seen : ui->s->started_ns);
-	int attr = row_attr(ui, t, selected), x = 0;
+	int attr = row_attr(t, selected, gone);
 	char text[512], d[24];
 
 	x = draw_number(y, x, columns[COL_ID].width, attr, t->id);
 	/* "scheduled" would cost the name column two letters at 80 columns. */
 	snprintf(text, sizeof(text), "%-7s ",
-		 task_state(t) == TASK_SCHEDULED ? "sched" : task_state_name(task_state(t)));
+		 gone				   ? "exited"
+		 : task_state(t) == TASK_SCHEDULED ? "sched"
+						   : task_state_name(task_state(t)));
 	x = draw_text(y, x, columns[COL_STATE].width, attr, text, 1);
 	if (ui->s->light) {
 		x = draw_light_cells(ui, y, x, t, attr, selected);
@@ -243,7 +253,8 @@ static void draw_task(struct tui *ui, int y, const struct task *t, bool selected
 	snprintf(text, sizeof(text), "%7s ",
 		 st->busy_ns + inflight ? duration_format(st->busy_ns + inflight, d, sizeof(d))
 					: "-");
-	x = draw_text(y, x, columns[COL_BUSY].width, attr, text, 1);
+	if (shown(COL_BUSY))
+		x = draw_text(y, x, columns[COL_BUSY].width, attr, text, 1);
 	if (shown(COL_BUSY_PCT)) {
 		snprintf(text, sizeof(text), "%5.1f ",
 			 lifetime ? 100.0 * (st->busy_ns + inflight) / lifetime : 0.0);
@@ -304,18 +315,21 @@ static void follow_task(struct tui *ui, struct task **rows, int n)
 void task_table_draw(struct tui *ui, int y)
 {
 	struct task **all, **rows;
-	size_t i, n = task_view_sorted(&ui->s->model, &ui->s->sites, ui->sort, ui->ascending,
-				       tui_now(ui), &all);
+	size_t i, n;
 	int count = 0, workers_lines = LINES / 4 > 3 ? LINES / 4 : 3;
 
-	shown_sort = ui->sort;
-
+	if (ui->set) {
+		process_task_table_draw(ui, y);
+		return;
+	}
+	n = task_view_sorted(&ui->s->model, &ui->s->sites, ui->sort, ui->ascending, tui_now(ui),
+			     &all);
 	y = workers_panel_draw(ui, y, workers_lines);
 	rows = all;
 	for (i = 0; i < n; i++)
-		if (passes_filter(ui, all[i]))
+		if (task_table_passes(ui, all[i], &ui->s->sites))
 			rows[count++] = all[i];
-	draw_titles(ui, y++);
+	task_table_draw_titles(ui, y++, 0);
 	ui->list_y = y;
 	follow_task(ui, rows, count);
 	{
@@ -327,7 +341,7 @@ void task_table_draw(struct tui *ui, int y)
 	}
 	list_view_fit(ui, count, LINES - 1 - y);
 	for (i = ui->scroll; (int)i < count && (int)i < ui->scroll + ui->page; i++)
-		draw_task(ui, y++, rows[i], (int)i == ui->cursor);
+		task_table_draw_row(ui, y++, 0, rows[i], (int)i == ui->cursor, false);
 	ui->cursor_task = count ? rows[ui->cursor]->id : 0;
 	if (!count)
 		draw_text(y, 2, COLS - 2, color_attr(ROLE_DIM),

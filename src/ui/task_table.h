@@ -10,6 +10,16 @@ struct tui;
 
 void task_table_draw(struct tui *ui, int y);
 
+/* The pieces the table over several processes (process_task_table) shares:
+ * the titles and a row from column x on (after its PROCESS column), with
+ * ui->s the row's process; gone: the process exited (row dimmed, STATE
+ * "exited"). */
+void task_table_draw_titles(struct tui *ui, int y, int x);
+void task_table_draw_row(struct tui *ui, int y, int x, const struct task *t, bool selected,
+			 bool gone);
+/* Whether t passes the / filter, or the group it was reached from. */
+bool task_table_passes(const struct tui *ui, const struct task *t, const struct site_table *sites);
+
 /* The / filter: a glob (* ? [) matched against the whole name, else a
  * word found anywhere in it; both ignore case. Empty matches all. */
 bool task_table_name_matches(const char *filter, const char *name);

@@ -23,6 +23,7 @@
 #include "ui/help_overlay.h"
 #include "ui/key_table.h"
 #include "ui/task_table.h"
+#include "ui/tui_set.h"
 #include "util/duration.h"
 
 /* Input is read this often; it also bounds how stale the ring buffer gets. */
@@ -30,7 +31,13 @@
 
 uint64_t tui_now(const struct tui *ui)
 {
-	return ui->exited ? ui->exited_at : session_now(ui->s);
+	const struct traced_process *p = tui_set_process(ui, ui->s);
+
+	if (p && p->gone) /* its times stop where it exited */
+		return p->gone_at;
+	if (ui->exited)
+		return ui->exited_at;
+	return ui->s ? session_now(ui->s) : monotonic_now_ns();
 }
 
 void tui_set_status(struct tui *ui, const char *fmt, ...)
@@ -115,11 +122,30 @@ static const char *hints(const struct tui *ui)
 	}
 }
 
+/* --pidof with every process gone (and dropped): nothing to show yet. */
+static void draw_waiting(struct tui *ui)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "cattop  waiting for a process named %s to start",
+		 ui->set->pidof ? ui->set->pidof : "?");
+	draw_text(0, 0, COLS, color_attr(ROLE_HEADER), line, 0);
+	/* Not the function keys: only q works here. */
+	draw_text(LINES - 1, 0, COLS, color_attr(ROLE_STATUS),
+		  ui->status[0] && monotonic_now_ns() < ui->status_until ? ui->status : "q quits",
+		  1);
+}
+
 static void draw(struct tui *ui)
 {
 	int y;
 
 	erase();
+	if (!ui->s) {
+		draw_waiting(ui);
+		refresh();
+		return;
+	}
 	if (ui->view != VIEW_TASKS && ui->view != VIEW_GROUPS)
 		ui->sort_menu = false;
 	y = header_panel_draw(ui);
@@ -147,7 +173,7 @@ static void draw(struct tui *ui)
 
 static void update_rate(struct tui *ui, uint64_t now)
 {
-	uint64_t events = ui->s->tracker.counters.events;
+	uint64_t events = ui->set ? tui_set_events(ui) : ui->s->tracker.counters.events;
 
 	if (events < ui->events_seen || now < ui->rate_at) /* a replay went back */
 		ui->rate_at = 0;
@@ -159,6 +185,10 @@ static void update_rate(struct tui *ui, uint64_t now)
 
 static void watch_target(struct tui *ui)
 {
+	if (ui->set) {
+		tui_set_watch(ui);
+		return;
+	}
 	if (ui->s->replay) {
 		bool ended = session_now(ui->s) >= session_replay_end(ui->s);
 
@@ -216,12 +246,27 @@ static void advance_replay(struct tui *ui)
 	ui->replay_wall = wall;
 }
 
+/* With several processes, the one under the cursor in the task list
+ * (elsewhere the one looked at): one recording per process. */
+static struct session *recording_target(struct tui *ui)
+{
+	struct session *s = ui->view == VIEW_TASKS ? tui_set_find(ui, ui->cursor_pid) : NULL;
+
+	return s ? s : ui->s;
+}
+
 void tui_toggle_recording(struct tui *ui)
 {
 	char path[96], err[512], stamp[32];
-	struct session *s = ui->s;
+	struct session *s = recording_target(ui);
+	const struct traced_process *p = tui_set_process(ui, s);
 	time_t now = time(NULL);
 	struct tm tm;
+
+	if (p && p->gone && !s->recorder) {
+		tui_set_status(ui, "%s has exited: nothing to record", p->label);
+		return;
+	}
 
 	if (s->recorder) {
 		snprintf(path, sizeof(path), "%s", recorder_path(s->recorder));
@@ -241,9 +286,8 @@ void tui_toggle_recording(struct tui *ui)
 }
 
 /* A recording that hit its size limit or a write error ends by itself. */
-static void watch_recording(struct tui *ui)
+static void watch_recording(struct tui *ui, struct session *s)
 {
-	struct session *s = ui->s;
 	char err[512];
 	int e;
 
@@ -256,6 +300,63 @@ static void watch_recording(struct tui *ui)
 		tui_set_status(ui, "recording stopped at its size limit");
 }
 
+static void watch_recordings(struct tui *ui)
+{
+	size_t i;
+
+	if (!ui->set) {
+		watch_recording(ui, ui->s);
+		return;
+	}
+	for (i = 0; i < ui->set->count; i++)
+		watch_recording(ui, &ui->set->procs[i]->s);
+}
+
+/* New events in, the replay clock moved. */
+static void drain(struct tui *ui)
+{
+	if (ui->set) {
+		if (!ui->exited)
+			session_set_drain(ui->set);
+	} else if (ui->s->replay) {
+		advance_replay(ui);
+	} else if (!ui->exited) {
+		session_drain(ui->s);
+	}
+}
+
+static void tick(struct tui *ui, uint64_t now)
+{
+	if (!ui->set)
+		session_tick(ui->s);
+	else if (!ui->exited) /* all gone: the rows stay as they were */
+		tui_set_tick(ui, now);
+}
+
+/* How long getch may wait: a duty window opens or closes on time. */
+static int input_timeout_ms(struct tui *ui)
+{
+	uint64_t now = monotonic_now_ns(), max = INPUT_TICK_MS * NSEC_PER_MSEC;
+
+	if (ui->set)
+		return ui->exited ? INPUT_TICK_MS
+				  : (int)(session_set_sleep_ns(ui->set, now, max) / NSEC_PER_MSEC);
+	return (int)(duty_cycle_sleep_ns(ui->s, now, max) / NSEC_PER_MSEC);
+}
+
+static enum reaction handle_key(struct tui *ui, int key)
+{
+	if (key == ERR)
+		return REACT_NONE;
+	if (key == KEY_RESIZE)
+		return REACT_REDRAW;
+	if (!ui->s) /* --pidof, none running: only quitting means anything */
+		return key == 'q' || key == KEY_F(10) ? REACT_QUIT : REACT_NONE;
+	if (key == KEY_MOUSE)
+		return ui->input != INPUT_NONE ? REACT_NONE : mouse_dispatch(ui);
+	return ui->input != INPUT_NONE ? key_prompt(ui, key) : key_dispatch(ui, key);
+}
+
 static void loop(struct tui *ui)
 {
 	uint64_t next = monotonic_now_ns();
@@ -265,55 +366,66 @@ static void loop(struct tui *ui)
 		uint64_t now = monotonic_now_ns();
 		int key;
 
-		if (ui->s->replay)
-			advance_replay(ui);
-		else if (!ui->exited)
-			session_drain(ui->s);
+		drain(ui);
 		watch_target(ui);
-		watch_recording(ui);
+		watch_recordings(ui);
 		if (now >= next) {
-			session_tick(ui->s);
+			tick(ui, now);
 			update_rate(ui, tui_now(ui));
-			if (!ui->paused || ui->s->replay)
+			if (!ui->paused || (ui->s && ui->s->replay))
 				r |= REACT_REDRAW;
 			next = now + ui->opts.interval_ns;
 		}
 		if (r & REACT_REDRAW)
 			draw(ui);
-		/* A duty window opens or closes on time, not at the next key tick. */
-		timeout((int)(duty_cycle_sleep_ns(ui->s, monotonic_now_ns(),
-						  INPUT_TICK_MS * NSEC_PER_MSEC) /
-			      NSEC_PER_MSEC));
+		timeout(input_timeout_ms(ui));
 		key = getch();
-		if (key == ERR)
-			r = REACT_NONE;
-		else if (key == KEY_RESIZE)
-			r = REACT_REDRAW;
-		else if (key == KEY_MOUSE)
-			r = ui->input != INPUT_NONE ? REACT_NONE : mouse_dispatch(ui);
-		else
-			r = ui->input != INPUT_NONE ? key_prompt(ui, key) : key_dispatch(ui, key);
+		r = handle_key(ui, key);
 	}
 }
 
-int tui_run(struct session *s, const struct tui_opts *opts)
+static int run(struct tui *ui, const struct tui_opts *opts)
 {
 	struct stderr_capture cap;
-	struct tui ui;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "cattop: the live view needs a terminal; use -b for batch mode\n");
 		return -1;
 	}
-	memset(&ui, 0, sizeof(ui));
-	ui.s = s;
-	ui.opts = *opts;
-	ui.sort = opts->sort;
+	ui->opts = *opts;
+	ui->sort = opts->sort;
 	capture_stderr(&cap);
-	init_screen(&ui);
-	loop(&ui);
+	init_screen(ui);
+	loop(ui);
 	endwin();
 	release_stderr(&cap);
-	u64_map_free(&ui.collapsed);
+	u64_map_free(&ui->collapsed);
 	return 0;
+}
+
+int tui_run(struct session *s, const struct tui_opts *opts)
+{
+	struct tui ui;
+
+	memset(&ui, 0, sizeof(ui));
+	ui.s = s;
+	return run(&ui, opts);
+}
+
+int tui_run_set(struct session_set *set, const struct tui_opts *opts)
+{
+	struct tui ui;
+	int ret;
+
+	memset(&ui, 0, sizeof(ui));
+	ui.set = set;
+	ui.s = set->count ? &set->procs[0]->s : NULL;
+	/* While curses owns the terminal, exits and attaches are told on
+	 * the status line, not on stderr. */
+	set->notify = tui_set_notify;
+	set->notify_ctx = &ui;
+	ret = run(&ui, opts);
+	set->notify = NULL;
+	set->notify_ctx = NULL;
+	return ret;
 }

@@ -5,11 +5,13 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "model/task_view.h"
 #include "util/u64_map.h"
 
 struct session;
+struct session_set;
 
 enum ui_view { VIEW_TASKS, VIEW_GROUPS, VIEW_TREE, VIEW_DETAIL };
 enum ui_input { INPUT_NONE, INPUT_FILTER, INPUT_THRESHOLD, INPUT_SEARCH };
@@ -29,7 +31,11 @@ struct tui_opts {
 };
 
 struct tui {
+	/* The process looked at: the one a drill-down is in. With several
+	 * processes (set), one of theirs, or NULL while --pidof waits for one. */
 	struct session *s;
+	struct session_set *set; /* several processes (-p A,B, --pidof), else NULL */
+	pid_t cursor_pid;	 /* with a set: the process of cursor_task */
 	struct tui_opts opts;
 	enum ui_view view;
 	enum task_sort sort;
@@ -74,6 +80,10 @@ struct tui {
 /* Runs until q / Ctrl-C. Returns 0, or -1 if the terminal could not be set up. */
 int tui_run(struct session *s, const struct tui_opts *opts);
 
+/* The same over several processes (-p A,B, --pidof): every task of every
+ * process in one list. Runs until q / Ctrl-C; -1 without a terminal. */
+int tui_run_set(struct session_set *set, const struct tui_opts *opts);
+
 /* Helpers the views share. */
 uint64_t tui_now(const struct tui *ui);
 void tui_set_status(struct tui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -82,7 +92,8 @@ void tui_note(struct tui *ui, const char *fmt, ...) __attribute__((format(printf
 struct task *tui_find_task(const struct tui *ui, uint64_t id);
 /* Replay: moves the replay clock by delta (clamped to the recording). */
 void tui_replay_step(struct tui *ui, int64_t delta_ns);
-/* Live: starts or stops recording to ./cattop-PID-TIME.rec. */
+/* Live: starts or stops recording to ./cattop-PID-TIME.rec (with several
+ * processes, of the one under the cursor in the task list). */
 void tui_toggle_recording(struct tui *ui);
 
 #endif

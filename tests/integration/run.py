@@ -33,6 +33,7 @@ import test_recording
 import test_safety
 import test_sched
 import test_several
+import test_several_live
 import test_stacks
 import test_tokio_153
 import test_truth
@@ -49,7 +50,7 @@ TESTS = [test_core.test_bad_input, test_core.test_tokio, test_core.test_async_st
          *test_tokio_153.TESTS, *test_hung_async.TESTS, *test_macro_await.TESTS,
          *test_sched.TESTS, *test_lints.TESTS, *test_light.TESTS, *test_hyper.TESTS,
          *test_metrics.TESTS, *test_poll_split.TESTS, *test_duty.TESTS,
-         *test_several.TESTS, *test_caller_side.TESTS]
+         *test_several.TESTS, *test_several_live.TESTS, *test_caller_side.TESTS]
 
 
 def send_sanitizer_reports_to(directory):
