@@ -315,10 +315,10 @@ enum caller_problem caller_index_find(struct caller_index *ix, uint64_t target,
 	size_t i;
 
 	out->count = 0;
+	if (r && r->referenced)
+		return CALLER_REFERENCED; /* the likelier way in, when both */
 	if (!r || !r->count)
 		return CALLER_NOT_CALLED;
-	if (r->referenced)
-		return CALLER_REFERENCED;
 	if (r->too_many)
 		return CALLER_TOO_MANY;
 	for (i = 0; i < r->count && p == CALLER_OK; i++)
