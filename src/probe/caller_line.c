@@ -146,15 +146,16 @@ static const uint8_t *caller_code(struct caller_line *cl, const struct elf_symbo
 
 /* Fills cl->land, sorted, with where a branch in the caller fn may land. */
 static enum caller_problem collect_landings(struct caller_line *cl, const struct elf_symbol *fn,
-					    const uint8_t *code)
+					    const uint8_t *code, uint64_t call)
 {
 	struct caller_fn c = {cl, fn->addr, fn->addr + fn->size, false, 0};
 	size_t left = fn->size;
 	uint64_t pc = fn->addr;
-	bool indirect = false;
+	bool indirect = false, call_seen = false;
 
 	cl->land.count = 0;
 	while (left && !c.err) {
+		call_seen |= pc == call;
 		if (!cs_disasm_iter(cl->cs, &code, &left, &pc, cl->insn))
 			return CALLER_UNDECODABLE;
 		insn_named_addresses(cl->insn, caller_named, &c);
@@ -162,7 +163,9 @@ static enum caller_problem collect_landings(struct caller_line *cl, const struct
 		    cl->insn->detail->x86.operands[0].type != X86_OP_IMM)
 			indirect = true;
 	}
-	if (c.err)
+	/* The call an instruction of the caller as decoded from its start (not
+	 * bytes inside another, where a probe would change what runs). */
+	if (c.err || !call_seen)
 		return CALLER_UNDECODABLE;
 	if (indirect && !c.tabled)
 		return CALLER_BRANCHED_INTO; /* where its indirect jumps go is unknown */
@@ -287,7 +290,7 @@ enum caller_problem caller_line_check(struct caller_line *cl, uint64_t call,
 
 	if (!code)
 		return CALLER_UNDECODABLE;
-	p = collect_landings(cl, fn, code);
+	p = collect_landings(cl, fn, code, call);
 	if (p == CALLER_OK)
 		p = find_end(cl, fn, code, call + 5, &jump, &delta, &at_ret);
 	if (p != CALLER_OK)
