@@ -106,20 +106,44 @@ static void index_named(void *ctx, uint64_t addr, const cs_insn *insn)
 		r->calls[r->count++] = insn->address;
 }
 
-/* Every instruction of an executable section, in a linear sweep: a byte
- * that does not decode is stepped over, so a reference after it is still
- * seen (a stray one only makes a function keep its own probes). */
+/* The first function symbol starting above addr, or UINT64_MAX. */
+static uint64_t next_function(const struct elf_symbols *syms, uint64_t addr)
+{
+	size_t lo = 0, hi = syms->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (syms->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < syms->count ? syms->syms[lo].addr : UINT64_MAX;
+}
+
+/* Every instruction of an executable section, in a linear sweep that starts
+ * again at each function symbol (data or padding before it cannot leave
+ * the decoding out of step there): a byte that does not decode is stepped
+ * over, so a reference after it is still seen (a stray one only makes a
+ * function keep its own probes). */
 static void scan_code(struct caller_index *ix, const uint8_t *bytes, size_t size, uint64_t addr)
 {
+	uint64_t next = next_function(ix->line.syms, addr);
+
 	while (size) {
 		const uint8_t *p = bytes;
 		size_t left = size;
 		uint64_t pc = addr;
 
-		if (cs_disasm_iter(ix->line.cs, &p, &left, &pc, ix->line.insn))
-			insn_named_addresses(ix->line.insn, index_named, ix);
-		else
+		if (next <= addr)
+			next = next_function(ix->line.syms, addr);
+		if (!cs_disasm_iter(ix->line.cs, &p, &left, &pc, ix->line.insn))
 			p = bytes + 1, left = size - 1, pc = addr + 1;
+		else if (pc <= next)
+			insn_named_addresses(ix->line.insn, index_named, ix);
+		else if (next - addr < size) /* across a function's start: from there */
+			p = bytes + (next - addr), left = size - (next - addr), pc = next;
 		bytes = p;
 		size = left;
 		addr = pc;
@@ -315,10 +339,10 @@ enum caller_problem caller_index_find(struct caller_index *ix, uint64_t target,
 	size_t i;
 
 	out->count = 0;
+	if (r && r->referenced)
+		return CALLER_REFERENCED; /* the likelier way in, when both */
 	if (!r || !r->count)
 		return CALLER_NOT_CALLED;
-	if (r->referenced)
-		return CALLER_REFERENCED;
 	if (r->too_many)
 		return CALLER_TOO_MANY;
 	for (i = 0; i < r->count && p == CALLER_OK; i++)

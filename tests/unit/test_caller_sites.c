@@ -21,7 +21,7 @@ int check_passed, check_failed;
 static const char *const futures[] = {
     "fut_ok",	    "fut_lea",	    "fut_data",	     "fut_tail",      "fut_stack",
     "fut_call",	    "fut_shim",	    "fut_into_line", "fut_onto_jump", "fut_table",
-    "fut_table_ok", "fut_indirect", "fut_none",
+    "fut_table_ok", "fut_indirect", "fut_none",	     "fut_hidden",
 };
 #define NFUTURES (sizeof(futures) / sizeof(futures[0]))
 
@@ -92,6 +92,7 @@ static void test_fixture(const struct elf_symbols *syms, struct caller_index *ix
 	CHECK(find(ix, syms, "fut_table", &c) == CALLER_BRANCHED_INTO);
 	CHECK(find(ix, syms, "fut_indirect", &c) == CALLER_BRANCHED_INTO);
 	CHECK(find(ix, syms, "fut_none", &c) == CALLER_NOT_CALLED);
+	CHECK(find(ix, syms, "fut_hidden", &c) == CALLER_NOT_CALLED);
 	CHECK(find(ix, syms, "caller_ok", &c) == CALLER_NOT_CALLED); /* not asked about */
 	CHECK(strcmp(caller_problem_str(CALLER_REFERENCED), "ok") != 0);
 }
