@@ -348,6 +348,24 @@ static int finish(struct session *s, const struct options *o)
 	return ret || stdout_error ? 1 : 0;
 }
 
+/* The probes the kernel must single-step, and the futures spared that by
+ * probes in their callers (said only where there are some). */
+static void report_single_steps(const struct session *s)
+{
+	char callers[160] = "";
+
+	if (s->probes.caller_sites)
+		snprintf(callers, sizeof(callers),
+			 "; %zu futures are probed in their callers instead (two emulated hits "
+			 "a poll)",
+			 s->probes.caller_sites);
+	fprintf(stderr,
+		"cattop: %zu of %zu probed functions start with an instruction the kernel "
+		"single-steps (~12.5us a hit, not ~1.4us)%s: -C force-frame-pointers=yes makes "
+		"them cheap\n",
+		session_single_step_sites(s), s->sites.count, callers);
+}
+
 /* -v: the futures whose entry is single-stepped that keep their own probes
  * rather than probes in their callers, and why (caller_sites.h). */
 static void report_caller_side(const struct session *s)
@@ -390,12 +408,7 @@ static int open_session(struct session *s, struct config *cfg, const struct opti
 	 * live view's header shows the cost instead. */
 	if (!s->replay && !s->light && session_single_step_sites(s) &&
 	    (o->batch || o->mode == MODE_RECORD))
-		fprintf(stderr,
-			"cattop: %zu of %zu probed functions start with an instruction the kernel "
-			"single-steps (~12.5us a hit, not ~1.4us); %zu futures are probed in their "
-			"callers instead (two emulated hits a poll): -C force-frame-pointers=yes "
-			"makes them cheap\n",
-			session_single_step_sites(s), s->sites.count, s->probes.caller_sites);
+		report_single_steps(s);
 	if (!s->replay && !s->light && o->verbose && (o->batch || o->mode == MODE_RECORD))
 		report_caller_side(s);
 	if (s->replay && s->replay->rec.truncated)
