@@ -476,10 +476,29 @@ static void discard_frame(struct open_frame *f)
 		f->task->running_tid = 0;
 }
 
+/* A poll open at the close is dropped once the links are gone (which may
+ * take a second on a loaded machine): until then its time stops at the
+ * close, not growing as if it ran on unseen. */
+static void freeze_open_frame(struct open_frame *f, uint64_t ts)
+{
+	if (f->node && f->node->stats.inflight_since == f->start)
+		f->node->stats.inflight_until = ts;
+	if (f->task_frame && f->task->stats.inflight_since == f->start)
+		f->task->stats.inflight_until = ts;
+}
+
 void poll_tracker_window_closing(struct poll_tracker *t, uint64_t ts)
 {
+	size_t i, d;
+
 	t->windowed = true;
 	t->window_closed_at = ts;
+	for (i = 0; t->threads.slots && i <= t->threads.mask; i++) {
+		struct thread_stack *st = t->threads.slots[i].value;
+
+		for (d = 0; st && d < st->depth; d++)
+			freeze_open_frame(&st->frames[d], ts);
+	}
 }
 
 void poll_tracker_window_closed(struct poll_tracker *t, uint64_t opened_at)

@@ -251,6 +251,7 @@ struct future_node *task_model_child(struct task *task, struct future_node *pare
 void poll_stats_begin(struct poll_stats *s, uint64_t now)
 {
 	s->inflight_since = now;
+	s->inflight_until = 0;
 	s->last_poll_start = now;
 }
 
@@ -430,6 +431,8 @@ enum task_state task_state(const struct task *t)
 
 uint64_t poll_stats_inflight(const struct poll_stats *s, uint64_t now)
 {
+	if (s->inflight_until && s->inflight_until < now)
+		now = s->inflight_until;
 	return s->inflight_since && now > s->inflight_since ? now - s->inflight_since : 0;
 }
 

@@ -38,6 +38,10 @@ struct poll_stats {
 	uint64_t max_poll_ns;
 	uint64_t slow_polls;
 	uint64_t inflight_since; /* entry time of the poll running now, 0 if none */
+	/* A duty window began to close while that poll ran: it is dropped once
+	 * the window's links are gone, and counts to here meanwhile (it is
+	 * not seen after), not to now. 0 otherwise. */
+	uint64_t inflight_until;
 	uint64_t last_poll_start;
 	uint64_t last_poll_end;
 	uint64_t unknown_polls; /* polls whose return was never seen (no time counted) */

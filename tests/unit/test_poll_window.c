@@ -88,6 +88,12 @@ static void test_open_at_close(void)
 	poll_tracker_window_closing(&f.tracker, 3500);
 	leave(&f, 7, S_A, 900, 3600); /* the return link went first */
 	enter(&f, 7, S_A, 900, 3700); /* ...or the entry link did */
+	/* while the links go (a second, under load), the open poll's time
+	 * stops at the close: it is not seen running on */
+	t = f.model.first;
+	CHECK(t && poll_stats_inflight(&t->stats, 900000) == 500);
+	CHECK(t && poll_stats_longest(&t->stats, 900000) == 500);
+	CHECK(t && t->roots && poll_stats_inflight(&t->roots->stats, 900000) == 400);
 	poll_tracker_window_closed(&f.tracker, 1000);
 	t = f.model.first;
 	CHECK(t && t->stats.polls == 1 && t->stats.unknown_polls == 0);
