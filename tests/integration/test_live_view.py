@@ -111,8 +111,14 @@ def open_task_detail(ui, name, state=None):
     press(ui, "/")
     wait_screen(ui, lambda s: "Filter" in s, "no filter prompt")
     press(ui, name.split("::")[-1], "Enter")
+    def polled(l):
+        """Polled since the attach, not only listed by the task walk (the
+        probes go in after it on a loaded machine)."""
+        m = re.match(r"\s*\d+\s+\w+\s+(\d+)\s", l)
+        return m is not None and int(m.group(1)) >= 3
+
     want = (lambda l: l.endswith(name) and (" %s " % state) in l) if state else \
-        (lambda l: l.endswith(name))
+        (lambda l: l.endswith(name) and polled(l))
     wait_screen(ui, lambda s: [l for l in s.splitlines() if want(l)], "no %s row" % name,
                 timeout=30)
     press(ui, "Enter")
