@@ -222,15 +222,35 @@ static void look_at_thread(struct stack_watch *w, struct session *s, uint32_t ti
 	struct poll_stack *ps;
 	size_t n, innermost = 0;
 
-	if (u64_map_get(&w->stuck, tid)) {
-		if (polled_since_attach(s, tid))
-			end_stuck_task(w, s, tid, now);
+	struct task *stuck = u64_map_get(&w->stuck, tid);
+
+	if (stuck && polled_since_attach(s, tid)) {
+		end_stuck_task(w, s, tid, now);
 		return;
 	}
-	if (polled_since_attach(s, tid))
+	if (stuck && !s->tracker.windowed)
+		return; /* its next poll hits a probe: that ends it */
+	if (!stuck && polled_since_attach(s, tid))
 		return;
 	sample = stack_sampler_get(&w->sampler, tid, 0);
 	ps = sample ? scan_sample(w, s, sample, 0) : NULL;
+	/* Between duty windows no probe ends a poll found on a stack: the
+	 * thread may have finished it and gone on (parked, or in a poll of
+	 * another task) with no hit to say so. Looked at again, a stack that no
+	 * longer shows it ends it, so a finished poll is not shown running on
+	 * (nor, on that thread, a later wedge taken for it). */
+	if (stuck) {
+		bool same =
+		    ps && poll_on_stack(w, s, ps, sites, POLL_STACK_MAX, &n, &innermost) &&
+		    (n ? stuck->roots && stuck->roots->site == sites[0] : !stuck->roots) &&
+		    (thread_running(s->target.pid, tid) || (n && calls_verified(ps, innermost)));
+
+		if (same || !sample) {
+			free(ps);
+			return;
+		}
+		end_stuck_task(w, s, tid, now);
+	}
 	if (!ps)
 		return;
 	/* A parked worker's stack keeps stale words of the polls it ran

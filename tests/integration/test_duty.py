@@ -181,7 +181,10 @@ def test_duty_wedged():
               "wedged in flight %d ns, the wedge %.2f s old, the session %d ns"
               % (wedged["inflight_ns"], age, snap["elapsed_ns"]))
         check(snap["tasks"][0]["name"] == crate + "::wedged_task",
-              "the wedged task is not first: %s" % snap["tasks"][0]["name"])
+              "the wedged task is not first: %s" % [
+                  {k: t.get(k) for k in ("name", "state", "max_poll_ns", "inflight_ns",
+                                         "found_on_stack", "polls")}
+                  for t in snap["tasks"][:3]])
         check(w.alive(), "the target died")
 
 
