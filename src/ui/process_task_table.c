@@ -141,10 +141,6 @@ void process_task_table_draw(struct tui *ui, int y)
 	ui->cursor_task = count ? rows[ui->cursor].t->id : 0;
 	ui->cursor_pid = count ? row_pid(ui, &rows[ui->cursor]) : 0;
 	if (!count)
-		draw_text(y, 2, COLS - 2, color_attr(ROLE_DIM),
-			  ui->filter[0] || ui->group_filter[0]
-			      ? "no task matches the filter"
-			      : "no task polled since attaching yet",
-			  0);
+		task_table_draw_empty(ui, y);
 	free(rows);
 }

@@ -227,6 +227,14 @@ static int draw_lint_marks(struct tui *ui, int y, int x, const struct task *t, b
 			 selected ? color_attr(ROLE_SELECTED) : color_attr(ROLE_WARNING), marks, 0);
 }
 
+void task_table_draw_empty(const struct tui *ui, int y)
+{
+	draw_text(y, 2, COLS - 2, color_attr(ROLE_DIM),
+		  ui->filter[0] || ui->group_filter[0] ? "no task matches the filter"
+						       : "no task polled since attaching yet",
+		  0);
+}
+
 void task_table_draw_row(struct tui *ui, int y, int x, const struct task *t, bool selected,
 			 bool gone)
 {
@@ -344,10 +352,6 @@ void task_table_draw(struct tui *ui, int y)
 		task_table_draw_row(ui, y++, 0, rows[i], (int)i == ui->cursor, false);
 	ui->cursor_task = count ? rows[ui->cursor]->id : 0;
 	if (!count)
-		draw_text(y, 2, COLS - 2, color_attr(ROLE_DIM),
-			  ui->filter[0] || ui->group_filter[0]
-			      ? "no task matches the filter"
-			      : "no task polled since attaching yet",
-			  0);
+		task_table_draw_empty(ui, y);
 	free(all);
 }

@@ -15,6 +15,8 @@ void task_table_draw(struct tui *ui, int y);
  * ui->s the row's process; gone: the process exited (row dimmed, STATE
  * "exited"). */
 void task_table_draw_titles(struct tui *ui, int y, int x);
+/* What an empty task list says at line y: filtered out, or nothing yet. */
+void task_table_draw_empty(const struct tui *ui, int y);
 void task_table_draw_row(struct tui *ui, int y, int x, const struct task *t, bool selected,
 			 bool gone);
 /* Whether t passes the / filter, or the group it was reached from. */
